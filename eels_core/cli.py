@@ -1,0 +1,97 @@
+"""Command line: ``eels-core make-database`` and ``eels-core info``.
+
+Errors in the input (a bad config value, a database of another version) print one line naming
+the problem and exit with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import SynthesisConfig
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="eels-core", description="EELS forward model and database (Kong, Ji & Xin 2022)")
+    sub = p.add_subparsers(dest="command", required=True)
+    mk = sub.add_parser(
+        "make-database",
+        help="write (or resume) a sharded HDF5 database of synthetic spectra",
+        description="Write a sharded HDF5 database. Run the same command again after an interruption: "
+        "complete shards are kept and writing resumes at the next missing one.",
+    )
+    mk.add_argument("--n", type=int, required=True, help="number of spectra (paper: 250000)")
+    mk.add_argument("--seed", type=int, default=0, help="seed of the synthesis stream (default 0)")
+    mk.add_argument("--out", required=True, help="index file to write, e.g. db.h5 (shards go to db-shards/)")
+    mk.add_argument("--config", help="JSON file of SynthesisConfig fields to change from the paper's defaults")
+    mk.add_argument("--shard-size", type=int, default=10_000, help="spectra per shard file (default 10000)")
+    mk.add_argument("--dtype", choices=("float16", "float32"), default="float16", help="storage type of spectra")
+    mk.add_argument("--validation-fraction", type=float, default=0.2, help="validation share (paper: 0.2)")
+    mk.add_argument("--overwrite", action="store_true", help="discard an existing database of other settings")
+    mk.add_argument("--threads", type=int, default=None, help="synthesis threads (default: up to 2)")
+    mk.add_argument("--quiet", action="store_true", help="no progress bar")
+    info = sub.add_parser("info", help="print what a database holds")
+    info.add_argument("path", help="index file of a database")
+    return p
+
+
+def _load_config(path: str | None) -> SynthesisConfig:
+    if path is None:
+        return SynthesisConfig()
+    p = Path(path)
+    if not p.exists():
+        raise ValueError(f"--config {p}: no such file")
+    try:
+        changes = json.loads(p.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--config {p}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    if not isinstance(changes, dict):
+        raise ValueError(f"--config {p}: must hold a JSON object of SynthesisConfig fields")
+    return SynthesisConfig.from_dict(changes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``eels-core`` command."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "make-database":
+            from .database import write_database
+
+            out = write_database(
+                args.out,
+                n=args.n,
+                seed=args.seed,
+                config=_load_config(args.config),
+                shard_size=args.shard_size,
+                dtype=args.dtype,
+                validation_fraction=args.validation_fraction,
+                overwrite=args.overwrite,
+                progress=not args.quiet,
+                n_threads=args.threads,
+            )
+            print(f"wrote {out}")
+        elif args.command == "info":
+            from .database import open_database
+
+            d = open_database(args.path)
+            print(
+                json.dumps(
+                    {"path": str(d.path), "n": d.n, "seed": d.seed, "shard_size": d.shard_size, "dtype": d.dtype,
+                     "n_channels": int(d.energy_ev.size), "config": d.config.to_dict()},
+                    indent=2,
+                )
+            )
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"eels-core: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("eels-core: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

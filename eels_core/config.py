@@ -1,0 +1,243 @@
+"""Configuration of the forward model: the randomness ranges of the paper's Table 2.
+
+A :class:`SynthesisConfig` holds every range the synthesis draws from, the energy grids, and the
+edge-library choice. It validates itself on construction: a bad value raises a ``ValueError`` that
+names the field and the allowed range. It round-trips through JSON (``to_dict`` / ``from_dict``) so
+that a database on disk records exactly how it was made; :data:`CONFIG_VERSION` changes whenever the
+meaning of a field or the random stream changes, and readers refuse a database of another version.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+#: Version of the configuration schema *and* of the random stream it implies. Bump it when the
+#: same (seed, config) would no longer give the same spectra.
+CONFIG_VERSION: int = 1
+
+#: The 20 target edges, in the order of the paper's Table 1 (the network's label order).
+ELEMENTS: tuple[str, ...] = (
+    "B", "C", "N", "O", "F", "Ca", "Sc", "Ti", "V", "Cr",
+    "Mn", "Fe", "Co", "Ni", "Cu", "Si", "P", "S", "Cl", "Ar",
+)
+
+
+def _range_ok(name: str, value: tuple[float, float], lo: float, hi: float) -> None:
+    """Raise if ``value`` is not an ordered pair inside [lo, hi]."""
+    if len(value) != 2:
+        raise ValueError(f"{name} must be a (min, max) pair, got {value!r}")
+    a, b = float(value[0]), float(value[1])
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if a > b:
+        raise ValueError(f"{name}: min {a} > max {b}; give (min, max) with min <= max")
+    if a < lo or b > hi:
+        raise ValueError(f"{name} = {value!r} is outside the allowed range [{lo}, {hi}]")
+
+
+@dataclass(frozen=True)
+class SynthesisConfig:
+    """Randomness ranges and grids of the forward model (paper, Table 2).
+
+    Parameters
+    ----------
+    elements : tuple of str
+        Edges that may be drawn (symbols of Table 1). Labels always have 20 entries in Table 1
+        order; elements left out here are simply never present.
+    n_edges_probabilities : tuple of float
+        Probability of a spectrum holding 1, 2, ... 6 edges (paper: 20/20/20/15/15/10 %).
+    psf_fwhm_gauss_ev : (float, float)
+        Range of the FWHM of the Gaussian (beam energy spread) part of the PSF, eV (0.1-1.6).
+    psf_hwhm_lorentz_ev : (float, float)
+        Range of the HWHM of the Lorentzian (detector) part of the PSF, eV (0.1-0.6).
+    tail_exponent : (float, float)
+        Range of the inverse-power-law exponent that extends each edge beyond its near-edge
+        region (paper: powers -3.8 to -1.8, stored here as positive exponents).
+    background_exponent_mean, background_exponent_sd, background_exponent_min : float
+        The background exponent r ~ N(1.88, 0.2), redrawn while below 0.1.
+    jump_ratio_min : float
+        Lower end of every element's jump-ratio range (paper: 0.15). The upper end is the
+        element's Table 1 maximum from the edge library.
+    stretch_max : float
+        Maximum relative contraction/expansion of the energy axis (paper: 1.5 % = 0.015).
+    shift_max_ev : float
+        Maximum shift of the energy axis, eV (paper: 15).
+    noise_sd : float
+        Standard deviation of the white Gaussian noise *before* the Savitzky-Golay filter, in units
+        of the normalised background J_n (J_n(50 eV) = 1) (paper: 0.0012).
+    savgol_frame : (int, int)
+        Range of the odd Savitzky-Golay frame length (paper: 30-60, i.e. odd 31-59).
+    savgol_order : int
+        Polynomial order of the Savitzky-Golay filter (paper: 1).
+    noise_coefficient : (float, float)
+        Range of the coefficient C that scales the filtered noise (paper: 1-2).
+    shot_noise_dose : (float, float) or None
+        Beyond the paper: if given, Poisson shot noise is added with a dose drawn log-uniformly in
+        this range, in electrons per output channel where J_n = 1 (50 eV). None: off (the paper).
+    model_energy_ev : (float, float, float)
+        Model grid (start, stop, step), eV; the paper models 50-1100 eV.
+    output_energy_ev : (float, float, float)
+        Network input grid (start, stop, step), eV; the paper uses 90-1000 eV at 0.2 eV.
+    onset_margin_ev : float
+        Every drawn edge's onset is kept at least this far inside the output grid: when the
+        random shift would push the lowest onset below ``start + margin`` (only Si L2,3 at
+        99 eV can), the shift is raised just enough.
+    include_fitted_edges : bool
+        Also draw edges fitted to the shared real spectra (off by default: those spectra are the
+        validation set).
+    """
+
+    elements: tuple[str, ...] = ELEMENTS
+    n_edges_probabilities: tuple[float, ...] = (0.20, 0.20, 0.20, 0.15, 0.15, 0.10)
+    psf_fwhm_gauss_ev: tuple[float, float] = (0.1, 1.6)
+    psf_hwhm_lorentz_ev: tuple[float, float] = (0.1, 0.6)
+    tail_exponent: tuple[float, float] = (1.8, 3.8)
+    background_exponent_mean: float = 1.88
+    background_exponent_sd: float = 0.2
+    background_exponent_min: float = 0.1
+    jump_ratio_min: float = 0.15
+    stretch_max: float = 0.015
+    shift_max_ev: float = 15.0
+    noise_sd: float = 0.0012
+    savgol_frame: tuple[int, int] = (31, 59)
+    savgol_order: int = 1
+    noise_coefficient: tuple[float, float] = (1.0, 2.0)
+    shot_noise_dose: tuple[float, float] | None = None
+    model_energy_ev: tuple[float, float, float] = (50.0, 1100.0, 0.2)
+    output_energy_ev: tuple[float, float, float] = (90.0, 1000.0, 0.2)
+    onset_margin_ev: float = 3.0
+    include_fitted_edges: bool = False
+    version: int = field(default=CONFIG_VERSION)
+
+    def __post_init__(self) -> None:
+        # Normalise sequences to tuples so that the frozen config is hashable and JSON round-trips.
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, list):
+                object.__setattr__(self, f.name, tuple(v))
+        self._validate()
+
+    # ------------------------------------------------------------------ validation
+    def _validate(self) -> None:
+        if self.version != CONFIG_VERSION:
+            raise ValueError(
+                f"version = {self.version}: this eels_core reads config version {CONFIG_VERSION} "
+                "only; regenerate the database with this version"
+            )
+        unknown = [e for e in self.elements if e not in ELEMENTS]
+        if unknown:
+            raise ValueError(f"elements: unknown element(s) {unknown}; allowed: {', '.join(ELEMENTS)}")
+        if len(self.elements) == 0:
+            raise ValueError("elements must name at least one of: " + ", ".join(ELEMENTS))
+        if len(set(self.elements)) != len(self.elements):
+            raise ValueError("elements: each element may appear only once")
+        p = np.asarray(self.n_edges_probabilities, dtype=float)
+        if p.ndim != 1 or not 1 <= p.size <= 6 or np.any(p < 0) or not np.isclose(p.sum(), 1.0):
+            raise ValueError(
+                "n_edges_probabilities must hold 1 to 6 non-negative probabilities (for 1, 2, ... edges) "
+                f"summing to 1, got {self.n_edges_probabilities!r}"
+            )
+        if np.flatnonzero(p > 0).max() + 1 > len(self.elements):
+            raise ValueError(
+                f"n_edges_probabilities allows {np.flatnonzero(p > 0).max() + 1} edges per spectrum but "
+                f"elements has only {len(self.elements)}"
+            )
+        _range_ok("psf_fwhm_gauss_ev", self.psf_fwhm_gauss_ev, 0.01, 10.0)
+        _range_ok("psf_hwhm_lorentz_ev", self.psf_hwhm_lorentz_ev, 0.0, 5.0)
+        _range_ok("tail_exponent", self.tail_exponent, 0.0, 10.0)
+        if not 0.5 <= self.background_exponent_mean <= 6.0:
+            raise ValueError(f"background_exponent_mean = {self.background_exponent_mean} outside [0.5, 6]")
+        if not 0.0 <= self.background_exponent_sd <= 2.0:
+            raise ValueError(f"background_exponent_sd = {self.background_exponent_sd} outside [0, 2]")
+        if not 0.0 <= self.background_exponent_min < self.background_exponent_mean:
+            raise ValueError(
+                f"background_exponent_min = {self.background_exponent_min} must be in "
+                f"[0, background_exponent_mean = {self.background_exponent_mean})"
+            )
+        if not 0.0 < self.jump_ratio_min <= 5.0:
+            raise ValueError(f"jump_ratio_min = {self.jump_ratio_min} outside (0, 5]")
+        if not 0.0 <= self.stretch_max <= 0.1:
+            raise ValueError(f"stretch_max = {self.stretch_max} outside [0, 0.1]")
+        if not 0.0 <= self.shift_max_ev <= 30.0:
+            raise ValueError(f"shift_max_ev = {self.shift_max_ev} outside [0, 30] eV")
+        if not 0.0 <= self.noise_sd <= 1.0:
+            raise ValueError(f"noise_sd = {self.noise_sd} outside [0, 1]")
+        _range_ok("savgol_frame", self.savgol_frame, 3, 501)
+        if any(int(v) != v or int(v) % 2 == 0 for v in self.savgol_frame):
+            raise ValueError(f"savgol_frame = {self.savgol_frame!r}: both ends must be odd integers")
+        if not 0 <= self.savgol_order < min(self.savgol_frame):
+            raise ValueError(
+                f"savgol_order = {self.savgol_order} must be >= 0 and smaller than the shortest frame "
+                f"{min(self.savgol_frame)}"
+            )
+        _range_ok("noise_coefficient", self.noise_coefficient, 0.0, 100.0)
+        if self.shot_noise_dose is not None:
+            _range_ok("shot_noise_dose", self.shot_noise_dose, 1e-3, 1e12)
+            if self.shot_noise_dose[0] <= 0:
+                raise ValueError("shot_noise_dose must be positive (electrons per channel at 50 eV)")
+        m0, m1, dm = self.model_energy_ev
+        o0, o1, do = self.output_energy_ev
+        if not (0 < m0 < m1 and 0 < dm <= 1.0):
+            raise ValueError(f"model_energy_ev = {self.model_energy_ev!r}: need 0 < start < stop and 0 < step <= 1 eV")
+        if not (0 < o0 < o1 and 0 < do <= 5.0):
+            raise ValueError(f"output_energy_ev = {self.output_energy_ev!r}: need 0 < start < stop and 0 < step <= 5 eV")
+        # Every output point maps back to model energy x = (E - shift) / (1 + stretch); the model
+        # grid must cover all of them for the largest stretch and shift.
+        lo = (o0 - self.shift_max_ev) / (1 + self.stretch_max)
+        hi = (o1 + self.shift_max_ev) / (1 - self.stretch_max)
+        if lo < m0 or hi > m1:
+            raise ValueError(
+                f"model_energy_ev {self.model_energy_ev!r} must cover output_energy_ev {self.output_energy_ev!r} "
+                f"after stretch_max and shift_max_ev: need start <= {lo:.1f} and stop >= {hi:.1f} eV"
+            )
+        if not 0.0 <= self.onset_margin_ev <= 100.0:
+            raise ValueError(f"onset_margin_ev = {self.onset_margin_ev} outside [0, 100] eV")
+
+    # ------------------------------------------------------------------ grids
+    def model_energy_axis(self) -> NDArray[np.float64]:
+        """Model energy grid (eV), paper: 50-1100 eV."""
+        return _grid(*self.model_energy_ev)
+
+    def output_energy_axis(self) -> NDArray[np.float64]:
+        """Network input energy grid (eV), paper: 90-1000 eV at 0.2 eV (4551 channels)."""
+        return _grid(*self.output_energy_ev)
+
+    # ------------------------------------------------------------------ (de)serialisation
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON dict of every field (tuples become lists)."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    def to_json(self) -> str:
+        """JSON text of :meth:`to_dict`, keys sorted (a stable fingerprint)."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "SynthesisConfig":
+        """Build a config from a dict; unknown keys raise ``ValueError`` naming them."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ValueError(f"unknown config field(s) {unknown}; known fields: {sorted(names)}")
+        return cls(**d)
+
+    @classmethod
+    def from_json(cls, text: str) -> "SynthesisConfig":
+        """Inverse of :meth:`to_json`."""
+        return cls.from_dict(json.loads(text))
+
+    def replace(self, **changes: Any) -> "SynthesisConfig":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+def _grid(start: float, stop: float, step: float) -> NDArray[np.float64]:
+    """Inclusive grid ``start, start+step, ..., stop`` without floating-point drift."""
+    n = int(round((stop - start) / step)) + 1
+    return start + step * np.arange(n, dtype=np.float64)

@@ -1,0 +1,278 @@
+"""The edge library: 20 core-loss edges as multi-Gaussian models (paper: "Edge modeling", Table 1).
+
+The paper digitised ~400 literature edges (not public) and fitted each with a sum of Gaussians.
+Our library is data, in ``eels_core/data/edge_library.yaml``: for each of the 20 Table 1 edges a
+reference onset, the Table 1 jump-ratio range, and several variants (compounds, valence states),
+each a list of Gaussian peaks plus error-function continuum steps with the source of its numbers.
+Edges fitted to public real spectra (``edge_library_fitted.yaml``) can be added on request.
+
+This module loads and validates the library and evaluates an edge on an energy grid:
+:func:`edge_template` (unbroadened near-edge profile) and :func:`extend_edge_tail` (the paper's
+inverse-power-law extension of the edge beyond its near-edge region).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from numpy.typing import ArrayLike, NDArray
+
+from .config import ELEMENTS
+from .profiles import near_edge_profile
+
+LIBRARY_FILE = "edge_library.yaml"
+FITTED_LIBRARY_FILE = "edge_library_fitted.yaml"
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class EdgeVariant:
+    """One modelled edge of one compound (a row of the edge library).
+
+    Attributes
+    ----------
+    symbol, edge : str
+        Element and edge type, e.g. ``"Ti"``, ``"L2,3"``.
+    name : str
+        Compound / valence state, e.g. ``"TiO2 (rutile), Ti4+"``.
+    source : str
+        Where the peak positions come from (publication or fitted real spectrum).
+    edge_onset_ev : float
+        Where the edge starts to rise; the onset label of a synthetic spectrum.
+    tail_start_ev : float
+        Beyond this energy the edge is extended by an inverse power law.
+    peaks : ndarray, shape (k, 3)
+        Gaussian peaks: centre (eV), FWHM (eV), amplitude.
+    steps : ndarray, shape (m, 3)
+        Continuum steps: centre (eV), FWHM of the rise (eV), height.
+    fitted : bool
+        True for entries fitted to the shared real spectra.
+    """
+
+    symbol: str
+    edge: str
+    name: str
+    source: str
+    edge_onset_ev: float
+    tail_start_ev: float
+    peaks: NDArray[np.float64]
+    steps: NDArray[np.float64]
+    fitted: bool = False
+
+    @property
+    def label(self) -> str:
+        """Edge name as in the paper, e.g. ``"Ti L2,3"``."""
+        return f"{self.symbol} {self.edge}"
+
+
+@dataclass(frozen=True)
+class ElementEdge:
+    """One of the 20 target edges with its variants and Table 1 data."""
+
+    symbol: str
+    edge: str
+    edge_onset_ev: float
+    onset_source: str
+    xraydb_onset_ev: float
+    jump_ratio_range: tuple[float, float]
+    table1_n_edges: int
+    variants: tuple[EdgeVariant, ...]
+
+    @property
+    def label(self) -> str:
+        """Edge name as in the paper, e.g. ``"Ti L2,3"``."""
+        return f"{self.symbol} {self.edge}"
+
+
+@dataclass(frozen=True)
+class EdgeLibrary:
+    """The 20 target edges in Table 1 order, plus the bibliography of the library file."""
+
+    elements: tuple[ElementEdge, ...]
+    sources: dict[str, str]
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """Element symbols in label order."""
+        return tuple(e.symbol for e in self.elements)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Edge names in label order, e.g. ``("B K", ..., "Ar L2,3")``."""
+        return tuple(e.label for e in self.elements)
+
+    def element(self, symbol: str) -> ElementEdge:
+        """The entry of one element; ``ValueError`` naming the allowed symbols otherwise."""
+        for e in self.elements:
+            if e.symbol == symbol:
+                return e
+        raise ValueError(f"unknown element {symbol!r}; the library has {', '.join(self.symbols)}")
+
+    @property
+    def variants(self) -> tuple[EdgeVariant, ...]:
+        """All variants, element by element."""
+        return tuple(v for e in self.elements for v in e.variants)
+
+
+def _as_rows(value: Any, what: str, where: str) -> NDArray[np.float64]:
+    arr = np.asarray(value if value is not None else [], dtype=np.float64).reshape(-1, 3)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{where}: {what} must be finite numbers")
+    return arr
+
+
+def validate_variant(v: EdgeVariant, reference_onset_ev: float) -> None:
+    """Check one variant against the library rules of ``eels_core/data/README.md``.
+
+    Raises
+    ------
+    ValueError
+        Naming the variant and the broken rule.
+    """
+    where = f"{v.label} variant {v.name!r}"
+    if v.steps.shape[0] < 1:
+        raise ValueError(f"{where}: needs at least one continuum step (an edge never returns to zero)")
+    if np.any(v.peaks[:, 1] < 0.6):
+        raise ValueError(f"{where}: every peak FWHM must be >= 0.6 eV")
+    if np.any(v.steps[:, 1] < 0.5):
+        raise ValueError(f"{where}: every step FWHM must be >= 0.5 eV")
+    if np.any(v.peaks[:, 2] <= 0) or np.any(v.steps[:, 2] <= 0):
+        raise ValueError(f"{where}: peak amplitudes and step heights must be > 0")
+    centres = np.concatenate([v.peaks[:, 0], v.steps[:, 0]])
+    if np.any(centres < v.edge_onset_ev - 2.0) or np.any(centres > v.tail_start_ev):
+        raise ValueError(
+            f"{where}: peak/step centres must lie in [edge_onset_ev - 2, tail_start_ev] = "
+            f"[{v.edge_onset_ev - 2}, {v.tail_start_ev}]"
+        )
+    if abs(v.edge_onset_ev - reference_onset_ev) > 8.0:
+        raise ValueError(
+            f"{where}: edge_onset_ev {v.edge_onset_ev} is more than 8 eV from the reference onset {reference_onset_ev}"
+        )
+    if not 15.0 <= v.tail_start_ev - v.edge_onset_ev <= 90.0:
+        raise ValueError(f"{where}: tail_start_ev - edge_onset_ev must be within [15, 90] eV")
+
+
+def _parse_variants(entries: list[dict[str, Any]], symbol: str, edge: str, fitted: bool) -> list[EdgeVariant]:
+    out = []
+    for i, ent in enumerate(entries):
+        where = f"{symbol} {edge} variant #{i}"
+        try:
+            out.append(
+                EdgeVariant(
+                    symbol=symbol,
+                    edge=edge,
+                    name=str(ent["name"]),
+                    source=str(ent["source"]),
+                    edge_onset_ev=float(ent["edge_onset_ev"]),
+                    tail_start_ev=float(ent["tail_start_ev"]),
+                    peaks=_as_rows(ent.get("peaks"), "peaks", where),
+                    steps=_as_rows(ent.get("steps"), "steps", where),
+                    fitted=fitted,
+                )
+            )
+        except KeyError as exc:
+            raise ValueError(f"{where}: missing field {exc.args[0]!r}") from None
+    return out
+
+
+def _read_yaml(path: Path | None, name: str) -> dict[str, Any]:
+    if path is None:
+        text = resources.files("eels_core.data").joinpath(name).read_text(encoding="utf-8")
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(f"{path or name}: not an edge library of schema_version {SCHEMA_VERSION}")
+    return data
+
+
+@functools.lru_cache(maxsize=8)
+def load_edge_library(include_fitted: bool = False, path: str | None = None) -> EdgeLibrary:
+    """Load and validate the edge library.
+
+    Parameters
+    ----------
+    include_fitted : bool
+        Add the variants fitted to public real spectra (``edge_library_fitted.yaml``).
+    path : str, optional
+        Another library file of the same schema (default: the packaged one).
+
+    Returns
+    -------
+    EdgeLibrary
+        Elements in Table 1 order.
+    """
+    data = _read_yaml(Path(path) if path else None, LIBRARY_FILE)
+    fitted: dict[str, list[EdgeVariant]] = {}
+    if include_fitted:
+        fdata = _read_yaml(None, FITTED_LIBRARY_FILE)
+        for ent in fdata.get("elements", []):
+            fitted.setdefault(ent["symbol"], []).extend(
+                _parse_variants(ent.get("variants", []), ent["symbol"], ent["edge"], fitted=True)
+            )
+    elements = []
+    for ent in data["elements"]:
+        symbol, edge = str(ent["symbol"]), str(ent["edge"])
+        variants = _parse_variants(ent["variants"], symbol, edge, fitted=False) + fitted.get(symbol, [])
+        ref = float(ent["edge_onset_ev"])
+        for v in variants:
+            validate_variant(v, ref)
+        lo, hi = (float(x) for x in ent["jump_ratio_range"])
+        elements.append(
+            ElementEdge(
+                symbol=symbol,
+                edge=edge,
+                edge_onset_ev=ref,
+                onset_source=str(ent.get("onset_source", "")),
+                xraydb_onset_ev=float(ent.get("xraydb_onset_ev", np.nan)),
+                jump_ratio_range=(lo, hi),
+                table1_n_edges=int(ent.get("table1_n_edges", 0)),
+                variants=tuple(variants),
+            )
+        )
+    symbols = tuple(e.symbol for e in elements)
+    if symbols != ELEMENTS:
+        raise ValueError(f"edge library elements {symbols} must be exactly Table 1's, in order: {ELEMENTS}")
+    return EdgeLibrary(elements=tuple(elements), sources=dict(data.get("sources", {})))
+
+
+def edge_template(variant: EdgeVariant, energy_ev: ArrayLike) -> NDArray[np.float64]:
+    """Unbroadened near-edge profile of a variant (Gaussians + steps), with no tail extension."""
+    return near_edge_profile(energy_ev, variant.peaks, variant.steps)
+
+
+def extend_edge_tail(
+    energy_ev: ArrayLike, profile: ArrayLike, tail_start_ev: float, tail_exponent: float
+) -> NDArray[np.float64]:
+    """Extend an edge beyond ``tail_start_ev`` by an inverse power law (paper: Fig. 3, Table 2).
+
+    Above ``tail_start_ev`` the profile is multiplied by ``(E / tail_start_ev)^-tail_exponent``,
+    so the edge is continuous and decays smoothly into the spectrum's high-energy end.
+
+    Parameters
+    ----------
+    energy_ev, profile : array_like, shape (n,)
+    tail_start_ev : float
+    tail_exponent : float
+        Positive exponent (paper: 1.8-3.8).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+    """
+    e = np.asarray(energy_ev, dtype=np.float64)
+    return np.asarray(profile, dtype=np.float64) * tail_decay(e, tail_start_ev, tail_exponent)
+
+
+def tail_decay(energy_ev: ArrayLike, tail_start_ev: ArrayLike, tail_exponent: ArrayLike) -> NDArray[np.float64]:
+    """Factor ``min(1, (E / tail_start_ev)^-tail_exponent)``; broadcasts over all arguments."""
+    e = np.asarray(energy_ev, dtype=np.float64)
+    t = np.asarray(tail_start_ev, dtype=np.float64)
+    s = np.asarray(tail_exponent, dtype=np.float64)
+    return np.exp(-s * np.maximum(np.log(e / t), 0.0))

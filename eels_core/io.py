@@ -1,0 +1,335 @@
+"""Reading measured EELS spectra into one in-memory form, :class:`Spectrum`.
+
+The paper tests the network on "real spectra collected from experiments". Those come in the
+formats of the field: EMSA/MAS (``.msa``), Gatan DigitalMicrograph (``.dm3``/``.dm4``), HyperSpy
+HDF5 (``.hspy``) and plain two-column text. The binary and EMSA formats are read with
+rosettasciio; two-column text (energy loss, then counts) with :func:`numpy.loadtxt`.
+
+Whatever the file, a :class:`Spectrum` holds an increasing energy-loss axis in eV and the counts
+with the energy channels on the last axis: a single spectrum is 1-D, a line scan 2-D and a
+spectrum image 3-D (navigation axes first, in the file's order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+#: Multiplier that takes an energy axis in the given units to eV.
+ENERGY_UNITS_TO_EV: dict[str, float] = {"ev": 1.0, "kev": 1.0e3}
+
+#: File extensions read through rosettasciio, and the rosettasciio plugin for each.
+RSCIIO_FORMATS: dict[str, str] = {
+    ".msa": "msa",
+    ".emsa": "msa",
+    ".dm3": "digitalmicrograph",
+    ".dm4": "digitalmicrograph",
+    ".hspy": "hspy",
+}
+
+#: File extensions read as two-column text (energy loss in eV, then counts).
+TEXT_FORMATS: tuple[str, ...] = (".txt", ".csv", ".dat")
+
+SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(RSCIIO_FORMATS) + TEXT_FORMATS
+
+
+@dataclass(frozen=True, eq=False)
+class Spectrum:
+    """A measured EELS spectrum, line scan or spectrum image.
+
+    Attributes
+    ----------
+    energy_ev : ndarray, shape (n_channels,)
+        Energy-loss axis in eV, strictly increasing.
+    counts : ndarray, shape (..., n_channels)
+        Intensities; energy channels on the last axis, navigation axes (if any) before it.
+    metadata : dict
+        What the reader knew about the file (format, axes, rosettasciio metadata).
+    path : str
+        The file the spectrum was read from.
+
+    Notes
+    -----
+    Both arrays are stored as read-only float64 copies, so a ``Spectrum`` cannot be changed
+    after it is made; derive a new one instead (``dataclasses.replace``).
+    """
+
+    energy_ev: NDArray[np.float64]
+    counts: NDArray[np.float64]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    path: str = ""
+
+    def __post_init__(self) -> None:
+        energy = _read_only_float_array(self.energy_ev)
+        counts = _read_only_float_array(self.counts)
+        _check_energy_axis(energy, self.path)
+        _check_counts(counts, energy.size, self.path)
+        object.__setattr__(self, "energy_ev", energy)
+        object.__setattr__(self, "counts", counts)
+
+    @property
+    def n_channels(self) -> int:
+        """Number of energy channels."""
+        return int(self.energy_ev.size)
+
+    @property
+    def navigation_shape(self) -> tuple[int, ...]:
+        """Shape of the navigation axes: ``()`` for a single spectrum."""
+        return tuple(self.counts.shape[:-1])
+
+    @property
+    def n_spectra(self) -> int:
+        """Number of spectra (pixels) held: 1 for a single spectrum."""
+        return int(np.prod(self.navigation_shape, dtype=np.int64))
+
+    @property
+    def dispersion_ev(self) -> float:
+        """Median channel width in eV."""
+        return float(np.median(np.diff(self.energy_ev))) if self.n_channels > 1 else float("nan")
+
+    def summed(self) -> "Spectrum":
+        """Sum over the navigation axes (all pixels of a line scan or spectrum image).
+
+        Returns
+        -------
+        Spectrum
+            A 1-D spectrum on the same energy axis; ``metadata["summed_spectra"]`` records
+            how many spectra were added. A 1-D spectrum is returned unchanged.
+        """
+        if self.counts.ndim == 1:
+            return self
+        summed_counts = self.counts.reshape(-1, self.n_channels).sum(axis=0)
+        metadata = {**self.metadata, "summed_spectra": self.n_spectra}
+        return Spectrum(self.energy_ev, summed_counts, metadata, self.path)
+
+
+def read_spectrum(path: str | Path) -> Spectrum:
+    """Read an EELS spectrum, line scan or spectrum image from a file.
+
+    Parameters
+    ----------
+    path : str or Path
+        File to read. Supported: ``.msa``/``.emsa`` (EMSA/MAS), ``.dm3``/``.dm4`` (Gatan),
+        ``.hspy`` (HyperSpy HDF5), and ``.txt``/``.csv``/``.dat`` (two columns: energy loss
+        in eV, then counts).
+
+    Returns
+    -------
+    Spectrum
+        Energy axis in eV (keV axes are converted), counts with the energy channels last.
+        Navigation axes of length 1 are dropped, so a single spectrum is always 1-D.
+
+    Raises
+    ------
+    FileNotFoundError
+        If `path` does not exist.
+    ValueError
+        If the extension is not supported, the file cannot be parsed, it has no energy axis,
+        the energy axis is not monotonic, or the data hold NaN or infinite values.
+    """
+    file_path = Path(path)
+    if not file_path.is_file():
+        raise FileNotFoundError(f"EELS spectrum file not found: '{file_path}'; check the path.")
+    extension = file_path.suffix.lower()
+    if extension in TEXT_FORMATS:
+        return _read_two_column_text(file_path)
+    if extension in RSCIIO_FORMATS:
+        return _read_with_rsciio(file_path, RSCIIO_FORMATS[extension])
+    raise ValueError(
+        f"Unsupported file extension '{file_path.suffix}' for '{file_path}'; "
+        f"use one of {', '.join(SUPPORTED_EXTENSIONS)}."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# rosettasciio formats
+# --------------------------------------------------------------------------------------------
+
+
+def _rsciio_reader(plugin: str) -> Callable[..., list[dict[str, Any]]]:
+    """The ``file_reader`` of a rosettasciio plugin (imported lazily: h5py is heavy)."""
+    if plugin == "msa":
+        from rsciio.msa import file_reader
+    elif plugin == "digitalmicrograph":
+        from rsciio.digitalmicrograph import file_reader
+    elif plugin == "hspy":
+        from rsciio.hspy import file_reader
+    else:  # pragma: no cover - RSCIIO_FORMATS only names the three above
+        raise ValueError(f"No rosettasciio reader is wired up for plugin '{plugin}'.")
+    return file_reader
+
+
+def _read_with_rsciio(file_path: Path, plugin: str) -> Spectrum:
+    """Read a file with rosettasciio and keep the first signal that has an energy axis."""
+    try:
+        signals = _rsciio_reader(plugin)(str(file_path))
+    except Exception as exc:  # rosettasciio raises many types on corrupt files
+        raise ValueError(
+            f"Could not read '{file_path}' as a {plugin} file ({type(exc).__name__}: {exc}); "
+            "check that the file is complete and of the format its extension says."
+        ) from exc
+    for signal in signals:
+        if _energy_axis_index(signal["axes"]) is not None:
+            return _spectrum_from_signal_dict(signal, file_path, plugin, len(signals))
+    units = [[axis.get("units") for axis in signal["axes"]] for signal in signals]
+    raise ValueError(
+        f"'{file_path}' has no energy axis: no signal axis is in eV or keV (axis units found: "
+        f"{units}); an EELS file needs its energy axis units set (for EMSA: '#XUNITS : eV')."
+    )
+
+
+def _energy_axis_index(axes: list[dict[str, Any]]) -> int | None:
+    """Index of the energy-loss axis among rosettasciio axis dicts, or None if there is none.
+
+    The energy axis is the one in eV or keV. If several are, the signal axis
+    (``navigate`` False) wins, then the last one.
+    """
+    candidates = [
+        i for i, axis in enumerate(axes) if str(axis.get("units", "")).strip().lower() in ENERGY_UNITS_TO_EV
+    ]
+    if not candidates:
+        return None
+    signal_axes = [i for i in candidates if not axes[i].get("navigate", False)]
+    return (signal_axes or candidates)[-1]
+
+
+def _energy_axis_from_dict(axis: dict[str, Any]) -> NDArray[np.float64]:
+    """Energy axis in eV built from a rosettasciio axis dict (offset, scale, size, units)."""
+    if "axis" in axis:  # non-uniform axis
+        values = np.asarray(axis["axis"], dtype=np.float64)
+    else:
+        size = int(axis["size"])
+        values = float(axis.get("offset", 0.0)) + float(axis.get("scale", 1.0)) * np.arange(size)
+    return values * ENERGY_UNITS_TO_EV[str(axis["units"]).strip().lower()]
+
+
+def _spectrum_from_signal_dict(
+    signal: dict[str, Any], file_path: Path, plugin: str, n_signals: int
+) -> Spectrum:
+    """Turn one rosettasciio signal dict into a Spectrum (energy axis moved last)."""
+    axes = signal["axes"]
+    data = np.asarray(signal["data"])
+    if data.size == 0:
+        raise ValueError(f"'{file_path}' holds no data channels; the file is empty or truncated.")
+    energy_index = _energy_axis_index(axes)
+    assert energy_index is not None
+    array_index = int(axes[energy_index].get("index_in_array", energy_index))
+    energy_ev = _energy_axis_from_dict(axes[energy_index])
+    counts = np.moveaxis(data, array_index, -1)
+    nav_axes = sorted(
+        (axis for i, axis in enumerate(axes) if i != energy_index),
+        key=lambda axis: int(axis.get("index_in_array", 0)),
+    )
+    counts, nav_axes = _drop_unit_navigation_axes(counts, nav_axes)
+    metadata = {
+        "format": plugin,
+        "reader": f"rsciio.{plugin}",
+        "energy_axis": {k: axes[energy_index].get(k) for k in ("name", "units", "offset", "scale", "size")},
+        "navigation_axes": [{k: axis.get(k) for k in ("name", "units", "offset", "scale", "size")} for axis in nav_axes],
+        "signal_type": signal.get("metadata", {}).get("Signal", {}).get("signal_type", ""),
+        "title": signal.get("metadata", {}).get("General", {}).get("title", ""),
+        "n_signals_in_file": n_signals,
+        "rsciio_metadata": signal.get("metadata", {}),
+        "original_metadata": signal.get("original_metadata", {}),
+    }
+    energy_ev, counts = _make_increasing(energy_ev, counts, file_path)
+    return Spectrum(energy_ev, counts, metadata, str(file_path))
+
+
+def _drop_unit_navigation_axes(
+    counts: NDArray[Any], nav_axes: list[dict[str, Any]]
+) -> tuple[NDArray[Any], list[dict[str, Any]]]:
+    """Remove navigation axes of length 1 (e.g. a single spectrum stored as a 1 x n image)."""
+    keep = [i for i, n in enumerate(counts.shape[:-1]) if n != 1]
+    squeeze = tuple(i for i in range(counts.ndim - 1) if i not in keep)
+    kept_axes = [nav_axes[i] for i in keep] if len(nav_axes) == counts.ndim - 1 else nav_axes
+    return np.squeeze(counts, axis=squeeze), kept_axes
+
+
+# --------------------------------------------------------------------------------------------
+# two-column text
+# --------------------------------------------------------------------------------------------
+
+
+def _read_two_column_text(file_path: Path) -> Spectrum:
+    """Read a text file of two columns, energy loss (eV) then counts."""
+    delimiter = "," if file_path.suffix.lower() == ".csv" else None
+    try:
+        table = np.loadtxt(file_path, delimiter=delimiter, comments="#", ndmin=2)
+    except ValueError:
+        try:  # one header line (column names) is common in exported spectra
+            table = np.loadtxt(file_path, delimiter=delimiter, comments="#", ndmin=2, skiprows=1)
+        except ValueError as exc:
+            raise ValueError(
+                f"Could not read '{file_path}' as two numeric columns (energy loss in eV, counts): "
+                f"{exc}; remove text other than one header line or '#' comments."
+            ) from exc
+    if table.shape[0] == 0:
+        raise ValueError(f"'{file_path}' holds no data rows; the file is empty.")
+    if table.shape[1] != 2:
+        raise ValueError(
+            f"'{file_path}' has {table.shape[1]} columns; a text spectrum needs exactly two "
+            "(energy loss in eV, then counts)."
+        )
+    energy_ev, counts = _make_increasing(table[:, 0], table[:, 1], file_path)
+    metadata = {"format": "text", "reader": "numpy.loadtxt", "energy_units_assumed": "eV"}
+    return Spectrum(energy_ev, counts, metadata, str(file_path))
+
+
+# --------------------------------------------------------------------------------------------
+# checks shared by every format
+# --------------------------------------------------------------------------------------------
+
+
+def _make_increasing(
+    energy_ev: NDArray[Any], counts: NDArray[Any], file_path: Path
+) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Reverse a strictly decreasing energy axis (and the counts with it); leave others alone."""
+    energy_ev = np.asarray(energy_ev, dtype=np.float64)
+    if energy_ev.size > 1 and np.all(np.isfinite(energy_ev)) and np.all(np.diff(energy_ev) < 0):
+        return energy_ev[::-1], np.asarray(counts)[..., ::-1]
+    return energy_ev, counts
+
+
+def _read_only_float_array(values: Any) -> NDArray[np.float64]:
+    """A read-only float64 copy of `values`."""
+    array = np.array(values, dtype=np.float64, copy=True)
+    array.setflags(write=False)
+    return array
+
+
+def _check_energy_axis(energy_ev: NDArray[np.float64], path: str) -> None:
+    """Raise ValueError unless `energy_ev` is a finite, strictly increasing 1-D axis."""
+    where = f" of '{path}'" if path else ""
+    if energy_ev.ndim != 1 or energy_ev.size < 2:
+        raise ValueError(
+            f"The energy axis{where} must be 1-D with at least 2 channels, got shape {energy_ev.shape}."
+        )
+    if not np.all(np.isfinite(energy_ev)):
+        raise ValueError(f"The energy axis{where} contains NaN or infinite values; fix or drop those rows.")
+    steps = np.diff(energy_ev)
+    if not np.all(steps > 0):
+        first_bad = int(np.argmax(steps <= 0))
+        raise ValueError(
+            f"The energy axis{where} is not monotonic (it stops increasing at channel {first_bad + 1}, "
+            f"{energy_ev[first_bad + 1]:g} eV); sort the channels by energy loss and remove duplicates."
+        )
+
+
+def _check_counts(counts: NDArray[np.float64], n_channels: int, path: str) -> None:
+    """Raise ValueError unless `counts` is finite with `n_channels` energy channels last."""
+    where = f" of '{path}'" if path else ""
+    if counts.ndim == 0 or counts.shape[-1] != n_channels:
+        raise ValueError(
+            f"The counts{where} have shape {counts.shape} but the energy axis has {n_channels} channels; "
+            "the energy channels must be the last axis."
+        )
+    if not np.all(np.isfinite(counts)):
+        n_bad = int(np.count_nonzero(~np.isfinite(counts)))
+        raise ValueError(
+            f"The counts{where} contain {n_bad} NaN or infinite values; fix or drop those channels."
+        )

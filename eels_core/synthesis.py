@@ -1,0 +1,595 @@
+"""Spectrum synthesis and data augmentation (paper: Methods, "Spectrum synthesis ...", Figs 3-4, Table 2).
+
+One synthetic spectrum is made in the order of the paper's Fig. 3:
+
+1. pick 1-6 distinct edges (20/20/20/15/15/10 %), a library variant of each, and a jump ratio
+   uniform in [0.15, Table 1 maximum];
+2. extend each edge beyond its near-edge region by an inverse power law (exponent 1.8-3.8) and
+   convolve it with the spectrum's PSF (Gaussian FWHM 0.1-1.6 eV (x) Lorentzian HWHM 0.1-0.6 eV),
+   all on the 50-1100 eV model grid;
+3. scale each edge so that its peak above the background, over the background at its onset,
+   equals its jump ratio, and add the background J_n(E) = (E/50)^-r, r ~ N(1.88, 0.2);
+4. contract/expand the energy axis by up to 1.5 % and shift it by up to 15 eV, sampling the result
+   on the network's 90-1000 eV grid (0.2 eV, 4551 channels);
+5. add the paper's fixed-pattern noise (and, beyond the paper and off by default, shot noise).
+
+Every random choice is a :class:`SpectrumParameters` field, so a spectrum can be regenerated and
+explained from its stored parameters (:func:`render_spectra`).
+
+Reproducibility: spectra are made in canonical blocks of :data:`BLOCK_SIZE`; block ``k`` of seed
+``s`` draws from ``SeedSequence(s, spawn_key=(k,))``. Spectrum ``i`` is therefore a pure function of
+``(seed, i, config)``, and :func:`synthesize` returns bit-identical arrays whatever ``start``, ``n``
+or the number of threads.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
+from typing import Iterator
+
+import numpy as np
+from numpy.typing import NDArray
+from tqdm.auto import tqdm
+
+from .background import power_law_background, sample_background_exponent
+from .config import ELEMENTS, SynthesisConfig
+from .edges import EdgeLibrary, edge_template, extend_edge_tail, load_edge_library
+from .noise import fixed_pattern_noise, shot_noise
+from .psf import convolve_psf
+
+#: Number of spectra drawn together from one random stream (part of the reproducibility contract).
+BLOCK_SIZE: int = 64
+#: Most edges one spectrum can hold.
+MAX_EDGES: int = 6
+N_ELEMENTS: int = len(ELEMENTS)
+
+
+@dataclass
+class SpectrumParameters:
+    """Every random choice behind a batch of spectra (struct of arrays, first axis = spectrum).
+
+    Edge slots beyond ``n_edges`` hold ``element_index = -1``.
+    """
+
+    n_edges: NDArray[np.int8]
+    element_index: NDArray[np.int8]  # (b, 6) index into Table 1 order, -1 = empty slot
+    variant_index: NDArray[np.int16]  # (b, 6) index into that element's variants, -1 = empty
+    jump_ratio: NDArray[np.float64]  # (b, 6)
+    tail_exponent: NDArray[np.float64]  # (b, 6)
+    psf_fwhm_gauss_ev: NDArray[np.float64]
+    psf_hwhm_lorentz_ev: NDArray[np.float64]
+    background_exponent: NDArray[np.float64]
+    stretch: NDArray[np.float64]
+    shift_ev: NDArray[np.float64]
+    savgol_frame: NDArray[np.int16]
+    noise_coefficient: NDArray[np.float64]
+    noise_seed: NDArray[np.uint64]
+    shot_noise_dose: NDArray[np.float64]  # NaN = no shot noise
+
+    def __len__(self) -> int:
+        return int(self.n_edges.shape[0])
+
+    def __getitem__(self, index: slice | NDArray[np.integer] | int) -> "SpectrumParameters":
+        if isinstance(index, (int, np.integer)):
+            index = slice(int(index), int(index) + 1)
+        return SpectrumParameters(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    def to_dict(self) -> dict[str, NDArray]:
+        """Name -> array (for HDF5)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, NDArray]) -> "SpectrumParameters":
+        """Inverse of :meth:`to_dict`."""
+        return cls(**{f.name: np.asarray(d[f.name]) for f in fields(cls)})
+
+    @classmethod
+    def concatenate(cls, parts: list["SpectrumParameters"]) -> "SpectrumParameters":
+        """Join batches along the spectrum axis."""
+        return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})
+
+
+@dataclass
+class SyntheticBatch:
+    """Synthetic spectra with their labels and parameters.
+
+    Attributes
+    ----------
+    energy_ev : ndarray, shape (n_channels,)
+        Network input grid (eV).
+    spectra : ndarray, shape (b, n_channels), float32
+        Intensities in units of J_n (background = 1 at 50 eV).
+    labels : ndarray, shape (b, 20), uint8
+        Multi-hot presence of the 20 edges, Table 1 order.
+    edge_onset_ev : ndarray, shape (b, 20), float32
+        Onset of each present edge on the output axis (after stretch and shift); NaN if absent.
+    jump_ratio : ndarray, shape (b, 20), float32
+        Jump ratio of each present edge; 0 if absent.
+    params : SpectrumParameters
+    index : ndarray, shape (b,)
+        Global index of each spectrum in the (seed, config) stream.
+    """
+
+    energy_ev: NDArray[np.float64]
+    spectra: NDArray[np.float32]
+    labels: NDArray[np.uint8]
+    edge_onset_ev: NDArray[np.float32]
+    jump_ratio: NDArray[np.float32]
+    params: SpectrumParameters
+    index: NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return int(self.spectra.shape[0])
+
+
+@dataclass
+class SynthesisComponents:
+    """The parts of rendered spectra, for plots (Fig. 3): all on the output grid."""
+
+    background: NDArray[np.float64]  # (b, n)
+    edges: NDArray[np.float64]  # (b, 6, n) scaled edges, zeros in empty slots
+    clean: NDArray[np.float64]  # (b, n) background + edges (+ shot noise if on)
+    noise: NDArray[np.float64]  # (b, n) fixed-pattern noise
+
+
+# ---------------------------------------------------------------------------- precomputation
+@dataclass(frozen=True)
+class _Tables:
+    library: EdgeLibrary
+    model_energy: NDArray[np.float64]
+    output_energy: NDArray[np.float64]
+    templates: NDArray[np.float32]  # (n_variants_total, n_model) unbroadened near-edge profiles
+    variant_offset: NDArray[np.int64]  # (20,) first flat variant of each element
+    n_variants: NDArray[np.int64]  # (20,)
+    onset_ev: NDArray[np.float64]  # (n_variants_total,)
+    tail_start_ev: NDArray[np.float64]  # (n_variants_total,)
+    log_model_energy: NDArray[np.float32]  # (n_model,)
+    log_tail_start: NDArray[np.float32]  # (n_variants_total,)
+    jump_ratio_max: NDArray[np.float64]  # (20,)
+    allowed: NDArray[np.int64]  # indices (Table 1 order) of the elements the config may draw
+
+
+@functools.lru_cache(maxsize=4)
+def _tables(config: SynthesisConfig) -> _Tables:
+    library = load_edge_library(include_fitted=config.include_fitted_edges)
+    e_model = config.model_energy_axis()
+    variants = library.variants
+    templates = np.stack([edge_template(v, e_model) for v in variants]).astype(np.float32)
+    n_var = np.array([len(el.variants) for el in library.elements], dtype=np.int64)
+    return _Tables(
+        library=library,
+        model_energy=e_model,
+        output_energy=config.output_energy_axis(),
+        templates=templates,
+        variant_offset=np.concatenate([[0], np.cumsum(n_var)[:-1]]),
+        n_variants=n_var,
+        onset_ev=np.array([v.edge_onset_ev for v in variants]),
+        tail_start_ev=np.array([v.tail_start_ev for v in variants]),
+        log_model_energy=np.log(e_model).astype(np.float32),
+        log_tail_start=np.log([v.tail_start_ev for v in variants]).astype(np.float32),
+        jump_ratio_max=np.array([el.jump_ratio_range[1] for el in library.elements]),
+        allowed=np.array([ELEMENTS.index(s) for s in config.elements], dtype=np.int64),
+    )
+
+
+def edge_library_for(config: SynthesisConfig) -> EdgeLibrary:
+    """The edge library a config draws from (with fitted edges if it asks for them)."""
+    return _tables(config).library
+
+
+# ---------------------------------------------------------------------------- sampling
+def _block_rng(seed: int, block: int) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy=seed, spawn_key=(block,))))
+
+
+def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig) -> SpectrumParameters:
+    """Draw the random choices of ``n`` spectra (paper, Table 2).
+
+    The draws have fixed shapes whatever the outcome, so the stream is reproducible.
+    """
+    t = _tables(config)
+    p = np.asarray(config.n_edges_probabilities, dtype=float)
+    n_edges = (rng.choice(p.size, size=n, p=p / p.sum()) + 1).astype(np.int8)
+    # distinct elements: the first n_edges of a random permutation of the allowed ones
+    order = np.argsort(rng.random((n, t.allowed.size)), axis=1)[:, :MAX_EDGES]
+    picked = t.allowed[order]
+    if picked.shape[1] < MAX_EDGES:
+        picked = np.pad(picked, ((0, 0), (0, MAX_EDGES - picked.shape[1])), constant_values=-1)
+    present = np.arange(MAX_EDGES)[None, :] < n_edges[:, None]
+    element_index = np.where(present, picked, -1).astype(np.int8)
+    safe_el = np.maximum(element_index, 0)
+
+    u_variant = rng.random((n, MAX_EDGES))
+    variant_index = np.where(present, np.floor(u_variant * t.n_variants[safe_el]), -1).astype(np.int16)
+    u_jr = rng.random((n, MAX_EDGES))
+    jr_max = t.jump_ratio_max[safe_el]
+    jump = np.where(present, config.jump_ratio_min + u_jr * (jr_max - config.jump_ratio_min), 0.0)
+    tail = np.where(present, rng.uniform(*config.tail_exponent, size=(n, MAX_EDGES)), 0.0)
+
+    fwhm = rng.uniform(*config.psf_fwhm_gauss_ev, size=n)
+    hwhm = rng.uniform(*config.psf_hwhm_lorentz_ev, size=n)
+    r = sample_background_exponent(
+        rng, n, config.background_exponent_mean, config.background_exponent_sd, config.background_exponent_min
+    )
+    stretch = rng.uniform(-config.stretch_max, config.stretch_max, size=n)
+    shift = rng.uniform(-config.shift_max_ev, config.shift_max_ev, size=n)
+    f0, f1 = config.savgol_frame
+    frame = (f0 + 2 * rng.integers(0, (f1 - f0) // 2 + 1, size=n)).astype(np.int16)
+    coeff = rng.uniform(*config.noise_coefficient, size=n)
+    seeds = rng.integers(0, 2**63 - 1, size=n, dtype=np.int64).astype(np.uint64)
+    u_dose = rng.random(n)
+    if config.shot_noise_dose is None:
+        dose = np.full(n, np.nan)
+    else:
+        lo, hi = np.log(config.shot_noise_dose[0]), np.log(config.shot_noise_dose[1])
+        dose = np.exp(lo + u_dose * (hi - lo))
+
+    # keep every onset inside the output window: raise (or lower) the shift just enough
+    flat = t.variant_offset[safe_el] + np.maximum(variant_index, 0)
+    onset = t.onset_ev[flat] * (1.0 + stretch[:, None])
+    o0, o1, _ = config.output_energy_ev
+    m = config.onset_margin_ev
+    need_low = (o0 + m) - np.where(present, onset, np.inf).min(axis=1)
+    need_high = (o1 - m) - np.where(present, onset, -np.inf).max(axis=1)
+    shift = np.minimum(np.maximum(shift, need_low), need_high)
+    shift = np.clip(shift, -config.shift_max_ev, config.shift_max_ev)
+
+    return SpectrumParameters(
+        n_edges=n_edges,
+        element_index=element_index,
+        variant_index=variant_index,
+        jump_ratio=jump,
+        tail_exponent=tail,
+        psf_fwhm_gauss_ev=fwhm,
+        psf_hwhm_lorentz_ev=hwhm,
+        background_exponent=r,
+        stretch=stretch,
+        shift_ev=shift,
+        savgol_frame=frame,
+        noise_coefficient=coeff,
+        noise_seed=seeds,
+        shot_noise_dose=dose,
+    )
+
+
+# ---------------------------------------------------------------------------- rendering
+def output_to_model_energy(output_energy_ev: NDArray, stretch: NDArray, shift_ev: NDArray) -> NDArray[np.float64]:
+    """Model energy seen at each output channel: x = (E - shift) / (1 + stretch).
+
+    A feature at model energy E_m appears at ``E_m * (1 + stretch) + shift`` on the output axis.
+    Returns shape (b, n) for per-spectrum ``stretch``/``shift`` of shape (b,).
+    """
+    s = np.asarray(stretch, dtype=np.float64)[..., None]
+    d = np.asarray(shift_ev, dtype=np.float64)[..., None]
+    return (np.asarray(output_energy_ev, dtype=np.float64) - d) / (1.0 + s)
+
+
+def stretch_and_shift(
+    model_values: NDArray, model_start_ev: float, model_step_ev: float, model_energy_at_output: NDArray
+) -> NDArray:
+    """Sample rows of model-grid values at the (stretched, shifted) output positions (linear interpolation).
+
+    Parameters
+    ----------
+    model_values : ndarray, shape (b, n_model)
+    model_start_ev, model_step_ev : float
+        The uniform model grid.
+    model_energy_at_output : ndarray, shape (b, n_out)
+        From :func:`output_to_model_energy`, one row per row of ``model_values``.
+    """
+    pos = (model_energy_at_output - model_start_ev) / model_step_ev
+    i0 = np.clip(np.floor(pos).astype(np.int64), 0, model_values.shape[-1] - 2)
+    frac = (pos - i0).astype(model_values.dtype)
+    v0 = np.take_along_axis(model_values, i0, axis=-1)
+    v1 = np.take_along_axis(model_values, i0 + 1, axis=-1)
+    return v0 + frac * (v1 - v0)
+
+
+def refined_peak(rows: NDArray) -> NDArray[np.float64]:
+    """Maximum of each row, refined by a parabola through the top channel and its two neighbours."""
+    i = np.argmax(rows, axis=1)
+    j = np.clip(i, 1, rows.shape[1] - 2)
+    r = np.arange(rows.shape[0])
+    a, b, c = (rows[r, j - 1].astype(np.float64), rows[r, j].astype(np.float64), rows[r, j + 1].astype(np.float64))
+    denom = a - 2.0 * b + c
+    interior = (i == j) & (denom < 0)
+    return np.where(interior, b - (a - c) ** 2 / (8.0 * np.where(interior, denom, -1.0)), rows[r, i])
+
+
+def render_spectra(
+    params: SpectrumParameters, config: SynthesisConfig | None = None, return_components: bool = False
+) -> tuple[NDArray[np.float32], NDArray[np.uint8], NDArray[np.float32], NDArray[np.float32]] | tuple[
+    NDArray[np.float32], NDArray[np.uint8], NDArray[np.float32], NDArray[np.float32], SynthesisComponents
+]:
+    """Make spectra from their parameters (deterministic).
+
+    Returns
+    -------
+    spectra : ndarray (b, n_out) float32
+    labels : ndarray (b, 20) uint8
+    edge_onset_ev : ndarray (b, 20) float32
+    jump_ratio : ndarray (b, 20) float32
+    components : SynthesisComponents, only if ``return_components``
+    """
+    config = config or SynthesisConfig()
+    t = _tables(config)
+    b = len(params)
+    m0, _, dm = config.model_energy_ev
+    present = params.element_index >= 0
+    spec_idx, slot_idx = np.nonzero(present)  # row-major: grouped by spectrum
+    el = params.element_index[spec_idx, slot_idx].astype(np.int64)
+    flat = t.variant_offset[el] + params.variant_index[spec_idx, slot_idx].astype(np.int64)
+
+    # 2. edges on the model grid: template x power-law tail, convolved with each spectrum's PSF
+    log_distance = np.maximum(t.log_model_energy[None, :] - t.log_tail_start[flat][:, None], np.float32(0.0))
+    log_distance *= -params.tail_exponent[spec_idx, slot_idx].astype(np.float32)[:, None]
+    edges_model = t.templates[flat]
+    edges_model *= np.exp(log_distance, out=log_distance)
+    edges_model = convolve_psf(
+        edges_model, dm, params.psf_fwhm_gauss_ev[spec_idx], params.psf_hwhm_lorentz_ev[spec_idx]
+    )
+
+    # 3. jump ratio: peak above background / background at the onset. The peak of each convolved
+    #    edge is refined by a parabola through its highest channel and neighbours, so it does not
+    #    depend on where the channels fall.
+    r = params.background_exponent
+    onset_model = t.onset_ev[flat]
+    i_o = power_law_background(onset_model, r[spec_idx])
+    scale = params.jump_ratio[spec_idx, slot_idx] * i_o / refined_peak(edges_model)
+    edges_model *= scale.astype(np.float32)[:, None]
+
+    # 4. sum the edges of each spectrum, then stretch + shift onto the output grid
+    edge_sum = np.zeros((b, edges_model.shape[1]), dtype=np.float32)
+    for k in range(MAX_EDGES):  # each spectrum has at most one edge per slot
+        rows = np.flatnonzero(slot_idx == k)
+        edge_sum[spec_idx[rows]] += edges_model[rows]
+    x = output_to_model_energy(t.output_energy, params.stretch, params.shift_ev)  # (b, n_out)
+    background = power_law_background(x, r[:, None])
+    clean = background + stretch_and_shift(edge_sum, m0, dm, x)
+
+    # 5. noise
+    n_out = t.output_energy.size
+    if config.shot_noise_dose is not None:
+        clean = shot_noise(clean, params.shot_noise_dose, params.noise_seed)
+    noise = fixed_pattern_noise(
+        params.noise_seed, n_out, config.noise_sd, params.savgol_frame, params.noise_coefficient, config.savgol_order
+    )
+    spectra = (clean + noise).astype(np.float32)
+
+    labels = np.zeros((b, N_ELEMENTS), dtype=np.uint8)
+    onsets = np.full((b, N_ELEMENTS), np.nan, dtype=np.float32)
+    jumps = np.zeros((b, N_ELEMENTS), dtype=np.float32)
+    labels[spec_idx, el] = 1
+    onsets[spec_idx, el] = onset_model * (1.0 + params.stretch[spec_idx]) + params.shift_ev[spec_idx]
+    jumps[spec_idx, el] = params.jump_ratio[spec_idx, slot_idx]
+    if not return_components:
+        return spectra, labels, onsets, jumps
+    per_slot = np.zeros((b, MAX_EDGES, n_out))
+    per_slot[spec_idx, slot_idx] = stretch_and_shift(edges_model, m0, dm, x[spec_idx])
+    return spectra, labels, onsets, jumps, SynthesisComponents(background, per_slot, clean, noise)
+
+
+def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfig | None = None) -> NDArray[np.float64]:
+    """Make ONE spectrum the plain way: a loop over its edges with real-space convolution.
+
+    The same physics as :func:`render_spectra`, written as one would on paper: each edge is
+    extended, convolved with the PSF kernel built as Gaussian (x) Lorentzian
+    (:func:`eels_core.psf.psf_kernel`, :func:`scipy.signal.fftconvolve`), scaled to its jump ratio,
+    added to the background, resampled with :func:`numpy.interp`, and the noise is filtered with
+    :func:`scipy.signal.savgol_filter`. It is the baseline of ``benchmarks/bench_synthesis.py``
+    and an independent check of the vectorised code (``tests/test_synthesis.py``).
+
+    Parameters
+    ----------
+    params : SpectrumParameters
+        Parameters of exactly one spectrum.
+    config : SynthesisConfig, optional
+
+    Returns
+    -------
+    ndarray, shape (n_out,)
+    """
+    import scipy.signal
+
+    from .noise import shot_noise, white_noise
+    from .psf import psf_kernel
+
+    if len(params) != 1:
+        raise ValueError(f"render_spectrum_reference makes one spectrum; got parameters of {len(params)}")
+    config = config or SynthesisConfig()
+    t = _tables(config)
+    m0, _, dm = config.model_energy_ev
+    e_model = t.model_energy
+    _, kernel = psf_kernel(dm, float(params.psf_fwhm_gauss_ev[0]), float(params.psf_hwhm_lorentz_ev[0]))
+    r = float(params.background_exponent[0])
+    total = np.zeros_like(e_model)
+    for slot in range(MAX_EDGES):
+        el = int(params.element_index[0, slot])
+        if el < 0:
+            continue
+        variant = t.library.elements[el].variants[int(params.variant_index[0, slot])]
+        edge = extend_edge_tail(
+            e_model, edge_template(variant, e_model), variant.tail_start_ev, float(params.tail_exponent[0, slot])
+        )
+        edge = scipy.signal.fftconvolve(edge, kernel, mode="same") * dm
+        peak = refined_peak(edge[None, :])[0]
+        i_o = (variant.edge_onset_ev / 50.0) ** (-r)
+        total += edge * float(params.jump_ratio[0, slot]) * i_o / peak
+    x = (t.output_energy - params.shift_ev[0]) / (1.0 + params.stretch[0])
+    clean = (x / 50.0) ** (-r) + np.interp(x, e_model, total)
+    if config.shot_noise_dose is not None:
+        clean = shot_noise(clean[None, :], params.shot_noise_dose, params.noise_seed)[0]
+    white = white_noise(params.noise_seed, t.output_energy.size, config.noise_sd)[0]
+    noise = scipy.signal.savgol_filter(white, int(params.savgol_frame[0]), config.savgol_order, mode="mirror")
+    return clean + float(params.noise_coefficient[0]) * noise
+
+
+@dataclass
+class SynthesisStages:
+    """One spectrum after each step of the paper's Fig. 3 (for plots and teaching).
+
+    Model-grid arrays are on ``model_energy_ev``; output-grid arrays on ``output_energy_ev``.
+    """
+
+    model_energy_ev: NDArray[np.float64]
+    output_energy_ev: NDArray[np.float64]
+    labels: tuple[str, ...]  # edge names, one per edge below
+    edges_unbroadened: NDArray[np.float64]  # (k, n_model) scaled, tail-extended, before the PSF
+    edges_convolved: NDArray[np.float64]  # (k, n_model) after the PSF (Fig. 3a)
+    background: NDArray[np.float64]  # (n_model,)  J_n on the model grid
+    with_background: NDArray[np.float64]  # (n_model,) Fig. 3d
+    stretched: NDArray[np.float64]  # (n_out,) Fig. 3e: contraction/expansion only
+    shifted: NDArray[np.float64]  # (n_out,) Fig. 3f: and the shift
+    final: NDArray[np.float64]  # (n_out,) Fig. 3g: and the noise (the network input)
+
+
+def synthesis_stages(params: SpectrumParameters, config: SynthesisConfig | None = None) -> SynthesisStages:
+    """Follow one spectrum through the synthesis steps (paper, Fig. 3 b-g).
+
+    ``final`` equals :func:`render_spectra` of the same parameters (to float32 precision).
+    """
+    if len(params) != 1:
+        raise ValueError(f"synthesis_stages follows one spectrum; got parameters of {len(params)}")
+    config = config or SynthesisConfig()
+    t = _tables(config)
+    m0, _, dm = config.model_energy_ev
+    _, _, _, _, comp = render_spectra(params, config, return_components=True)
+    slots = np.flatnonzero(params.element_index[0] >= 0)
+    el = params.element_index[0, slots].astype(np.int64)
+    flat = t.variant_offset[el] + params.variant_index[0, slots].astype(np.int64)
+    r = float(params.background_exponent[0])
+    unbroadened, convolved = [], []
+    for f, s, jr in zip(flat, params.tail_exponent[0, slots], params.jump_ratio[0, slots]):
+        v = t.library.variants[f]
+        raw = extend_edge_tail(t.model_energy, edge_template(v, t.model_energy), v.tail_start_ev, float(s))
+        conv = convolve_psf(raw, dm, params.psf_fwhm_gauss_ev[0], params.psf_hwhm_lorentz_ev[0])
+        scale = jr * power_law_background(v.edge_onset_ev, r) / refined_peak(conv[None, :])[0]
+        unbroadened.append(raw * scale)
+        convolved.append(conv * scale)
+    background = power_law_background(t.model_energy, r)
+    with_bg = background + np.sum(convolved, axis=0)
+    stretched_x = output_to_model_energy(t.output_energy, params.stretch, np.zeros(1))
+    shifted_x = output_to_model_energy(t.output_energy, params.stretch, params.shift_ev)
+    return SynthesisStages(
+        model_energy_ev=t.model_energy,
+        output_energy_ev=t.output_energy,
+        labels=tuple(t.library.elements[e].label for e in el),
+        edges_unbroadened=np.array(unbroadened),
+        edges_convolved=np.array(convolved),
+        background=background,
+        with_background=with_bg,
+        stretched=stretch_and_shift(with_bg[None, :], m0, dm, stretched_x)[0],
+        shifted=stretch_and_shift(with_bg[None, :], m0, dm, shifted_x)[0],
+        final=comp.clean[0] + comp.noise[0],
+    )
+
+
+# ---------------------------------------------------------------------------- public entry point
+def _synthesize_block(seed: int, block: int, config: SynthesisConfig) -> SyntheticBatch:
+    params = sample_parameters(_block_rng(seed, block), BLOCK_SIZE, config)
+    spectra, labels, onsets, jumps = render_spectra(params, config)
+    index = block * BLOCK_SIZE + np.arange(BLOCK_SIZE, dtype=np.int64)
+    return SyntheticBatch(_tables(config).output_energy, spectra, labels, onsets, jumps, params, index)
+
+
+def _concatenate(parts: list[SyntheticBatch]) -> SyntheticBatch:
+    return SyntheticBatch(
+        energy_ev=parts[0].energy_ev,
+        spectra=np.concatenate([p.spectra for p in parts]),
+        labels=np.concatenate([p.labels for p in parts]),
+        edge_onset_ev=np.concatenate([p.edge_onset_ev for p in parts]),
+        jump_ratio=np.concatenate([p.jump_ratio for p in parts]),
+        params=SpectrumParameters.concatenate([p.params for p in parts]),
+        index=np.concatenate([p.index for p in parts]),
+    )
+
+
+def _check_request(n: int, seed: int, start: int) -> None:
+    if isinstance(n, bool) or int(n) != n or n <= 0:
+        raise ValueError(f"n = {n!r}: the number of spectra must be a positive integer")
+    if isinstance(seed, bool) or int(seed) != seed or seed < 0:
+        raise ValueError(f"seed = {seed!r}: must be a non-negative integer")
+    if int(start) != start or start < 0:
+        raise ValueError(f"start = {start!r}: must be a non-negative integer")
+
+
+def iter_blocks(
+    seed: int, first_block: int, n_blocks: int, config: SynthesisConfig, n_threads: int | None = None
+) -> Iterator[SyntheticBatch]:
+    """Yield canonical blocks ``first_block ... first_block + n_blocks - 1`` in order (threaded)."""
+    threads = n_threads or min(2, os.cpu_count() or 1)
+    blocks = range(first_block, first_block + n_blocks)
+    if threads == 1 or n_blocks == 1:
+        for k in blocks:
+            yield _synthesize_block(seed, k, config)
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        # bounded look-ahead keeps memory flat for long runs
+        window = 2 * threads
+        futures = [pool.submit(_synthesize_block, seed, k, config) for k in blocks[:window]]
+        for j in range(n_blocks):
+            out = futures[j].result()
+            futures[j] = None  # type: ignore[call-overload]
+            nxt = j + window
+            if nxt < n_blocks:
+                futures.append(pool.submit(_synthesize_block, seed, blocks[nxt], config))
+            yield out
+
+
+def synthesize(
+    n: int,
+    seed: int = 0,
+    config: SynthesisConfig | None = None,
+    start: int = 0,
+    n_threads: int | None = None,
+    progress: bool = False,
+) -> SyntheticBatch:
+    """Synthesise ``n`` labelled spectra: indices ``start ... start + n - 1`` of the stream ``seed``.
+
+    Parameters
+    ----------
+    n : int
+        Number of spectra (> 0).
+    seed : int
+        Seed of the stream (>= 0).
+    config : SynthesisConfig, optional
+        Randomness ranges (default: the paper's Table 2).
+    start : int
+        Global index of the first spectrum; ``synthesize(10, s, start=5)`` equals
+        ``synthesize(15, s)[5:]`` bit for bit.
+    n_threads : int, optional
+        Worker threads (default: up to 2). Does not change the result.
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    SyntheticBatch
+    """
+    _check_request(n, seed, start)
+    config = config or SynthesisConfig()
+    first, last = start // BLOCK_SIZE, (start + n - 1) // BLOCK_SIZE
+    parts = list(
+        tqdm(
+            iter_blocks(seed, first, last - first + 1, config, n_threads),
+            total=last - first + 1,
+            disable=not progress,
+            desc="synthesising",
+            unit="block",
+        )
+    )
+    batch = _concatenate(parts)
+    lo = start - first * BLOCK_SIZE
+    sl = slice(lo, lo + n)
+    return SyntheticBatch(
+        batch.energy_ev,
+        batch.spectra[sl],
+        batch.labels[sl],
+        batch.edge_onset_ev[sl],
+        batch.jump_ratio[sl],
+        batch.params[sl],
+        batch.index[sl],
+    )

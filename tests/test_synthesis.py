@@ -1,0 +1,165 @@
+"""The forward model: labels, jump ratios, onsets, class balance, determinism, errors."""
+
+import numpy as np
+import pytest
+
+from eels_core.background import measure_jump_ratio, power_law_background
+from eels_core.config import ELEMENTS, SynthesisConfig
+from eels_core.synthesis import (
+    BLOCK_SIZE,
+    MAX_EDGES,
+    output_to_model_energy,
+    render_spectra,
+    render_spectrum_reference,
+    synthesis_stages,
+    synthesize,
+)
+
+NOISE_FREE = SynthesisConfig(noise_sd=0.0)
+SINGLE_EDGE = SynthesisConfig(noise_sd=0.0, n_edges_probabilities=(1.0,))
+
+
+def test_shapes_types_and_label_consistency():
+    b = synthesize(300, seed=3)
+    assert b.spectra.shape == (300, 4551) and b.spectra.dtype == np.float32
+    assert np.all(np.isfinite(b.spectra))
+    assert b.labels.shape == (300, 20)
+    np.testing.assert_array_equal(b.labels.sum(axis=1), b.params.n_edges)
+    # onset and jump ratio present exactly where the label is
+    np.testing.assert_array_equal(np.isfinite(b.edge_onset_ev), b.labels == 1)
+    assert np.all((b.jump_ratio > 0) == (b.labels == 1))
+    np.testing.assert_array_equal(b.index, np.arange(300))
+
+
+def test_jump_ratios_within_table_1_ranges():
+    from eels_core.edges import load_edge_library
+
+    lib = load_edge_library()
+    b = synthesize(2000, seed=4)
+    for k, el in enumerate(lib.elements):
+        jr = b.jump_ratio[b.labels[:, k] == 1, k]
+        assert jr.size > 0, el.symbol
+        assert jr.min() >= 0.15 - 1e-6
+        assert jr.max() <= el.jump_ratio_range[1] + 1e-6
+
+
+def test_measured_jump_ratio_equals_sampled():
+    """Single-edge, noise-free spectra: the jump ratio measured on the output equals the drawn one."""
+    b = synthesize(400, seed=5, config=SINGLE_EDGE)
+    x = output_to_model_energy(b.energy_ev, b.params.stretch, b.params.shift_ev)
+    rel = []
+    for i in range(len(b)):
+        k = int(np.flatnonzero(b.labels[i])[0])
+        bg = power_law_background(x[i], b.params.background_exponent[i])
+        measured = measure_jump_ratio(b.energy_ev, b.spectra[i], bg, float(b.edge_onset_ev[i, k]), window_ev=95.0)
+        rel.append(measured / b.jump_ratio[i, k] - 1)
+    rel = np.abs(rel)
+    assert np.max(rel) < 0.02, f"worst relative error {np.max(rel):.4f}"
+
+
+def test_onset_labels_match_edge_positions():
+    """The edge appears where its label says, after stretch and shift."""
+    b = synthesize(64, seed=6, config=SINGLE_EDGE)
+    spectra, labels, onsets, jumps, comp = render_spectra(b.params, SINGLE_EDGE, return_components=True)
+    np.testing.assert_array_equal(spectra, b.spectra)
+    e = b.energy_ev
+    big_shift = 0
+    for i in range(len(b)):
+        k = int(np.flatnonzero(labels[i])[0])
+        edge = comp.edges[i, 0]
+        onset = float(onsets[i, k])
+        peak = edge.max()
+        # nothing of the edge well before its labelled onset, most of it after
+        assert edge[e < onset - 5.0].max(initial=0.0) < 0.05 * peak
+        assert edge[(e >= onset) & (e <= onset + 95)].max() == pytest.approx(peak)
+        # the edge's peak sits where the model-grid peak lands after stretch and shift
+        stages = synthesis_stages(b.params[i], SINGLE_EDGE)
+        model_peak_ev = stages.model_energy_ev[np.argmax(stages.edges_convolved[0])]
+        expected = model_peak_ev * (1 + b.params.stretch[i]) + b.params.shift_ev[i]
+        assert e[np.argmax(edge)] == pytest.approx(expected, abs=0.45)
+        moved = abs(expected - model_peak_ev)
+        big_shift += moved > 5
+    assert big_shift > 10  # the check is not vacuous: many edges moved by more than 5 eV
+
+
+def test_edge_count_distribution_over_10000_spectra():
+    b = synthesize(10_000, seed=7)
+    counts = np.bincount(b.params.n_edges, minlength=7)[1:] / 10_000
+    np.testing.assert_allclose(counts, [0.20, 0.20, 0.20, 0.15, 0.15, 0.10], atol=0.02)
+    # classes balanced: every element appears, none more than 1.5x the mean
+    per_element = b.labels.sum(axis=0)
+    assert per_element.min() > 0.66 * per_element.mean()
+    assert per_element.max() < 1.5 * per_element.mean()
+
+
+@pytest.mark.parametrize("start,n", [(0, 1), (5, 70), (63, 2), (100, 150)])
+def test_bit_identical_whatever_the_batch(start, n):
+    whole = synthesize(260, seed=11)
+    part = synthesize(n, seed=11, start=start)
+    np.testing.assert_array_equal(part.spectra, whole.spectra[start : start + n])
+    np.testing.assert_array_equal(part.labels, whole.labels[start : start + n])
+    single = synthesize(n, seed=11, start=start, n_threads=1)
+    np.testing.assert_array_equal(single.spectra, part.spectra)
+
+
+def test_other_seed_other_spectra():
+    assert not np.array_equal(synthesize(8, seed=1).spectra, synthesize(8, seed=2).spectra)
+
+
+def test_render_from_stored_parameters_regenerates():
+    b = synthesize(BLOCK_SIZE, seed=12)
+    again = render_spectra(b.params[10:20])[0]
+    np.testing.assert_allclose(again, b.spectra[10:20], rtol=0, atol=1e-6)
+
+
+def test_vectorised_equals_plain_reference_loop():
+    """The batched FFT path and the plain real-space loop agree (independent implementations)."""
+    b = synthesize(24, seed=13)
+    for i in range(len(b)):
+        ref = render_spectrum_reference(b.params[i])
+        np.testing.assert_allclose(b.spectra[i], ref, rtol=0, atol=2e-3 * np.abs(ref).max())
+
+
+def test_noise_level_follows_the_paper():
+    """Noise sd ~ 0.0012 * C / sqrt(frame) on the output grid (the documented choice)."""
+    clean = synthesize(64, seed=14, config=NOISE_FREE)
+    noisy = synthesize(64, seed=14)
+    noise = noisy.spectra.astype(np.float64) - clean.spectra
+    expected = 0.0012 * noisy.params.noise_coefficient / np.sqrt(noisy.params.savgol_frame)
+    measured = noise[:, 200:-200].std(axis=1)
+    np.testing.assert_allclose(measured, expected, rtol=0.35)
+    assert np.median(measured / expected) == pytest.approx(1.0, abs=0.1)
+
+
+def test_shot_noise_option_adds_poisson_noise():
+    cfg = SynthesisConfig(noise_sd=0.0, shot_noise_dose=(1e4, 1e4))
+    clean = synthesize(16, seed=15, config=NOISE_FREE)
+    shot = synthesize(16, seed=15, config=cfg)
+    resid = (shot.spectra.astype(np.float64) - clean.spectra)[:, :500]
+    expected_sd = np.sqrt(clean.spectra[:, :500] / 1e4)
+    assert np.std(resid / expected_sd) == pytest.approx(1.0, abs=0.1)
+
+
+def test_subset_of_elements_and_onsets_inside_window():
+    cfg = SynthesisConfig(elements=("Si", "O", "Fe"), n_edges_probabilities=(0.3, 0.3, 0.4))
+    b = synthesize(500, seed=16, config=cfg)
+    allowed = [ELEMENTS.index(s) for s in ("Si", "O", "Fe")]
+    assert set(np.flatnonzero(b.labels.sum(axis=0))) == set(allowed)
+    on = b.edge_onset_ev[np.isfinite(b.edge_onset_ev)]
+    assert on.min() >= 90.0 + cfg.onset_margin_ev - 1e-3 and on.max() <= 1000.0
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [({"n": 0}, "positive integer"), ({"n": -5}, "positive integer"), ({"n": 2.5}, "positive integer"),
+     ({"n": 4, "seed": -1}, "seed"), ({"n": 4, "start": -3}, "start")],
+)
+def test_bad_requests(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        synthesize(**kwargs)
+
+
+def test_max_edges_is_six():
+    b = synthesize(500, seed=17)
+    assert b.params.element_index.shape[1] == MAX_EDGES
+    assert b.params.n_edges.max() == 6
