@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.ndimage import gaussian_filter1d
-from scipy.optimize import least_squares
+from scipy.optimize import least_squares, nnls
 from scipy.signal import find_peaks, peak_widths
 
 from eels_core.profiles import continuum_steps, gaussian_peaks, near_edge_profile
@@ -35,9 +35,6 @@ MIN_BACKGROUND_CHANNELS: int = 10
 CENTRE_BELOW_ONSET_EV: float = 2.0
 #: Allowed span between a variant's edge onset and its tail start (edge library rule), eV.
 TAIL_SPAN_BOUNDS_EV: tuple[float, float] = (15.0, 90.0)
-#: The fit starts from the automatic step height times each of these; the best result is kept
-#: (a step started too high swallows the first peak, a local minimum of least squares).
-STEP_HEIGHT_START_FACTORS: tuple[float, ...] = (1.0, 0.5)
 #: Peaks weaker than this fraction of the strongest are left out of a library variant.
 NEGLIGIBLE_AMPLITUDE_FRACTION: float = 1e-3
 
@@ -383,7 +380,7 @@ def additional_step_guesses(
 def _parameter_bounds(
     n_peaks: int, n_steps: int, centre_range_ev: tuple[float, float]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Lower and upper bounds of the flat parameter vector [peaks..., steps...]."""
+    """Lower and upper bounds of the flat parameter vector [peaks..., steps...] (rows of 3)."""
     low_c, high_c = centre_range_ev
     peak_low = [low_c, PEAK_FWHM_BOUNDS_EV[0], 0.0]
     peak_high = [high_c, PEAK_FWHM_BOUNDS_EV[1], np.inf]
@@ -410,6 +407,43 @@ def _inside_bounds(x0: NDArray[np.float64], lower: NDArray[np.float64], upper: N
     return np.clip(x0, lower + margin, np.where(np.isfinite(upper), upper - margin, np.inf))
 
 
+def _unit_basis(energy_ev: NDArray[np.float64], shapes: NDArray[np.float64], n_peaks: int) -> NDArray[np.float64]:
+    """Columns: each peak and each step of unit amplitude; `shapes` rows are [centre, FWHM]."""
+    columns = [gaussian_peaks(energy_ev, [c, w, 1.0]) for c, w in shapes[:n_peaks]]
+    columns += [continuum_steps(energy_ev, [c, w, 1.0]) for c, w in shapes[n_peaks:]]
+    return np.column_stack(columns)
+
+
+def _projected_fit(
+    energy_ev: NDArray[np.float64],
+    data: NDArray[np.float64],
+    shapes0: NDArray[np.float64],
+    n_peaks: int,
+    bounds: tuple[NDArray[np.float64], NDArray[np.float64]],
+) -> NDArray[np.float64]:
+    """Variable-projection fit: least squares over centres and FWHMs, amplitudes by NNLS.
+
+    Amplitudes and heights enter the model linearly, so for given centres and widths the
+    best non-negative ones follow from :func:`scipy.optimize.nnls`. Optimising only the
+    centres and widths this way avoids the local minima in which a step swallows a peak.
+
+    Returns
+    -------
+    ndarray, shape (k + m, 3)
+        Peak rows then step rows, [centre, FWHM, amplitude or height].
+    """
+    lower, upper = bounds
+
+    def residuals(flat_shapes: NDArray[np.float64]) -> NDArray[np.float64]:
+        basis = _unit_basis(energy_ev, flat_shapes.reshape(-1, 2), n_peaks)
+        return basis @ nnls(basis, data)[0] - data
+
+    x0 = _inside_bounds(shapes0.ravel(), lower, upper)
+    shapes = least_squares(residuals, x0, bounds=(lower, upper), max_nfev=5000).x.reshape(-1, 2)
+    amplitudes = nnls(_unit_basis(energy_ev, shapes, n_peaks), data)[0]
+    return np.column_stack([shapes, amplitudes])
+
+
 def fit_multi_gaussian(
     energy_ev: ArrayLike,
     signal: ArrayLike,
@@ -421,10 +455,12 @@ def fit_multi_gaussian(
 ) -> MultiGaussianFit:
     """Fit Gaussian peaks plus error-function continuum steps to a background-subtracted edge.
 
-    The model is :func:`eels_core.profiles.near_edge_profile`; the fit is
-    :func:`scipy.optimize.least_squares` with bounds: peak and step centres inside the fit
+    The model is :func:`eels_core.profiles.near_edge_profile`, fitted with
+    :func:`scipy.optimize.least_squares` within bounds: peak and step centres inside the fit
     range and no lower than ``onset_ev - 2`` eV (the edge library's rule), peak FWHM in
     ``PEAK_FWHM_BOUNDS_EV``, step FWHM in ``STEP_FWHM_BOUNDS_EV``, amplitudes and heights >= 0.
+    The fit runs in two stages: a variable-projection fit (centres and widths by least
+    squares, amplitudes by non-negative linear least squares), then all parameters together.
 
     Parameters
     ----------
@@ -443,9 +479,8 @@ def fit_multi_gaussian(
         Number of continuum steps (2 suits L2,3 edges: one each under L3 and L2).
     initial_peaks : array_like, shape (n_peaks, 3), optional
         Starting peaks [centre, FWHM, amplitude]. By default they are found automatically
-        (:func:`initial_peak_guesses`, ranking local maxima once in the signal and once in its
-        excess over the initial step). Each start is tried with the initial step heights scaled
-        by ``STEP_HEIGHT_START_FACTORS`` and the fit of least cost is kept.
+        with :func:`initial_peak_guesses`, once ranking the local maxima of the signal and
+        once those of its excess over the initial step; the better fit is kept.
 
     Returns
     -------
@@ -479,11 +514,9 @@ def fit_multi_gaussian(
     scale = float(np.max(np.abs(s_fit))) or 1.0
     s_norm = s_fit / scale
     first_step = initial_step_guess(e_fit, s_norm, onset_ev, (e_fit[0], e_fit[-1]))
-    step_starts = [first_step * np.array([1.0, 1.0, factor]) for factor in STEP_HEIGHT_START_FACTORS]
     if initial_peaks is None:
         starts = [
-            (initial_peak_guesses(e_fit, s_norm, n_peaks, centre_range, step, rank_on_excess=flag), step)
-            for step in step_starts
+            initial_peak_guesses(e_fit, s_norm, n_peaks, centre_range, first_step, rank_on_excess=flag)
             for flag in (False, True)
         ]
     else:
@@ -493,18 +526,24 @@ def fit_multi_gaussian(
                 f"initial_peaks must have shape ({n_peaks}, 3) rows [centre eV, FWHM eV, amplitude], "
                 f"got {peaks0.shape}."
             )
-        starts = [(peaks0 * np.array([1.0, 1.0, 1.0 / scale]), step) for step in step_starts]
+        starts = [peaks0 * np.array([1.0, 1.0, 1.0 / scale])]
 
     lower, upper = _parameter_bounds(n_peaks, n_steps, centre_range)
+    shape_columns = np.ones(lower.size, dtype=bool)
+    shape_columns[2::3] = False  # amplitudes / heights are solved linearly in stage 1
 
     def residuals(params: NDArray[np.float64]) -> NDArray[np.float64]:
         peaks, steps = _split_parameters(params, n_peaks)
         return near_edge_profile(e_fit, peaks, steps) - s_norm
 
     results = []
-    for peaks0, step0 in starts:
-        steps0 = additional_step_guesses(peaks0, step0, n_steps - 1) if n_steps > 1 else step0
-        x0 = _inside_bounds(np.concatenate([peaks0.ravel(), steps0.ravel()]), lower, upper)
+    for peaks0 in starts:
+        steps0 = additional_step_guesses(peaks0, first_step, n_steps - 1) if n_steps > 1 else first_step
+        rows0 = np.vstack([peaks0, steps0])
+        projected = _projected_fit(
+            e_fit, s_norm, rows0[:, :2], n_peaks, (lower[shape_columns], upper[shape_columns])
+        )
+        x0 = _inside_bounds(projected.ravel(), lower, upper)
         results.append(least_squares(residuals, x0, bounds=(lower, upper), x_scale="jac", max_nfev=20000))
     result = min(results, key=lambda r: r.cost)
     peaks, steps = _split_parameters(result.x.copy(), n_peaks)

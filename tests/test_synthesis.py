@@ -163,3 +163,14 @@ def test_max_edges_is_six():
     b = synthesize(500, seed=17)
     assert b.params.element_index.shape[1] == MAX_EDGES
     assert b.params.n_edges.max() == 6
+
+
+def test_local_snr_recovers_known_noise():
+    from eels_core.noise import local_snr
+
+    e = np.arange(300.0, 340.0, 0.2)
+    clean = 5.0 * (e / 50) ** -2.5
+    noisy = clean + np.random.default_rng(0).normal(0, clean.mean() / 40, e.size)
+    assert local_snr(e, noisy, (300, 340)) == pytest.approx(40, rel=0.15)
+    with pytest.raises(ValueError, match="channels"):
+        local_snr(e, noisy, (300, 301))
