@@ -1,4 +1,4 @@
-"""Command line: ``eels-core make-database`` and ``eels-core info``.
+"""Command line: ``eels-core make-database``, ``eels-core train`` and ``eels-core info``.
 
 Errors in the input (a bad config value, a database of another version) print one line naming
 the problem and exit with status 2; no traceback.
@@ -33,6 +33,20 @@ def _parser() -> argparse.ArgumentParser:
     mk.add_argument("--overwrite", action="store_true", help="discard an existing database of other settings")
     mk.add_argument("--threads", type=int, default=None, help="synthesis threads (default: up to 2)")
     mk.add_argument("--quiet", action="store_true", help="no progress bar")
+    tr = sub.add_parser(
+        "train",
+        help="train the CNN-BiLSTM (resumes from OUT/checkpoint.pt; works under torchrun)",
+        description="Train the CNN-BiLSTM with a preset. Run the same command again after an interruption "
+        "to resume from the last checkpoint. Multi-GPU/CPU: torchrun --nproc_per_node N -m eels_core.cli train ...",
+    )
+    tr.add_argument("--preset", default="cpu-ci", help="cpu-ci, cpu-long or gpu-full")
+    tr.add_argument("--out", required=True, help="run folder (checkpoint.pt and train.log go there)")
+    tr.add_argument("--steps", type=int, help="override the preset's number of steps")
+    tr.add_argument("--batch-size", type=int, help="override the preset's batch size (per process)")
+    tr.add_argument("--data", help="'stream' (on the fly) or a database index file")
+    tr.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    tr.add_argument("--threads", type=int, help="torch CPU threads")
+    tr.add_argument("--quiet", action="store_true", help="no progress bar")
     info = sub.add_parser("info", help="print what a database holds")
     info.add_argument("path", help="index file of a database")
     return p
@@ -51,6 +65,28 @@ def _load_config(path: str | None) -> SynthesisConfig:
     if not isinstance(changes, dict):
         raise ValueError(f"--config {p}: must hold a JSON object of SynthesisConfig fields")
     return SynthesisConfig.from_dict(changes)
+
+
+def _train(args: argparse.Namespace) -> None:
+    import torch
+
+    from .training import preset, train
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    changes = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch_size), ("data", args.data)) if v}
+    cfg = preset(args.preset, **changes)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    log_file = out / "train.log"
+
+    def log(line: str) -> None:
+        with open(log_file, "a") as f:
+            f.write(line + "\n")
+
+    result = train(cfg, out_dir=out, device=args.device, progress=not args.quiet, log=log)
+    if result.history:
+        print(json.dumps({"final": result.history[-1], "spectra_per_second": round(result.spectra_per_second, 1)}))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
                 n_threads=args.threads,
             )
             print(f"wrote {out}")
+        elif args.command == "train":
+            _train(args)
         elif args.command == "info":
             from .database import open_database
 

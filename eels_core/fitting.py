@@ -35,6 +35,10 @@ MIN_BACKGROUND_CHANNELS: int = 10
 CENTRE_BELOW_ONSET_EV: float = 2.0
 #: Allowed span between a variant's edge onset and its tail start (edge library rule), eV.
 TAIL_SPAN_BOUNDS_EV: tuple[float, float] = (15.0, 90.0)
+#: Extra starting FWHMs (eV) tried for all automatic initial peaks: least squares on sums of
+#: Gaussians has local minima (a broad peak standing in for the continuum), so several starts
+#: are fitted and the best kept.
+START_PEAK_FWHMS_EV: tuple[float, ...] = (1.5, 3.0)
 #: Peaks weaker than this fraction of the strongest are left out of a library variant.
 NEGLIGIBLE_AMPLITUDE_FRACTION: float = 1e-3
 
@@ -240,7 +244,8 @@ class MultiGaussianFit:
                 f"tail_start_ev - edge_onset_ev = {span:g} eV is outside the library's "
                 f"{TAIL_SPAN_BOUNDS_EV} eV; choose a tail start 15-90 eV above the onset."
             )
-        peaks = self.peaks[self.peaks[:, 2] > NEGLIGIBLE_AMPLITUDE_FRACTION * max(self.peaks[:, 2].max(initial=0.0), 1e-300)]
+        strongest = float(self.peaks[:, 2].max(initial=0.0))
+        peaks = self.peaks[(self.peaks[:, 2] > NEGLIGIBLE_AMPLITUDE_FRACTION * strongest) & (self.peaks[:, 2] > 0)]
         steps = self.steps[self.steps[:, 2] > 0]
         if steps.shape[0] == 0:
             raise ValueError(
@@ -378,17 +383,36 @@ def additional_step_guesses(
 
 
 def _parameter_bounds(
-    n_peaks: int, n_steps: int, centre_range_ev: tuple[float, float]
+    n_peaks: int, n_steps: int, centre_range_ev: tuple[float, float], step_range_ev: tuple[float, float]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Lower and upper bounds of the flat parameter vector [peaks..., steps...] (rows of 3)."""
-    low_c, high_c = centre_range_ev
-    peak_low = [low_c, PEAK_FWHM_BOUNDS_EV[0], 0.0]
-    peak_high = [high_c, PEAK_FWHM_BOUNDS_EV[1], np.inf]
-    step_low = [low_c, STEP_FWHM_BOUNDS_EV[0], 0.0]
-    step_high = [high_c, STEP_FWHM_BOUNDS_EV[1], np.inf]
+    peak_low = [centre_range_ev[0], PEAK_FWHM_BOUNDS_EV[0], 0.0]
+    peak_high = [centre_range_ev[1], PEAK_FWHM_BOUNDS_EV[1], np.inf]
+    step_low = [step_range_ev[0], STEP_FWHM_BOUNDS_EV[0], 0.0]
+    step_high = [step_range_ev[1], STEP_FWHM_BOUNDS_EV[1], np.inf]
     lower = np.array(peak_low * n_peaks + step_low * n_steps, dtype=np.float64)
     upper = np.array(peak_high * n_peaks + step_high * n_steps, dtype=np.float64)
     return lower, upper
+
+
+def _step_centre_range(
+    requested_ev: tuple[float, float], centre_range_ev: tuple[float, float]
+) -> tuple[float, float]:
+    """`requested_ev` clipped to the allowed centre range; ValueError if nothing is left."""
+    low, high = max(requested_ev[0], centre_range_ev[0]), min(requested_ev[1], centre_range_ev[1])
+    if not low < high:
+        raise ValueError(
+            f"step_centre_range_ev {tuple(requested_ev)} does not overlap the allowed centre range "
+            f"{centre_range_ev[0]:g}-{centre_range_ev[1]:g} eV (fit range, not below onset - 2 eV)."
+        )
+    return (float(low), float(high))
+
+
+def _with_fwhm(peaks: NDArray[np.float64], fwhm_ev: float) -> NDArray[np.float64]:
+    """A copy of `peaks` with every FWHM set to `fwhm_ev`."""
+    out = peaks.copy()
+    out[:, 1] = fwhm_ev
+    return out
 
 
 def _split_parameters(params: NDArray[np.float64], n_peaks: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -401,7 +425,9 @@ def _sorted_rows(rows: NDArray[np.float64]) -> NDArray[np.float64]:
     return rows[np.argsort(rows[:, 0])] if rows.size else rows.reshape(0, 3)
 
 
-def _inside_bounds(x0: NDArray[np.float64], lower: NDArray[np.float64], upper: NDArray[np.float64]) -> NDArray[np.float64]:
+def _inside_bounds(
+    x0: NDArray[np.float64], lower: NDArray[np.float64], upper: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """`x0` clipped strictly inside the bounds (least_squares needs a feasible start)."""
     margin = 1e-6 * np.maximum(1.0, np.abs(x0))
     return np.clip(x0, lower + margin, np.where(np.isfinite(upper), upper - margin, np.inf))
@@ -452,6 +478,7 @@ def fit_multi_gaussian(
     fit_range_ev: tuple[float, float],
     n_steps: int = 1,
     initial_peaks: ArrayLike | None = None,
+    step_centre_range_ev: tuple[float, float] | None = None,
 ) -> MultiGaussianFit:
     """Fit Gaussian peaks plus error-function continuum steps to a background-subtracted edge.
 
@@ -479,8 +506,13 @@ def fit_multi_gaussian(
         Number of continuum steps (2 suits L2,3 edges: one each under L3 and L2).
     initial_peaks : array_like, shape (n_peaks, 3), optional
         Starting peaks [centre, FWHM, amplitude]. By default they are found automatically
-        with :func:`initial_peak_guesses`, once ranking the local maxima of the signal and
-        once those of its excess over the initial step; the better fit is kept.
+        with :func:`initial_peak_guesses`, ranking the local maxima of the signal and, in a
+        second start, those of its excess over the initial step. Each start is also tried with
+        all peak FWHMs set to each of ``START_PEAK_FWHMS_EV``; the fit of least cost is kept.
+    step_centre_range_ev : (float, float), optional
+        Narrower range for the step centres (e.g. near the onset for a K edge, so that the
+        continuum is not modelled as a step at the end of the range). Default: the range
+        allowed for peak centres.
 
     Returns
     -------
@@ -519,6 +551,7 @@ def fit_multi_gaussian(
             initial_peak_guesses(e_fit, s_norm, n_peaks, centre_range, first_step, rank_on_excess=flag)
             for flag in (False, True)
         ]
+        starts += [_with_fwhm(p0, fwhm) for p0 in list(starts) for fwhm in START_PEAK_FWHMS_EV]
     else:
         peaks0 = np.asarray(initial_peaks, dtype=np.float64)
         if peaks0.shape != (n_peaks, 3):
@@ -528,7 +561,10 @@ def fit_multi_gaussian(
             )
         starts = [peaks0 * np.array([1.0, 1.0, 1.0 / scale])]
 
-    lower, upper = _parameter_bounds(n_peaks, n_steps, centre_range)
+    step_range = (
+        centre_range if step_centre_range_ev is None else _step_centre_range(step_centre_range_ev, centre_range)
+    )
+    lower, upper = _parameter_bounds(n_peaks, n_steps, centre_range, step_range)
     shape_columns = np.ones(lower.size, dtype=bool)
     shape_columns[2::3] = False  # amplitudes / heights are solved linearly in stage 1
 

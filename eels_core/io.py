@@ -228,8 +228,8 @@ def _spectrum_from_signal_dict(
     metadata = {
         "format": plugin,
         "reader": f"rsciio.{plugin}",
-        "energy_axis": {k: axes[energy_index].get(k) for k in ("name", "units", "offset", "scale", "size")},
-        "navigation_axes": [{k: axis.get(k) for k in ("name", "units", "offset", "scale", "size")} for axis in nav_axes],
+        "energy_axis": _axis_summary(axes[energy_index]),
+        "navigation_axes": [_axis_summary(axis) for axis in nav_axes],
         "signal_type": signal.get("metadata", {}).get("Signal", {}).get("signal_type", ""),
         "title": signal.get("metadata", {}).get("General", {}).get("title", ""),
         "n_signals_in_file": n_signals,
@@ -238,6 +238,11 @@ def _spectrum_from_signal_dict(
     }
     energy_ev, counts = _make_increasing(energy_ev, counts, file_path)
     return Spectrum(energy_ev, counts, metadata, str(file_path))
+
+
+def _axis_summary(axis: dict[str, Any]) -> dict[str, Any]:
+    """The name, units, offset, scale and size of a rosettasciio axis dict."""
+    return {key: axis.get(key) for key in ("name", "units", "offset", "scale", "size")}
 
 
 def _drop_unit_navigation_axes(

@@ -75,6 +75,10 @@ class EdgeType:
         Continuum steps: 1 for K edges, 2 for L2,3 (L3 and L2).
     span_ev : float
         Near-edge region fitted above the onset; its end becomes the variant's tail start.
+    step_window_ev : (float, float)
+        Where continuum steps may be centred, relative to the estimated onset, eV: at the
+        onset for a K edge; up to the L2 threshold (spin-orbit splitting, <= ~15 eV for these
+        elements) for an L2,3 edge.
     background_ev : (float, float)
         Pre-edge background window, relative to the reference onset, eV.
     """
@@ -83,19 +87,24 @@ class EdgeType:
     n_peaks: int
     n_steps: int
     span_ev: float
+    step_window_ev: tuple[float, float]
     background_ev: tuple[float, float] = (-40.0, -6.0)
+
+
+K_STEP_WINDOW_EV = (-2.0, 8.0)
+L23_STEP_WINDOW_EV = (-2.0, 16.0)
 
 
 #: Fitting choices per edge type (symbol, edge).
 EDGE_TYPES: dict[tuple[str, str], EdgeType] = {
-    ("B", "K"): EdgeType(188.0, n_peaks=4, n_steps=1, span_ev=35.0),
-    ("N", "K"): EdgeType(401.0, n_peaks=4, n_steps=1, span_ev=35.0),
-    ("O", "K"): EdgeType(532.0, n_peaks=5, n_steps=1, span_ev=35.0),
-    ("Ca", "L2,3"): EdgeType(346.0, n_peaks=4, n_steps=2, span_ev=20.0, background_ev=(-30.0, -5.0)),
-    ("Ti", "L2,3"): EdgeType(456.0, n_peaks=4, n_steps=2, span_ev=25.0),
-    ("Cr", "L2,3"): EdgeType(575.0, n_peaks=3, n_steps=2, span_ev=24.0),
-    ("Mn", "L2,3"): EdgeType(640.0, n_peaks=3, n_steps=2, span_ev=30.0),
-    ("Fe", "L2,3"): EdgeType(708.0, n_peaks=3, n_steps=2, span_ev=30.0),
+    ("B", "K"): EdgeType(188.0, n_peaks=5, n_steps=1, span_ev=35.0, step_window_ev=K_STEP_WINDOW_EV),
+    ("N", "K"): EdgeType(401.0, n_peaks=5, n_steps=1, span_ev=35.0, step_window_ev=K_STEP_WINDOW_EV),
+    ("O", "K"): EdgeType(532.0, n_peaks=5, n_steps=1, span_ev=35.0, step_window_ev=K_STEP_WINDOW_EV),
+    ("Ca", "L2,3"): EdgeType(346.0, n_peaks=4, n_steps=2, span_ev=20.0, step_window_ev=L23_STEP_WINDOW_EV, background_ev=(-30.0, -5.0)),
+    ("Ti", "L2,3"): EdgeType(456.0, n_peaks=5, n_steps=2, span_ev=25.0, step_window_ev=L23_STEP_WINDOW_EV),
+    ("Cr", "L2,3"): EdgeType(575.0, n_peaks=3, n_steps=2, span_ev=24.0, step_window_ev=L23_STEP_WINDOW_EV),
+    ("Mn", "L2,3"): EdgeType(640.0, n_peaks=3, n_steps=2, span_ev=30.0, step_window_ev=L23_STEP_WINDOW_EV),
+    ("Fe", "L2,3"): EdgeType(708.0, n_peaks=3, n_steps=2, span_ev=30.0, step_window_ev=L23_STEP_WINDOW_EV),
 }
 
 
@@ -151,6 +160,9 @@ FITS: tuple[EdgeFit, ...] = (
     ),
 )
 
+#: Fits with a lower coefficient of determination are not written to the library.
+MIN_R_SQUARED: float = 0.9
+
 #: Edges expected in the real spectra that are deliberately not fitted, and why.
 NOT_FITTED: tuple[tuple[str, str], ...] = (
     ("hyperspy_hyperspy__La2NiO4_eels.txt: Ni L2,3", "overlapped by La M4,5 (832/849 eV); a power-law background cannot separate them"),
@@ -201,8 +213,10 @@ def fit_edge(
         signal, background = subtract_power_law_background(energy_ev, counts, window)
     onset = estimate_edge_onset(energy_ev, signal, ref)
     fit_range = (onset - 6.0, min(onset + edge_type.span_ev, float(energy_ev[-1])))
+    step_range = (onset + edge_type.step_window_ev[0], onset + edge_type.step_window_ev[1])
     fit = fit_multi_gaussian(
-        energy_ev, signal, edge_type.n_peaks, onset, fit_range, n_steps=edge_type.n_steps
+        energy_ev, signal, edge_type.n_peaks, onset, fit_range,
+        n_steps=edge_type.n_steps, step_centre_range_ev=step_range,
     )
     return signal, background, window, onset, fit
 
@@ -252,9 +266,9 @@ def plot_fit(
     plt.close(fig)
 
 
-def yaml_header(command: str) -> str:
-    """Comment block at the top of the fitted library file."""
-    skipped = "\n".join(f"#   - {what}: {why}" for what, why in NOT_FITTED)
+def yaml_header(command: str, not_fitted: tuple[tuple[str, str], ...]) -> str:
+    """Comment block at the top of the fitted library file; `not_fitted` is (edge, reason)."""
+    skipped = "\n".join(f"#   - {what}: {why}" for what, why in not_fitted)
     return (
         "# Edge library entries fitted to public real EELS spectra (shared/real-spectra).\n"
         "# Produced by:\n"
@@ -262,12 +276,13 @@ def yaml_header(command: str) -> str:
         "# Each spectrum image / line scan is summed over its pixels, a power-law background A*E^-r\n"
         "# fitted on a pre-edge window is subtracted, and the edge is fitted with Gaussian peaks plus\n"
         "# error-function continuum steps (eels_core.fitting.fit_multi_gaussian); amplitudes are\n"
-        "# relative (profile maximum = 1). Schema: see eels_core/data/README.md.\n"
+        "# relative (profile maximum = 1). Schema: see eels_core/data/README.md. Energies are on each\n"
+        "# file's own axis (not re-calibrated), so onsets differ from the reference by up to 8 eV.\n"
         "#\n"
         "# HELD OUT OF TRAINING BY DEFAULT (SynthesisConfig.include_fitted_edges=False): the real\n"
         "# spectra these edges come from are the validation set, so training on them would leak.\n"
         "#\n"
-        "# Expected edges not fitted:\n"
+        f"# Fits with R^2 < {MIN_R_SQUARED} are rejected. Expected edges not in this file:\n"
         f"{skipped}\n"
         "# Do not edit by hand; rerun the script.\n"
     )
@@ -298,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     plot_dir.mkdir(parents=True, exist_ok=True)
 
     variants: list[tuple[str, str, dict[str, Any]]] = []
+    rejected: list[tuple[str, str]] = []
     for item in FITS:
         row = index[item.file]
         spectrum = read_spectrum(spectra_dir / item.file).summed()
@@ -311,19 +327,28 @@ def main(argv: list[str] | None = None) -> int:
             plot_dir / f"{item.symbol}_{item.edge.replace(',', '')}__{stem}.png",
             f"{label}: {item.name}", spectrum.energy_ev, spectrum.counts, signal, background, window, fit,
         )
+        bg_text = f"r={background[1]:5.2f}" if background else "no bg  "
+        if fit.r_squared < MIN_R_SQUARED:
+            rejected.append((f"{Path(item.file).name}: {label}",
+                             f"fit rejected, R^2 = {fit.r_squared:.3f} < {MIN_R_SQUARED} "
+                             f"(background exponent {bg_text.strip()})"
+                             + ("; the pre-edge rises, so a power-law background does not apply"
+                                if background and background[1] < 0 else "")))
+            print(f"{label:9s} R2={fit.r_squared:.4f} {bg_text} REJECTED  {item.name}")
+            continue
         variant = fit.to_variant(item.name, source_line(row), onset, fit.fit_range_ev[1])
         variant["fitted_from"] = f"shared/real-spectra/{item.file}"
         variant["license"] = row["license"]
         variants.append((item.symbol, item.edge, variant))
-        print(f"{label:9s} R2={fit.r_squared:.4f} onset={onset:7.2f} peaks={len(variant['peaks'])} "
+        print(f"{label:9s} R2={fit.r_squared:.4f} {bg_text} onset={onset:7.2f} peaks={len(variant['peaks'])} "
               f"steps={len(variant['steps'])} ok={fit.success}  {item.name}")
 
     command = "python scripts/fit_real_edges.py" + ("".join(f" {a}" for a in argv) if argv else "")
     out = Path(args.out)
     with out.open("w", encoding="utf-8") as handle:
-        handle.write(yaml_header(command))
+        handle.write(yaml_header(command, NOT_FITTED + tuple(rejected)))
         yaml.safe_dump(build_library(variants), handle, sort_keys=False, default_flow_style=None,
-                       allow_unicode=True, width=120)
+                       allow_unicode=True, width=1000)
     print(f"wrote {len(variants)} variants to {out}; plots in {plot_dir}")
     return 0
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+import yaml
 
 from eels_core.fitting import (
     MultiGaussianFit,
@@ -82,6 +85,26 @@ def test_fit_respects_bounds() -> None:
     assert np.all(fit.peaks[:, 2] >= 0.0)
     assert np.all((fit.steps[:, 1] >= 0.5) & (fit.steps[:, 1] <= 20.0))
     assert np.all(fit.steps[:, 2] >= 0.0)
+
+
+def test_step_centre_range_is_respected() -> None:
+    energy = np.arange(515.0, 575.0, 0.2)
+    signal = _noisy(energy, O_K_PEAKS, O_K_STEPS, noise=0.01, seed=11)
+
+    fit = fit_multi_gaussian(
+        energy, signal, n_peaks=3, onset_ev=530.0, fit_range_ev=(526.0, 565.0), step_centre_range_ev=(529.0, 533.0)
+    )
+
+    assert np.all((fit.steps[:, 0] >= 529.0) & (fit.steps[:, 0] <= 533.0))
+    _assert_peaks_recovered(fit, O_K_PEAKS)
+
+
+def test_step_centre_range_outside_fit_range_raises() -> None:
+    energy = np.arange(515.0, 575.0, 0.2)
+    with pytest.raises(ValueError, match="step_centre_range_ev"):
+        fit_multi_gaussian(
+            energy, np.ones(energy.size), 1, 530.0, (526.0, 565.0), step_centre_range_ev=(580.0, 590.0)
+        )
 
 
 def test_model_matches_profiles() -> None:
@@ -218,3 +241,32 @@ def test_negative_peak_count_raises() -> None:
 def test_initial_peaks_of_wrong_shape_raise() -> None:
     with pytest.raises(ValueError, match="initial_peaks"):
         fit_multi_gaussian(np.arange(100.0), np.ones(100), 2, 50.0, (40.0, 80.0), initial_peaks=[[55.0, 2.0, 1.0]])
+
+
+# ---------------------------------------------------------------------------------------------
+# the fitted library file written by scripts/fit_real_edges.py
+# ---------------------------------------------------------------------------------------------
+
+FITTED_LIBRARY = Path(__file__).resolve().parents[1] / "eels_core" / "data" / "edge_library_fitted.yaml"
+
+
+def test_fitted_library_entries_follow_the_rules() -> None:
+    if not FITTED_LIBRARY.is_file():
+        pytest.skip(f"{FITTED_LIBRARY} not written yet (run scripts/fit_real_edges.py)")
+    data = yaml.safe_load(FITTED_LIBRARY.read_text(encoding="utf-8"))
+
+    assert data["schema_version"] == 1
+    for element in data["elements"]:
+        assert element["edge"] in ("K", "L2,3")
+        for variant in element["variants"]:
+            peaks, steps = np.array(variant["peaks"]).reshape(-1, 3), np.array(variant["steps"]).reshape(-1, 3)
+            onset, tail = variant["edge_onset_ev"], variant["tail_start_ev"]
+            assert variant["source"].startswith("fitted with eels_core.fitting.fit_multi_gaussian to ")
+            assert variant["fitted_from"] and variant["license"]
+            assert variant["r_squared"] >= 0.9
+            assert steps.shape[0] >= 1
+            assert np.all(peaks[:, 1] >= 0.6) and np.all(steps[:, 1] >= 0.5)
+            assert np.all(peaks[:, 2] > 0) and np.all(steps[:, 2] > 0)
+            centres = np.concatenate([peaks[:, 0], steps[:, 0]])
+            assert np.all(centres >= onset - 2.0) and np.all(centres <= tail)
+            assert 15.0 <= tail - onset <= 90.0

@@ -1,0 +1,181 @@
+"""One preprocessing for training and prediction: spectrum -> network input.
+
+The network sees a spectrum on the paper's 90-1000 eV grid (0.2 eV, 4551 channels) as four
+channels:
+
+0. ``log(I / median(I))`` inside the measured window, minus its mean there (scale-free: counts,
+   J_n units or any gain give the same input); intensities are clamped at ``1e-4 x median`` before
+   the log, because noisy spectra dip below zero at high energy;
+1. the same minus its running mean over +-10 eV (inside the window): a high-passed copy in which
+   the edges stand out from the steep background;
+2. the *coverage mask*: 1 where the spectrum was measured, 0 elsewhere (real spectra rarely span
+   90-1000 eV);
+3. the energy coordinate ``(E - 545) / 455`` in [-1, 1], so that convolutions know where on the
+   energy axis a feature is (edges of different elements differ by position as much as by shape).
+
+Outside the window channel 0 is 0. :func:`preprocess_batch` is used on synthetic batches during
+training and :func:`preprocess_spectrum` on measured spectra; both call :func:`_normalise`, so the
+network sees the same transformation in both cases (``tests/test_network.py`` checks it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.ndimage
+from numpy.typing import ArrayLike, NDArray
+
+#: The network input grid (paper: 90-1000 eV at 0.2 eV).
+GRID_START_EV, GRID_STOP_EV, GRID_STEP_EV = 90.0, 1000.0, 0.2
+N_CHANNELS = int(round((GRID_STOP_EV - GRID_START_EV) / GRID_STEP_EV)) + 1
+N_INPUTS = 4
+#: Half width (eV) of the running mean removed in the high-passed channel.
+HIGHPASS_HALF_WIDTH_EV = 10.0
+#: Narrowest measured window the network is trained for (eV).
+MIN_WINDOW_EV = 60.0
+#: An edge counts as inside a window when window_start + 5 <= onset <= window_stop - 20 eV.
+ONSET_MARGIN_LOW_EV, ONSET_MARGIN_HIGH_EV = 5.0, 20.0
+_CLAMP = 1e-4
+
+
+def network_energy_axis() -> NDArray[np.float64]:
+    """The 4551-channel input grid, 90-1000 eV."""
+    return GRID_START_EV + GRID_STEP_EV * np.arange(N_CHANNELS)
+
+
+def energy_coordinate() -> NDArray[np.float32]:
+    """Channel 2 of the input: the energy mapped linearly to [-1, 1]."""
+    e = network_energy_axis()
+    mid, half = (GRID_START_EV + GRID_STOP_EV) / 2, (GRID_STOP_EV - GRID_START_EV) / 2
+    return ((e - mid) / half).astype(np.float32)
+
+
+def _normalise(intensity: NDArray, mask: NDArray) -> NDArray[np.float32]:
+    """Channel 0 from resampled intensities (b, n) and a boolean coverage mask (b, n)."""
+    x = np.where(mask, intensity, np.nan).astype(np.float64)
+    med = np.nanmedian(x, axis=1, keepdims=True)
+    med = np.where(np.isfinite(med) & (med > 0), med, 1.0)
+    z = np.log(np.maximum(x / med, _CLAMP))
+    z -= np.nanmean(z, axis=1, keepdims=True)
+    return np.where(mask, z, 0.0).astype(np.float32)
+
+
+def _highpass(z: NDArray[np.float32], mask: NDArray) -> NDArray[np.float32]:
+    """z minus its running mean over the measured channels within +-10 eV."""
+    size = 2 * int(round(HIGHPASS_HALF_WIDTH_EV / GRID_STEP_EV)) + 1
+    m = mask.astype(np.float32)
+    num = scipy.ndimage.uniform_filter1d(z * m, size, axis=1, mode="constant")
+    den = scipy.ndimage.uniform_filter1d(m, size, axis=1, mode="constant")
+    return np.where(mask, z - num / np.maximum(den, 1e-6), 0.0).astype(np.float32)
+
+
+def assemble_inputs(intensity: NDArray, mask: NDArray) -> NDArray[np.float32]:
+    """Stack the four input channels: (b, 4, 4551)."""
+    b = intensity.shape[0]
+    out = np.empty((b, N_INPUTS, N_CHANNELS), dtype=np.float32)
+    out[:, 0] = _normalise(intensity, mask)
+    out[:, 1] = _highpass(out[:, 0], mask)
+    out[:, 2] = mask
+    out[:, 3] = energy_coordinate()[None, :]
+    return out
+
+
+def preprocess_batch(spectra: ArrayLike, window_ev: ArrayLike | None = None) -> NDArray[np.float32]:
+    """Network input of spectra already on the 4551-channel grid (synthetic batches).
+
+    Parameters
+    ----------
+    spectra : array_like, shape (b, 4551)
+    window_ev : array_like, shape (b, 2), optional
+        Measured window (start, stop) in eV per spectrum; channels outside are masked.
+        None: the full grid.
+    """
+    x = np.asarray(spectra)
+    if x.ndim != 2 or x.shape[1] != N_CHANNELS:
+        raise ValueError(f"spectra must have shape (b, {N_CHANNELS}) on the 90-1000 eV grid, got {x.shape}")
+    e = network_energy_axis()
+    if window_ev is None:
+        mask = np.ones(x.shape, dtype=bool)
+    else:
+        w = np.asarray(window_ev, dtype=np.float64).reshape(-1, 2)
+        mask = (e[None, :] >= w[:, :1]) & (e[None, :] <= w[:, 1:])
+    return assemble_inputs(x, mask)
+
+
+def check_energy_axis(energy_ev: ArrayLike) -> NDArray[np.float64]:
+    """Validate a measured energy axis; returns it as float64.
+
+    Raises
+    ------
+    ValueError
+        Not 1-D, non-finite, not strictly increasing, or no overlap with 90-1000 eV wide enough.
+    """
+    e = np.asarray(energy_ev, dtype=np.float64)
+    if e.ndim != 1 or e.size < 10:
+        raise ValueError(f"the energy axis must be 1-D with at least 10 channels, got shape {e.shape}")
+    if not np.all(np.isfinite(e)):
+        raise ValueError("the energy axis contains NaN or infinite values")
+    if not np.all(np.diff(e) > 0):
+        raise ValueError("the energy axis is not strictly increasing: sort the channels or fix the calibration")
+    lo, hi = max(e[0], GRID_START_EV), min(e[-1], GRID_STOP_EV)
+    if hi - lo < MIN_WINDOW_EV:
+        raise ValueError(
+            f"the measured window {e[0]:.1f}-{e[-1]:.1f} eV overlaps the model's 90-1000 eV range by "
+            f"{max(hi - lo, 0):.1f} eV; at least {MIN_WINDOW_EV:.0f} eV are needed"
+        )
+    return e
+
+
+def measured_window(energy_ev: ArrayLike) -> tuple[float, float]:
+    """The part of a measured axis inside 90-1000 eV: (start, stop) in eV."""
+    e = check_energy_axis(energy_ev)
+    return max(float(e[0]), GRID_START_EV), min(float(e[-1]), GRID_STOP_EV)
+
+
+def preprocess_spectrum(energy_ev: ArrayLike, counts: ArrayLike) -> NDArray[np.float32]:
+    """Network input of measured spectra on any energy axis.
+
+    Parameters
+    ----------
+    energy_ev : array_like, shape (n,)
+        Strictly increasing energy-loss axis (eV).
+    counts : array_like, shape (n,) or (b, n)
+        Intensities (any scale). Resampled linearly onto the 0.2 eV grid.
+
+    Returns
+    -------
+    ndarray, shape (b, 4, 4551)
+    """
+    e = check_energy_axis(energy_ev)
+    c = np.asarray(counts, dtype=np.float64)
+    c = c.reshape(1, -1) if c.ndim == 1 else c.reshape(-1, c.shape[-1])
+    if c.shape[1] != e.size:
+        raise ValueError(f"counts have {c.shape[1]} channels but the energy axis has {e.size}")
+    if not np.all(np.isfinite(c)):
+        raise ValueError("the spectrum contains NaN or infinite values: remove or interpolate them first")
+    grid = network_energy_axis()
+    lo, hi = measured_window(e)
+    mask = np.broadcast_to((grid >= lo) & (grid <= hi), (c.shape[0], grid.size))
+    resampled = np.stack([np.interp(grid, e, row) for row in c])
+    return assemble_inputs(resampled, mask)
+
+
+def edges_in_window(onset_ev: ArrayLike, window_ev: ArrayLike) -> NDArray[np.bool_]:
+    """Which onsets lie inside their window (start + 5 <= onset <= stop - 20 eV); NaN -> False.
+
+    ``onset_ev`` (b, k) and ``window_ev`` (b, 2) or (2,).
+    """
+    o = np.asarray(onset_ev, dtype=np.float64)
+    w = np.asarray(window_ev, dtype=np.float64).reshape(-1, 2)
+    with np.errstate(invalid="ignore"):
+        return (o >= w[:, :1] + ONSET_MARGIN_LOW_EV) & (o <= w[:, 1:] - ONSET_MARGIN_HIGH_EV)
+
+
+def sample_windows(rng: np.random.Generator, n: int, full_fraction: float = 0.3) -> NDArray[np.float64]:
+    """Random measured windows for training: full range with probability ``full_fraction``, else a
+    random sub-range of at least 60 eV (width log-uniform in 60-910 eV, position uniform)."""
+    width = np.exp(rng.uniform(np.log(MIN_WINDOW_EV), np.log(GRID_STOP_EV - GRID_START_EV), n))
+    start = GRID_START_EV + rng.random(n) * (GRID_STOP_EV - GRID_START_EV - width)
+    full = rng.random(n) < full_fraction
+    start = np.where(full, GRID_START_EV, start)
+    stop = np.where(full, GRID_STOP_EV, start + width)
+    return np.stack([start, stop], axis=1)
