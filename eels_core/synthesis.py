@@ -299,6 +299,28 @@ def refined_peak(rows: NDArray) -> NDArray[np.float64]:
     return np.where(interior, b - (a - c) ** 2 / (8.0 * np.where(interior, denom, -1.0)), rows[r, i])
 
 
+def output_grid_peak(
+    edges_model: NDArray, config: SynthesisConfig, stretch: NDArray, shift_ev: NDArray, half_width: int = 4
+) -> NDArray[np.float64]:
+    """Largest value of each model-grid edge once resampled on the output grid.
+
+    Only the output channels within ``half_width`` of where the model-grid maximum lands are
+    resampled (cheap). If that position falls outside the output grid, the model-grid maximum
+    refined by a parabola is returned instead.
+    """
+    m0, _, dm = config.model_energy_ev
+    o0, _, do = config.output_energy_ev
+    n_out = int(round((config.output_energy_ev[1] - o0) / do)) + 1
+    i_peak = np.argmax(edges_model, axis=1)
+    e_peak_out = (m0 + dm * i_peak) * (1.0 + stretch) + shift_ev
+    j = np.rint((e_peak_out - o0) / do).astype(np.int64)[:, None] + np.arange(-half_width, half_width + 1)
+    inside = (j[:, 0] >= 0) & (j[:, -1] < n_out)
+    j = np.clip(j, 0, n_out - 1)
+    x = (o0 + do * j - shift_ev[:, None]) / (1.0 + stretch[:, None])
+    local = stretch_and_shift(edges_model, m0, dm, x).max(axis=1).astype(np.float64)
+    return np.where(inside, local, refined_peak(edges_model))
+
+
 def render_spectra(
     params: SpectrumParameters, config: SynthesisConfig | None = None, return_components: bool = False
 ) -> tuple[NDArray[np.float32], NDArray[np.uint8], NDArray[np.float32], NDArray[np.float32]] | tuple[
@@ -332,13 +354,15 @@ def render_spectra(
         edges_model, dm, params.psf_fwhm_gauss_ev[spec_idx], params.psf_hwhm_lorentz_ev[spec_idx]
     )
 
-    # 3. jump ratio: peak above background / background at the onset. The peak of each convolved
-    #    edge is refined by a parabola through its highest channel and neighbours, so it does not
-    #    depend on where the channels fall.
+    # 3. jump ratio: peak above background / background at the onset, with the peak read off the
+    #    output grid (as one would read it off the recorded spectrum): the edge's model-grid
+    #    maximum is resampled at the few output channels around it.
+    x = output_to_model_energy(t.output_energy, params.stretch, params.shift_ev)  # (b, n_out)
     r = params.background_exponent
     onset_model = t.onset_ev[flat]
     i_o = power_law_background(onset_model, r[spec_idx])
-    scale = params.jump_ratio[spec_idx, slot_idx] * i_o / refined_peak(edges_model)
+    peak = output_grid_peak(edges_model, config, params.stretch[spec_idx], params.shift_ev[spec_idx])
+    scale = params.jump_ratio[spec_idx, slot_idx] * i_o / peak
     edges_model *= scale.astype(np.float32)[:, None]
 
     # 4. sum the edges of each spectrum, then stretch + shift onto the output grid
@@ -346,7 +370,6 @@ def render_spectra(
     for k in range(MAX_EDGES):  # each spectrum has at most one edge per slot
         rows = np.flatnonzero(slot_idx == k)
         edge_sum[spec_idx[rows]] += edges_model[rows]
-    x = output_to_model_energy(t.output_energy, params.stretch, params.shift_ev)  # (b, n_out)
     background = power_law_background(x, r[:, None])
     clean = background + stretch_and_shift(edge_sum, m0, dm, x)
 
@@ -405,6 +428,7 @@ def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfi
     e_model = t.model_energy
     _, kernel = psf_kernel(dm, float(params.psf_fwhm_gauss_ev[0]), float(params.psf_hwhm_lorentz_ev[0]))
     r = float(params.background_exponent[0])
+    x = (t.output_energy - params.shift_ev[0]) / (1.0 + params.stretch[0])
     total = np.zeros_like(e_model)
     for slot in range(MAX_EDGES):
         el = int(params.element_index[0, slot])
@@ -415,10 +439,9 @@ def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfi
             e_model, edge_template(variant, e_model), variant.tail_start_ev, float(params.tail_exponent[0, slot])
         )
         edge = scipy.signal.fftconvolve(edge, kernel, mode="same") * dm
-        peak = refined_peak(edge[None, :])[0]
+        peak = np.interp(x, e_model, edge).max()  # the peak as recorded on the output grid
         i_o = (variant.edge_onset_ev / 50.0) ** (-r)
         total += edge * float(params.jump_ratio[0, slot]) * i_o / peak
-    x = (t.output_energy - params.shift_ev[0]) / (1.0 + params.stretch[0])
     clean = (x / 50.0) ** (-r) + np.interp(x, e_model, total)
     if config.shot_noise_dose is not None:
         clean = shot_noise(clean[None, :], params.shot_noise_dose, params.noise_seed)[0]
@@ -466,7 +489,8 @@ def synthesis_stages(params: SpectrumParameters, config: SynthesisConfig | None 
         v = t.library.variants[f]
         raw = extend_edge_tail(t.model_energy, edge_template(v, t.model_energy), v.tail_start_ev, float(s))
         conv = convolve_psf(raw, dm, params.psf_fwhm_gauss_ev[0], params.psf_hwhm_lorentz_ev[0])
-        scale = jr * power_law_background(v.edge_onset_ev, r) / refined_peak(conv[None, :])[0]
+        peak = output_grid_peak(conv[None, :], config, params.stretch[:1], params.shift_ev[:1])[0]
+        scale = jr * power_law_background(v.edge_onset_ev, r) / peak
         unbroadened.append(raw * scale)
         convolved.append(conv * scale)
     background = power_law_background(t.model_energy, r)

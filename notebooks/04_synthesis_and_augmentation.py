@@ -47,7 +47,8 @@ seed = 0  # stream for the Fig. 3 example and the SNR comparison (documented: 0)
 n_pool = 256  # spectra searched for a 6-edge example (documented: 256)
 n_snr = 512  # synthetic spectra in the SNR comparison (documented full value: 20000)
 grid_seed = 7  # stream for the grid of random spectra (documented: 7)
-shot_noise_dose = (1.0e4, 1.0e6)  # electrons per channel where J_n = 1, for the shot-noise demo
+shot_noise_dose_min = 1.0e4  # shot-noise demo: electrons per channel where J_n = 1 (documented: 1e4)
+shot_noise_dose_max = 1.0e6  # ... drawn log-uniformly up to this dose (documented: 1e6)
 
 # %%
 import matplotlib.pyplot as plt
@@ -358,7 +359,7 @@ def pre_edge_snr(batch):
 
 
 snr_paper = pre_edge_snr(synthesize(n_snr, seed=seed))
-config_shot = SynthesisConfig(shot_noise_dose=tuple(shot_noise_dose))
+config_shot = SynthesisConfig(shot_noise_dose=(shot_noise_dose_min, shot_noise_dose_max))
 snr_shot = pre_edge_snr(synthesize(n_snr, seed=seed, config=config_shot))
 print(f"synthetic (paper's noise): {snr_paper.size} spectra, median SNR {np.median(snr_paper):.0f}")
 print(f"synthetic + shot noise   : {snr_shot.size} spectra, median SNR {np.median(snr_shot):.0f}")

@@ -278,8 +278,8 @@ else:
 # %% [markdown]
 # ## The paper-scale run from the command line
 #
-# The same database at the paper's size is one command (a few minutes on two cores, about 2.4 GB as
-# float16):
+# The same database at the paper's size is one command (its size and running time are estimated in
+# the two sections above):
 #
 # ```bash
 # eels-core make-database --n 250000 --seed 0 --out db.h5      # shards in db-shards/
@@ -373,7 +373,7 @@ print("temporary database folder removed")
 # ```
 #
 # The stream costs no disk and never repeats a spectrum, but it spends CPU
-# time on every epoch (about a minute per 250,000 spectra on two cores, see above); a database on
+# time on every epoch (see the throughput above); a database on
 # disk is read much faster than it is synthesised, fixes the training and validation sets for
 # everyone who uses it, and keeps every parameter for later inspection, which is what the paper's
 # fixed 250,000-spectrum set provides.

@@ -33,9 +33,12 @@ def test_background_exponent_distribution_and_cut():
 
 
 def test_measure_jump_ratio_of_a_known_edge():
-    e = np.arange(300.0, 400.0, 0.2)
+    e = 300.0 + 0.2 * np.arange(500)
     bg = power_law_background(e, 2.0)
     i_o = float(power_law_background(340.0, 2.0))
-    peak = 0.7 * i_o * np.exp(-0.5 * ((e - 345.1) / 0.8) ** 2)
-    assert measure_jump_ratio(e, bg + peak, bg, 340.0) == pytest.approx(0.7, rel=0.005)
+    on_channel = 0.7 * i_o * np.exp(-0.5 * ((e - 345.0) / 0.8) ** 2)
+    assert measure_jump_ratio(e, bg + on_channel, bg, 340.0) == pytest.approx(0.7, rel=1e-9)
+    # a peak between two channels is recorded lower: I_p is read off the channels
+    between = 0.7 * i_o * np.exp(-0.5 * ((e - 345.1) / 0.8) ** 2)
+    assert measure_jump_ratio(e, bg + between, bg, 340.0) == pytest.approx(0.7 * np.exp(-0.5 * (0.1 / 0.8) ** 2))
     assert jump_ratio(0.35, 0.5) == pytest.approx(0.7)

@@ -1,0 +1,96 @@
+"""Training: beats the base rate, resumes after an interruption, runs under torchrun (gloo, 2 CPUs)."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import eels_core.training as training
+from eels_core.network import NetworkConfig
+from eels_core.training import PRESETS, TrainingConfig, base_rate_loss, preset, train, validation_data
+
+TINY = TrainingConfig(
+    steps=6, batch_size=64, validate_every=3, n_validation=64, checkpoint_every=2,
+    network=NetworkConfig(conv_channels=(4, 8, 8), lstm_hidden=8, dense_units=16),
+)
+
+
+def test_ci_preset_beats_the_base_rate_loss():
+    torch.set_num_threads(2)
+    result = train(preset("cpu-ci"), progress=False)
+    final = result.history[-1]
+    assert final["step"] == PRESETS["cpu-ci"].steps
+    assert final["loss"] < 0.95 * result.base_rate_loss, (final["loss"], result.base_rate_loss)
+    assert final["f1"] > 0.05
+
+
+def test_base_rate_is_the_constant_predictor_loss():
+    data = validation_data(TINY)
+    p = data.targets.mean(0).clamp(1e-6, 1 - 1e-6)
+    const = torch.log(p / (1 - p)).expand_as(data.targets)
+    worse = torch.zeros_like(data.targets)  # p = 0.5 everywhere
+    assert base_rate_loss(data.targets, data.loss_mask) == pytest.approx(
+        float(training.masked_bce(const, data.targets, data.loss_mask)), rel=1e-6
+    )
+    assert float(training.masked_bce(worse, data.targets, data.loss_mask)) > base_rate_loss(data.targets, data.loss_mask)
+
+
+def test_resume_after_interruption_gives_the_same_model(tmp_path, monkeypatch):
+    full = train(TINY, out_dir=tmp_path / "full", progress=False)
+
+    real_batch = training.stream_batch
+
+    def interrupted(cfg, step, rank=0, world=1):
+        if step == 4:
+            raise KeyboardInterrupt  # as if killed during step 5
+        return real_batch(cfg, step, rank, world)
+
+    monkeypatch.setattr(training, "stream_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(TINY, out_dir=tmp_path / "cut", progress=False)
+    state = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=False)
+    assert state["step"] == 4
+    monkeypatch.setattr(training, "stream_batch", real_batch)
+    resumed = train(TINY, out_dir=tmp_path / "cut", progress=False)
+    for (k, a), b in zip(full.model.state_dict().items(), resumed.model.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=k)
+    assert [h["step"] for h in resumed.history] == [3, 6]
+
+
+def test_resume_refuses_another_configuration(tmp_path):
+    train(dataclasses.replace(TINY, steps=2), out_dir=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="another training configuration"):
+        train(dataclasses.replace(TINY, steps=2, learning_rate=1e-4), out_dir=tmp_path, progress=False)
+
+
+@pytest.mark.parametrize("changes,field", [({"steps": 0}, "steps"), ({"learning_rate": 2.0}, "learning_rate"),
+                                           ({"gradient_clip": 0.0}, "gradient_clip")])
+def test_bad_training_config(changes, field):
+    with pytest.raises(ValueError, match=field):
+        TrainingConfig(**changes)
+    with pytest.raises(ValueError, match="unknown preset"):
+        preset("gpu-huge")
+
+
+def test_config_round_trip():
+    cfg = preset("cpu-long")
+    assert TrainingConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+
+
+def test_ddp_under_torchrun_with_gloo(tmp_path):
+    """Unchanged code under torchrun: 2 CPU processes, gloo backend."""
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "eels_core.cli", "train", "--preset", "cpu-ci", "--steps", "4", "--out", str(out),
+           "--threads", "1", "--quiet"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = (out / "train.log").read_text()
+    assert "world 2" in log
+    state = torch.load(out / "checkpoint.pt", weights_only=False)
+    assert state["step"] == 4
