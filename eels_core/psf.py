@@ -89,6 +89,26 @@ def psf_fwhm(psf_fwhm_gauss: float, psf_hwhm_lorentz: float) -> float:
     return 0.5346 * fl + float(np.sqrt(0.2166 * fl**2 + fg**2))
 
 
+def measured_fwhm(energy_ev: ArrayLike, values: ArrayLike) -> float:
+    """FWHM of a single-peaked curve, with both half-maximum crossings interpolated linearly.
+
+    Parameters
+    ----------
+    energy_ev, values : array_like, shape (n,)
+        A sampled peak whose half-maximum crossings lie inside the array.
+    """
+    e = np.asarray(energy_ev, dtype=np.float64)
+    k = np.asarray(values, dtype=np.float64)
+    half = k.max() / 2
+    above = np.flatnonzero(k >= half)
+    lo, hi = above[0], above[-1]
+    if lo == 0 or hi == k.size - 1:
+        raise ValueError("the half-maximum crossings must lie inside the array; widen the energy range")
+    left = np.interp(half, [k[lo - 1], k[lo]], [e[lo - 1], e[lo]])
+    right = np.interp(half, [k[hi + 1], k[hi]], [e[hi + 1], e[hi]])
+    return float(right - left)
+
+
 def psf_transfer_function(
     n_fft: int, spacing_ev: float, psf_fwhm_gauss: ArrayLike, psf_hwhm_lorentz: ArrayLike
 ) -> NDArray[np.float64]:
@@ -126,6 +146,13 @@ def _transfer_function_f32(
     return np.exp(out, out=out)
 
 
+def fft_length(n: int, pad: int | None = None) -> int:
+    """FFT length used by :func:`convolve_psf` for ``n`` samples (default pad ``max(1024, n // 5)``)."""
+    if pad is None:
+        pad = max(1024, n // 5)
+    return scipy.fft.next_fast_len(n + pad, real=True)
+
+
 def convolve_psf(
     signal: ArrayLike,
     spacing_ev: float,
@@ -156,9 +183,7 @@ def convolve_psf(
     if not np.issubdtype(x.dtype, np.floating):
         x = x.astype(np.float64)
     n = x.shape[-1]
-    if pad is None:
-        pad = max(1024, n // 5)
-    n_fft = scipy.fft.next_fast_len(n + pad, real=True)
+    n_fft = fft_length(n, pad)
     if x.dtype == np.float32:
         h = _transfer_function_f32(n_fft, spacing_ev, psf_fwhm_gauss, psf_hwhm_lorentz).reshape(
             np.broadcast_shapes(np.shape(psf_fwhm_gauss), np.shape(psf_hwhm_lorentz)) + (-1,)

@@ -38,7 +38,7 @@ from .background import power_law_background, sample_background_exponent
 from .config import ELEMENTS, SynthesisConfig
 from .edges import EdgeLibrary, edge_template, extend_edge_tail, load_edge_library
 from .noise import fixed_pattern_noise, shot_noise
-from .psf import convolve_psf
+from .psf import convolve_psf, fft_length
 
 #: Number of spectra drawn together from one random stream (part of the reproducibility contract).
 BLOCK_SIZE: int = 64
@@ -346,13 +346,18 @@ def render_spectra(
     flat = t.variant_offset[el] + params.variant_index[spec_idx, slot_idx].astype(np.int64)
 
     # 2. edges on the model grid: template x power-law tail, convolved with each spectrum's PSF
-    log_distance = np.maximum(t.log_model_energy[None, :] - t.log_tail_start[flat][:, None], np.float32(0.0))
+    #    (built straight into the zero-padded FFT buffer; the tail factor is 1 below each edge's
+    #    tail start, so it is only evaluated from the lowest tail start on)
+    n_model = t.model_energy.size
+    buffer = np.zeros((spec_idx.size, fft_length(n_model)), dtype=np.float32)
+    np.take(t.templates, flat, axis=0, out=buffer[:, :n_model])
+    j0 = int(np.searchsorted(t.log_model_energy, t.log_tail_start[flat].min())) if flat.size else n_model
+    log_distance = np.maximum(t.log_model_energy[None, j0:] - t.log_tail_start[flat][:, None], np.float32(0.0))
     log_distance *= -params.tail_exponent[spec_idx, slot_idx].astype(np.float32)[:, None]
-    edges_model = t.templates[flat]
-    edges_model *= np.exp(log_distance, out=log_distance)
+    buffer[:, j0:n_model] *= np.exp(log_distance, out=log_distance)
     edges_model = convolve_psf(
-        edges_model, dm, params.psf_fwhm_gauss_ev[spec_idx], params.psf_hwhm_lorentz_ev[spec_idx]
-    )
+        buffer, dm, params.psf_fwhm_gauss_ev[spec_idx], params.psf_hwhm_lorentz_ev[spec_idx], pad=0
+    )[:, :n_model]
 
     # 3. jump ratio: peak above background / background at the onset, with the peak read off the
     #    output grid (as one would read it off the recorded spectrum): the edge's model-grid

@@ -64,6 +64,7 @@ from eels_core.psf import (
     gaussian_psf,
     gaussian_sigma,
     lorentzian_psf,
+    measured_fwhm,
     psf_fwhm,
     psf_kernel,
     psf_transfer_function,
@@ -159,20 +160,9 @@ display(Markdown("\n".join(rows)))
 #   $0.5346\,f_L + \sqrt{0.2166\,f_L^2 + f_G^2}$ with $f_G = \mathrm{FWHM}_g$ and
 #   $f_L = 2\,\mathrm{HWHM}_l$.
 #
-# The half-maximum crossings are found by linear interpolation; that small helper is the only
-# numerical code written in this chapter, and it only *measures*.
+# The half-maximum crossings are found by linear interpolation (`eels_core.psf.measured_fwhm`).
 
 # %%
-def measured_fwhm(e, y):
-    """Full width at half maximum of a single-peaked curve (linear interpolation of the crossings)."""
-    half = y.max() / 2
-    above = np.flatnonzero(y >= half)
-    lo, hi = above[0], above[-1]
-    left = np.interp(half, [y[lo - 1], y[lo]], [e[lo - 1], e[lo]])
-    right = np.interp(half, [y[hi + 1], y[hi]], [e[hi + 1], e[hi]])
-    return right - left
-
-
 def check(fg, hl):
     e, k = psf_kernel(kernel_spacing_ev, fg, hl, half_width_ev=kernel_half_width_ev)
     ref = voigt_profile(e, float(gaussian_sigma(fg)), hl)

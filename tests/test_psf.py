@@ -9,20 +9,11 @@ from eels_core.psf import (
     gaussian_psf,
     gaussian_sigma,
     lorentzian_psf,
+    measured_fwhm,
     psf_fwhm,
     psf_kernel,
     psf_transfer_function,
 )
-
-
-def _measured_fwhm(e, k):
-    half = k.max() / 2
-    above = np.flatnonzero(k >= half)
-    lo, hi = above[0], above[-1]
-    # linear interpolation of both half-maximum crossings
-    left = np.interp(half, [k[lo - 1], k[lo]], [e[lo - 1], e[lo]])
-    right = np.interp(half, [k[hi + 1], k[hi]], [e[hi + 1], e[hi]])
-    return right - left
 
 
 @pytest.mark.parametrize("fwhm_g,hwhm_l", [(0.1, 0.1), (0.5, 0.3), (1.6, 0.6), (1.0, 0.1), (0.1, 0.6)])
@@ -32,7 +23,7 @@ def test_psf_kernel_is_voigt_with_unit_area(fwhm_g, hwhm_l):
     expected = voigt_profile(e, gaussian_sigma(fwhm_g), hwhm_l)
     # the numerical Gaussian (x) Lorentzian matches scipy's Voigt (truncated Lorentzian wings renormalised)
     assert np.max(np.abs(k - expected)) < 0.01 * expected.max()
-    assert _measured_fwhm(e, k) == pytest.approx(psf_fwhm(fwhm_g, hwhm_l), rel=0.01)
+    assert measured_fwhm(e, k) == pytest.approx(psf_fwhm(fwhm_g, hwhm_l), rel=0.01)
 
 
 def test_factors_have_unit_area_and_their_widths():
@@ -41,8 +32,8 @@ def test_factors_have_unit_area_and_their_widths():
     lor = lorentzian_psf(e, 0.3)
     assert np.trapezoid(g, e) == pytest.approx(1.0, abs=1e-6)
     assert np.trapezoid(lor, e) == pytest.approx(1.0, abs=1e-3)  # wings beyond 400 eV: 0.05 %
-    assert _measured_fwhm(e, g) == pytest.approx(0.8, rel=1e-3)
-    assert _measured_fwhm(e, lor) == pytest.approx(0.6, rel=1e-3)
+    assert measured_fwhm(e, g) == pytest.approx(0.8, rel=1e-3)
+    assert measured_fwhm(e, lor) == pytest.approx(0.6, rel=1e-3)
 
 
 def test_transfer_function_is_fourier_transform_of_kernel():
