@@ -27,6 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     mk.add_argument("--seed", type=int, default=0, help="seed of the synthesis stream (default 0)")
     mk.add_argument("--out", required=True, help="index file to write, e.g. db.h5 (shards go to db-shards/)")
     mk.add_argument("--config", help="JSON file of SynthesisConfig fields to change from the paper's defaults")
+    mk.add_argument(
+        "--real-data-physics",
+        action="store_true",
+        help="add plural scattering, distractor edges and background-subtracted spectra (beyond the paper)",
+    )
     mk.add_argument("--shard-size", type=int, default=10_000, help="spectra per shard file (default 10000)")
     mk.add_argument("--dtype", choices=("float16", "float32"), default="float16", help="storage type of spectra")
     mk.add_argument("--validation-fraction", type=float, default=0.2, help="validation share (paper: 0.2)")
@@ -52,9 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _load_config(path: str | None) -> SynthesisConfig:
+def _load_config(path: str | None, real_data_physics: bool = False) -> SynthesisConfig:
+    make = SynthesisConfig.with_real_data_physics if real_data_physics else SynthesisConfig
     if path is None:
-        return SynthesisConfig()
+        return make()
     p = Path(path)
     if not p.exists():
         raise ValueError(f"--config {p}: no such file")
@@ -64,7 +70,10 @@ def _load_config(path: str | None) -> SynthesisConfig:
         raise ValueError(f"--config {p}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
     if not isinstance(changes, dict):
         raise ValueError(f"--config {p}: must hold a JSON object of SynthesisConfig fields")
-    return SynthesisConfig.from_dict(changes)
+    unknown = sorted(set(changes) - set(SynthesisConfig().to_dict()))
+    if unknown:
+        raise ValueError(f"--config {p}: unknown field(s) {unknown}")
+    return make(**changes)
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -100,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.out,
                 n=args.n,
                 seed=args.seed,
-                config=_load_config(args.config),
+                config=_load_config(args.config, args.real_data_physics),
                 shard_size=args.shard_size,
                 dtype=args.dtype,
                 validation_fraction=args.validation_fraction,

@@ -28,6 +28,7 @@ from .profiles import near_edge_profile
 
 LIBRARY_FILE = "edge_library.yaml"
 FITTED_LIBRARY_FILE = "edge_library_fitted.yaml"
+DISTRACTOR_FILE = "distractor_edges.yaml"
 SCHEMA_VERSION = 1
 
 
@@ -240,6 +241,20 @@ def load_edge_library(include_fitted: bool = False, path: str | None = None) -> 
     if symbols != ELEMENTS:
         raise ValueError(f"edge library elements {symbols} must be exactly Table 1's, in order: {ELEMENTS}")
     return EdgeLibrary(elements=tuple(elements), sources=dict(data.get("sources", {})))
+
+
+@functools.lru_cache(maxsize=2)
+def load_distractor_edges() -> tuple[EdgeVariant, ...]:
+    """Edges of elements outside the 20 (``distractor_edges.yaml``), validated like the library's."""
+    data = _read_yaml(None, DISTRACTOR_FILE)
+    out: list[EdgeVariant] = []
+    for ent in data["elements"]:
+        if ent["symbol"] in ELEMENTS:
+            raise ValueError(f"{DISTRACTOR_FILE}: {ent['symbol']} is one of the 20 target elements")
+        for v in _parse_variants(ent["variants"], str(ent["symbol"]), str(ent["edge"]), fitted=False):
+            validate_variant(v, float(ent["edge_onset_ev"]))
+            out.append(v)
+    return tuple(out)
 
 
 def edge_template(variant: EdgeVariant, energy_ev: ArrayLike) -> NDArray[np.float64]:

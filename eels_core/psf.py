@@ -159,6 +159,7 @@ def convolve_psf(
     psf_fwhm_gauss: ArrayLike,
     psf_hwhm_lorentz: ArrayLike,
     pad: int | None = None,
+    extra_transfer: NDArray[np.complexfloating] | None = None,
 ) -> NDArray[np.floating]:
     """Convolve each row of ``signal`` with its own PSF (exact Voigt, via FFT).
 
@@ -174,6 +175,10 @@ def convolve_psf(
         Zero padding added at the end before the FFT, so the Lorentzian wings of the high-energy
         end do not wrap onto the low-energy start. Default: ``max(1024, n // 5)`` rounded up to
         a fast FFT length.
+    extra_transfer : ndarray, shape (b, n_fft // 2 + 1), optional
+        Another transfer function to apply in the same pass (e.g. plural scattering,
+        :func:`eels_core.scattering.plural_scattering_transfer`); needs ``n_fft`` =
+        :func:`fft_length` of the input.
 
     Returns
     -------
@@ -192,4 +197,6 @@ def convolve_psf(
         h = psf_transfer_function(n_fft, spacing_ev, psf_fwhm_gauss, psf_hwhm_lorentz)
     spec = scipy.fft.rfft(x, n=n_fft, axis=-1)
     spec *= h
+    if extra_transfer is not None:
+        spec *= extra_transfer
     return scipy.fft.irfft(spec, n=n_fft, axis=-1)[..., :n].astype(x.dtype, copy=False)

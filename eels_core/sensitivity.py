@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from .background import power_law_background
 from .config import ELEMENTS, SynthesisConfig
 from .preprocessing import preprocess_batch
-from .synthesis import MAX_EDGES, SpectrumParameters, edge_library_for, render_spectra
+from .synthesis import MAX_DISTRACTORS, MAX_EDGES, SpectrumParameters, edge_library_for, render_spectra
 
 PAPER_TABLE_4 = {  # element: (PSNR, jump ratio), from the paper's Table 4
     "B": (23.00, 0.077), "C": (10.40, 0.071), "N": (5.87, 0.068), "O": (4.51, 0.088), "F": (3.45, 0.099),
@@ -53,29 +53,23 @@ def sensitivity_noise_sd(config: SynthesisConfig, background_exponent: float = 1
 
 
 def _single_edge_parameters(
-    element: int, variants: NDArray[np.int64], jump_ratio: NDArray[np.float64], config: SynthesisConfig
+    symbol: str, variants: NDArray[np.int64], jump_ratio: NDArray[np.float64], config: SynthesisConfig
 ) -> SpectrumParameters:
-    n = variants.size
-    el = np.full((n, MAX_EDGES), -1, dtype=np.int8)
-    var = np.full((n, MAX_EDGES), -1, dtype=np.int16)
-    jr = np.zeros((n, MAX_EDGES))
-    tail = np.zeros((n, MAX_EDGES))
-    el[:, 0], var[:, 0], jr[:, 0], tail[:, 0] = element, variants, jump_ratio, 2.8
-    return SpectrumParameters(
-        n_edges=np.ones(n, dtype=np.int8),
-        element_index=el,
-        variant_index=var,
-        jump_ratio=jr,
-        tail_exponent=tail,
-        psf_fwhm_gauss_ev=np.full(n, float(np.mean(config.psf_fwhm_gauss_ev))),
-        psf_hwhm_lorentz_ev=np.full(n, float(np.mean(config.psf_hwhm_lorentz_ev))),
-        background_exponent=np.full(n, 1.88),
-        stretch=np.zeros(n),
-        shift_ev=np.zeros(n),
-        savgol_frame=np.full(n, 31, dtype=np.int16),
-        noise_coefficient=np.ones(n),
-        noise_seed=np.zeros(n, dtype=np.uint64),
-        shot_noise_dose=np.full(n, np.nan),
+    """One single-edge spectrum per (variant, jump ratio): no shift or stretch, r = 1.88, mid PSF."""
+    return SpectrumParameters.concatenate(
+        [
+            make_parameters(
+                [symbol],
+                variants=int(v),
+                jump_ratio=float(jr),
+                psf_fwhm_gauss_ev=float(np.mean(config.psf_fwhm_gauss_ev)),
+                psf_hwhm_lorentz_ev=float(np.mean(config.psf_hwhm_lorentz_ev)),
+                background_exponent=1.88,
+                noise_coefficient=0.0,
+                config=config,
+            )
+            for v, jr in zip(variants, jump_ratio)
+        ]
     )
 
 
@@ -125,7 +119,7 @@ def detectable_limits(
     device = next(model.parameters()).device
 
     def recognised(jr: NDArray[np.float64]) -> NDArray[np.bool_]:
-        spectra = render_spectra(_single_edge_parameters(k, variants, jr, config), config)[0] + noise
+        spectra = render_spectra(_single_edge_parameters(symbol, variants, jr, config), config)[0] + noise
         x = torch.from_numpy(preprocess_batch(spectra.astype(np.float32))).to(device)
         p = torch.sigmoid(model(x))[:, k].float().cpu().numpy()
         return p >= threshold

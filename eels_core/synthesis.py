@@ -28,7 +28,7 @@ import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,14 +36,17 @@ from tqdm.auto import tqdm
 
 from .background import power_law_background, sample_background_exponent
 from .config import ELEMENTS, SynthesisConfig
-from .edges import EdgeLibrary, edge_template, extend_edge_tail, load_edge_library
+from .edges import EdgeLibrary, EdgeVariant, edge_template, extend_edge_tail, load_distractor_edges, load_edge_library
 from .noise import fixed_pattern_noise, shot_noise
 from .psf import convolve_psf, fft_length
+from .scattering import plural_scattering_transfer
 
 #: Number of spectra drawn together from one random stream (part of the reproducibility contract).
 BLOCK_SIZE: int = 64
 #: Most edges one spectrum can hold.
 MAX_EDGES: int = 6
+#: Most unlabelled distractor edges (elements outside the 20) one spectrum can hold.
+MAX_DISTRACTORS: int = 2
 N_ELEMENTS: int = len(ELEMENTS)
 
 
@@ -68,6 +71,13 @@ class SpectrumParameters:
     noise_coefficient: NDArray[np.float64]
     noise_seed: NDArray[np.uint64]
     shot_noise_dose: NDArray[np.float64]  # NaN = no shot noise
+    distractor_index: NDArray[np.int8]  # (b, 2) index into the distractor edges, -1 = none
+    distractor_jump_ratio: NDArray[np.float64]  # (b, 2)
+    distractor_tail_exponent: NDArray[np.float64]  # (b, 2)
+    thickness: NDArray[np.float64]  # t / lambda of the plural scattering (0 = none)
+    plasmon_energy_ev: NDArray[np.float64]
+    plasmon_fwhm_ev: NDArray[np.float64]
+    background_subtracted: NDArray[np.bool_]
 
     def __len__(self) -> int:
         return int(self.n_edges.shape[0])
@@ -131,6 +141,7 @@ class SynthesisComponents:
 
     background: NDArray[np.float64]  # (b, n)
     edges: NDArray[np.float64]  # (b, 6, n) scaled edges, zeros in empty slots
+    distractors: NDArray[np.float64]  # (b, 2, n) unlabelled edges of other elements
     clean: NDArray[np.float64]  # (b, n) background + edges (+ shot noise if on)
     noise: NDArray[np.float64]  # (b, n) fixed-pattern noise
 
@@ -150,13 +161,16 @@ class _Tables:
     log_tail_start: NDArray[np.float32]  # (n_variants_total,)
     jump_ratio_max: NDArray[np.float64]  # (20,)
     allowed: NDArray[np.int64]  # indices (Table 1 order) of the elements the config may draw
+    distractors: tuple[EdgeVariant, ...]  # their templates follow the library's in `templates`
+    n_library_variants: int
 
 
 @functools.lru_cache(maxsize=4)
 def _tables(config: SynthesisConfig) -> _Tables:
     library = load_edge_library(include_fitted=config.include_fitted_edges)
     e_model = config.model_energy_axis()
-    variants = library.variants
+    distractors = load_distractor_edges()
+    variants = library.variants + distractors
     templates = np.stack([edge_template(v, e_model) for v in variants]).astype(np.float32)
     n_var = np.array([len(el.variants) for el in library.elements], dtype=np.int64)
     return _Tables(
@@ -172,6 +186,8 @@ def _tables(config: SynthesisConfig) -> _Tables:
         log_tail_start=np.log([v.tail_start_ev for v in variants]).astype(np.float32),
         jump_ratio_max=np.array([el.jump_ratio_range[1] for el in library.elements]),
         allowed=np.array([ELEMENTS.index(s) for s in config.elements], dtype=np.int64),
+        distractors=distractors,
+        n_library_variants=len(library.variants),
     )
 
 
@@ -227,6 +243,19 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
         lo, hi = np.log(config.shot_noise_dose[0]), np.log(config.shot_noise_dose[1])
         dose = np.exp(lo + u_dose * (hi - lo))
 
+    # beyond the paper: unlabelled distractor edges, plural scattering, background subtraction
+    n_d_avail = len(t.distractors)
+    has_d = rng.random(n) < config.distractor_probability
+    n_d = np.where(has_d, 1 + rng.integers(0, MAX_DISTRACTORS, size=n), 0)
+    d_pick = np.argsort(rng.random((n, n_d_avail)), axis=1)[:, :MAX_DISTRACTORS]
+    d_index = np.where(np.arange(MAX_DISTRACTORS)[None, :] < n_d[:, None], d_pick, -1).astype(np.int8)
+    d_jump = np.where(d_index >= 0, rng.uniform(*config.distractor_jump_ratio, size=(n, MAX_DISTRACTORS)), 0.0)
+    d_tail = np.where(d_index >= 0, rng.uniform(*config.tail_exponent, size=(n, MAX_DISTRACTORS)), 0.0)
+    thickness = rng.uniform(*config.thickness, size=n)
+    plasmon_energy = rng.uniform(*config.plasmon_energy_ev, size=n)
+    plasmon_fwhm = rng.uniform(*config.plasmon_fwhm_ev, size=n)
+    bg_sub = rng.random(n) < config.background_subtracted_probability
+
     # keep every onset inside the output window: raise (or lower) the shift just enough
     flat = t.variant_offset[safe_el] + np.maximum(variant_index, 0)
     onset = t.onset_ev[flat] * (1.0 + stretch[:, None])
@@ -252,6 +281,161 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
         noise_coefficient=coeff,
         noise_seed=seeds,
         shot_noise_dose=dose,
+        distractor_index=d_index,
+        distractor_jump_ratio=d_jump,
+        distractor_tail_exponent=d_tail,
+        thickness=thickness,
+        plasmon_energy_ev=plasmon_energy,
+        plasmon_fwhm_ev=plasmon_fwhm,
+        background_subtracted=bg_sub,
+    )
+
+
+def make_parameters(
+    elements: Sequence[str],
+    variants: int | Sequence[int] = 0,
+    jump_ratio: float | Sequence[float] = 0.5,
+    tail_exponent: float | Sequence[float] = 2.8,
+    psf_fwhm_gauss_ev: float = 0.85,
+    psf_hwhm_lorentz_ev: float = 0.35,
+    background_exponent: float = 1.88,
+    stretch: float = 0.0,
+    shift_ev: float = 0.0,
+    savgol_frame: int = 45,
+    noise_coefficient: float = 1.5,
+    noise_seed: int = 0,
+    shot_noise_dose: float | None = None,
+    config: SynthesisConfig | None = None,
+) -> SpectrumParameters:
+    """The parameters of ONE spectrum, chosen by hand instead of drawn (for explorers and teaching).
+
+    The result renders with :func:`render_spectra` / :func:`synthesis_stages` like a drawn spectrum.
+    Values are not restricted to the ranges of Table 2 (``config``), only to what the model can
+    render. Defaults are the middles of the Table 2 ranges. The options beyond the paper other than
+    shot noise (distractor edges, plural scattering, background subtraction) are off.
+
+    Parameters
+    ----------
+    elements : sequence of str
+        1 to 6 distinct element symbols of Table 1 (e.g. ``("Ti", "O")``), one edge each.
+    variants : int or sequence of int
+        Library variant of each edge (an int: the same index for all).
+    jump_ratio, tail_exponent : float or sequence of float
+        Per edge (a float: the same for all); both > 0.
+    psf_fwhm_gauss_ev, psf_hwhm_lorentz_ev : float
+        PSF Gaussian FWHM and Lorentzian HWHM, eV (both > 0).
+    background_exponent : float
+        r of J_n(E) = (E / 50 eV)^-r (> 0).
+    stretch, shift_ev : float
+        Relative contraction/expansion (|stretch| < 0.5) and shift (eV) of the energy axis.
+    savgol_frame : int
+        Odd Savitzky-Golay frame length, longer than ``config.savgol_order``.
+    noise_coefficient : float
+        C >= 0 (0: no fixed-pattern noise).
+    noise_seed : int
+        Seed of this spectrum's noise streams (>= 0).
+    shot_noise_dose : float, optional
+        Electrons per channel where J_n = 1. Rendering applies it only with a config whose
+        ``shot_noise_dose`` is set, so a dose with such a config missing is refused: use e.g.
+        ``config.replace(shot_noise_dose=(dose, dose))`` for ``config`` and for rendering.
+    config : SynthesisConfig, optional
+        The config the spectrum will be rendered with (its edge library decides the variants).
+
+    Raises
+    ------
+    ValueError
+        Naming the offending argument.
+    """
+    config = config or SynthesisConfig()
+    t = _tables(config)
+    symbols = [str(s) for s in elements] if not isinstance(elements, str) else [elements]
+    if not 1 <= len(symbols) <= MAX_EDGES:
+        raise ValueError(f"elements: give 1 to {MAX_EDGES} element symbols, got {len(symbols)}")
+    unknown = [s for s in symbols if s not in ELEMENTS]
+    if unknown:
+        raise ValueError(f"elements: unknown symbol(s) {unknown}; Table 1 has {', '.join(ELEMENTS)}")
+    if len(set(symbols)) != len(symbols):
+        raise ValueError(f"elements: each edge at most once, got {symbols}")
+    k = len(symbols)
+    el = np.array([ELEMENTS.index(s) for s in symbols], dtype=np.int64)
+
+    def per_edge(name: str, value: float | Sequence[float], dtype: type) -> NDArray:
+        arr = np.asarray(value, dtype=dtype)
+        arr = np.full(k, arr, dtype=dtype) if arr.ndim == 0 else arr
+        if arr.shape != (k,):
+            raise ValueError(f"{name}: give one value or one per element ({k}), got shape {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be finite")
+        return arr
+
+    var = per_edge("variants", variants, np.int64)
+    n_var = t.n_variants[el]
+    bad = (var < 0) | (var >= n_var)
+    if np.any(bad):
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"variants: {symbols[i]} has variants 0-{n_var[i] - 1}, got {var[i]}")
+    jr = per_edge("jump_ratio", jump_ratio, np.float64)
+    tail = per_edge("tail_exponent", tail_exponent, np.float64)
+    if np.any(jr <= 0) or np.any(tail <= 0):
+        raise ValueError("jump_ratio and tail_exponent must be > 0")
+    scalars = {"psf_fwhm_gauss_ev": psf_fwhm_gauss_ev, "psf_hwhm_lorentz_ev": psf_hwhm_lorentz_ev,
+               "background_exponent": background_exponent, "stretch": stretch, "shift_ev": shift_ev,
+               "noise_coefficient": noise_coefficient}
+    for name, value in scalars.items():
+        if not np.isfinite(float(value)):
+            raise ValueError(f"{name} must be finite, got {value!r}")
+    if psf_fwhm_gauss_ev <= 0 or psf_hwhm_lorentz_ev <= 0:
+        raise ValueError("psf_fwhm_gauss_ev and psf_hwhm_lorentz_ev must be > 0")
+    if background_exponent <= 0:
+        raise ValueError(f"background_exponent must be > 0, got {background_exponent}")
+    if not abs(stretch) < 0.5:
+        raise ValueError(f"stretch = {stretch}: must be a relative change, |stretch| < 0.5")
+    if int(savgol_frame) != savgol_frame or savgol_frame % 2 == 0 or savgol_frame <= config.savgol_order:
+        raise ValueError(f"savgol_frame = {savgol_frame}: must be an odd integer > savgol_order ({config.savgol_order})")
+    if noise_coefficient < 0:
+        raise ValueError(f"noise_coefficient must be >= 0, got {noise_coefficient}")
+    if int(noise_seed) != noise_seed or noise_seed < 0:
+        raise ValueError(f"noise_seed = {noise_seed!r}: must be a non-negative integer")
+    if shot_noise_dose is None:
+        dose = np.nan
+    else:
+        if not (np.isfinite(shot_noise_dose) and shot_noise_dose > 0):
+            raise ValueError(f"shot_noise_dose must be > 0 or None, got {shot_noise_dose!r}")
+        if config.shot_noise_dose is None:
+            raise ValueError(
+                "shot_noise_dose is only rendered with a config that has shot noise on: pass "
+                "config=config.replace(shot_noise_dose=(dose, dose)) here and when rendering"
+            )
+        dose = float(shot_noise_dose)
+
+    def slots(values: NDArray, fill: float, dtype: type) -> NDArray:
+        out = np.full((1, MAX_EDGES), fill, dtype=dtype)
+        out[0, :k] = values
+        return out
+
+    return SpectrumParameters(
+        n_edges=np.array([k], dtype=np.int8),
+        element_index=slots(el, -1, np.int8),
+        variant_index=slots(var, -1, np.int16),
+        jump_ratio=slots(jr, 0.0, np.float64),
+        tail_exponent=slots(tail, 0.0, np.float64),
+        psf_fwhm_gauss_ev=np.array([psf_fwhm_gauss_ev], dtype=np.float64),
+        psf_hwhm_lorentz_ev=np.array([psf_hwhm_lorentz_ev], dtype=np.float64),
+        background_exponent=np.array([background_exponent], dtype=np.float64),
+        stretch=np.array([stretch], dtype=np.float64),
+        shift_ev=np.array([shift_ev], dtype=np.float64),
+        savgol_frame=np.array([savgol_frame], dtype=np.int16),
+        noise_coefficient=np.array([noise_coefficient], dtype=np.float64),
+        noise_seed=np.array([noise_seed], dtype=np.uint64),
+        shot_noise_dose=np.array([dose], dtype=np.float64),
+        # beyond the paper, all off: no distractor edges, no plural scattering, background kept
+        distractor_index=np.full((1, MAX_DISTRACTORS), -1, dtype=np.int8),
+        distractor_jump_ratio=np.zeros((1, MAX_DISTRACTORS)),
+        distractor_tail_exponent=np.zeros((1, MAX_DISTRACTORS)),
+        thickness=np.zeros(1),
+        plasmon_energy_ev=np.array([float(np.mean(config.plasmon_energy_ev))]),
+        plasmon_fwhm_ev=np.array([float(np.mean(config.plasmon_fwhm_ev))]),
+        background_subtracted=np.zeros(1, dtype=bool),
     )
 
 
@@ -340,64 +524,105 @@ def render_spectra(
     t = _tables(config)
     b = len(params)
     m0, _, dm = config.model_energy_ev
-    present = params.element_index >= 0
-    spec_idx, slot_idx = np.nonzero(present)  # row-major: grouped by spectrum
-    el = params.element_index[spec_idx, slot_idx].astype(np.int64)
-    flat = t.variant_offset[el] + params.variant_index[spec_idx, slot_idx].astype(np.int64)
-
-    # 2. edges on the model grid: template x power-law tail, convolved with each spectrum's PSF
-    #    (built straight into the zero-padded FFT buffer; the tail factor is 1 below each edge's
-    #    tail start, so it is only evaluated from the lowest tail start on)
-    n_model = t.model_energy.size
-    buffer = np.zeros((spec_idx.size, fft_length(n_model)), dtype=np.float32)
-    np.take(t.templates, flat, axis=0, out=buffer[:, :n_model])
-    j0 = int(np.searchsorted(t.log_model_energy, t.log_tail_start[flat].min())) if flat.size else n_model
-    log_distance = np.maximum(t.log_model_energy[None, j0:] - t.log_tail_start[flat][:, None], np.float32(0.0))
-    log_distance *= -params.tail_exponent[spec_idx, slot_idx].astype(np.float32)[:, None]
-    buffer[:, j0:n_model] *= np.exp(log_distance, out=log_distance)
-    edges_model = convolve_psf(
-        buffer, dm, params.psf_fwhm_gauss_ev[spec_idx], params.psf_hwhm_lorentz_ev[spec_idx], pad=0
-    )[:, :n_model]
-
-    # 3. jump ratio: peak above background / background at the onset, with the peak read off the
-    #    output grid (as one would read it off the recorded spectrum): the edge's model-grid
-    #    maximum is resampled at the few output channels around it.
+    rows = _model_grid_edges(params, config)
+    edges_model = rows.edges
     x = output_to_model_energy(t.output_energy, params.stretch, params.shift_ev)  # (b, n_out)
-    r = params.background_exponent
-    onset_model = t.onset_ev[flat]
-    i_o = power_law_background(onset_model, r[spec_idx])
-    peak = output_grid_peak(edges_model, config, params.stretch[spec_idx], params.shift_ev[spec_idx])
-    scale = params.jump_ratio[spec_idx, slot_idx] * i_o / peak
-    edges_model *= scale.astype(np.float32)[:, None]
 
     # 4. sum the edges of each spectrum, then stretch + shift onto the output grid
     edge_sum = np.zeros((b, edges_model.shape[1]), dtype=np.float32)
-    for k in range(MAX_EDGES):  # each spectrum has at most one edge per slot
-        rows = np.flatnonzero(slot_idx == k)
-        edge_sum[spec_idx[rows]] += edges_model[rows]
-    background = power_law_background(x, r[:, None])
+    for k in range(MAX_EDGES + MAX_DISTRACTORS):  # each spectrum has at most one edge per slot
+        sel = np.flatnonzero(rows.slot == k)
+        edge_sum[rows.spectrum[sel]] += edges_model[sel]
+    background = power_law_background(x, params.background_exponent[:, None])
     clean = background + stretch_and_shift(edge_sum, m0, dm, x)
 
-    # 5. noise
+    # 5. noise (and, beyond the paper, background subtraction)
     n_out = t.output_energy.size
     if config.shot_noise_dose is not None:
         clean = shot_noise(clean, params.shot_noise_dose, params.noise_seed)
     noise = fixed_pattern_noise(
         params.noise_seed, n_out, config.noise_sd, params.savgol_frame, params.noise_coefficient, config.savgol_order
     )
-    spectra = (clean + noise).astype(np.float32)
+    spectra = clean + noise
+    spectra -= np.where(params.background_subtracted[:, None], background, 0.0)
+    spectra = spectra.astype(np.float32)
 
+    lab = rows.slot < MAX_EDGES
+    spec_idx, slot_idx, el = rows.spectrum[lab], rows.slot[lab], rows.element[lab]
     labels = np.zeros((b, N_ELEMENTS), dtype=np.uint8)
     onsets = np.full((b, N_ELEMENTS), np.nan, dtype=np.float32)
     jumps = np.zeros((b, N_ELEMENTS), dtype=np.float32)
     labels[spec_idx, el] = 1
-    onsets[spec_idx, el] = onset_model * (1.0 + params.stretch[spec_idx]) + params.shift_ev[spec_idx]
+    onsets[spec_idx, el] = t.onset_ev[rows.flat[lab]] * (1.0 + params.stretch[spec_idx]) + params.shift_ev[spec_idx]
     jumps[spec_idx, el] = params.jump_ratio[spec_idx, slot_idx]
     if not return_components:
         return spectra, labels, onsets, jumps
+    per_edge = stretch_and_shift(edges_model, m0, dm, x[rows.spectrum])
     per_slot = np.zeros((b, MAX_EDGES, n_out))
-    per_slot[spec_idx, slot_idx] = stretch_and_shift(edges_model, m0, dm, x[spec_idx])
-    return spectra, labels, onsets, jumps, SynthesisComponents(background, per_slot, clean, noise)
+    per_slot[spec_idx, slot_idx] = per_edge[lab]
+    per_distractor = np.zeros((b, MAX_DISTRACTORS, n_out))
+    per_distractor[rows.spectrum[~lab], rows.slot[~lab] - MAX_EDGES] = per_edge[~lab]
+    return spectra, labels, onsets, jumps, SynthesisComponents(background, per_slot, per_distractor, clean, noise)
+
+
+@dataclass
+class _EdgeRows:
+    """All edges of a batch, one row each (labelled slots 0-5, distractor slots 6-7)."""
+
+    spectrum: NDArray[np.int64]
+    slot: NDArray[np.int64]
+    element: NDArray[np.int64]  # Table 1 index, -1 for distractors
+    flat: NDArray[np.int64]  # row of the template table
+    tail_exponent: NDArray[np.float64]
+    scale: NDArray[np.float64]  # unit template -> edge with its jump ratio
+    edges: NDArray[np.float32]  # (rows, n_model): scaled, tail-extended, convolved
+
+
+def _model_grid_edges(params: SpectrumParameters, config: SynthesisConfig) -> _EdgeRows:
+    """Steps 2-3 of the synthesis for every edge of a batch, on the model grid."""
+    t = _tables(config)
+    m0, _, dm = config.model_energy_ev
+    spec_l, slot_l = np.nonzero(params.element_index >= 0)
+    el = params.element_index[spec_l, slot_l].astype(np.int64)
+    flat_l = t.variant_offset[el] + params.variant_index[spec_l, slot_l].astype(np.int64)
+    spec_d, slot_d = np.nonzero(params.distractor_index >= 0)
+    flat_d = t.n_library_variants + params.distractor_index[spec_d, slot_d].astype(np.int64)
+    spec = np.concatenate([spec_l, spec_d])
+    slot = np.concatenate([slot_l, MAX_EDGES + slot_d])
+    flat = np.concatenate([flat_l, flat_d])
+    tail = np.concatenate([params.tail_exponent[spec_l, slot_l], params.distractor_tail_exponent[spec_d, slot_d]])
+    jump = np.concatenate([params.jump_ratio[spec_l, slot_l], params.distractor_jump_ratio[spec_d, slot_d]])
+
+    # 2. edges on the model grid: template x power-law tail, convolved with each spectrum's PSF
+    #    (and plural-scattering distribution), built straight into the zero-padded FFT buffer;
+    #    the tail factor is 1 below each edge's tail start, so it is only evaluated from the
+    #    lowest tail start on
+    n_model = t.model_energy.size
+    n_fft = fft_length(n_model)
+    buffer = np.zeros((spec.size, n_fft), dtype=np.float32)
+    np.take(t.templates, flat, axis=0, out=buffer[:, :n_model])
+    j0 = int(np.searchsorted(t.log_model_energy, t.log_tail_start[flat].min())) if flat.size else n_model
+    log_distance = np.maximum(t.log_model_energy[None, j0:] - t.log_tail_start[flat][:, None], np.float32(0.0))
+    log_distance *= -tail.astype(np.float32)[:, None]
+    buffer[:, j0:n_model] *= np.exp(log_distance, out=log_distance)
+    plural = None
+    if config.thickness[1] > 0:
+        plural = plural_scattering_transfer(
+            n_fft, dm, params.thickness[spec], params.plasmon_energy_ev[spec], params.plasmon_fwhm_ev[spec]
+        )
+    edges = convolve_psf(
+        buffer, dm, params.psf_fwhm_gauss_ev[spec], params.psf_hwhm_lorentz_ev[spec], pad=0, extra_transfer=plural
+    )[:, :n_model]
+
+    # 3. jump ratio: peak above background / background at the onset, with the peak read off the
+    #    output grid (as one would read it off the recorded spectrum): the edge's model-grid
+    #    maximum is resampled at the few output channels around it.
+    i_o = power_law_background(t.onset_ev[flat], params.background_exponent[spec])
+    peak = output_grid_peak(edges, config, params.stretch[spec], params.shift_ev[spec])
+    scale = jump * i_o / peak
+    edges *= scale.astype(np.float32)[:, None]
+    element = np.concatenate([el, np.full(spec_d.size, -1, dtype=np.int64)])
+    return _EdgeRows(spec, slot, element, flat, tail, scale, edges)
 
 
 def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfig | None = None) -> NDArray[np.float64]:
@@ -424,6 +649,7 @@ def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfi
 
     from .noise import shot_noise, white_noise
     from .psf import psf_kernel
+    from .scattering import low_loss_distribution
 
     if len(params) != 1:
         raise ValueError(f"render_spectrum_reference makes one spectrum; got parameters of {len(params)}")
@@ -435,23 +661,37 @@ def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfi
     r = float(params.background_exponent[0])
     x = (t.output_energy - params.shift_ev[0]) / (1.0 + params.stretch[0])
     total = np.zeros_like(e_model)
-    for slot in range(MAX_EDGES):
-        el = int(params.element_index[0, slot])
-        if el < 0:
-            continue
-        variant = t.library.elements[el].variants[int(params.variant_index[0, slot])]
-        edge = extend_edge_tail(
-            e_model, edge_template(variant, e_model), variant.tail_start_ev, float(params.tail_exponent[0, slot])
+    edges = [
+        (t.library.elements[el].variants[int(v)], float(s), float(jr))
+        for el, v, s, jr in zip(params.element_index[0], params.variant_index[0], params.tail_exponent[0], params.jump_ratio[0])
+        if el >= 0
+    ] + [
+        (t.distractors[d], float(s), float(jr))
+        for d, s, jr in zip(params.distractor_index[0], params.distractor_tail_exponent[0], params.distractor_jump_ratio[0])
+        if d >= 0
+    ]
+    tau = float(params.thickness[0])
+    if tau > 0:  # plural scattering: the continuous part of the low-loss distribution, in energy space
+        e_ll = dm * np.arange(-int(300 / dm), int(300 / dm) + 1)
+        zero_loss_weight, ll = low_loss_distribution(
+            e_ll, tau, float(params.plasmon_energy_ev[0]), float(params.plasmon_fwhm_ev[0])
         )
+    for variant, tail_exponent, jr in edges:
+        edge = extend_edge_tail(e_model, edge_template(variant, e_model), variant.tail_start_ev, tail_exponent)
         edge = scipy.signal.fftconvolve(edge, kernel, mode="same") * dm
+        if tau > 0:
+            edge = zero_loss_weight * edge + scipy.signal.fftconvolve(edge, ll, mode="same") * dm
         peak = np.interp(x, e_model, edge).max()  # the peak as recorded on the output grid
         i_o = (variant.edge_onset_ev / 50.0) ** (-r)
-        total += edge * float(params.jump_ratio[0, slot]) * i_o / peak
-    clean = (x / 50.0) ** (-r) + np.interp(x, e_model, total)
+        total += edge * jr * i_o / peak
+    background = (x / 50.0) ** (-r)
+    clean = background + np.interp(x, e_model, total)
     if config.shot_noise_dose is not None:
         clean = shot_noise(clean[None, :], params.shot_noise_dose, params.noise_seed)[0]
     white = white_noise(params.noise_seed, t.output_energy.size, config.noise_sd)[0]
     noise = scipy.signal.savgol_filter(white, int(params.savgol_frame[0]), config.savgol_order, mode="mirror")
+    if params.background_subtracted[0]:
+        clean = clean - background
     return clean + float(params.noise_coefficient[0]) * noise
 
 
@@ -484,35 +724,30 @@ def synthesis_stages(params: SpectrumParameters, config: SynthesisConfig | None 
     config = config or SynthesisConfig()
     t = _tables(config)
     m0, _, dm = config.model_energy_ev
-    _, _, _, _, comp = render_spectra(params, config, return_components=True)
-    slots = np.flatnonzero(params.element_index[0] >= 0)
-    el = params.element_index[0, slots].astype(np.int64)
-    flat = t.variant_offset[el] + params.variant_index[0, slots].astype(np.int64)
-    r = float(params.background_exponent[0])
-    unbroadened, convolved = [], []
-    for f, s, jr in zip(flat, params.tail_exponent[0, slots], params.jump_ratio[0, slots]):
-        v = t.library.variants[f]
-        raw = extend_edge_tail(t.model_energy, edge_template(v, t.model_energy), v.tail_start_ev, float(s))
-        conv = convolve_psf(raw, dm, params.psf_fwhm_gauss_ev[0], params.psf_hwhm_lorentz_ev[0])
-        peak = output_grid_peak(conv[None, :], config, params.stretch[:1], params.shift_ev[:1])[0]
-        scale = jr * power_law_background(v.edge_onset_ev, r) / peak
-        unbroadened.append(raw * scale)
-        convolved.append(conv * scale)
-    background = power_law_background(t.model_energy, r)
-    with_bg = background + np.sum(convolved, axis=0)
+    final = render_spectra(params, config)[0][0].astype(np.float64)
+    rows = _model_grid_edges(params, config)
+    lab = rows.slot < MAX_EDGES
+    unbroadened = np.array(
+        [
+            extend_edge_tail(t.model_energy, t.templates[f].astype(np.float64), t.tail_start_ev[f], float(s)) * sc
+            for f, s, sc in zip(rows.flat[lab], rows.tail_exponent[lab], rows.scale[lab])
+        ]
+    )
+    background = power_law_background(t.model_energy, float(params.background_exponent[0]))
+    with_bg = background + rows.edges.astype(np.float64).sum(axis=0)  # distractors included
     stretched_x = output_to_model_energy(t.output_energy, params.stretch, np.zeros(1))
     shifted_x = output_to_model_energy(t.output_energy, params.stretch, params.shift_ev)
     return SynthesisStages(
         model_energy_ev=t.model_energy,
         output_energy_ev=t.output_energy,
-        labels=tuple(t.library.elements[e].label for e in el),
-        edges_unbroadened=np.array(unbroadened),
-        edges_convolved=np.array(convolved),
+        labels=tuple(t.library.elements[e].label for e in rows.element[lab]),
+        edges_unbroadened=unbroadened,
+        edges_convolved=rows.edges[lab].astype(np.float64),
         background=background,
         with_background=with_bg,
         stretched=stretch_and_shift(with_bg[None, :], m0, dm, stretched_x)[0],
         shifted=stretch_and_shift(with_bg[None, :], m0, dm, shifted_x)[0],
-        final=comp.clean[0] + comp.noise[0],
+        final=final,
     )
 
 

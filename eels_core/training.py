@@ -75,6 +75,9 @@ class TrainingConfig:
         window of >= 60 eV).
     checkpoint_every : int
         Steps between checkpoints (0: only at the end).
+    init_from : str, optional
+        Checkpoint or weights file whose network weights start the run (fine-tuning); the
+        optimiser starts afresh.
     network : NetworkConfig
     synthesis : SynthesisConfig
     """
@@ -91,6 +94,7 @@ class TrainingConfig:
     seed: int = 0
     full_window_fraction: float = 0.3
     checkpoint_every: int = 500
+    init_from: str | None = None
     network: NetworkConfig = field(default_factory=NetworkConfig)
     synthesis: SynthesisConfig = field(default_factory=SynthesisConfig)
 
@@ -138,6 +142,12 @@ PRESETS: dict[str, TrainingConfig] = {
     # many epochs of 200,000, the higher rate converges further (chapter 07 compares them).
     "cpu-long": TrainingConfig(
         steps=18_000, batch_size=64, learning_rate=2e-3, validate_every=250, n_validation=2048, checkpoint_every=250
+    ),
+    # Fine-tuning of the cpu-long model with the real-data physics (plural scattering, distractor
+    # edges of other elements, background-subtracted spectra), at a lower learning rate.
+    "cpu-finetune": TrainingConfig(
+        steps=5_000, batch_size=64, learning_rate=5e-4, validate_every=250, n_validation=2048, checkpoint_every=250,
+        init_from="runs/cpu-long/checkpoint.pt", synthesis=SynthesisConfig.with_real_data_physics(), data_seed=1,
     ),
     # Paper scale on a GPU: the 250,000-spectrum database, ~60 epochs of 200,000 training spectra.
     "gpu-full": TrainingConfig(
@@ -204,6 +214,19 @@ def validation_data(cfg: TrainingConfig, windowed: bool = False) -> Batch:
     b = synthesize(cfg.n_validation, seed=cfg.data_seed, config=cfg.synthesis, start=VALIDATION_START)
     windows = sample_windows(_window_rng(cfg.seed + 1, 0, 0), cfg.n_validation, 0.0) if windowed else None
     return make_batch(b.spectra, b.labels, b.edge_onset_ev, windows)
+
+
+def database_validation_data(path: str, n: int) -> Batch:
+    """The first ``n`` spectra of a database's validation split (the paper's 20 %), full range."""
+    from .database import SpectrumDataset
+
+    ds = SpectrumDataset(path, "validation")
+    if len(ds) == 0:
+        raise ValueError(f"{path} has no validation spectra (validation_fraction = 0)")
+    items = [ds[i] for i in range(min(n, len(ds)))]
+    x = torch.stack([a for a, _ in items]).numpy()
+    y = torch.stack([b for _, b in items]).numpy()
+    return make_batch(x, y, _onsets_unknown(y), None)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -339,6 +362,11 @@ def train(
     out = Path(out_dir) if out_dir is not None else None
     ckpt = out / "checkpoint.pt" if out is not None else None
     step0, history = 0, []
+    if cfg.init_from is not None and not (resume and ckpt is not None and ckpt.exists()):
+        init = torch.load(cfg.init_from, map_location="cpu", weights_only=False)
+        if init.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"init_from {cfg.init_from} is not a CNN-BiLSTM checkpoint of this project")
+        model.load_state_dict(init["state_dict"])
     if resume and ckpt is not None and ckpt.exists():
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
         if state.get("training_config") != json.dumps(cfg.to_dict()):
@@ -350,7 +378,12 @@ def train(
     if world > 1:
         model = nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
     say = log or (lambda s: None)
-    val = validation_data(cfg) if rank == 0 else None
+    if rank != 0:
+        val = None
+    elif cfg.data == "stream":
+        val = validation_data(cfg)
+    else:
+        val = database_validation_data(cfg.data, cfg.n_validation)
     base = base_rate_loss(val.targets, val.loss_mask) if val is not None else float("nan")
     if rank == 0 and step0 == 0:
         say(f"device {dev}, {count_parameters(model)} parameters, world {world}, base-rate loss {base:.4f}")

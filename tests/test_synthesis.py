@@ -10,6 +10,8 @@ from eels_core.synthesis import (
     MAX_EDGES,
     output_to_model_energy,
     render_spectra,
+    SpectrumParameters,
+    make_parameters,
     render_spectrum_reference,
     synthesis_stages,
     synthesize,
@@ -175,3 +177,138 @@ def test_local_snr_recovers_known_noise():
     assert local_snr(e, noisy, (300, 340)) == pytest.approx(40, rel=0.15)
     with pytest.raises(ValueError, match="channels"):
         local_snr(e, noisy, (300, 301))
+
+
+# ---------------------------------------------------------------------------- make_parameters
+def _rebuild(p):
+    """make_parameters() arguments that reproduce the one drawn spectrum ``p``."""
+    slots = np.flatnonzero(p.element_index[0] >= 0)
+    return dict(
+        elements=[ELEMENTS[int(e)] for e in p.element_index[0, slots]],
+        variants=p.variant_index[0, slots].tolist(),
+        jump_ratio=p.jump_ratio[0, slots].tolist(),
+        tail_exponent=p.tail_exponent[0, slots].tolist(),
+        psf_fwhm_gauss_ev=float(p.psf_fwhm_gauss_ev[0]),
+        psf_hwhm_lorentz_ev=float(p.psf_hwhm_lorentz_ev[0]),
+        background_exponent=float(p.background_exponent[0]),
+        stretch=float(p.stretch[0]),
+        shift_ev=float(p.shift_ev[0]),
+        savgol_frame=int(p.savgol_frame[0]),
+        noise_coefficient=float(p.noise_coefficient[0]),
+        noise_seed=int(p.noise_seed[0]),
+    )
+
+
+def test_make_parameters_reproduces_drawn_spectra():
+    """Hand-made parameters equal to drawn ones render the very same spectrum."""
+    from eels_core.synthesis import make_parameters
+
+    b = synthesize(8, seed=21)
+    for i in range(len(b)):
+        p = make_parameters(**_rebuild(b.params[i]))
+        spectra, labels, onsets, jumps = render_spectra(p)
+        np.testing.assert_array_equal(spectra[0], b.spectra[i])
+        np.testing.assert_array_equal(labels[0], b.labels[i])
+        np.testing.assert_array_equal(onsets[0], b.edge_onset_ev[i])
+
+
+def test_make_parameters_defaults_components_and_shot_noise():
+    from eels_core.synthesis import make_parameters
+
+    p = make_parameters(["Ti", "O"], noise_coefficient=0.0)
+    assert len(p) == 1 and int(p.n_edges[0]) == 2
+    assert list(p.element_index[0]) == [ELEMENTS.index("Ti"), ELEMENTS.index("O"), -1, -1, -1, -1]
+    spectra, labels, _, jumps, comp = render_spectra(p, return_components=True)
+    assert labels[0].sum() == 2 and jumps[0, ELEMENTS.index("Ti")] == pytest.approx(0.5)
+    # no noise: the spectrum is exactly background + its two edges
+    np.testing.assert_allclose(spectra[0], comp.background[0] + comp.edges[0].sum(axis=0), rtol=1e-5)
+    assert np.all(comp.edges[0, 2:] == 0)
+    # shot noise needs a config that renders it, and then changes the spectrum
+    with pytest.raises(ValueError, match="config"):
+        make_parameters(["Ti"], shot_noise_dose=1e4)
+    cfg = SynthesisConfig().replace(shot_noise_dose=(1e4, 1e4))
+    noisy = render_spectra(make_parameters(["Ti"], shot_noise_dose=1e4, config=cfg), cfg)[0]
+    quiet = render_spectra(make_parameters(["Ti"]))[0]
+    assert not np.allclose(noisy, quiet)
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [({"elements": []}, "1 to 6"), ({"elements": list(ELEMENTS[:7])}, "1 to 6"),
+     ({"elements": ["Xx"]}, "unknown"), ({"elements": ["Ti", "Ti"]}, "at most once"),
+     ({"elements": ["Ti"], "variants": 99}, "variants"), ({"elements": ["Ti", "O"], "jump_ratio": [1, 2, 3]}, "jump_ratio"),
+     ({"elements": ["Ti"], "jump_ratio": 0}, "> 0"), ({"elements": ["Ti"], "psf_fwhm_gauss_ev": 0}, "psf"),
+     ({"elements": ["Ti"], "stretch": 0.7}, "stretch"), ({"elements": ["Ti"], "savgol_frame": 44}, "savgol_frame"),
+     ({"elements": ["Ti"], "noise_coefficient": -1}, "noise_coefficient"),
+     ({"elements": ["Ti"], "background_exponent": float("nan")}, "finite")],
+)
+def test_make_parameters_refuses_bad_values(kwargs, message):
+    from eels_core.synthesis import make_parameters
+
+    with pytest.raises(ValueError, match=message):
+        make_parameters(**kwargs)
+
+
+# ---------------------------------------------------------------- beyond the paper
+REAL = SynthesisConfig.with_real_data_physics()
+
+
+def test_paper_config_has_the_extensions_off():
+    c = SynthesisConfig()
+    assert c.thickness == (0.0, 0.0) and c.distractor_probability == 0 and c.background_subtracted_probability == 0
+    b = synthesize(128, seed=21)
+    assert np.all(b.params.distractor_index == -1) and np.all(b.params.thickness == 0)
+    assert not b.params.background_subtracted.any()
+
+
+def test_distractor_edges_are_present_but_unlabelled():
+    from eels_core.edges import load_distractor_edges
+
+    d = load_distractor_edges()
+    assert len(d) >= 10 and all(v.symbol not in ELEMENTS for v in d)
+    cfg = SynthesisConfig(noise_sd=0.0, distractor_probability=1.0, n_edges_probabilities=(1.0,))
+    b = synthesize(64, seed=22, config=cfg)
+    assert np.all((b.params.distractor_index >= 0).sum(axis=1) >= 1)
+    assert np.all(b.labels.sum(axis=1) == 1)  # only the one labelled edge
+    spectra, _, _, _, comp = render_spectra(b.params, cfg, return_components=True)
+    assert np.all(comp.distractors.max(axis=2).max(axis=1) > 0)
+    np.testing.assert_allclose(
+        comp.background + comp.edges.sum(axis=1) + comp.distractors.sum(axis=1), spectra, rtol=1e-4, atol=1e-6
+    )
+
+
+def test_plural_scattering_keeps_area_and_adds_a_plasmon_replica():
+    from eels_core.scattering import low_loss_distribution, plural_scattering_transfer
+
+    h = plural_scattering_transfer(4096, 0.2, np.array([0.0, 0.5]), np.array([20.0, 20.0]), np.array([5.0, 5.0]))
+    assert np.allclose(h[0], 1.0) and h[1, 0] == pytest.approx(1.0)  # off / unit area
+    e = np.arange(-200, 400, 0.05)
+    zl, ll = low_loss_distribution(e, 0.5, 20.0, 5.0)
+    assert zl + np.trapezoid(ll, e) == pytest.approx(1.0, abs=0.01)  # Lorentzian wings beyond the grid
+    assert e[np.argmax(ll)] == pytest.approx(20.0, abs=0.1)
+    thin = make_parameters(["Ti"], config=NOISE_FREE)
+    thick_cfg = NOISE_FREE.replace(thickness=(0.0, 1.0))
+    thick = SpectrumParameters.concatenate([thin])
+    thick.thickness[:] = 0.8
+    s_thin = render_spectra(thin, thick_cfg, return_components=True)[4].edges[0, 0]
+    s_thick = render_spectra(thick, thick_cfg, return_components=True)[4].edges[0, 0]
+    e_out = NOISE_FREE.output_energy_axis()
+    after = (e_out > 475) & (e_out < 500)  # one plasmon above the Ti L2,3 white lines
+    assert s_thick[after].mean() > 1.5 * s_thin[after].mean()
+    assert s_thick.max() == pytest.approx(s_thin.max(), rel=1e-3)  # both scaled to the same jump ratio
+
+
+def test_background_subtracted_spectra():
+    cfg = SynthesisConfig(noise_sd=0.0, background_subtracted_probability=1.0)
+    b = synthesize(16, seed=23, config=cfg)
+    assert b.params.background_subtracted.all()
+    spectra, _, _, _, comp = render_spectra(b.params, cfg, return_components=True)
+    np.testing.assert_allclose(spectra, comp.edges.sum(axis=1), atol=1e-5)
+
+
+def test_real_data_physics_matches_the_plain_loop():
+    b = synthesize(12, seed=24, config=REAL.replace(distractor_probability=1.0, thickness=(0.3, 0.8)))
+    cfg = REAL.replace(distractor_probability=1.0, thickness=(0.3, 0.8))
+    for i in range(len(b)):
+        ref = render_spectrum_reference(b.params[i], cfg)
+        np.testing.assert_allclose(b.spectra[i], ref, rtol=0, atol=3e-3 * np.abs(ref).max())
