@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from .background import power_law_background
 from .config import ELEMENTS, SynthesisConfig
 from .preprocessing import preprocess_batch
-from .synthesis import MAX_DISTRACTORS, MAX_EDGES, SpectrumParameters, edge_library_for, render_spectra
+from .synthesis import SpectrumParameters, edge_library_for, make_parameters, render_spectra
 
 PAPER_TABLE_4 = {  # element: (PSNR, jump ratio), from the paper's Table 4
     "B": (23.00, 0.077), "C": (10.40, 0.071), "N": (5.87, 0.068), "O": (4.51, 0.088), "F": (3.45, 0.099),
