@@ -5,16 +5,25 @@ formats of the field: EMSA/MAS (``.msa``), Gatan DigitalMicrograph (``.dm3``/``.
 HDF5 (``.hspy``) and plain two-column text. The binary and EMSA formats are read with
 rosettasciio; two-column text (energy loss, then counts) with :func:`numpy.loadtxt`.
 
-Whatever the file, a :class:`Spectrum` holds an increasing energy-loss axis in eV and the counts
+A HyperSpy ``Signal1D`` / ``EELSSpectrum`` already in memory is accepted too
+(:func:`spectrum_from_signal`), without HyperSpy being a dependency: anything with a ``data``
+array and an ``axes_manager`` whose first signal axis has ``offset``, ``scale``, ``size`` and
+``units`` will do.
+
+Whatever the source, a :class:`Spectrum` holds an increasing energy-loss axis in eV and the counts
 with the energy channels on the last axis: a single spectrum is 1-D, a line scan 2-D and a
-spectrum image 3-D (navigation axes first, in the file's order).
+spectrum image 3-D (navigation axes first, in the file's / array's order).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 from numpy.typing import NDArray
@@ -107,15 +116,16 @@ class Spectrum:
         return Spectrum(self.energy_ev, summed_counts, metadata, self.path)
 
 
-def read_spectrum(path: str | Path) -> Spectrum:
-    """Read an EELS spectrum, line scan or spectrum image from a file.
+def read_spectrum(path: str | os.PathLike[str] | Any) -> Spectrum:
+    """Read an EELS spectrum, line scan or spectrum image from a file (or a HyperSpy signal).
 
     Parameters
     ----------
-    path : str or Path
+    path : str, Path or HyperSpy-like signal
         File to read. Supported: ``.msa``/``.emsa`` (EMSA/MAS), ``.dm3``/``.dm4`` (Gatan),
         ``.hspy`` (HyperSpy HDF5), and ``.txt``/``.csv``/``.dat`` (two columns: energy loss
-        in eV, then counts).
+        in eV, then counts). An object with ``data`` and ``axes_manager`` attributes (a
+        HyperSpy ``Signal1D`` or ``EELSSpectrum``) is converted by :func:`spectrum_from_signal`.
 
     Returns
     -------
@@ -128,12 +138,17 @@ def read_spectrum(path: str | Path) -> Spectrum:
     FileNotFoundError
         If `path` does not exist.
     ValueError
-        If the extension is not supported, the file cannot be parsed, it has no energy axis,
-        the energy axis is not monotonic, or the data hold NaN or infinite values.
+        If the extension is not supported, the file is empty, truncated or cannot be parsed, it
+        has no energy axis, the energy axis is not monotonic, or the data hold NaN or infinite
+        values.
     """
+    if _is_signal_like(path):
+        return spectrum_from_signal(path)
     file_path = Path(path)
     if not file_path.is_file():
         raise FileNotFoundError(f"EELS spectrum file not found: '{file_path}'; check the path.")
+    if file_path.stat().st_size == 0:
+        raise ValueError(f"'{file_path}' is empty (0 bytes); the file was not written completely.")
     extension = file_path.suffix.lower()
     if extension in TEXT_FORMATS:
         return _read_two_column_text(file_path)
@@ -145,9 +160,139 @@ def read_spectrum(path: str | Path) -> Spectrum:
     )
 
 
+def as_spectrum(source: "Spectrum | str | os.PathLike[str] | Any") -> Spectrum:
+    """A :class:`Spectrum` from a Spectrum (returned as is), a file path or a HyperSpy-like signal."""
+    if isinstance(source, Spectrum):
+        return source
+    return read_spectrum(source)
+
+
+# --------------------------------------------------------------------------------------------
+# HyperSpy signals in memory (duck-typed: HyperSpy is not a dependency)
+# --------------------------------------------------------------------------------------------
+
+
+def _is_signal_like(obj: Any) -> bool:
+    """True for objects that look like a HyperSpy signal (``data`` and ``axes_manager``)."""
+    return not isinstance(obj, (str, bytes, os.PathLike)) and hasattr(obj, "data") and hasattr(obj, "axes_manager")
+
+
+def _attribute_path(obj: Any, dotted: str, default: Any = "") -> Any:
+    """``obj.a.b.c`` for ``dotted = "a.b.c"``, or ``default`` when any link is missing."""
+    for name in dotted.split("."):
+        try:
+            obj = getattr(obj, name)
+        except Exception:  # noqa: BLE001 - HyperSpy's metadata tree raises its own errors
+            return default
+    return obj
+
+
+def _signal_axis_summary(axis: Any) -> dict[str, Any]:
+    """The name, units, offset, scale and size of a HyperSpy axis object."""
+    return {key: getattr(axis, key, None) for key in ("name", "units", "offset", "scale", "size")}
+
+
+def spectrum_from_signal(signal: Any) -> Spectrum:
+    """Convert a HyperSpy ``Signal1D`` / ``EELSSpectrum`` (or any look-alike) to a :class:`Spectrum`.
+
+    HyperSpy is not imported: the signal is read through its attributes only, so any object with
+
+    * ``data``: an array (NumPy, or anything ``np.asarray`` accepts, e.g. a lazy dask array), and
+    * ``axes_manager.signal_axes[0]``: the energy axis, with ``offset``, ``scale``, ``size`` and
+      ``units`` (``"eV"`` or ``"keV"``), optionally ``index_in_array`` (default: the last array
+      axis) and, for a non-uniform axis (``is_uniform`` False), the values in ``axis``,
+
+    is accepted. ``axes_manager.navigation_axes`` (optional) describe the other axes. A keV axis
+    is converted to eV, a decreasing one reversed; navigation axes of length 1 are dropped, so a
+    line scan stays 2-D and a spectrum image 3-D (array order, as HyperSpy stores them: rows first).
+
+    Raises
+    ------
+    ValueError
+        No signal axis, more than one, units other than eV / keV, a size that does not match the
+        data, or NaN / infinite values.
+    """
+    name = type(signal).__name__
+    manager = signal.axes_manager
+    signal_axes = list(getattr(manager, "signal_axes", ()) or ())
+    if len(signal_axes) != 1:
+        raise ValueError(
+            f"the {name} has {len(signal_axes)} signal axes; an EELS spectrum needs exactly one, the "
+            "energy-loss axis (a HyperSpy Signal1D / EELSSpectrum)."
+        )
+    axis = signal_axes[0]
+    units = str(getattr(axis, "units", "") or "").strip()
+    if units.lower() not in ENERGY_UNITS_TO_EV:
+        raise ValueError(
+            f"the {name} has no energy axis: its signal axis units are '{units or 'undefined'}', not eV "
+            "or keV; set them, e.g. s.axes_manager.signal_axes[0].units = 'eV'."
+        )
+    data = np.asarray(signal.data)
+    if data.ndim == 0 or data.size == 0:
+        raise ValueError(f"the {name} holds no data.")
+    index = getattr(axis, "index_in_array", None)
+    index = data.ndim - 1 if index is None else int(index)
+    if getattr(axis, "is_uniform", True) is False and getattr(axis, "axis", None) is not None:
+        energy = np.asarray(axis.axis, dtype=np.float64)
+    else:
+        size = int(getattr(axis, "size", data.shape[index]))
+        energy = float(getattr(axis, "offset", 0.0)) + float(getattr(axis, "scale", 1.0)) * np.arange(size)
+    energy = energy * ENERGY_UNITS_TO_EV[units.lower()]
+    if energy.size != data.shape[index]:
+        raise ValueError(
+            f"the {name}'s energy axis has {energy.size} channels but its data have {data.shape[index]} "
+            f"along array axis {index}."
+        )
+    counts = np.moveaxis(data, index, -1)
+    nav_axes = list(getattr(manager, "navigation_axes", ()) or ())
+    nav_axes = sorted(nav_axes, key=lambda a: int(getattr(a, "index_in_array", 0) or 0))
+    nav_dicts = [_signal_axis_summary(a) for a in nav_axes]
+    counts, nav_dicts = _drop_unit_navigation_axes(counts, nav_dicts)
+    metadata = {
+        "format": "hyperspy-signal",
+        "reader": "eels_core.io.spectrum_from_signal",
+        "energy_axis": _signal_axis_summary(axis),
+        "navigation_axes": nav_dicts,
+        "signal_type": str(_attribute_path(signal, "metadata.Signal.signal_type")),
+        "title": str(_attribute_path(signal, "metadata.General.title")),
+        "signal_class": name,
+    }
+    where = metadata["title"] or f"<{name}>"
+    energy, counts = _make_increasing(energy, counts, Path(where))
+    return Spectrum(energy, counts, metadata, where)
+
+
 # --------------------------------------------------------------------------------------------
 # rosettasciio formats
 # --------------------------------------------------------------------------------------------
+
+#: rosettasciio log messages that are harmless for EELS: unreadable DATE / TIME fields of EMSA
+#: headers (e.g. "12:30 PM"). They are dropped while eels_core reads a file.
+_HARMLESS_RSCIIO_MESSAGES = re.compile(r"malformed (TIME|DATE)", re.IGNORECASE)
+
+
+class _DropHarmlessRsciioWarnings(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _HARMLESS_RSCIIO_MESSAGES.search(record.getMessage())
+
+
+@contextlib.contextmanager
+def _quiet_rsciio() -> Iterator[None]:
+    """Drop rosettasciio's date/time header warnings (only those) while reading a file.
+
+    A logger's filters only see records made by that logger, so the filter goes on the logger of
+    every rosettasciio module that exists (``rsciio.msa._api`` emits these).
+    """
+    names = ["rsciio"] + [n for n in logging.root.manager.loggerDict if n.startswith("rsciio.")]
+    loggers = [logging.getLogger(n) for n in names]
+    filt = _DropHarmlessRsciioWarnings()
+    for lg in loggers:
+        lg.addFilter(filt)
+    try:
+        yield
+    finally:
+        for lg in loggers:
+            lg.removeFilter(filt)
 
 
 def _rsciio_reader(plugin: str) -> Callable[..., list[dict[str, Any]]]:
@@ -166,7 +311,9 @@ def _rsciio_reader(plugin: str) -> Callable[..., list[dict[str, Any]]]:
 def _read_with_rsciio(file_path: Path, plugin: str) -> Spectrum:
     """Read a file with rosettasciio and keep the first signal that has an energy axis."""
     try:
-        signals = _rsciio_reader(plugin)(str(file_path))
+        reader = _rsciio_reader(plugin)  # imported first, so that its loggers exist for the filter
+        with _quiet_rsciio():
+            signals = reader(str(file_path))
     except Exception as exc:  # rosettasciio raises many types on corrupt files
         raise ValueError(
             f"Could not read '{file_path}' as a {plugin} file ({type(exc).__name__}: {exc}); "
@@ -215,6 +362,7 @@ def _spectrum_from_signal_dict(
     data = np.asarray(signal["data"])
     if data.size == 0:
         raise ValueError(f"'{file_path}' holds no data channels; the file is empty or truncated.")
+    _check_declared_size(signal, data, file_path)
     energy_index = _energy_axis_index(axes)
     assert energy_index is not None
     array_index = int(axes[energy_index].get("index_in_array", energy_index))
@@ -238,6 +386,27 @@ def _spectrum_from_signal_dict(
     }
     energy_ev, counts = _make_increasing(energy_ev, counts, file_path)
     return Spectrum(energy_ev, counts, metadata, str(file_path))
+
+
+def _check_declared_size(signal: dict[str, Any], data: NDArray[Any], file_path: Path) -> None:
+    """Raise ValueError when an EMSA file holds fewer points than its header declares (truncated).
+
+    rosettasciio reads what is there without complaint, so a half-copied ``.msa`` would otherwise
+    pass as a spectrum on a shorter axis.
+    """
+    header = signal.get("original_metadata", {}) or {}
+    declared = header.get("NPOINTS")
+    if declared is None:
+        return
+    try:
+        n_declared = int(float(declared))
+    except (TypeError, ValueError):
+        return
+    if n_declared > 0 and data.shape[-1] != n_declared:
+        raise ValueError(
+            f"'{file_path}' is truncated or corrupt: its header declares {n_declared} points (#NPOINTS) but "
+            f"it holds {data.shape[-1]}; copy the complete file."
+        )
 
 
 def _axis_summary(axis: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ Deviations (each shown in the book's network chapter, with an ablation where it 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Callable
 
 import torch
 from torch import nn
@@ -125,3 +126,67 @@ class CNNBiLSTM(nn.Module):
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def summary(model: CNNBiLSTM, batch_size: int = 1) -> list[dict]:
+    """Layer table of a :class:`CNNBiLSTM`: one row per layer, in the order of the forward pass.
+
+    Runs one dummy input of shape ``(batch_size, n_inputs, 4551)`` through the model with forward
+    hooks on its leaf modules (in eval mode, without gradients; the model's mode is restored).
+    The pooling over the sequence, which is no module, gets its own row.
+
+    Returns
+    -------
+    list of dict
+        Keys ``name`` (module path, e.g. ``features.0``), ``layer`` (description, e.g.
+        ``Conv1d(4->8, k=11, s=2)``), ``output_shape`` (tuple, without the batch dimension) and
+        ``parameters`` (trainable parameters of that layer). Their sum is
+        :func:`count_parameters`.
+    """
+    rows: list[dict] = []
+    hooks = []
+
+    def describe(m: nn.Module) -> str:
+        if isinstance(m, nn.Conv1d):
+            return f"Conv1d({m.in_channels}->{m.out_channels}, k={m.kernel_size[0]}, s={m.stride[0]})"
+        if isinstance(m, nn.BatchNorm1d):
+            return f"BatchNorm1d({m.num_features})"
+        if isinstance(m, nn.LeakyReLU):
+            return f"LeakyReLU({m.negative_slope:g})"
+        if isinstance(m, nn.LSTM):
+            kind = "BiLSTM" if m.bidirectional else "LSTM"
+            return f"{kind}({m.input_size}->{m.hidden_size}{' x 2' if m.bidirectional else ''})"
+        if isinstance(m, nn.Linear):
+            return f"Linear({m.in_features}->{m.out_features})"
+        if isinstance(m, nn.Dropout):
+            return f"Dropout({m.p:g})"
+        return type(m).__name__
+
+    def pool_row(_m: nn.Module, args: tuple) -> None:
+        src = "BiLSTM outputs" if model.lstm is not None else "conv features"
+        rows.append({"name": "(pool)", "layer": f"max and mean over the sequence, concatenated ({src})",
+                     "output_shape": tuple(args[0].shape[1:]), "parameters": 0})
+
+    def record(name: str) -> Callable:
+        def hook(m: nn.Module, _inp: tuple, out: object) -> None:
+            t = out[0] if isinstance(out, tuple) else out
+            rows.append({"name": name, "layer": describe(m), "output_shape": tuple(t.shape[1:]),
+                         "parameters": sum(p.numel() for p in m.parameters() if p.requires_grad)})
+        return hook
+
+    for name, m in model.named_modules():
+        if name and not list(m.children()):
+            if m is model.head[0]:
+                hooks.append(m.register_forward_pre_hook(pool_row))
+            hooks.append(m.register_forward_hook(record(name)))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            param = next(model.parameters())
+            model(torch.zeros(batch_size, model.config.n_inputs, N_CHANNELS, dtype=param.dtype, device=param.device))
+    finally:
+        model.train(was_training)
+        for h in hooks:
+            h.remove()
+    return rows

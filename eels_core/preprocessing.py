@@ -49,10 +49,33 @@ def energy_coordinate() -> NDArray[np.float32]:
     return ((e - mid) / half).astype(np.float32)
 
 
+def _masked_median(x: NDArray[np.float64], mask: NDArray) -> NDArray[np.float64]:
+    """Row medians of ``x`` (NaN outside ``mask``): ``np.nanmedian(x, axis=1, keepdims=True)``.
+
+    The result is bit-for-bit that of ``np.nanmedian``. When every row shares one contiguous mask
+    (always the case for measured spectra, which share one energy axis) and the covered values
+    hold no NaN, it is computed as ``np.median`` of that slice, which partitions all rows at once;
+    ``np.nanmedian`` loops over the rows in Python (``apply_along_axis``) and dominates the
+    preprocessing time of a large spectrum image. The order statistics, and the mean of the two
+    middle values for an even count, are the same numbers either way.
+    """
+    if x.shape[0] > 0 and mask.shape == x.shape:
+        cols = np.flatnonzero(mask[0])
+        if (
+            cols.size > 0
+            and cols[-1] - cols[0] + 1 == cols.size
+            and bool(np.all(mask == mask[:1]))
+        ):
+            covered = x[:, cols[0] : cols[-1] + 1]
+            if not np.isnan(covered).any():
+                return np.median(covered, axis=1, keepdims=True)
+    return np.nanmedian(x, axis=1, keepdims=True)
+
+
 def _normalise(intensity: NDArray, mask: NDArray) -> NDArray[np.float32]:
     """Channel 0 from resampled intensities (b, n) and a boolean coverage mask (b, n)."""
     x = np.where(mask, intensity, np.nan).astype(np.float64)
-    med = np.nanmedian(x, axis=1, keepdims=True)
+    med = _masked_median(x, mask)
     med = np.where(np.isfinite(med) & (med > 0), med, 1.0)
     z = np.log(np.maximum(x / med, _CLAMP))
     z -= np.nanmean(z, axis=1, keepdims=True)
@@ -155,8 +178,88 @@ def preprocess_spectrum(energy_ev: ArrayLike, counts: ArrayLike) -> NDArray[np.f
     grid = network_energy_axis()
     lo, hi = measured_window(e)
     mask = np.broadcast_to((grid >= lo) & (grid <= hi), (c.shape[0], grid.size))
-    resampled = np.stack([np.interp(grid, e, row) for row in c])
-    return assemble_inputs(resampled, mask)
+    return assemble_inputs(interp_rows(grid, e, c), mask)
+
+
+def window_slice(energy_ev: ArrayLike) -> slice:
+    """The channels of the 4551-channel grid inside the measured window of ``energy_ev``."""
+    grid = network_energy_axis()
+    lo, hi = measured_window(energy_ev)
+    inside = np.flatnonzero((grid >= lo) & (grid <= hi))
+    return slice(int(inside[0]), int(inside[-1]) + 1)
+
+
+def preprocess_window(energy_ev: ArrayLike, counts: ArrayLike) -> tuple[NDArray[np.float32], slice]:
+    """Channels 0 and 1 of :func:`preprocess_spectrum`, computed on the measured window only.
+
+    Outside the window those channels are 0, and channels 2 (mask) and 3 (energy coordinate) are
+    the same for every spectrum on one energy axis, so a spectrum image needs only this part per
+    pixel (:func:`eels_core.predict.predict_edges` uses it). Same arithmetic as
+    :func:`preprocess_spectrum` on the same values; only the order of the sums in the mean and
+    the running mean can differ, i.e. by float rounding (< 1e-5, ``tests/test_cli_predict.py``).
+
+    Returns
+    -------
+    inputs : ndarray, shape (b, 2, n_window), float32
+    window : slice
+        Where those channels sit on the 4551-channel grid.
+    """
+    e = check_energy_axis(energy_ev)
+    c = np.asarray(counts, dtype=np.float64)
+    c = c.reshape(1, -1) if c.ndim == 1 else c.reshape(-1, c.shape[-1])
+    if c.shape[1] != e.size:
+        raise ValueError(f"counts have {c.shape[1]} channels but the energy axis has {e.size}")
+    if not np.all(np.isfinite(c)):
+        raise ValueError("the spectrum contains NaN or infinite values: remove or interpolate them first")
+    window = window_slice(e)
+    grid = network_energy_axis()[window]
+    resampled = interp_rows(grid, e, c)
+    full = np.ones(resampled.shape, dtype=bool)
+    out = np.empty((c.shape[0], 2, grid.size), dtype=np.float32)
+    out[:, 0] = _normalise(resampled, full)
+    out[:, 1] = _highpass(out[:, 0], full)
+    return out, window
+
+
+def interp_rows(x: ArrayLike, xp: ArrayLike, fp: ArrayLike) -> NDArray[np.float64]:
+    """``np.interp(x, xp, row)`` for every row of ``fp`` at once, with identical results.
+
+    All rows share the axis ``xp``, so the bracketing channels and their spacings are found once
+    and every row is interpolated in a few array operations instead of a Python loop. The
+    arithmetic is numpy's own (``slope * (x - xp[j]) + fp[j]``, ``fp[j]`` exactly at a sample,
+    the end values outside ``xp``), so the numbers are bit-for-bit those of ``np.interp``
+    (``tests/test_network.py`` checks it).
+
+    Parameters
+    ----------
+    x : array_like, shape (m,)
+        Where to interpolate (finite).
+    xp : array_like, shape (n,)
+        Strictly increasing sample positions, n >= 2.
+    fp : array_like, shape (b, n)
+        Finite values at ``xp``, one row per spectrum.
+
+    Returns
+    -------
+    ndarray, shape (b, m)
+    """
+    x = np.asarray(x, dtype=np.float64)
+    xp = np.asarray(xp, dtype=np.float64)
+    fp = np.asarray(fp, dtype=np.float64)
+    if fp.ndim != 2 or fp.shape[1] != xp.size or xp.size < 2:
+        raise ValueError(f"fp must have shape (b, {xp.size}) with at least 2 samples, got {fp.shape}")
+    j = np.searchsorted(xp, x, side="right") - 1  # xp[j] <= x < xp[j + 1]
+    below, above = j < 0, j >= xp.size - 1  # left of xp[0]; at or right of xp[-1]
+    j = np.clip(j, 0, xp.size - 2)
+    exact = x == xp[j]
+    y0, y1 = np.take(fp, j, axis=1), np.take(fp, j + 1, axis=1)  # C-contiguous, like np.stack(rows)
+    slope = (y1 - y0) / (xp[j + 1] - xp[j])
+    out = slope * (x - xp[j]) + y0
+    out[:, exact] = y0[:, exact]
+    out[:, below] = fp[:, :1]
+    out[:, above] = fp[:, -1:]
+    # C order matters: numpy's SIMD log takes other code paths on strided arrays (last-ulp changes)
+    return np.ascontiguousarray(out)
 
 
 def edges_in_window(onset_ev: ArrayLike, window_ev: ArrayLike) -> NDArray[np.bool_]:

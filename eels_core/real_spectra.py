@@ -4,7 +4,9 @@ The 22 public core-loss spectra of ``shared/real-spectra`` (see its README) are 
 set, never training data. This module finds the folder and reads its ``index.csv``.
 
 Search order for the folder: the environment variable ``EELS_REAL_SPECTRA_DIR``; then
-``shared/real-spectra`` beside or inside the repository checkout.
+``shared/real-spectra`` beside or inside the repository checkout; then the copy shipped with the
+package, ``eels_core/data/real_spectra`` (same layout; its ``ATTRIBUTION.md`` names the source
+and license of every file), so the book builds without the shared folder.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _REPO = Path(__file__).resolve().parents[1]
+#: The copy of the validation set shipped with the package (GPL / Apache / ODbL data, see its
+#: ATTRIBUTION.md).
+SHIPPED_REAL_SPECTRA_DIR = Path(__file__).resolve().parent / "data" / "real_spectra"
 
 
 def find_real_spectra_dir() -> Path | None:
@@ -22,7 +27,7 @@ def find_real_spectra_dir() -> Path | None:
     candidates = []
     if os.environ.get("EELS_REAL_SPECTRA_DIR"):
         candidates.append(Path(os.environ["EELS_REAL_SPECTRA_DIR"]))
-    candidates += [_REPO.parent / "shared" / "real-spectra", _REPO / "shared" / "real-spectra"]
+    candidates += [_REPO.parent / "shared" / "real-spectra", _REPO / "shared" / "real-spectra", SHIPPED_REAL_SPECTRA_DIR]
     for c in candidates:
         if (c / "index.csv").is_file():
             return c

@@ -146,7 +146,7 @@ PRESETS: dict[str, TrainingConfig] = {
     # Fine-tuning of the cpu-long model with the real-data physics (plural scattering, distractor
     # edges of other elements, background-subtracted spectra), at a lower learning rate.
     "cpu-finetune": TrainingConfig(
-        steps=5_000, batch_size=64, learning_rate=5e-4, validate_every=250, n_validation=2048, checkpoint_every=250,
+        steps=4_000, batch_size=64, learning_rate=5e-4, validate_every=250, n_validation=2048, checkpoint_every=250,
         init_from="runs/cpu-long/checkpoint.pt", synthesis=SynthesisConfig.with_real_data_physics(), data_seed=1,
     ),
     # Paper scale on a GPU: the 250,000-spectrum database, ~60 epochs of 200,000 training spectra.
@@ -297,7 +297,7 @@ def sha256_of(path: Path) -> str:
 def _payload(
     model: nn.Module, cfg: TrainingConfig, step: int, history: list[dict], optimizer: torch.optim.Optimizer | None
 ) -> dict[str, Any]:
-    core = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+    core = _bare(model)
     payload: dict[str, Any] = {
         "format": CHECKPOINT_FORMAT,
         "format_version": CHECKPOINT_VERSION,
@@ -327,6 +327,11 @@ class TrainingResult:
     seconds: float
     spectra_per_second: float
     base_rate_loss: float
+
+
+def _bare(model: nn.Module) -> nn.Module:
+    """The network inside a DistributedDataParallel wrapper (or the model itself)."""
+    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
 
 
 def _dist_info() -> tuple[int, int]:
@@ -434,8 +439,10 @@ def train(
         seen += cfg.batch_size * world
         done = step + 1
         if rank == 0 and (done % cfg.validate_every == 0 or done == cfg.steps):
-            metrics = validate(model, val, dev)
-            rec = {"step": done, "train_loss": float(loss.detach()), "lr": _lr_at(cfg, step), **metrics}
+            # the bare module: a DDP forward would start collectives that the other ranks never join
+            metrics = validate(_bare(model), val, dev)
+            rec = {"step": done, "train_loss": float(loss.detach()), "lr": _lr_at(cfg, step),
+                   "elapsed_s": round(time.perf_counter() - t0, 1), **metrics}
             history.append(rec)
             bar.set_postfix(loss=f"{float(loss.detach()):.3f}", val_f1=f"{metrics['f1']:.3f}")
             say(json.dumps(rec))
@@ -444,7 +451,9 @@ def train(
     seconds = time.perf_counter() - t0
     if ckpt is not None and rank == 0:
         save_checkpoint(ckpt, _payload(model, cfg, cfg.steps, history, optimizer))
-    core = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+    if world > 1:
+        dist.barrier()  # every rank leaves together, after rank 0 has validated and saved
+    core = _bare(model)
     return TrainingResult(core, history, ckpt, cfg, seconds, seen / max(seconds, 1e-9), base)
 
 

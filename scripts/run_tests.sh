@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite (what CI runs):
 #   1. pytest tests/  -- unit tests + every notebook executed with the CI preset into book/
-#   2. nbval (strict) -- re-runs each executed notebook and compares outputs with the stored run
+#   2. render         -- the book from those executed notebooks into _build/html (warnings = errors)
+#   3. site           -- tests/test_site.py: every page in headless Chromium (no failed resource,
+#                        no JavaScript error, widgets rendered); screenshots in _build/screenshots/
+#   4. nbval (strict) -- re-runs each executed notebook and compares outputs with the stored run
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -10,11 +13,31 @@ PY=.venv/bin/python
 export PYTHONHASHSEED=0 TQDM_DISABLE="${TQDM_DISABLE-1}"
 
 status=0
-"$PY" -m pytest -q tests
+timings=()
+step() { timings+=("$(printf '%-8s %5d s' "$1" "$2")"); }
+
+t0=$SECONDS
+"$PY" -m pytest -q tests --ignore=tests/test_site.py
 rc=$?
 if [ $rc -ne 0 ] && [ $rc -ne 5 ]; then status=1; fi   # 5 = no tests collected
+step pytest $((SECONDS - t0))
+
+# Render the book (a chapter whose notebook failed is missing, and the render fails on it).
+t0=$SECONDS
+if bash scripts/render_book.sh; then
+    step render $((SECONDS - t0))
+    # The browser test needs Chromium (installed with apt-get when missing).
+    t0=$SECONDS
+    bash scripts/setup_browser.sh || echo "run_tests: could not install Chromium; tests/test_site.py will fail"
+    EELS_SITE_REQUIRED=1 "$PY" -m pytest -q -p no:cacheprovider tests/test_site.py || status=1
+    step site $((SECONDS - t0))
+else
+    echo "run_tests: rendering the book failed; skipping tests/test_site.py"
+    status=1
+fi
 
 # nbval only the notebooks that exist now (not stale outputs of renamed/deleted ones).
+t0=$SECONDS
 executed=()
 for src in notebooks/[0-9][0-9]_*.py; do
     [ -e "$src" ] || continue
@@ -29,5 +52,8 @@ else
     rc=$?
     if [ $rc -ne 0 ] && [ $rc -ne 5 ]; then status=1; fi
 fi
+step nbval $((SECONDS - t0))
+
+printf 'run_tests: %s\n' "${timings[@]}"
 [ $status -eq 0 ] && echo "run_tests: all passed" || echo "run_tests: FAILED"
 exit $status

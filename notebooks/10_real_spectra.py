@@ -1,0 +1,636 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+#   mystnb:
+#     render_markdown_format: myst  # tables in display(Markdown(...)) outputs
+# ---
+
+# %% [markdown]
+# # 10 · Real spectra
+#
+# **Reproduces:** Results, "Network validation" of Kong, Ji & Xin (2022): the network on measured
+# spectra, scored with the paper's metrics (the real-data bars of Fig. 6a: precision 0.98, recall
+# 0.99, F1 0.99, exact accuracy 94.9 %, recognition accuracy 98.9 %), and Fig. 7 (one edge in
+# several materials), here the O K edge in the oxides of our validation set instead of the paper's
+# C K. It adds what the paper does not show: a per-file table, spectrum images scored pixel by
+# pixel, a classical automatic edge finder (pyTEMlib) and a "predict nothing" baseline on the same
+# files with the same scoring, and an analysis of every failure.
+#
+# **Explains:** `eels_core.io` (`read_spectrum`, `Spectrum`, `spectrum_from_signal`),
+# `eels_core.predict` (`predict_edges`, `EdgePrediction`, `estimate_onsets`),
+# `eels_core.real_spectra` (`find_real_spectra_dir`, `load_real_spectra_index`) and the
+# `eels-edges` command (`eels_core.cli_predict`).
+#
+# **Prerequisites:** chapter 06 (the network's four input channels and the measured window),
+# chapter 07 (training; the weights shipped in `eels_core/weights/`) and chapter 08 (the metrics,
+# the threshold, the in-window rule). Chapter 04 compares the noise of these spectra with synthetic
+# ones.
+#
+# Every number about the network is computed here from the shipped weights; the prose never quotes
+# one. Read the printed outputs.
+
+# %% tags=["parameters"]
+threshold = 0.5  # probability at or above which an edge is reported (chapter 08)
+pixel_step = 2  # score every pixel_step-th pixel of line scans and spectrum images (full: 1)
+batch_size = 128  # spectra per forward pass (memory, not results)
+
+# %%
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from IPython.display import Markdown, display
+
+from eels_core.io import read_spectrum, spectrum_from_signal
+from eels_core.metrics import evaluate, per_spectrum_scores
+from eels_core.predict import edge_labels, predict_edges, reference_onsets_ev
+from eels_core.preprocessing import MIN_WINDOW_EV, ONSET_MARGIN_HIGH_EV, ONSET_MARGIN_LOW_EV
+from eels_core.real_spectra import SHIPPED_REAL_SPECTRA_DIR, find_real_spectra_dir, load_real_spectra_index
+from eels_core.weights import DEFAULT_WEIGHTS, load_model
+
+torch.set_num_threads(1)  # deterministic and polite on a shared CPU
+plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3})
+
+LABELS = edge_labels()
+REF = dict(zip(LABELS, reference_onsets_ev()))
+model = load_model()
+meta = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())
+print(f"weights: {DEFAULT_WEIGHTS.name}, training step {meta.get('step')}, status: {meta.get('status', 'final')}")
+
+folder = find_real_spectra_dir()
+records = load_real_spectra_index(folder)
+source = "the copy shipped in eels_core/data/real_spectra" if folder == SHIPPED_REAL_SPECTRA_DIR else "shared/real-spectra"
+print(f"{len(records)} files from {source}")
+
+# %% [markdown]
+# ## The validation set
+#
+# The paper tests its network on 177 spectra from the EELS Atlas, the EELS database and its
+# authors' own microscopes; that collection is not public. Ours is smaller and public: 22 files
+# from open-source repositories (HyperSpy, exspy, EELSModel, pyEELSMODEL, EELS DB through NOMAD,
+# a study of amorphous ice), each with the edges a materials scientist expects from its material
+# and a quality tier (A clean, B usable with a caveat, C labels uncertain). A copy ships with the
+# package (`eels_core/data/real_spectra`, with an `ATTRIBUTION.md` naming the repository, commit
+# and license of every file), so this chapter builds without the project's shared folder.
+#
+# Real files do things the synthetic database does not: windows much narrower than 90-1000 eV,
+# energy axes off by several eV, line scans and spectrum images, edges of elements outside the
+# paper's 20 (Sr M, La M, U N), a background-subtracted spectrum, a zero-loss peak.
+#
+# **Which edges count.** An edge can only be recognised if its onset was measured, with some
+# spectrum on both sides. We use the rule of chapter 08 and of the project's notes on the peer
+# tools: an expected edge counts when `energy_min + 5 eV <= onset <= energy_max - 20 eV` (reference
+# onset, window from `index.csv`), and predictions are restricted the same way. `predict_edges`
+# applies the same rule to the measured axis, so it never reports an edge it could not have seen.
+
+# %%
+def in_window(labels, lo, hi):
+    """The labels whose reference onset satisfies lo + 5 <= onset <= hi - 20."""
+    return [x for x in labels if lo + ONSET_MARGIN_LOW_EV <= REF[x] <= hi - ONSET_MARGIN_HIGH_EV]
+
+
+def short(name, n=34):
+    return name if len(name) <= n else name[: n - 1] + "…"
+
+
+rows = ["| # | File | Material | Format | Window (eV) | Spectra | Tier | Expected | Scored (in window) |",
+        "|---|---|---|---|---|---|---|---|---|"]
+for i, r in enumerate(records):
+    scored = in_window(r.expected_edges, r.energy_min_ev, r.energy_max_ev)
+    rows.append(f"| {i} | `{short(r.name)}` | {r.material.split(' (')[0]} | {r.path.suffix[1:]} | "
+                f"{r.energy_min_ev:.0f}–{r.energy_max_ev:.0f} | {r.n_spectra} | {r.quality_tier} | "
+                f"{', '.join(r.expected_edges)} | {', '.join(scored) or '—'} |")
+display(Markdown("\n".join(rows)))
+
+# %% [markdown]
+# ## Reading any EELS file
+#
+# `read_spectrum` turns every format of the set into one object, a `Spectrum`: an increasing
+# energy axis in eV (keV axes converted, decreasing ones reversed) and the counts with the energy
+# channels last. A single spectrum is 1-D, a line scan 2-D, a spectrum image 3-D. EMSA, Gatan
+# DigitalMicrograph and HyperSpy files go through rosettasciio (its harmless warnings about
+# unreadable date and time fields in EMSA headers are dropped); two-column text through NumPy.
+# A truncated or corrupt file, an axis without eV/keV units, a non-monotonic axis or NaN counts
+# raise a `ValueError` that says what is wrong.
+
+# %%
+seen = {}
+for r in records:
+    seen.setdefault(r.path.suffix, r)
+for ext, r in seen.items():
+    s = read_spectrum(r.path)
+    print(f"{ext:6s} {short(r.name, 40):40s} counts {str(s.counts.shape):12s} "
+          f"{s.energy_ev[0]:7.1f}-{s.energy_ev[-1]:7.1f} eV, {s.dispersion_ev:.3g} eV/channel, via {s.metadata['reader']}")
+
+# %% [markdown]
+# A HyperSpy signal that is already in memory (`Signal1D`, `EELSSpectrum`) is accepted as it is,
+# without HyperSpy being a dependency of `eels_core`: `spectrum_from_signal` only reads `data` and
+# the first signal axis of `axes_manager` (`offset`, `scale`, `size`, `units`). A stand-in with
+# those attributes shows it, here a 2 x 3 spectrum image on a keV axis:
+
+# %%
+class Axis:  # what HyperSpy's DataAxis offers, as far as eels_core is concerned
+    def __init__(self, size, offset=0.0, scale=1.0, units="eV", index_in_array=None):
+        self.size, self.offset, self.scale, self.units, self.index_in_array = size, offset, scale, units, index_in_array
+
+
+class AxesManager:
+    def __init__(self, signal_axes, navigation_axes=()):
+        self.signal_axes, self.navigation_axes = tuple(signal_axes), tuple(navigation_axes)
+
+
+class LooksLikeEELSSpectrum:
+    def __init__(self, data, energy_axis, navigation_axes=()):
+        self.data, self.axes_manager = data, AxesManager([energy_axis], navigation_axes)
+
+
+fake = LooksLikeEELSSpectrum(
+    np.ones((2, 3, 500)), Axis(500, offset=0.4, scale=0.0005, units="keV", index_in_array=2),
+    [Axis(3, units="nm", index_in_array=1), Axis(2, units="nm", index_in_array=0)],
+)
+s = spectrum_from_signal(fake)
+print(f"counts {s.counts.shape}, energy {s.energy_ev[0]:.1f}-{s.energy_ev[-1]:.1f} eV, {s.dispersion_ev:.2f} eV/channel")
+
+# %% [markdown]
+# ## Naming the edges of one spectrum
+#
+# `predict_edges(energy_ev, counts)` (or `predict_edges(spectrum)`) resamples the spectrum onto the
+# network's 0.2 eV grid, builds the four input channels of chapter 06 exactly as in training,
+# and returns an `EdgePrediction`: the 20 probabilities, the detections (probability above the
+# threshold *and* onset inside the window) and, for every edge inside the window, an **estimated
+# onset**. The onset is deliberately simple and documented in `eels_core.predict`: within ±15 eV
+# of the element's reference onset, subtract a power law fitted to the 30 eV below that range,
+# smooth with a 1 eV Gaussian, and take the lowest energy at which the slope reaches half of its
+# largest value there, i.e. where the steepest rise begins. On synthetic spectra that is within
+# about 1 eV of the labelled onset; on a measured one it shows an energy axis that is off by a
+# few eV. It cannot see offsets beyond the ±15 eV it searches.
+#
+# SrTiO₃ (`hl.msa`, 357-664 eV) holds Ti L₂,₃ and O K:
+
+# %%
+demo = next(r for r in records if r.name == "hl.msa")
+spec = read_spectrum(demo.path)
+res = predict_edges(spec, model=model, threshold=threshold)
+lines = ["| Edge | Probability | Detected | Estimated onset (eV) | Reference onset (eV) |", "|---|---|---|---|---|"]
+for row in res.edge_table():
+    onset = "—" if row["onset_ev"] is None else f"{row['onset_ev']:.1f}"
+    lines.append(f"| {row['edge']} | {row['probability']:.3f} | {'yes' if row['detected'] else 'no'} | {onset} | "
+                 f"{row['reference_onset_ev']:.1f} |")
+display(Markdown("\n".join(lines)))
+print("expected:", ", ".join(demo.expected_edges), "| detected:", ", ".join(res.detected_edges()) or "nothing")
+
+fig, ax = plt.subplots(figsize=(9, 3.4))
+ax.plot(spec.energy_ev, spec.counts, color="k", lw=0.8)
+for row in res.edge_table():
+    if row["edge"] in demo.expected_edges or row["detected"]:
+        color = "C2" if row["detected"] and row["edge"] in demo.expected_edges else "C3"
+        ax.axvline(row["reference_onset_ev"], color=color, ls=":", lw=1)
+        if row["onset_ev"] is not None:
+            ax.axvline(row["onset_ev"], color=color, ls="-", lw=1)
+        ax.text(row["reference_onset_ev"], 0.95, f" {row['edge']}\n p = {row['probability']:.2f}", color=color,
+                transform=ax.get_xaxis_transform(), va="top", fontsize=8)
+ax.set_xlabel("Energy loss (eV)")
+ax.set_ylabel("Counts")
+ax.set_title("hl.msa (SrTiO$_3$): dotted = reference onset, solid = estimated onset; green = found, red = wrong",
+             fontsize=9)
+plt.show()
+
+# %% [markdown]
+# ## Every file, summed
+#
+# Line scans and spectrum images are first summed over their pixels, as in the notes that scored
+# the classical tools; the per-pixel score comes further down. A file whose window overlaps
+# 90-1000 eV by less than 60 eV is refused by `predict_edges` (the network was never trained on
+# narrower windows); it counts as a file in which nothing was found, exactly as an empty answer
+# of a classical tool counts.
+
+# %%
+def score_vectors(record, detected_labels):
+    """Truth and prediction over the 20 edges, both restricted to the in-window rule."""
+    allowed = set(in_window(LABELS, record.energy_min_ev, record.energy_max_ev))
+    truth = np.array([x in record.expected_edges and x in allowed for x in LABELS])
+    pred = np.array([x in detected_labels and x in allowed for x in LABELS])
+    return truth, pred
+
+
+summed = []  # one dict per file
+for r in records:
+    s = read_spectrum(r.path)
+    item = {"record": r, "spectrum": s, "refused": None, "result": None}
+    try:
+        item["result"] = predict_edges(s.summed(), model=model, threshold=threshold)
+        detected = item["result"].detected_edges()
+    except ValueError as exc:  # the window is too narrow for the network
+        item["refused"] = str(exc)
+        detected = []
+    item["truth"], item["pred"] = score_vectors(r, detected)
+    summed.append(item)
+
+Y_true = np.array([it["truth"] for it in summed])
+Y_pred = np.array([it["pred"] for it in summed])
+per_file = per_spectrum_scores(Y_true, Y_pred)
+ours = evaluate(Y_true, Y_pred)
+
+
+def names(mask):
+    return ", ".join(LABELS[k] for k in np.flatnonzero(mask)) or "—"
+
+
+lines = ["| # | File | Tier | Expected (scored) | Predicted | P | R | F1 |", "|---|---|---|---|---|---|---|---|"]
+for i, it in enumerate(summed):
+    r = it["record"]
+    pred = "*refused: window < 60 eV*" if it["refused"] else names(it["pred"])
+    extra = [x for x in (it["result"].detected_edges() if it["result"] else []) if not it["pred"][LABELS.index(x)]]
+    if extra:
+        pred += f" (+ outside the scored window: {', '.join(extra)})"
+    ok = "" if per_file.f1[i] == 1 else " ✗"
+    lines.append(f"| {i} | `{short(r.name)}` | {r.quality_tier} | {names(it['truth'])} | {pred} | "
+                 f"{per_file.precision[i]:.2f} | {per_file.recall[i]:.2f} | {per_file.f1[i]:.2f}{ok} |")
+display(Markdown("\n".join(lines)))
+
+# %% [markdown]
+# ## Fig. 6a, real-data column: ours beside the paper's
+#
+# Below, the paper's five real-data numbers, ours on the summed files, ours pixel by pixel (next
+# section), the classical tool of the next-but-one section, and the trivial "predict nothing"
+# baseline, all on the same 22 files with the same rule. "Predict nothing" has precision 1 by the
+# 0/0 convention of chapter 08 (it makes no false claim); its other bars are the share of files
+# with nothing to find.
+
+# %%
+PAPER_REAL = {"precision": 0.98, "recall": 0.99, "f1": 0.99, "exact_accuracy": 0.949, "recognition_accuracy": 0.989}
+# Recorded in the project's notes (shared/notes/peers.md) by running pyTEMlib 0.2026.6.0 on the same
+# 22 summed files with the same scoring; NOT run here (see "A classical peer" below).
+PYTEMLIB_RECORDED = {
+    "pyTEMlib find_edges (recorded)": {"precision": 0.90, "recall": 0.49, "f1": 0.50, "exact_accuracy": 0.27,
+                                       "recognition_accuracy": 0.32},
+    "pyTEMlib auto_id_edges, patched (recorded)": {"precision": 0.90, "recall": 0.58, "f1": 0.59,
+                                                   "exact_accuracy": 0.36, "recognition_accuracy": 0.45},
+}
+nothing = evaluate(Y_true, np.zeros_like(Y_pred)).as_dict()
+METRICS = ["precision", "recall", "f1", "exact_accuracy", "recognition_accuracy"]
+print(f"ours, summed files ({ours.n_spectra}):", {k: round(v, 3) for k, v in ours.as_dict().items() if k in METRICS})
+print("predict nothing:            ", {k: round(nothing[k], 3) for k in METRICS})
+
+# %% [markdown]
+# ## Pixel by pixel
+#
+# The files with more than one spectrum are line scans, stacks and one small spectrum image. Each
+# pixel is a noisier spectrum than the sum; the truth of every pixel is taken to be the truth of its file, which is
+# right for these homogeneous round-robin specimens and stacks, and an approximation in general
+# (a pixel in vacuum has no edges). `predict_edges` labels all pixels of a file in batches; the
+# parts of the network that do not depend on the data (everything outside the measured window)
+# are computed once per file, not once per pixel.
+
+# %%
+pixel_true, pixel_pred, pixel_rows = [], [], []
+for it in summed:
+    r, s = it["record"], it["spectrum"]
+    if s.counts.ndim == 1 or it["refused"]:
+        continue
+    flat = s.counts.reshape(-1, s.n_channels)[::pixel_step]
+    res_px = predict_edges(s.energy_ev, flat, model=model, threshold=threshold, batch_size=batch_size, onsets=False)
+    t = np.repeat(it["truth"][None, :], flat.shape[0], axis=0)
+    allowed = np.array([x in in_window(LABELS, r.energy_min_ev, r.energy_max_ev) for x in LABELS])
+    p = res_px.detected & allowed[None, :]  # the same in-window rule as for the summed files
+    pixel_true.append(t)
+    pixel_pred.append(p)
+    rep = evaluate(t, p)
+    pixel_rows.append(f"| `{short(r.name)}` | {flat.shape[0]} of {s.n_spectra} | {names(it['truth'])} | "
+                      f"{rep.f1:.2f} | {rep.exact_accuracy:.2f} | {rep.recognition_accuracy:.2f} | "
+                      f"{per_file.f1[summed.index(it)]:.2f} |")
+pixels = evaluate(np.concatenate(pixel_true), np.concatenate(pixel_pred))
+display(Markdown("\n".join(["| File | Pixels scored | Expected | F1 | Exact | Recognition | F1 of the sum |",
+                            "|---|---|---|---|---|---|---|"] + pixel_rows)))
+print(f"all pixels ({pixels.n_spectra}):", {k: round(v, 3) for k, v in pixels.as_dict().items() if k in METRICS})
+
+# %% [markdown]
+# The bars:
+
+# %%
+groups = [
+    ("paper, real spectra (177)", PAPER_REAL, "0.3"),
+    (f"ours, summed files ({ours.n_spectra})", ours.as_dict(), "C0"),
+    (f"ours, pixels ({pixels.n_spectra})", pixels.as_dict(), "C9"),
+    *[(name, vals, c) for (name, vals), c in zip(PYTEMLIB_RECORDED.items(), ["C1", "C3"])],
+    ("predict nothing", nothing, "0.75"),
+]
+fig, ax = plt.subplots(figsize=(10, 4))
+width = 0.8 / len(groups)
+x = np.arange(len(METRICS))
+for j, (name, vals, color) in enumerate(groups):
+    heights = [vals[m] for m in METRICS]
+    hatch = "//" if "recorded" in name else None
+    bars = ax.bar(x + (j - (len(groups) - 1) / 2) * width, heights, width, label=name, color=color, hatch=hatch,
+                  edgecolor="white" if hatch else None)
+    for b, h in zip(bars, heights):
+        ax.text(b.get_x() + b.get_width() / 2, h + 0.01, f"{h:.2f}", ha="center", va="bottom", fontsize=6, rotation=90)
+ax.set_xticks(x, ["precision", "recall", "F1", "exact accuracy", "recognition accuracy"])
+ax.set_ylim(0, 1.18)
+ax.set_ylabel("score (mean over spectra / share of spectra)")
+ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+ax.set_title("Real spectra: the paper's Fig. 6a real-data bars and ours (hatched: recorded, not run here)", fontsize=9)
+plt.show()
+
+# %% [markdown]
+# The issue sets three targets for the summed files: mean F1 of at least 0.95, exact accuracy of
+# at least 0.85, and better than the classical peer on every metric. Computed:
+
+# %%
+best_peer = {m: max(v[m] for v in PYTEMLIB_RECORDED.values()) for m in METRICS}
+checks = [
+    ("mean F1 >= 0.95", ours.f1 >= 0.95, f"{ours.f1:.3f}"),
+    ("exact accuracy >= 0.85", ours.exact_accuracy >= 0.85, f"{ours.exact_accuracy:.3f}"),
+] + [(f"{m} better than pyTEMlib (best recorded {best_peer[m]:.2f})", ours.as_dict()[m] > best_peer[m],
+      f"{ours.as_dict()[m]:.3f}") for m in METRICS]
+for what, ok, value in checks:
+    print(f"{'met    ' if ok else 'NOT met'}  {what}: ours {value}")
+print(f"\n{sum(ok for _, ok, _ in checks)} of {len(checks)} targets met with the shipped weights "
+      f"(training step {meta.get('step')}).")
+
+# %% [markdown]
+# Two cautions when reading these numbers against the paper's. Our set is eight times smaller, so
+# one file moves the mean F1 by 0.045 and the exact accuracy by 4.5 points. And it is harder in
+# places the paper's set probably was not: narrow windows, uncalibrated axes, edges of elements
+# outside the vocabulary sitting on top of target edges, and two files whose labels the index
+# itself marks as uncertain (tier C).
+
+# %% [markdown]
+# ## Fig. 7: one edge in many materials
+#
+# The paper's Fig. 7 shows the network finding the C K edge in carbon materials whose fine
+# structure differs (graphite, diamond, polymers ...). The oxygen K edge plays that role in our
+# set: its near-edge structure in a transition-metal oxide (a pre-peak from O 2p - metal 3d
+# hybridisation), in a perovskite, in a garnet, in a rare-earth nickelate and in ice are all
+# different. Each panel shows the O K region of one material (background subtracted, scaled to
+# its maximum), the truth, the network's O K probability and the estimated onset against the
+# reference 532 eV.
+
+# %%
+ok_items, seen_material = [], set()
+for it in summed:
+    r = it["record"]
+    material = r.material.split(" (")[0]
+    if it["truth"][LABELS.index("O K")] and material not in seen_material and it["result"] is not None:
+        seen_material.add(material)
+        ok_items.append(it)
+
+k_o = LABELS.index("O K")
+fig, ax = plt.subplots(figsize=(8, 1.2 + 0.85 * len(ok_items)))
+for j, it in enumerate(ok_items):
+    s, r, res_o = it["spectrum"].summed(), it["record"], it["result"]
+    e, c = s.energy_ev, s.counts
+    pre = (e >= max(e[0], 512.0)) & (e < 526.0)  # power-law background just below the edge
+    if pre.sum() > 5:
+        fit = np.polyfit(np.log(e[pre]), np.log(np.clip(c[pre], 1e-9, None)), 1)
+        background = lambda x: np.exp(np.polyval(fit, np.log(x)))  # noqa: E731
+    else:
+        background = lambda x: np.full(x.shape, c[(e >= 505) & (e <= 600)].min())  # noqa: E731
+    m = (e >= 505.0) & (e <= 600.0)
+    net = c[m] - background(e[m])
+    post = (e[m] >= 528.0) & (e[m] <= 560.0)
+    net = np.clip(net / np.max(net[post]), -0.3, 1.2)
+    y0 = 1.35 * (len(ok_items) - 1 - j)
+    found = bool(res_o.detected[k_o])
+    ax.plot(e[m], y0 + net, color="C2" if found else "C3", lw=1)
+    onset = res_o.onset_ev[k_o]
+    ax.plot([onset, onset], [y0 - 0.1, y0 + 1.0], color="k", lw=0.8)
+    ax.text(603, y0 + 0.4, f"{r.material.split(' (')[0][:32]}\ntruth O K · p = {res_o.probabilities[k_o]:.2f}"
+            f" · onset {onset:.1f} eV", fontsize=7, va="center")
+ax.axvline(REF["O K"], color="0.5", ls=":", lw=1)
+ax.set_xlim(505, 680)
+ax.set_yticks([])
+ax.set_xlabel("Energy loss (eV)")
+ax.set_title("O K in the oxides of the validation set (green: detected, red: missed; "
+             "black tick: estimated onset; dotted: 532 eV)", fontsize=9)
+plt.show()
+
+# %% [markdown]
+# ## A classical peer: pyTEMlib
+#
+# pyTEMlib (Gerd Duscher's TEM toolkit) has automatic edge identification: `find_edges` locates
+# steps in the second derivative and assigns each to the nearest tabulated edge; `auto_id_edges`
+# adds a ranking. We wanted to run it live, side by side, as an optional `peers` extra. We checked
+# its current wheel (0.2026.6.0, `pip download --no-deps pytemlib`): it installs fine on its own,
+# but declares as hard dependencies JupyterLab, `jupyter`, `nodejs`, `npm`, `fastmcp`, `ollama`,
+# SimpleITK, scikit-image, scikit-learn, plotly, pandas, ase, spglib, xraylib, pyNSID, sidpy and
+# SciFiReaders, i.e. a second notebook stack, an LLM client and an MCP server. We did not add that to
+# the book's environment. The pyTEMlib bars above are therefore the figures **recorded** in the
+# project's notes (`shared/notes/peers.md`) by running it on the same 22 summed files with the same
+# in-window scoring; they are not recomputed here.
+#
+# What the notes record about its behaviour explains the low recall: it smooths and pairs peaks in
+# channels rather than eV (blind at >= 1 eV/channel), ignores the first 50 channels plus 20 eV (so
+# narrow windows come back empty), and assigns each step to the nearest tabulated onset without
+# element priors (O K becomes Sb M₅, B K becomes Lu/Hf N₅). As shipped, `auto_id_edges` raises a
+# `TypeError` on every spectrum in which it finds something (since a 2025 refactor it passes a
+# nested dictionary to `assign_likely_edges`); the recorded row wraps `list_all_edges` to restore
+# the earlier behaviour, so it is "pyTEMlib as it used to work", not as it works today.
+
+# %%
+lines = ["| Method | P | R | F1 | Exact | Recognition | Source |", "|---|---|---|---|---|---|---|"]
+table_rows = [("CNN-BiLSTM (ours), summed files", ours.as_dict(), "computed here"),
+              ("CNN-BiLSTM (ours), pixels", pixels.as_dict(), "computed here"),
+              *[(n, v, "recorded (peers.md)") for n, v in PYTEMLIB_RECORDED.items()],
+              ("predict nothing", nothing, "computed here"),
+              ("paper, real spectra (177)", PAPER_REAL, "paper, Fig. 6a")]
+for name, vals, src in table_rows:
+    lines.append(f"| {name} | " + " | ".join(f"{vals[m]:.2f}" for m in METRICS) + f" | {src} |")
+display(Markdown("\n".join(lines)))
+
+# %% [markdown]
+# ## Failure analysis
+#
+# Every summed file with a wrong answer, with what went wrong and what the index says about the
+# file. Missed edges (false negatives) are listed with the network's probability, extra ones
+# (false positives) too. The last column names causes that can be read off the data: a refused
+# window, labels the index marks as uncertain, an energy axis the index marks as uncalibrated,
+# and a known edge of a non-target element (not one of the 20) within 15 eV of an extra edge.
+
+# %%
+# Edges of elements outside the 20-edge vocabulary that occur in this set (approximate onsets in
+# eV, from standard EELS edge tables), and the words of index.csv that say the element is there.
+NON_TARGET = {"Sr M5": 133, "Sr M4": 135, "Sr M3": 269, "Sr M2": 280, "Y M5": 157, "Y M4": 159, "La M5": 832,
+              "La M4": 849, "U N7": 381, "U N6": 391, "U N5": 738, "U N4": 778, "Al L3": 73}
+PRESENT_IF = {"Sr": ("SrTiO3",), "Y": ("Y3Al5O12", "YAG"), "La": ("La2NiO4", "La M"), "U": ("uranium", "U N"),
+              "Al": ("Y3Al5O12", "YAG", "Al L")}
+
+
+def causes(it, fn, fp):
+    r = it["record"]
+    out = []
+    if it["refused"]:
+        out.append("window narrower than 60 eV: refused")
+    if r.quality_tier == "C":
+        out.append("tier C: labels uncertain")
+    if "UNCALIBRATED" in r.notes:
+        out.append("energy axis offset (index notes)")
+    text = f"{r.material} {r.notes}"
+    for x in fp:
+        near = [n for n, e0 in NON_TARGET.items() if abs(e0 - REF[x]) <= 15
+                and r.energy_min_ev <= e0 <= r.energy_max_ev
+                and any(word in text for word in PRESENT_IF[n.split()[0]])]
+        if near:
+            out.append(f"{x} near non-target {', '.join(sorted(set(near)))}")
+    return "; ".join(dict.fromkeys(out)) or "—"
+
+
+lines = ["| # | File | Tier | Missed (p) | Extra (p) | Likely cause | Index notes |", "|---|---|---|---|---|---|---|"]
+n_fail = 0
+for i, it in enumerate(summed):
+    if per_file.f1[i] == 1:
+        continue
+    n_fail += 1
+    probs = it["result"].probabilities if it["result"] is not None else np.zeros(len(LABELS))
+    fn = [LABELS[k] for k in np.flatnonzero(it["truth"] & ~it["pred"])]
+    fp = [LABELS[k] for k in np.flatnonzero(~it["truth"] & it["pred"])]
+    fmt = lambda xs: ", ".join(f"{x} ({probs[LABELS.index(x)]:.2f})" for x in xs) or "—"  # noqa: E731
+    r = it["record"]
+    lines.append(f"| {i} | `{short(r.name)}` | {r.quality_tier} | {fmt(fn)} | {fmt(fp)} | {causes(it, fn, fp)} | "
+                 f"{short(r.notes, 60) or '—'} |")
+if n_fail:
+    display(Markdown("\n".join(lines)))
+print(f"{n_fail} of {len(summed)} summed files are not exactly right.")
+conf_fn = int((Y_true & ~Y_pred).sum())
+conf_fp = int((~Y_true & Y_pred).sum())
+print(f"missed edges: {conf_fn} of {int(Y_true.sum())}; extra edges: {conf_fp}")
+by_tier = {t: [per_file.f1[i] for i, it in enumerate(summed) if it["record"].quality_tier == t] for t in "ABC"}
+print("mean F1 by quality tier:", ", ".join(f"{t} {np.mean(v):.2f} ({len(v)} files)" for t, v in by_tier.items() if v))
+
+# %% [markdown]
+# How to read the table. A **refused** file costs the network a whole file, though no method that
+# needs 60 eV of spectrum could have done better on a 40 eV window; classical tools return nothing
+# there too. **Tier C** files carry labels their curators doubt: the amorphous-ice N K window, for
+# instance, is expected to hold N K at trace level that is not visible in the data, so a miss there
+# is arguably right. An **offset axis** moves every edge: the network was trained with shifts of up
+# to ±15 eV, so a 20 eV offset is outside its experience, and an edge may then be named after its
+# neighbour. **Non-target** edges (U N, La M, Sr M) are not among the 20 labels; unless the training
+# data taught the network to ignore them, it can mistake one for a target edge at the same energy.
+# Errors without such a cause are the network's own; coarse sampling is one candidate (the survey
+# `EELS_total_1eV` has 1 eV per channel, five times coarser than the 0.2 eV grid of the training
+# spectra).
+#
+# The estimated onsets give a second diagnosis that needs no labels: for every expected edge the
+# network found, the distance between the estimated and the reference onset. A few eV either way is normal
+# (chemical shifts, the definition of the onset, calibration); an estimate at the end of the
+# ±15 eV search range means the axis or the naming is off by at least that much. An offset larger
+# than the search range can go unnoticed, because the search then lands on a later feature of the
+# same edge (exercise 3).
+
+# %%
+lines = ["| File | Edge | Estimated onset (eV) | Reference (eV) | Difference (eV) |", "|---|---|---|---|---|"]
+for it in summed:
+    if it["result"] is None:
+        continue
+    for row in it["result"].edge_table(only_detected=True):
+        if row["onset_ev"] is None or row["edge"] not in it["record"].expected_edges:
+            continue
+        d = row["onset_ev"] - row["reference_onset_ev"]
+        flag = " (end of search range)" if abs(d) >= 14.5 else ""
+        lines.append(f"| `{short(it['record'].name, 30)}` | {row['edge']} | {row['onset_ev']:.1f} | "
+                     f"{row['reference_onset_ev']:.1f} | {d:+.1f}{flag} |")
+display(Markdown("\n".join(lines) if len(lines) > 2 else "No expected edge was detected: no onsets to compare."))
+
+# %% [markdown]
+# ## The same from the command line
+#
+# `eels-edges predict FILE` prints the table of one file; `--json` prints a stable JSON object
+# (schema `eels-edges.predict/1`, documented in `eels_core.cli_predict` and the README); for a line
+# scan or spectrum image it adds the share of pixels in which each edge is found, and `--maps OUT`
+# writes per-edge maps (chapter 11). Bad input (a missing or truncated file, an axis without
+# units, NaN counts, a window outside 90-1000 eV ...) gets one line on stderr and exit status 2.
+# Run from the data folder so that the printed paths are short:
+
+# %%
+def eels_edges(*args):
+    proc = subprocess.run([sys.executable, "-m", "eels_core.cli_predict", "predict", *args],
+                          capture_output=True, text=True, cwd=folder / "files")
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+rc, out, err = eels_edges("hyperspy_exspy__coreloss_spectrum.msa", "--threshold", str(threshold))
+print(out.split("\n", 3)[3])  # without the lines naming the file, its axis and the weights
+rc, out, err = eels_edges("hyperspy_exspy__coreloss_spectrum.msa", "--json")
+report = json.loads(out)
+print("JSON keys:", ", ".join(report))
+print("edges[0]:", json.dumps(report["edges"][0]))
+rc, out, err = eels_edges("hyperspy_exspy__Cr_L_cl.hspy")
+print(f"exit status {rc}; stderr: {err.strip()}")
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. The threshold was fixed at 0.5 on synthetic spectra (chapter 08). Recompute the summed-file
+#    metrics for thresholds 0.2, 0.3, ..., 0.8. Is 0.5 also a good choice on real spectra? Why is
+#    choosing it on these 22 files a bad idea?
+# 2. Score only the tier-A files. How much of the gap to the paper's numbers comes from files whose
+#    labels or axes are doubtful?
+# 3. `T3_A3_region2_HL_SI.dm3` has an uncalibrated axis, about 20 eV low. Plot its summed spectrum
+#    beside that of region 1 of the same specimen, then shift its axis by +20 eV
+#    (`Spectrum(spec.energy_ev + 20, spec.counts)`) and predict again. Compare the estimated B K and
+#    N K onsets before and after. Why does the onset estimate not reveal this offset?
+
+# %% [markdown]
+# :::{admonition} Solution
+# :class: dropdown
+#
+# ```python
+# probs = np.array([it["result"].probabilities if it["result"] is not None else np.zeros(20) for it in summed])
+# allowed = np.array([[x in in_window(LABELS, it["record"].energy_min_ev, it["record"].energy_max_ev)
+#                      for x in LABELS] for it in summed])
+# for th in np.arange(0.2, 0.81, 0.1):
+#     print(f"{th:.1f}", evaluate(Y_true, (probs >= th) & allowed).as_dict())
+# ```
+#
+# A well-trained network puts most probabilities near 0 or 1, and the metrics then change little
+# between 0.3 and 0.7. Choosing the threshold on the same 22 files that are used to report the
+# score would tune the method on its test set: the reported number would be optimistic. A
+# threshold must be chosen on separate data (chapter 08 uses synthetic validation spectra).
+# :::
+
+# %% [markdown]
+# :::{admonition} Solution
+# :class: dropdown
+#
+# ```python
+# tier_a = [i for i, it in enumerate(summed) if it["record"].quality_tier == "A"]
+# print(len(tier_a), evaluate(Y_true[tier_a], Y_pred[tier_a]).as_dict())
+# ```
+#
+# Compare with the all-file numbers above: the difference is the share of the error that comes
+# from tier B and C files (a narrow, background-subtracted window, an uncalibrated axis, a
+# distractor-rich uranium spectrum, uncertain labels).
+# :::
+
+# %% [markdown]
+# :::{admonition} Solution
+# :class: dropdown
+#
+# ```python
+# from eels_core.io import Spectrum
+# rec = next(r for r in records if r.name == "T3_A3_region2_HL_SI.dm3")
+# spec = read_spectrum(rec.path).summed()
+# for shift in (0.0, 20.0):
+#     res = predict_edges(Spectrum(spec.energy_ev + shift, spec.counts), model=model, threshold=threshold)
+#     print(shift, [(r["edge"], r["probability"], r["onset_ev"]) for r in res.edge_table()
+#                   if r["edge"] in ("B K", "N K")])
+# ```
+#
+# On the raw axis the π* peaks of B K and N K sit near 170 and 380 eV, about 20 eV below the
+# reference onsets and beyond the ±15 eV shifts of the training data. The onset search looks only
+# at 173-203 eV and 386-416 eV, where it finds the rise of the σ* part of each edge, a few eV from
+# the reference values: the estimate is plausible and wrong. With the +20 eV correction it finds
+# the π* rise instead. The lesson: the estimated onset checks small calibration errors, not large
+# ones; a plot (or a reference edge such as the zero-loss peak) is still needed for those.
+# :::

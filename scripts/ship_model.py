@@ -1,0 +1,101 @@
+"""Export a trained checkpoint as the shipped weights, with its metrics and training record.
+
+    .venv/bin/python scripts/ship_model.py runs/cpu-finetune/checkpoint.pt \
+        --phase runs/cpu-long/checkpoint.pt --n-validation 4000
+
+Writes eels_core/weights/cnn_bilstm.pt and cnn_bilstm.json (sha256, configs, data seeds, the
+training curve of every phase, validation metrics on synthetic spectra made with a seed no
+training run used, full range and windowed, and the run times read from the train logs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from eels_core.config import SynthesisConfig  # noqa: E402
+from eels_core.metrics import evaluate  # noqa: E402
+from eels_core.preprocessing import sample_windows  # noqa: E402
+from eels_core.synthesis import synthesize  # noqa: E402
+from eels_core.training import make_batch, predict_logits  # noqa: E402
+from eels_core.weights import DEFAULT_WEIGHTS, export_weights, load_model  # noqa: E402
+
+VALIDATION_SEED = 2026  # never used for training (training streams use data_seed 0 and 1)
+
+
+def synthetic_metrics(model: torch.nn.Module, config: SynthesisConfig, n: int, windowed: bool) -> dict:
+    """The paper's metrics on n fresh synthetic spectra (windows: random >= 60 eV sub-ranges)."""
+    b = synthesize(n, seed=VALIDATION_SEED, config=config)
+    windows = sample_windows(np.random.default_rng(VALIDATION_SEED), n, 0.0) if windowed else None
+    batch = make_batch(b.spectra, b.labels, b.edge_onset_ev, windows)
+    prob = torch.sigmoid(predict_logits(model, batch.inputs, torch.device("cpu"))).numpy()
+    keep = batch.loss_mask.numpy() > 0  # edges at a window border are neither rewarded nor penalised
+    truth = batch.targets.numpy() > 0
+    pred = (prob >= 0.5) & keep
+    if windowed:  # score windows that hold at least one countable edge, as chapter 08 does
+        rows = truth.any(axis=1)
+        truth, pred = truth[rows], pred[rows]
+    return evaluate(truth, pred).as_dict()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("checkpoint", help="final training checkpoint")
+    ap.add_argument("--phase", action="append", default=[], help="earlier phase checkpoints (in order)")
+    ap.add_argument("--n-validation", type=int, default=4000)
+    ap.add_argument("--wall-time", type=float, action="append", default=[],
+                    help="wall time (s) of each phase, in order, when its history has no elapsed_s")
+    ap.add_argument("--out", default=str(DEFAULT_WEIGHTS))
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+
+    phases = []
+    for path in [*args.phase, args.checkpoint]:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        history = json.loads(state["history"])
+        wall = args.wall_time[len(phases)] if len(args.wall_time) > len(phases) else history[-1].get("elapsed_s")
+        phases.append(
+            {
+                "checkpoint": str(Path(path).relative_to(REPO)) if Path(path).is_absolute() else path,
+                "steps_done": int(state["step"]),
+                "training_config": json.loads(state["training_config"]),
+                "history": history,
+                "wall_time_s": round(wall) if wall is not None else None,
+            }
+        )
+    tmp = Path(args.out).with_suffix(".tmp.pt")
+    export_weights(args.checkpoint, tmp, {})
+    model = load_model(tmp)
+    metrics = {
+        "validation_seed": VALIDATION_SEED,
+        "n_validation": args.n_validation,
+        "paper_physics_full_range": synthetic_metrics(model, SynthesisConfig(), args.n_validation, False),
+        "paper_physics_windowed": synthetic_metrics(model, SynthesisConfig(), args.n_validation, True),
+        "real_data_physics_full_range": synthetic_metrics(
+            model, SynthesisConfig.with_real_data_physics(), args.n_validation, False
+        ),
+    }
+    tmp.unlink()
+    tmp.with_suffix(".json").unlink()
+    meta = {
+        "description": "CNN-BiLSTM trained on CPU in phases (see `phases`); metrics on fresh synthetic spectra",
+        "phases": phases,
+        "metrics": metrics,
+        "machine": f"{platform.machine()} {platform.processor()}, torch {torch.__version__}",
+    }
+    out = export_weights(args.checkpoint, args.out, meta)
+    print(json.dumps(metrics, indent=1))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
