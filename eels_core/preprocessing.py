@@ -168,6 +168,15 @@ def preprocess_spectrum(energy_ev: ArrayLike, counts: ArrayLike) -> NDArray[np.f
     -------
     ndarray, shape (b, 4, 4551)
     """
+    e, c = _checked_counts(energy_ev, counts)
+    grid = network_energy_axis()
+    lo, hi = measured_window(e)
+    mask = np.broadcast_to((grid >= lo) & (grid <= hi), (c.shape[0], grid.size))
+    return assemble_inputs(interp_rows(grid, e, c), mask)
+
+
+def _checked_counts(energy_ev: ArrayLike, counts: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """A checked energy axis and the counts as (b, n) float64; ValueError naming the problem."""
     e = check_energy_axis(energy_ev)
     c = np.asarray(counts, dtype=np.float64)
     c = c.reshape(1, -1) if c.ndim == 1 else c.reshape(-1, c.shape[-1])
@@ -175,10 +184,7 @@ def preprocess_spectrum(energy_ev: ArrayLike, counts: ArrayLike) -> NDArray[np.f
         raise ValueError(f"counts have {c.shape[1]} channels but the energy axis has {e.size}")
     if not np.all(np.isfinite(c)):
         raise ValueError("the spectrum contains NaN or infinite values: remove or interpolate them first")
-    grid = network_energy_axis()
-    lo, hi = measured_window(e)
-    mask = np.broadcast_to((grid >= lo) & (grid <= hi), (c.shape[0], grid.size))
-    return assemble_inputs(interp_rows(grid, e, c), mask)
+    return e, c
 
 
 def window_slice(energy_ev: ArrayLike) -> slice:
@@ -204,13 +210,7 @@ def preprocess_window(energy_ev: ArrayLike, counts: ArrayLike) -> tuple[NDArray[
     window : slice
         Where those channels sit on the 4551-channel grid.
     """
-    e = check_energy_axis(energy_ev)
-    c = np.asarray(counts, dtype=np.float64)
-    c = c.reshape(1, -1) if c.ndim == 1 else c.reshape(-1, c.shape[-1])
-    if c.shape[1] != e.size:
-        raise ValueError(f"counts have {c.shape[1]} channels but the energy axis has {e.size}")
-    if not np.all(np.isfinite(c)):
-        raise ValueError("the spectrum contains NaN or infinite values: remove or interpolate them first")
+    e, c = _checked_counts(energy_ev, counts)
     window = window_slice(e)
     grid = network_energy_axis()[window]
     resampled = interp_rows(grid, e, c)
