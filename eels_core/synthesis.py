@@ -152,7 +152,7 @@ class _Tables:
     library: EdgeLibrary
     model_energy: NDArray[np.float64]
     output_energy: NDArray[np.float64]
-    templates: NDArray[np.float32]  # (n_variants_total, n_model) unbroadened near-edge profiles
+    templates: NDArray[np.float32]  # (n_variants_total, n_fft) unbroadened near-edge profiles, zero-padded
     variant_offset: NDArray[np.int64]  # (20,) first flat variant of each element
     n_variants: NDArray[np.int64]  # (20,)
     onset_ev: NDArray[np.float64]  # (n_variants_total,)
@@ -171,7 +171,8 @@ def _tables(config: SynthesisConfig) -> _Tables:
     e_model = config.model_energy_axis()
     distractors = load_distractor_edges()
     variants = library.variants + distractors
-    templates = np.stack([edge_template(v, e_model) for v in variants]).astype(np.float32)
+    templates = np.zeros((len(variants), fft_length(e_model.size)), dtype=np.float32)
+    templates[:, : e_model.size] = np.stack([edge_template(v, e_model) for v in variants])
     n_var = np.array([len(el.variants) for el in library.elements], dtype=np.int64)
     return _Tables(
         library=library,
@@ -598,9 +599,8 @@ def _model_grid_edges(params: SpectrumParameters, config: SynthesisConfig) -> _E
     #    the tail factor is 1 below each edge's tail start, so it is only evaluated from the
     #    lowest tail start on
     n_model = t.model_energy.size
-    n_fft = fft_length(n_model)
-    buffer = np.zeros((spec.size, n_fft), dtype=np.float32)
-    np.take(t.templates, flat, axis=0, out=buffer[:, :n_model])
+    n_fft = t.templates.shape[1]  # the templates are stored zero-padded to the FFT length
+    buffer = t.templates[flat]
     j0 = int(np.searchsorted(t.log_model_energy, t.log_tail_start[flat].min())) if flat.size else n_model
     log_distance = np.maximum(t.log_model_energy[None, j0:] - t.log_tail_start[flat][:, None], np.float32(0.0))
     log_distance *= -tail.astype(np.float32)[:, None]
@@ -729,7 +729,7 @@ def synthesis_stages(params: SpectrumParameters, config: SynthesisConfig | None 
     lab = rows.slot < MAX_EDGES
     unbroadened = np.array(
         [
-            extend_edge_tail(t.model_energy, t.templates[f].astype(np.float64), t.tail_start_ev[f], float(s)) * sc
+            extend_edge_tail(t.model_energy, t.templates[f, : t.model_energy.size].astype(np.float64), t.tail_start_ev[f], float(s)) * sc
             for f, s, sc in zip(rows.flat[lab], rows.tail_exponent[lab], rows.scale[lab])
         ]
     )
