@@ -270,10 +270,11 @@ results_md = None if repo is None else repo / "benchmarks" / "RESULTS.md"
 if results_md is None or not results_md.is_file():
     print("benchmarks/RESULTS.md not found: run `python benchmarks/bench_synthesis.py` and record its output there")
 else:
-    lines = results_md.read_text(encoding="utf-8").splitlines()
-    bullets = [ln for ln in lines if ln.startswith("- ")]
-    table = [ln for ln in lines if ln.startswith("|")]
-    display(Markdown("\n".join(bullets + [""] + table)))
+    text = results_md.read_text(encoding="utf-8")
+    machine = text.split("\n\n")[1]  # the paragraph that says where and when
+    synthesis = text.split("## Synthesis")[1].split("\n## ")[0]
+    table = [ln for ln in synthesis.splitlines() if ln.startswith("|")]
+    display(Markdown(machine + "\n\n" + "\n".join(table)))
 
 # %% [markdown]
 # ## The paper-scale run from the command line
