@@ -28,7 +28,7 @@ import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -507,7 +507,10 @@ def output_grid_peak(
 
 
 def render_spectra(
-    params: SpectrumParameters, config: SynthesisConfig | None = None, return_components: bool = False
+    params: SpectrumParameters,
+    config: SynthesisConfig | None = None,
+    return_components: bool = False,
+    out: NDArray[np.float32] | None = None,
 ) -> tuple[NDArray[np.float32], NDArray[np.uint8], NDArray[np.float32], NDArray[np.float32]] | tuple[
     NDArray[np.float32], NDArray[np.uint8], NDArray[np.float32], NDArray[np.float32], SynthesisComponents
 ]:
@@ -520,6 +523,8 @@ def render_spectra(
     edge_onset_ev : ndarray (b, 20) float32
     jump_ratio : ndarray (b, 20) float32
     components : SynthesisComponents, only if ``return_components``
+
+    ``out`` (b, n_out) float32, optional, receives the spectra (which are then returned as ``out``).
     """
     config = config or SynthesisConfig()
     t = _tables(config)
@@ -546,7 +551,11 @@ def render_spectra(
     )
     spectra = clean + noise
     spectra -= np.where(params.background_subtracted[:, None], background, 0.0)
-    spectra = spectra.astype(np.float32)
+    if out is None:
+        spectra = spectra.astype(np.float32)
+    else:
+        out[...] = spectra  # the same float32 rounding as astype, without another array
+        spectra = out
 
     lab = rows.slot < MAX_EDGES
     spec_idx, slot_idx, el = rows.spectrum[lab], rows.slot[lab], rows.element[lab]
@@ -752,22 +761,23 @@ def synthesis_stages(params: SpectrumParameters, config: SynthesisConfig | None 
 
 
 # ---------------------------------------------------------------------------- public entry point
-def _synthesize_block(seed: int, block: int, config: SynthesisConfig) -> SyntheticBatch:
+def _synthesize_block(
+    seed: int, block: int, config: SynthesisConfig, out: NDArray[np.float32] | None = None
+) -> SyntheticBatch:
     params = sample_parameters(_block_rng(seed, block), BLOCK_SIZE, config)
-    spectra, labels, onsets, jumps = render_spectra(params, config)
+    spectra, labels, onsets, jumps = render_spectra(params, config, out=out)
     index = block * BLOCK_SIZE + np.arange(BLOCK_SIZE, dtype=np.int64)
     return SyntheticBatch(_tables(config).output_energy, spectra, labels, onsets, jumps, params, index)
 
 
-def _concatenate(parts: list[SyntheticBatch]) -> SyntheticBatch:
-    return SyntheticBatch(
-        energy_ev=parts[0].energy_ev,
-        spectra=np.concatenate([p.spectra for p in parts]),
-        labels=np.concatenate([p.labels for p in parts]),
-        edge_onset_ev=np.concatenate([p.edge_onset_ev for p in parts]),
-        jump_ratio=np.concatenate([p.jump_ratio for p in parts]),
-        params=SpectrumParameters.concatenate([p.params for p in parts]),
-        index=np.concatenate([p.index for p in parts]),
+def _join(parts: list[SyntheticBatch], sl: slice) -> dict:
+    """Labels, parameters and indices of consecutive blocks, joined and sliced to the request."""
+    return dict(
+        labels=np.concatenate([p.labels for p in parts])[sl],
+        edge_onset_ev=np.concatenate([p.edge_onset_ev for p in parts])[sl],
+        jump_ratio=np.concatenate([p.jump_ratio for p in parts])[sl],
+        params=SpectrumParameters.concatenate([p.params for p in parts])[sl],
+        index=np.concatenate([p.index for p in parts])[sl],
     )
 
 
@@ -781,26 +791,38 @@ def _check_request(n: int, seed: int, start: int) -> None:
 
 
 def iter_blocks(
-    seed: int, first_block: int, n_blocks: int, config: SynthesisConfig, n_threads: int | None = None
+    seed: int,
+    first_block: int,
+    n_blocks: int,
+    config: SynthesisConfig,
+    n_threads: int | None = None,
+    out_for: Callable[[int], NDArray[np.float32] | None] | None = None,
 ) -> Iterator[SyntheticBatch]:
-    """Yield canonical blocks ``first_block ... first_block + n_blocks - 1`` in order (threaded)."""
+    """Yield canonical blocks ``first_block ... first_block + n_blocks - 1`` in order (threaded).
+
+    ``out_for(block)`` may return a (64, n_out) float32 array that receives that block's spectra.
+    """
     threads = n_threads or min(2, os.cpu_count() or 1)
     blocks = range(first_block, first_block + n_blocks)
+
+    def make(k: int) -> SyntheticBatch:
+        return _synthesize_block(seed, k, config, out_for(k) if out_for else None)
+
     if threads == 1 or n_blocks == 1:
         for k in blocks:
-            yield _synthesize_block(seed, k, config)
+            yield make(k)
         return
     with ThreadPoolExecutor(max_workers=threads) as pool:
         # bounded look-ahead keeps memory flat for long runs
         window = 2 * threads
-        futures = [pool.submit(_synthesize_block, seed, k, config) for k in blocks[:window]]
+        futures = [pool.submit(make, k) for k in blocks[:window]]
         for j in range(n_blocks):
-            out = futures[j].result()
+            done = futures[j].result()
             futures[j] = None  # type: ignore[call-overload]
             nxt = j + window
             if nxt < n_blocks:
-                futures.append(pool.submit(_synthesize_block, seed, blocks[nxt], config))
-            yield out
+                futures.append(pool.submit(make, blocks[nxt]))
+            yield done
 
 
 def synthesize(
@@ -836,24 +858,24 @@ def synthesize(
     _check_request(n, seed, start)
     config = config or SynthesisConfig()
     first, last = start // BLOCK_SIZE, (start + n - 1) // BLOCK_SIZE
-    parts = list(
-        tqdm(
-            iter_blocks(seed, first, last - first + 1, config, n_threads),
-            total=last - first + 1,
-            disable=not progress,
-            desc="synthesising",
-            unit="block",
-        )
-    )
-    batch = _concatenate(parts)
+    spectra = np.empty((n, _tables(config).output_energy.size), dtype=np.float32)
+
+    def out_for(block: int) -> NDArray[np.float32] | None:
+        """Blocks wholly inside the request render straight into the result."""
+        lo = block * BLOCK_SIZE - start
+        return spectra[lo : lo + BLOCK_SIZE] if lo >= 0 and lo + BLOCK_SIZE <= n else None
+
+    parts = []
+    for part in tqdm(
+        iter_blocks(seed, first, last - first + 1, config, n_threads, out_for),
+        total=last - first + 1,
+        disable=not progress,
+        desc="synthesising",
+        unit="block",
+    ):
+        keep = (part.index >= start) & (part.index < start + n)
+        if out_for(int(part.index[0]) // BLOCK_SIZE) is None:  # a partial block at either end
+            spectra[part.index[keep] - start] = part.spectra[keep]
+        parts.append(part)
     lo = start - first * BLOCK_SIZE
-    sl = slice(lo, lo + n)
-    return SyntheticBatch(
-        batch.energy_ev,
-        batch.spectra[sl],
-        batch.labels[sl],
-        batch.edge_onset_ev[sl],
-        batch.jump_ratio[sl],
-        batch.params[sl],
-        batch.index[sl],
-    )
+    return SyntheticBatch(energy_ev=parts[0].energy_ev, spectra=spectra, **_join(parts, slice(lo, lo + n)))
