@@ -401,21 +401,18 @@ for name, r in ranked:
 # networks are only starting to leave the base rate, and the F1 at a 0.5 threshold is near zero
 # for all of them because few probabilities have yet crossed 0.5.
 #
-# Even so, in our CI runs the short ablation pointed the same way as a longer one: the CNN-only
-# variant was the first to leave the base rate, and with `ablation_steps=1000` (run it with
-# `papermill ... -p ablation_steps 1000`, about ten minutes per variant on a shared two-core
-# machine) it was clearly ahead of the CNN-BiLSTM in our hands, while 72 and 143 LSTM steps were
-# indistinguishable. So, at least early in training and on these data, **the BiLSTM does not earn
-# its keep**. Plausible reasons:
+# Read the ranking above with that in mind. When the CNN-only variant leaves the base rate first,
+# as it tends to in short runs, plausible reasons are:
 #
 # * the paper's argument for the LSTM was position: "a pure CNN structure is insensitive to the
 #   positional/sequential information". Our fourth input channel, the energy coordinate, gives the
 #   convolutions that information directly, and max-pooling over the sequence answers "is there an
 #   edge of this kind anywhere?" without any recurrence;
 # * the recurrent layer sits between the features and the classifier and has to learn before the
-#   convolutions get useful gradients through it; it also holds 46 % of the parameters;
-# * the sequence length barely matters: at 12.8 eV per step and 126 eV of receptive field, the
-#   edges are already resolved before the LSTM.
+#   convolutions get useful gradients through it; it also holds a large share of the parameters
+#   (see the layer table above);
+# * the edges are already resolved before the LSTM: each of its steps covers a stretch of the
+#   spectrum several edges wide (the receptive field printed above).
 #
 # Whether the BiLSTM catches up, or overtakes, when training runs to convergence is what the full
 # preset (3000 steps of 64 spectra per variant, `presets/full.yaml`) measures; the paper shows no
