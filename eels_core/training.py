@@ -1,7 +1,8 @@
 """Training of the CNN-BiLSTM (paper: Table 3; "Network construction").
 
-Paper settings kept: Adam, initial learning rate 1e-3, gradient clipping at 1, shuffling every
-epoch, validation every 50 iterations, 80/20 train/validation split. Added: a cosine decay of the
+Paper settings kept (Table 3): initial learning rate 1e-3, gradient clipping at 1, shuffling every
+epoch, validation every 50 iterations, 80/20 train/validation split. The paper does not name its
+optimiser; we use Adam. Added: a cosine decay of the
 learning rate, random measured windows (with a coverage mask) so the network works on real
 spectra that do not span 90-1000 eV, checkpoints and resume, CUDA + bf16 autocast when present,
 DDP under ``torchrun``.
