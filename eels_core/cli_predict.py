@@ -14,7 +14,7 @@ FILE is anything :func:`eels_core.io.read_spectrum` reads (``.msa``, ``.dm3``, `
   ``--maps OUT`` also writes per-edge maps into the folder OUT (see below), with a progress bar.
 
 Bad input (missing file, unsupported format, no energy axis, non-monotonic axis, NaN/inf counts,
-all-zero or negative counts, a window outside 90-1000 eV or narrower than 60 eV there, a corrupt
+all-zero or negative counts, a window outside 90-1000 eV or narrower than 35 eV there, a corrupt
 or truncated file, a bad option) prints one line ``eels-edges: error: ...`` on stderr and exits
 with status 2. Exit status 0: success; 1: an unexpected internal error (one line, please report).
 
@@ -104,6 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--sum", action="store_true", help="line scan / spectrum image: label the summed spectrum only")
     pr.add_argument("--weights", metavar="PT", help="weights file (default: the shipped eels_core/weights/cnn_bilstm.pt)")
     pr.add_argument("--batch-size", type=int, default=256, help="spectra per forward pass (default 256)")
+    pr.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
+                    help="network arithmetic (default float32; bfloat16 is about twice as fast on CPUs with "
+                         "native bfloat16 support, probabilities differ by a few hundredths)")
     pr.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -317,12 +320,14 @@ def predict_file(args: argparse.Namespace) -> dict[str, Any]:
 
     model = load_model(args.weights)
     summed = spectrum.summed()
-    result = predict_edges(summed.energy_ev, summed.counts, model=model, threshold=args.threshold)
+    result = predict_edges(
+        summed.energy_ev, summed.counts, model=model, threshold=args.threshold, precision=args.precision
+    )
     per_pixel = None
     if spectrum.counts.ndim > 1 and not args.sum:
         per_pixel = predict_edges(
             spectrum.energy_ev, spectrum.counts, model=model, threshold=args.threshold,
-            batch_size=args.batch_size, progress=not args.quiet,
+            batch_size=args.batch_size, progress=not args.quiet, precision=args.precision,
         )
     maps = None
     if args.maps and per_pixel is not None:

@@ -43,6 +43,7 @@ from tqdm.auto import tqdm
 
 from .config import ELEMENTS
 from .edges import load_edge_library
+from .network import PRECISIONS, inference_autocast
 from .preprocessing import (
     N_CHANNELS,
     check_energy_axis,
@@ -435,6 +436,7 @@ def predict_edges(
     progress: bool = False,
     onsets: bool = True,
     fast: bool = True,
+    precision: str = "float32",
 ) -> EdgePrediction:
     """Probabilities, detections and estimated onsets of the 20 edges.
 
@@ -458,17 +460,23 @@ def predict_edges(
     fast : bool
         Compute pixel-independent parts of the network once (module docstring); False: the
         plain forward pass of :func:`~eels_core.preprocessing.preprocess_spectrum` per batch.
+    precision : {"float32", "bfloat16"}
+        Arithmetic of the network (:func:`~eels_core.network.inference_autocast`): bfloat16 is
+        about twice as fast on CPUs with native bfloat16 support, with probabilities that differ
+        by a few hundredths at most.
 
     Raises
     ------
     ValueError
-        A bad energy axis (not increasing, non-finite, less than 60 eV inside 90-1000 eV), counts
+        A bad energy axis (not increasing, non-finite, less than ``MIN_WINDOW_EV`` (35 eV) inside 90-1000 eV), counts
         that do not match it, NaN / infinite counts, or no spectrum with positive counts.
     """
     if not 0.0 < threshold < 1.0:
         raise ValueError(f"threshold = {threshold}: must be between 0 and 1")
     if batch_size < 1:
         raise ValueError(f"batch_size = {batch_size}: must be at least 1")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision = {precision!r}: choose one of {', '.join(PRECISIONS)}")
     e, c = _as_axis_and_counts(energy_ev, counts)
     window = measured_window(e)  # checks the axis
     if c.ndim == 0 or c.shape[-1] != e.size:
@@ -515,7 +523,9 @@ def predict_edges(
             ok = _positive_signal(rows, e, window)
             valid[s : s + rows.shape[0]] = ok
             if ok.any():
-                p = torch.sigmoid(forward(rows[ok])).float().cpu().numpy()
+                with inference_autocast(precision, device):
+                    logits = forward(rows[ok])
+                p = torch.sigmoid(logits.float()).cpu().numpy()
                 probs[s : s + rows.shape[0]][ok] = p
                 if onsets:
                     onset[s : s + rows.shape[0]][ok] = estimate_onsets(e, rows[ok], refs, inside)

@@ -30,8 +30,11 @@ N_CHANNELS = int(round((GRID_STOP_EV - GRID_START_EV) / GRID_STEP_EV)) + 1
 N_INPUTS = 4
 #: Half width (eV) of the running mean removed in the high-passed channel.
 HIGHPASS_HALF_WIDTH_EV = 10.0
-#: Narrowest measured window the network is trained for (eV).
-MIN_WINDOW_EV = 60.0
+#: Narrowest measured window :func:`predict_edges` accepts (eV): the shipped model's fine-tuning
+#: phase saw windows down to this width (its first phase, and the windowed validation, >= 60 eV).
+MIN_WINDOW_EV = 35.0
+#: Narrowest random window of the first training phase and of the windowed validation (eV).
+TRAINING_MIN_WINDOW_EV = 60.0
 #: An edge counts as inside a window when window_start + 5 <= onset <= window_stop - 20 eV.
 ONSET_MARGIN_LOW_EV, ONSET_MARGIN_HIGH_EV = 5.0, 20.0
 _CLAMP = 1e-4
@@ -273,10 +276,17 @@ def edges_in_window(onset_ev: ArrayLike, window_ev: ArrayLike) -> NDArray[np.boo
         return (o >= w[:, :1] + ONSET_MARGIN_LOW_EV) & (o <= w[:, 1:] - ONSET_MARGIN_HIGH_EV)
 
 
-def sample_windows(rng: np.random.Generator, n: int, full_fraction: float = 0.3) -> NDArray[np.float64]:
+def sample_windows(
+    rng: np.random.Generator, n: int, full_fraction: float = 0.3, min_width_ev: float = TRAINING_MIN_WINDOW_EV
+) -> NDArray[np.float64]:
     """Random measured windows for training: full range with probability ``full_fraction``, else a
-    random sub-range of at least 60 eV (width log-uniform in 60-910 eV, position uniform)."""
-    width = np.exp(rng.uniform(np.log(MIN_WINDOW_EV), np.log(GRID_STOP_EV - GRID_START_EV), n))
+    random sub-range of at least ``min_width_ev`` (width log-uniform in min_width-910 eV, position
+    uniform)."""
+    if not MIN_WINDOW_EV <= min_width_ev <= GRID_STOP_EV - GRID_START_EV:
+        raise ValueError(
+            f"min_width_ev = {min_width_ev}: must lie in [{MIN_WINDOW_EV:g}, {GRID_STOP_EV - GRID_START_EV:g}] eV"
+        )
+    width = np.exp(rng.uniform(np.log(min_width_ev), np.log(GRID_STOP_EV - GRID_START_EV), n))
     start = GRID_START_EV + rng.random(n) * (GRID_STOP_EV - GRID_START_EV - width)
     full = rng.random(n) < full_fraction
     start = np.where(full, GRID_START_EV, start)

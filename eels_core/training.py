@@ -18,6 +18,7 @@ background on 2 cores), ``gpu-full`` (the paper's 250,000-spectrum database on a
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -34,10 +35,11 @@ import torch.distributed as dist
 from torch import nn
 from tqdm.auto import tqdm
 
+from .acquisition import AcquisitionConfig, apply_acquisition
 from .config import ELEMENTS, SynthesisConfig
 from .metrics import evaluate
-from .network import CNNBiLSTM, NetworkConfig, count_parameters
-from .preprocessing import edges_in_window, preprocess_batch, sample_windows
+from .network import CNNBiLSTM, NetworkConfig, count_parameters, fused_for_inference, inference_autocast
+from .preprocessing import MIN_WINDOW_EV, TRAINING_MIN_WINDOW_EV, edges_in_window, preprocess_batch, sample_windows
 from .synthesis import synthesize
 
 CHECKPOINT_FORMAT = "eels-edge-book CNN-BiLSTM checkpoint"
@@ -73,7 +75,18 @@ class TrainingConfig:
         Seed of the network initialisation and of the windows.
     full_window_fraction : float
         Share of training spectra shown over the full 90-1000 eV range (others get a random
-        window of >= 60 eV).
+        window of >= ``min_window_ev``).
+    min_window_ev : float
+        Narrowest random training window, eV (default 60; the shipped model's fine-tuning phase
+        uses 35, the narrowest window :func:`eels_core.predict.predict_edges` accepts).
+    rehearsal_synthesis : SynthesisConfig, optional
+        When given, every other training step (the odd ones) draws its spectra from this
+        configuration instead of ``synthesis`` (from the stream of seed ``data_seed + 1``):
+        a fine-tuning run on new physics keeps rehearsing what the first phase learned.
+        Validation always uses ``synthesis``.
+    acquisition : AcquisitionConfig
+        Measurement augmentations applied to the training (and validation) spectra: coarser
+        dispersion, constant pedestal (:mod:`eels_core.acquisition`; off by default).
     checkpoint_every : int
         Steps between checkpoints (0: only at the end).
     init_from : str, optional
@@ -96,8 +109,11 @@ class TrainingConfig:
     full_window_fraction: float = 0.3
     checkpoint_every: int = 500
     init_from: str | None = None
+    min_window_ev: float = TRAINING_MIN_WINDOW_EV
     network: NetworkConfig = field(default_factory=NetworkConfig)
     synthesis: SynthesisConfig = field(default_factory=SynthesisConfig)
+    rehearsal_synthesis: SynthesisConfig | None = None
+    acquisition: AcquisitionConfig = field(default_factory=AcquisitionConfig)
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "validate_every", "n_validation"):
@@ -112,6 +128,8 @@ class TrainingConfig:
             raise ValueError(f"gradient_clip = {self.gradient_clip}: must be > 0")
         if not 0 <= self.full_window_fraction <= 1:
             raise ValueError(f"full_window_fraction = {self.full_window_fraction}: must be in [0, 1]")
+        if not MIN_WINDOW_EV <= self.min_window_ev <= 910:
+            raise ValueError(f"min_window_ev = {self.min_window_ev}: must be in [{MIN_WINDOW_EV:g}, 910] eV")
         if self.checkpoint_every < 0:
             raise ValueError(f"checkpoint_every = {self.checkpoint_every}: must be >= 0")
 
@@ -120,6 +138,8 @@ class TrainingConfig:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         d["network"] = self.network.to_dict()
         d["synthesis"] = self.synthesis.to_dict()
+        d["rehearsal_synthesis"] = None if self.rehearsal_synthesis is None else self.rehearsal_synthesis.to_dict()
+        d["acquisition"] = self.acquisition.to_dict()
         return d
 
     @classmethod
@@ -128,7 +148,18 @@ class TrainingConfig:
         d = dict(d)
         d["network"] = NetworkConfig(**d.get("network", {}))
         d["synthesis"] = SynthesisConfig.from_dict(d.get("synthesis", {}))
+        rehearsal = d.get("rehearsal_synthesis")
+        d["rehearsal_synthesis"] = None if rehearsal is None else SynthesisConfig.from_dict(rehearsal)
+        d["acquisition"] = AcquisitionConfig(**d.get("acquisition", {}))
         return cls(**d)
+
+    def same_as(self, recorded: str) -> bool:
+        """Whether a checkpoint's recorded config (JSON) is this config; fields added since it was
+        written count as their defaults."""
+        try:
+            return TrainingConfig.from_dict(json.loads(recorded)).to_dict() == self.to_dict()
+        except (TypeError, ValueError):
+            return False
 
 
 PRESETS: dict[str, TrainingConfig] = {
@@ -145,10 +176,14 @@ PRESETS: dict[str, TrainingConfig] = {
         steps=18_000, batch_size=64, learning_rate=2e-3, validate_every=250, n_validation=2048, checkpoint_every=250
     ),
     # Fine-tuning of the cpu-long model with the real-data physics (plural scattering, distractor
-    # edges of other elements, background-subtracted spectra), at a lower learning rate.
+    # edges of other elements, background-subtracted spectra) and the measurement augmentations
+    # (coarser dispersion, constant pedestal, windows down to 35 eV), at a lower learning rate;
+    # every other batch rehearses the paper's physics so that the first phase is not forgotten.
     "cpu-finetune": TrainingConfig(
-        steps=4_000, batch_size=64, learning_rate=5e-4, validate_every=250, n_validation=2048, checkpoint_every=250,
+        steps=5_000, batch_size=64, learning_rate=3e-4, validate_every=250, n_validation=2048, checkpoint_every=250,
         init_from="runs/cpu-long/checkpoint.pt", synthesis=SynthesisConfig.with_real_data_physics(), data_seed=1,
+        rehearsal_synthesis=SynthesisConfig(), min_window_ev=MIN_WINDOW_EV,
+        acquisition=AcquisitionConfig(coarse_dispersion_probability=0.25, pedestal_probability=0.15),
     ),
     # Paper scale on a GPU: the 250,000-spectrum database, ~60 epochs of 200,000 training spectra.
     "gpu-full": TrainingConfig(
@@ -205,16 +240,25 @@ def _window_rng(seed: int, step: int, rank: int) -> np.random.Generator:
 def stream_batch(cfg: TrainingConfig, step: int, rank: int = 0, world: int = 1) -> Batch:
     """Training batch of one step from the synthesis stream (fresh spectra every step)."""
     start = (step * world + rank) * cfg.batch_size
-    b = synthesize(cfg.batch_size, seed=cfg.data_seed, config=cfg.synthesis, start=start)
-    windows = sample_windows(_window_rng(cfg.seed, step, rank), cfg.batch_size, cfg.full_window_fraction)
-    return make_batch(b.spectra, b.labels, b.edge_onset_ev, windows)
+    if cfg.rehearsal_synthesis is not None and step % 2 == 1:
+        b = synthesize(cfg.batch_size, seed=cfg.data_seed + 1, config=cfg.rehearsal_synthesis, start=start)
+    else:
+        b = synthesize(cfg.batch_size, seed=cfg.data_seed, config=cfg.synthesis, start=start)
+    windows = sample_windows(_window_rng(cfg.seed, step, rank), cfg.batch_size, cfg.full_window_fraction, cfg.min_window_ev)
+    spectra = b.spectra
+    if cfg.acquisition.enabled:
+        spectra = apply_acquisition(spectra, windows, _window_rng(cfg.seed, step, rank + 1_000_003), cfg.acquisition)
+    return make_batch(spectra, b.labels, b.edge_onset_ev, windows)
 
 
 def validation_data(cfg: TrainingConfig, windowed: bool = False) -> Batch:
     """The fixed validation set: full range, or with random windows (``windowed=True``)."""
     b = synthesize(cfg.n_validation, seed=cfg.data_seed, config=cfg.synthesis, start=VALIDATION_START)
     windows = sample_windows(_window_rng(cfg.seed + 1, 0, 0), cfg.n_validation, 0.0) if windowed else None
-    return make_batch(b.spectra, b.labels, b.edge_onset_ev, windows)
+    spectra = b.spectra
+    if cfg.acquisition.enabled:
+        spectra = apply_acquisition(spectra, windows, _window_rng(cfg.seed + 1, 0, 1_000_003), cfg.acquisition)
+    return make_batch(spectra, b.labels, b.edge_onset_ev, windows)
 
 
 def database_validation_data(path: str, n: int) -> Batch:
@@ -252,12 +296,19 @@ def base_rate_loss(targets: torch.Tensor, mask: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, inputs: torch.Tensor, device: torch.device, batch_size: int = 512) -> torch.Tensor:
-    """Logits of ``inputs`` in eval mode, batched."""
-    was = model.training
-    model.eval()
-    out = [model(inputs[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(inputs), batch_size)]
-    model.train(was)
+def predict_logits(
+    model: nn.Module, inputs: torch.Tensor, device: torch.device, batch_size: int = 512, precision: str = "float32"
+) -> torch.Tensor:
+    """Logits of ``inputs`` in eval mode, batched (a CNNBiLSTM runs as its
+    :func:`~eels_core.network.fused_for_inference` copy; ``model`` itself is left as it was).
+    ``precision``: see :func:`~eels_core.network.inference_autocast`."""
+    core = _bare(model)
+    if isinstance(core, CNNBiLSTM):
+        net = fused_for_inference(core)  # batch norms folded: the same logits, faster
+    else:
+        net = copy.deepcopy(core).eval()
+    with torch.inference_mode(), inference_autocast(precision, device):
+        out = [net(inputs[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(inputs), batch_size)]
     return torch.cat(out)
 
 
@@ -265,7 +316,8 @@ def validate(model: nn.Module, data: Batch, device: torch.device, threshold: flo
     """Validation loss and the paper's metrics at ``threshold``."""
     logits = predict_logits(model, data.inputs, device)
     loss = float(masked_bce(logits, data.targets, data.loss_mask))
-    pred = (torch.sigmoid(logits) >= threshold).numpy()
+    # an edge at the window border (loss mask 0) is neither rewarded nor penalised, as in chapter 08
+    pred = ((torch.sigmoid(logits) >= threshold) & (data.loss_mask > 0)).numpy()
     report = evaluate(data.targets.numpy(), pred)
     return {"loss": loss, **{k: v for k, v in report.as_dict().items() if k != "n_spectra"}}
 
@@ -375,7 +427,7 @@ def train(
         model.load_state_dict(init["state_dict"])
     if resume and ckpt is not None and ckpt.exists():
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
-        if state.get("training_config") != json.dumps(cfg.to_dict()):
+        if not cfg.same_as(state.get("training_config", "")):
             raise ValueError(f"{ckpt} belongs to another training configuration: use another out_dir")
         model.load_state_dict(state["state_dict"])
         optimizer.load_state_dict(state["optimizer"])

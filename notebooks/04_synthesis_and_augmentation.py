@@ -19,7 +19,8 @@
 #
 # **Explains:** `eels_core.synthesis` (`synthesize`, `synthesis_stages`, `render_spectra`),
 # `eels_core.noise` (`white_noise`, `savgol_smooth`, `fixed_pattern_noise`, `shot_noise`,
-# `local_snr`) and `eels_core.config` (`SynthesisConfig`).
+# `local_snr`), `eels_core.config` (`SynthesisConfig`) and, beyond the paper,
+# `eels_core.acquisition` (`coarsen_dispersion`, `add_pedestal`).
 #
 # **Prerequisites:** chapters 01-03: the edge library and its near-edge templates (01), the
 # Gaussian (x) Lorentzian point spread function (02), and the power-law background with the jump
@@ -57,6 +58,7 @@ import rsciio
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 from IPython.display import Markdown, display
 
+from eels_core.acquisition import add_pedestal, coarsen_dispersion
 from eels_core.config import ELEMENTS, SynthesisConfig
 from eels_core.io import read_spectrum
 from eels_core.noise import (
@@ -442,6 +444,44 @@ axes[0].set_yscale("log")
 axes[0].set_ylabel("Intensity (J$_n$)")
 axes[0].legend(fontsize=8)
 axes[1].set_title(f"zoom on {stages.labels[k_hi]}", fontsize=10)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## How a measurement differs from the grid, beyond the paper
+#
+# Every synthetic spectrum lies on the network's 0.2 eV grid. Many measured spectra do not: survey
+# spectra are recorded at 0.5-1 eV per channel, and `predict_edges` interpolates them linearly onto
+# the grid, which blunts sharp white lines. Some also sit on a constant pedestal (a dark reference
+# that was not subtracted), which flattens the background in the log-scaled network input and
+# shrinks every edge relative to it. `eels_core.acquisition` imitates both at training time
+# (`AcquisitionConfig`, used by the fine-tuning preset of chapter 07): `coarsen_dispersion`
+# averages the spectrum over wider channels, as a detector pixel integrates, and interpolates it
+# back; `add_pedestal` adds a fraction of the spectrum's median inside the measured window. The
+# labels do not change: the edges are still there, only harder to see.
+
+# %%
+k_zoom = order[0]  # the lowest-energy edge: the strongest on the falling background
+lo_z, hi_z = onset_out[k_zoom] - 20, onset_out[k_zoom] + 40
+m = (e_out >= lo_z) & (e_out <= hi_z)
+spectrum = pool.spectra[i_ex].astype(np.float64)
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+axes[0].plot(e_out[m], spectrum[m], color="k", lw=0.9, label="0.2 eV grid")
+for dispersion, colour in [(0.5, "C0"), (1.0, "C3")]:
+    axes[0].plot(e_out[m], coarsen_dispersion(spectrum, dispersion)[m], color=colour, lw=0.9,
+                 label=f"recorded at {dispersion:g} eV/channel, resampled")
+axes[0].set_title(f"coarser dispersion ({stages.labels[k_zoom]})", fontsize=10)
+axes[0].legend(fontsize=8)
+window = (lo_z, hi_z)
+for fraction, colour in [(0.0, "k"), (0.3, "C0"), (1.0, "C3")]:
+    y = add_pedestal(spectrum, window, fraction)[m]
+    axes[1].plot(e_out[m], y / np.median(y), color=colour, lw=0.9, label=f"pedestal {fraction:g} x median")
+axes[1].set_yscale("log")
+axes[1].set_title("constant pedestal (each curve / its median)", fontsize=10)
+axes[1].legend(fontsize=8)
+for ax in axes:
+    ax.set_xlabel("Energy loss (eV)")
+axes[0].set_ylabel("Intensity (J$_n$)")
 fig.tight_layout()
 plt.show()
 

@@ -140,12 +140,14 @@ display(md_table(("Setting", "Paper", "Ours"), not_listed))
 #
 # A training run is one frozen `TrainingConfig`; `PRESETS` holds the named ones and
 # `preset(name, **changes)` returns one with some fields changed. The whole configuration (network
-# and synthesis included) is stored in every checkpoint. The last three rows are derived: which
-# synthesis the spectra come from, how many spectra a run sees, and how many passes over the
-# paper's 200,000 training spectra that would be.
+# and synthesis included) is stored in every checkpoint. The last five rows are derived: which
+# synthesis the spectra come from (and, for a fine-tuning run, which one every other batch
+# rehearses), the share of spectra that get the measurement augmentations, how many spectra a run
+# sees, and how many passes over the paper's 200,000 training spectra that would be.
 
 # %%
-fields = [f.name for f in dataclasses.fields(TrainingConfig) if f.name not in ("network", "synthesis")]
+fields = [f.name for f in dataclasses.fields(TrainingConfig)
+          if f.name not in ("network", "synthesis", "rehearsal_synthesis", "acquisition")]
 columns = {"default": default, **PRESETS}
 def cell(value):
     return f"{value:g}" if isinstance(value, float) else "—" if value is None else value
@@ -155,6 +157,12 @@ rows = [(f"`{name}`", *(cell(getattr(c, name)) for c in columns.values())) for n
 rows.append(("synthesis", *("paper (Table 2)" if c.synthesis == SynthesisConfig() else
                              "real-data physics" if c.synthesis == SynthesisConfig.with_real_data_physics() else "custom"
                              for c in columns.values())))
+rows.append(("rehearsal synthesis (odd steps)", *("—" if c.rehearsal_synthesis is None else
+                                                  "paper (Table 2)" if c.rehearsal_synthesis == SynthesisConfig() else "custom"
+                                                  for c in columns.values())))
+rows.append(("acquisition (coarse dispersion, pedestal)",
+             *(f"{c.acquisition.coarse_dispersion_probability:.0%}, {c.acquisition.pedestal_probability:.0%}"
+               if c.acquisition.enabled else "off" for c in columns.values())))
 rows.append(("spectra seen", *(f"{c.steps * c.batch_size:,}" for c in columns.values())))
 rows.append(("passes over 200,000", *(f"{c.steps * c.batch_size / 200_000:.2f}" for c in columns.values())))
 display(md_table(("Field", *columns), rows))
@@ -168,8 +176,12 @@ display(md_table(("Field", *columns), rows))
 # * **cpu-finetune** continues from the `cpu-long` weights (`init_from`: the network weights of
 #   another checkpoint, with a fresh optimiser) at a lower rate, on spectra synthesised with
 #   physics the paper leaves out (`SynthesisConfig.with_real_data_physics()`: plural scattering,
-#   unlabelled edges of other elements, background-subtracted spectra; see `eels_core.config`), so that
-#   the model copes better with measured spectra.
+#   unlabelled edges of other elements, background-subtracted spectra; see `eels_core.config`),
+#   seen the way real measurements present them (`AcquisitionConfig`: a quarter of the spectra
+#   recorded at 0.3-1 eV per channel, 15 % on a constant pedestal, windows down to 35 eV; see
+#   `eels_core.acquisition` and chapter 04), so that the model copes better with measured
+#   spectra. Every other batch rehearses the paper's own physics (`rehearsal_synthesis`), so the
+#   fine-tuning does not unlearn what the first phase learned.
 # * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05, batches of
 #   256, about 64 passes over the 200,000 training spectra (MATLAB's default would have been 30).
 #

@@ -211,9 +211,9 @@ plt.show()
 #
 # Line scans and spectrum images are first summed over their pixels, as in the notes that scored
 # the classical tools; the per-pixel score comes further down. A file whose window overlaps
-# 90-1000 eV by less than 60 eV is refused by `predict_edges` (the network was never trained on
-# narrower windows); it counts as a file in which nothing was found, exactly as an empty answer
-# of a classical tool counts.
+# 90-1000 eV by less than 35 eV (`MIN_WINDOW_EV`) would be refused by `predict_edges` (the
+# network was never trained on narrower windows) and would count as a file in which nothing was
+# found, exactly as an empty answer of a classical tool counts.
 
 # %%
 def score_vectors(record, detected_labels):
@@ -250,7 +250,7 @@ def names(mask):
 lines = ["| # | File | Tier | Expected (scored) | Predicted | P | R | F1 |", "|---|---|---|---|---|---|---|---|"]
 for i, it in enumerate(summed):
     r = it["record"]
-    pred = "*refused: window < 60 eV*" if it["refused"] else names(it["pred"])
+    pred = f"*refused: window < {MIN_WINDOW_EV:g} eV*" if it["refused"] else names(it["pred"])
     extra = [x for x in (it["result"].detected_edges() if it["result"] else []) if not it["pred"][LABELS.index(x)]]
     if extra:
         pred += f" (+ outside the scored window: {', '.join(extra)})"
@@ -471,7 +471,7 @@ def causes(it, fn, fp):
     r = it["record"]
     out = []
     if it["refused"]:
-        out.append("window narrower than 60 eV: refused")
+        out.append(f"window narrower than {MIN_WINDOW_EV:g} eV: refused")
     if r.quality_tier == "C":
         out.append("tier C: labels uncertain")
     if "UNCALIBRATED" in r.notes:

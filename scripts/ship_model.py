@@ -29,7 +29,7 @@ from eels_core.synthesis import synthesize  # noqa: E402
 from eels_core.training import make_batch, predict_logits  # noqa: E402
 from eels_core.weights import DEFAULT_WEIGHTS, export_weights, load_model  # noqa: E402
 
-VALIDATION_SEED = 2026  # never used for training (training streams use data_seed 0 and 1)
+VALIDATION_SEED = 2026  # never used for training (training streams use data_seeds 0, 1 and 2)
 
 
 def synthetic_metrics(model: torch.nn.Module, config: SynthesisConfig, n: int, windowed: bool) -> dict:

@@ -111,6 +111,18 @@ def test_fast_path_equals_the_plain_forward_pass(batch, use_lstm, window):
     np.testing.assert_allclose(fast.probabilities, direct, atol=1e-4)
 
 
+def test_bfloat16_inference_is_close_to_float32_and_bad_precision_is_refused(batch):
+    torch.manual_seed(4)
+    model = CNNBiLSTM().eval()
+    e, c = _cut(batch, 300.0, 700.0)
+    p32 = predict_edges(e, c, model=model, onsets=False).probabilities
+    p16 = predict_edges(e, c, model=model, onsets=False, precision="bfloat16").probabilities
+    assert not np.array_equal(p16, p32)  # it really ran in another arithmetic
+    np.testing.assert_allclose(p16, p32, atol=0.05)
+    with pytest.raises(ValueError, match="precision"):
+        predict_edges(e, c, model=model, precision="float16")
+
+
 def test_shapes_window_restriction_and_onsets(batch, random_model):
     e, c = _cut(batch, 300.0, 700.0)
     image = c[:12].reshape(3, 4, -1)
@@ -277,13 +289,13 @@ def _bad_window_outside(tmp):
 
 
 def _bad_window_narrow(tmp):
-    e = np.linspace(400, 440, 201)
-    return [str(_text(tmp / "narrow.txt", e, _power_law(e)))], "covers 40.0 eV of the model's 90-1000 eV, less than the 60 eV"
+    e = np.linspace(400, 430, 201)
+    return [str(_text(tmp / "narrow.txt", e, _power_law(e)))], "covers 30.0 eV of the model's 90-1000 eV, less than the 35 eV"
 
 
 def _bad_window_mostly_outside(tmp):
-    e = np.linspace(960, 1400, 441)  # overlaps 90-1000 eV by 40 eV only
-    return [str(_text(tmp / "edge.txt", e, _power_law(e)))], "less than the 60 eV it needs"
+    e = np.linspace(970, 1400, 431)  # overlaps 90-1000 eV by 30 eV only
+    return [str(_text(tmp / "edge.txt", e, _power_law(e)))], "less than the 35 eV it needs"
 
 
 def _bad_corrupt_dm3(tmp):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from eels_core.network import CNNBiLSTM, NetworkConfig, count_parameters
+from eels_core.network import CNNBiLSTM, NetworkConfig, count_parameters, fused_for_inference
 from eels_core.preprocessing import (
     edges_in_window,
     network_energy_axis,
@@ -30,6 +30,25 @@ def test_output_shape_and_probabilities():
     assert m.training  # predict_proba restores the mode
     assert 100_000 < count_parameters(m) < 1_000_000
     assert NetworkConfig().sequence_length == 72
+
+
+def test_fused_inference_copy_gives_the_same_logits_and_leaves_the_model_alone():
+    torch.manual_seed(2)
+    m = CNNBiLSTM()
+    m.train()
+    x = torch.randn(8, 4, 4551)
+    for _ in range(3):  # batch-norm running statistics away from their initial values
+        m(x * 3 + 1)
+    m.eval()
+    with torch.no_grad():
+        ref = m(x)
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    fused = fused_for_inference(m)
+    assert not any(isinstance(layer, torch.nn.BatchNorm1d) for layer in fused.features)
+    with torch.inference_mode():
+        torch.testing.assert_close(fused(x), ref, rtol=1e-4, atol=1e-4)
+    assert all(torch.equal(v, m.state_dict()[k]) for k, v in before.items())
+    assert any(isinstance(layer, torch.nn.BatchNorm1d) for layer in m.features)
 
 
 def test_ablation_variant_without_lstm_runs():

@@ -6,12 +6,15 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
 import eels_core.training as training
+from eels_core.acquisition import AcquisitionConfig
+from eels_core.metrics import evaluate
 from eels_core.network import NetworkConfig
-from eels_core.training import PRESETS, TrainingConfig, base_rate_loss, preset, train, validation_data
+from eels_core.training import PRESETS, TrainingConfig, base_rate_loss, preset, stream_batch, train, validation_data
 
 TINY = TrainingConfig(
     steps=6, batch_size=64, validate_every=3, n_validation=64, checkpoint_every=2,
@@ -67,7 +70,8 @@ def test_resume_refuses_another_configuration(tmp_path):
 
 
 @pytest.mark.parametrize("changes,field", [({"steps": 0}, "steps"), ({"learning_rate": 2.0}, "learning_rate"),
-                                           ({"gradient_clip": 0.0}, "gradient_clip")])
+                                           ({"gradient_clip": 0.0}, "gradient_clip"),
+                                           ({"min_window_ev": 20.0}, "min_window_ev")])
 def test_bad_training_config(changes, field):
     with pytest.raises(ValueError, match=field):
         TrainingConfig(**changes)
@@ -76,8 +80,31 @@ def test_bad_training_config(changes, field):
 
 
 def test_config_round_trip():
+    for name in ("cpu-long", "cpu-finetune"):
+        cfg = preset(name)
+        assert TrainingConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+
+
+def test_a_recorded_config_without_newer_fields_is_the_same_config():
     cfg = preset("cpu-long")
-    assert TrainingConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    recorded = cfg.to_dict()
+    del recorded["acquisition"], recorded["min_window_ev"]  # written before these fields existed
+    assert cfg.same_as(json.dumps(recorded))
+    assert not preset("cpu-finetune").same_as(json.dumps(recorded))
+    assert not cfg.same_as("not json")
+
+
+def test_finetune_batches_use_narrow_windows_and_the_augmentations():
+    cfg = dataclasses.replace(preset("cpu-finetune"), batch_size=256,
+                              acquisition=AcquisitionConfig(coarse_dispersion_probability=1.0))
+    plain = dataclasses.replace(cfg, acquisition=AcquisitionConfig())
+    a, b = stream_batch(cfg, 5), stream_batch(plain, 5)
+    assert torch.equal(a.targets, b.targets)  # the augmentation never changes the labels
+    assert not torch.equal(a.inputs, b.inputs)
+    assert torch.equal(a.inputs[:, 2:], b.inputs[:, 2:])  # same windows (mask and energy channels)
+    assert torch.equal(stream_batch(cfg, 5).inputs, a.inputs)  # reproducible
+    coverage = a.inputs[:, 2].sum(1) * 0.2
+    assert coverage.min() < 60 and coverage.min() >= 35 - 0.5
 
 
 def test_ddp_under_torchrun_with_gloo(tmp_path):
@@ -93,3 +120,37 @@ def test_ddp_under_torchrun_with_gloo(tmp_path):
     assert "world 2" in log
     state = torch.load(out / "checkpoint.pt", weights_only=False)
     assert state["step"] == 4
+
+
+def test_rehearsal_batches_come_from_the_other_physics_on_odd_steps():
+    from eels_core.config import SynthesisConfig
+    from eels_core.synthesis import synthesize
+
+    cfg = dataclasses.replace(preset("cpu-finetune"), batch_size=64, acquisition=AcquisitionConfig(),
+                              full_window_fraction=1.0)
+    odd, even = stream_batch(cfg, 1), stream_batch(cfg, 2)
+    paper = synthesize(64, seed=cfg.data_seed + 1, config=SynthesisConfig(), start=64)
+    real = synthesize(64, seed=cfg.data_seed, config=cfg.synthesis, start=128)
+    torch.testing.assert_close(odd.inputs, training.make_batch(paper.spectra, paper.labels, paper.edge_onset_ev, None).inputs)
+    torch.testing.assert_close(even.inputs, training.make_batch(real.spectra, real.labels, real.edge_onset_ev, None).inputs)
+    assert preset("cpu-long").rehearsal_synthesis is None
+
+
+def test_validation_ignores_detections_at_a_window_border():
+    data = validation_data(dataclasses.replace(TINY, n_validation=64), windowed=True)
+
+    class Constant(torch.nn.Module):  # says "yes" to every edge
+        def forward(self, x):
+            return torch.full((x.shape[0], 20), 5.0)
+
+    model = Constant()
+    model.weight = torch.nn.Parameter(torch.zeros(1))
+    report = training.validate(model, data, torch.device("cpu"))
+    truth = data.targets.numpy() > 0
+    yes = np.ones_like(truth)
+    counted = data.loss_mask.numpy() > 0
+    assert (~counted).any()  # the windows do cut edges
+    expected = evaluate(truth, yes & counted).as_dict()
+    assert report["precision"] == pytest.approx(expected["precision"])
+    assert report["exact_accuracy"] == pytest.approx(expected["exact_accuracy"])
+    assert report["precision"] > evaluate(truth, yes).precision

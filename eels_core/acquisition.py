@@ -1,0 +1,156 @@
+"""How a measurement differs from the synthetic 0.2 eV grid: augmentations applied at training time.
+
+Beyond the paper. The paper's synthetic spectra are all recorded at 0.2 eV per channel with a
+background that is a pure power law. Real spectra are often recorded at a coarser dispersion
+(0.3-1 eV per channel) and resampled onto the network grid by :mod:`eels_core.preprocessing`, and
+some carry a constant pedestal (a dark-current or gain reference that was not subtracted, or a
+slowly varying plural-scattering background that a power law over a short window does not
+describe). This module imitates both on synthetic spectra that are already on the 0.2 eV grid:
+
+* :func:`coarsen_dispersion` averages the spectrum over wider channels (a box of the channel
+  width, as a detector pixel integrates) and interpolates it back onto the grid linearly, exactly
+  as :func:`eels_core.preprocessing.preprocess_window` resamples a coarse measured spectrum;
+* :func:`add_pedestal` adds a constant, a random fraction of the spectrum's median inside its
+  measured window.
+
+:class:`AcquisitionConfig` holds the probabilities and ranges; :func:`apply_acquisition` draws and
+applies them to a batch. The labels do not change: the edges are still there. Chapter 04 shows
+the effect and chapter 10 the reason (a 1 eV/channel survey spectrum in the real set).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .preprocessing import GRID_START_EV, GRID_STEP_EV, N_CHANNELS
+
+
+@dataclass(frozen=True)
+class AcquisitionConfig:
+    """Probabilities and ranges of the measurement augmentations (all off by default).
+
+    Parameters
+    ----------
+    coarse_dispersion_probability : float
+        Share of spectra recorded at a coarser dispersion than the 0.2 eV grid.
+    dispersion_ev : (float, float)
+        Range (uniform) of that dispersion, eV per channel; must lie in [0.2, 5].
+    pedestal_probability : float
+        Share of spectra that get a constant pedestal.
+    pedestal_fraction : (float, float)
+        Range (log-uniform) of the pedestal in units of the spectrum's median inside its window.
+    """
+
+    coarse_dispersion_probability: float = 0.0
+    dispersion_ev: tuple[float, float] = (0.3, 1.0)
+    pedestal_probability: float = 0.0
+    pedestal_fraction: tuple[float, float] = (0.05, 1.0)
+
+    def __post_init__(self) -> None:
+        for name in ("dispersion_ev", "pedestal_fraction"):
+            v = getattr(self, name)
+            if isinstance(v, list):
+                object.__setattr__(self, name, tuple(v))
+        for name in ("coarse_dispersion_probability", "pedestal_probability"):
+            p = getattr(self, name)
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"{name} = {p}: must be a probability in [0, 1]")
+        a, b = self.dispersion_ev
+        if not (GRID_STEP_EV <= a <= b <= 5.0):
+            raise ValueError(f"dispersion_ev = {self.dispersion_ev!r}: need {GRID_STEP_EV} <= min <= max <= 5 eV")
+        a, b = self.pedestal_fraction
+        if not (0.0 < a <= b <= 100.0 and math.isfinite(b)):
+            raise ValueError(f"pedestal_fraction = {self.pedestal_fraction!r}: need 0 < min <= max <= 100")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict."""
+        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v for f in dataclasses.fields(self)}
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any augmentation can happen."""
+        return self.coarse_dispersion_probability > 0 or self.pedestal_probability > 0
+
+
+def coarsen_dispersion(spectrum: NDArray, dispersion_ev: float, phase_ev: float = 0.0) -> NDArray[np.float64]:
+    """A grid spectrum as recorded with wider channels and resampled back onto the grid.
+
+    Parameters
+    ----------
+    spectrum : ndarray, shape (4551,)
+        Intensities on the network grid (90-1000 eV, 0.2 eV).
+    dispersion_ev : float
+        Channel width of the simulated detector, eV (>= 0.2).
+    phase_ev : float
+        Where the first channel boundary lies relative to the grid start, eV (in [0, dispersion)).
+
+    Returns
+    -------
+    ndarray, shape (4551,)
+        Channel means (box average over each channel) interpolated linearly onto the grid; the
+        grid points beyond the first and last channel centres take those channels' values.
+    """
+    y = np.asarray(spectrum, dtype=np.float64)
+    if y.shape != (N_CHANNELS,):
+        raise ValueError(f"spectrum must have shape ({N_CHANNELS},), got {y.shape}")
+    if dispersion_ev < GRID_STEP_EV:
+        raise ValueError(f"dispersion_ev = {dispersion_ev}: must be >= the grid step {GRID_STEP_EV} eV")
+    step = GRID_STEP_EV
+    e = GRID_START_EV + step * np.arange(N_CHANNELS)
+    # running integral of the piecewise-constant spectrum (each grid value covers +-step/2)
+    bounds_fine = np.concatenate([[e[0] - step / 2], e + step / 2])
+    cumulative = np.concatenate([[0.0], np.cumsum(y) * step])
+    start = bounds_fine[0] + (phase_ev % dispersion_ev)
+    n = int(np.floor((bounds_fine[-1] - start) / dispersion_ev + 1e-9))
+    if n < 2:
+        raise ValueError(f"dispersion_ev = {dispersion_ev} leaves fewer than 2 channels on the grid")
+    edges = start + dispersion_ev * np.arange(n + 1)
+    means = np.diff(np.interp(edges, bounds_fine, cumulative)) / dispersion_ev
+    centres = (edges[:-1] + edges[1:]) / 2
+    return np.interp(e, centres, means)
+
+
+def add_pedestal(spectrum: NDArray, window_ev: tuple[float, float], fraction: float) -> NDArray[np.float64]:
+    """The spectrum plus a constant ``fraction x`` its median inside ``window_ev``."""
+    y = np.asarray(spectrum, dtype=np.float64)
+    e = GRID_START_EV + GRID_STEP_EV * np.arange(y.shape[-1])
+    inside = (e >= window_ev[0]) & (e <= window_ev[1])
+    if not inside.any():
+        raise ValueError(f"window {window_ev!r} holds no grid point")
+    return y + fraction * abs(float(np.median(y[inside])))
+
+
+def apply_acquisition(
+    spectra: NDArray, windows: NDArray | None, rng: np.random.Generator, config: AcquisitionConfig
+) -> NDArray[np.float32]:
+    """Draw and apply the measurement augmentations to a batch (a new array; labels unchanged).
+
+    Parameters
+    ----------
+    spectra : ndarray, shape (b, 4551)
+    windows : ndarray, shape (b, 2), or None for the full range
+    rng : numpy Generator
+        The draws have fixed shapes whatever the outcome, so a run is reproducible.
+    config : AcquisitionConfig
+    """
+    x = np.array(spectra, dtype=np.float64)
+    b = x.shape[0]
+    if windows is None:
+        windows = np.tile([[GRID_START_EV, GRID_START_EV + GRID_STEP_EV * (N_CHANNELS - 1)]], (b, 1))
+    coarse = rng.random(b) < config.coarse_dispersion_probability
+    dispersion = rng.uniform(*config.dispersion_ev, size=b)
+    phase = rng.random(b)
+    pedestal = rng.random(b) < config.pedestal_probability
+    lo, hi = np.log(config.pedestal_fraction[0]), np.log(config.pedestal_fraction[1])
+    fraction = np.exp(rng.uniform(lo, hi, size=b))
+    for i in np.flatnonzero(pedestal):
+        x[i] = add_pedestal(x[i], (float(windows[i, 0]), float(windows[i, 1])), float(fraction[i]))
+    for i in np.flatnonzero(coarse):
+        x[i] = coarsen_dispersion(x[i], float(dispersion[i]), float(phase[i] * dispersion[i]))
+    return x.astype(np.float32)

@@ -1,0 +1,70 @@
+"""Measurement augmentations: coarser dispersion and a constant pedestal (eels_core.acquisition)."""
+
+import numpy as np
+import pytest
+
+from eels_core.acquisition import AcquisitionConfig, add_pedestal, apply_acquisition, coarsen_dispersion
+from eels_core.preprocessing import N_CHANNELS, network_energy_axis
+
+E = network_energy_axis()
+
+
+def test_grid_dispersion_with_aligned_channels_changes_nothing():
+    y = (E / 50.0) ** -3.0
+    np.testing.assert_allclose(coarsen_dispersion(y, 0.2, 0.0), y, rtol=1e-9)
+
+
+@pytest.mark.parametrize("dispersion", [0.3, 0.5, 1.0, 2.5])
+def test_coarse_channels_keep_constants_and_ramps(dispersion):
+    np.testing.assert_allclose(coarsen_dispersion(np.full(N_CHANNELS, 3.0), dispersion, 0.13), 3.0, rtol=1e-12)
+    ramp = 2.0 + 0.01 * E
+    out = coarsen_dispersion(ramp, dispersion, 0.07)
+    inner = (E > 95) & (E < 995)  # beyond the first/last channel centre the value is held
+    # exact up to the piecewise-constant reading of the grid values (at most slope x step / 2)
+    np.testing.assert_allclose(out[inner], ramp[inner], rtol=0, atol=0.01 * 0.1)
+
+
+def test_coarse_channels_blur_a_sharp_peak_and_keep_its_area():
+    y = np.zeros(N_CHANNELS)
+    y[2000] = 1.0  # one 0.2 eV channel at 490 eV
+    out = coarsen_dispersion(y, 1.0, 0.3)
+    assert out.max() < 0.5  # a 1 eV channel averages five grid channels
+    assert out.sum() == pytest.approx(1.0, rel=1e-6)  # linear interpolation keeps the area
+    assert abs(E[np.argmax(out)] - 490.0) < 1.0
+
+
+def test_pedestal_is_a_fraction_of_the_window_median():
+    y = (E / 50.0) ** -2.0
+    out = add_pedestal(y, (400.0, 600.0), 0.5)
+    inside = (E >= 400) & (E <= 600)
+    np.testing.assert_allclose(out - y, 0.5 * np.median(y[inside]))
+    with pytest.raises(ValueError, match="no grid point"):
+        add_pedestal(y, (2000.0, 2100.0), 0.5)
+
+
+def test_apply_acquisition_is_reproducible_and_off_by_default():
+    rng = np.random.default_rng(0)
+    spectra = ((E[None, :] / 50.0) ** -rng.uniform(1.5, 3.0, (32, 1))).astype(np.float32)
+    windows = np.tile([[300.0, 700.0]], (32, 1))
+    np.testing.assert_array_equal(apply_acquisition(spectra, windows, np.random.default_rng(1), AcquisitionConfig()), spectra)
+    cfg = AcquisitionConfig(coarse_dispersion_probability=0.5, pedestal_probability=0.5)
+    a = apply_acquisition(spectra, windows, np.random.default_rng(1), cfg)
+    b = apply_acquisition(spectra, None, np.random.default_rng(1), cfg)
+    np.testing.assert_array_equal(a, apply_acquisition(spectra, windows, np.random.default_rng(1), cfg))
+    changed = np.any(a != spectra, axis=1)
+    assert 0 < changed.sum() < 32
+    assert not np.array_equal(a, b)  # the pedestal is relative to the window's median
+
+
+@pytest.mark.parametrize(
+    "changes,field",
+    [({"coarse_dispersion_probability": 1.5}, "coarse_dispersion_probability"),
+     ({"dispersion_ev": (0.1, 1.0)}, "dispersion_ev"),
+     ({"pedestal_fraction": (0.0, 1.0)}, "pedestal_fraction"),
+     ({"pedestal_probability": -0.1}, "pedestal_probability")],
+)
+def test_bad_acquisition_config_names_the_field(changes, field):
+    with pytest.raises(ValueError, match=field):
+        AcquisitionConfig(**changes)
+    with pytest.raises(ValueError, match="dispersion_ev"):
+        coarsen_dispersion(np.ones(N_CHANNELS), 0.1)
