@@ -8,8 +8,11 @@ slowly varying plural-scattering background that a power law over a short window
 describe). This module imitates both on synthetic spectra that are already on the 0.2 eV grid:
 
 * :func:`coarsen_dispersion` averages the spectrum over wider channels (a box of the channel
-  width, as a detector pixel integrates) and interpolates it back onto the grid linearly, exactly
-  as :func:`eels_core.preprocessing.preprocess_window` resamples a coarse measured spectrum;
+  width, as a detector pixel integrates), optionally adds counting noise to each wide channel
+  (a coarse survey spectrum is noisy channel by channel, and the linear interpolation turns that
+  into a saw-tooth texture the 0.2 eV synthetic noise never has), and interpolates it back onto
+  the grid linearly, exactly as :func:`eels_core.preprocessing.preprocess_window` resamples a
+  coarse measured spectrum;
 * :func:`add_pedestal` adds a constant, a random fraction of the spectrum's median inside its
   measured window.
 
@@ -41,6 +44,10 @@ class AcquisitionConfig:
         Share of spectra recorded at a coarser dispersion than the 0.2 eV grid.
     dispersion_ev : (float, float)
         Range (uniform) of that dispersion, eV per channel; must lie in [0.2, 5].
+    counting_noise : (float, float)
+        Range (log-uniform) of the counting noise added to the wide channels: its standard
+        deviation relative to the spectrum's median inside the window, at that median (it scales
+        as the square root of the intensity, like Poisson noise). (0, 0): none.
     pedestal_probability : float
         Share of spectra that get a constant pedestal.
     pedestal_fraction : (float, float)
@@ -49,11 +56,12 @@ class AcquisitionConfig:
 
     coarse_dispersion_probability: float = 0.0
     dispersion_ev: tuple[float, float] = (0.3, 1.0)
+    counting_noise: tuple[float, float] = (0.002, 0.03)
     pedestal_probability: float = 0.0
     pedestal_fraction: tuple[float, float] = (0.05, 1.0)
 
     def __post_init__(self) -> None:
-        for name in ("dispersion_ev", "pedestal_fraction"):
+        for name in ("dispersion_ev", "counting_noise", "pedestal_fraction"):
             v = getattr(self, name)
             if isinstance(v, list):
                 object.__setattr__(self, name, tuple(v))
@@ -64,6 +72,9 @@ class AcquisitionConfig:
         a, b = self.dispersion_ev
         if not (GRID_STEP_EV <= a <= b <= 5.0):
             raise ValueError(f"dispersion_ev = {self.dispersion_ev!r}: need {GRID_STEP_EV} <= min <= max <= 5 eV")
+        a, b = self.counting_noise
+        if not ((a == b == 0.0) or 0.0 < a <= b <= 1.0):
+            raise ValueError(f"counting_noise = {self.counting_noise!r}: need (0, 0) or 0 < min <= max <= 1")
         a, b = self.pedestal_fraction
         if not (0.0 < a <= b <= 100.0 and math.isfinite(b)):
             raise ValueError(f"pedestal_fraction = {self.pedestal_fraction!r}: need 0 < min <= max <= 100")
@@ -78,7 +89,14 @@ class AcquisitionConfig:
         return self.coarse_dispersion_probability > 0 or self.pedestal_probability > 0
 
 
-def coarsen_dispersion(spectrum: NDArray, dispersion_ev: float, phase_ev: float = 0.0) -> NDArray[np.float64]:
+def coarsen_dispersion(
+    spectrum: NDArray,
+    dispersion_ev: float,
+    phase_ev: float = 0.0,
+    noise: float = 0.0,
+    rng: np.random.Generator | None = None,
+    window_ev: tuple[float, float] | None = None,
+) -> NDArray[np.float64]:
     """A grid spectrum as recorded with wider channels and resampled back onto the grid.
 
     Parameters
@@ -89,6 +107,14 @@ def coarsen_dispersion(spectrum: NDArray, dispersion_ev: float, phase_ev: float 
         Channel width of the simulated detector, eV (>= 0.2).
     phase_ev : float
         Where the first channel boundary lies relative to the grid start, eV (in [0, dispersion)).
+    noise : float
+        Counting noise of the wide channels: standard deviation relative to the median channel
+        value inside ``window_ev``, at that median; it scales as the square root of the channel
+        value (Poisson-like). 0: none.
+    rng : numpy Generator
+        Needed when ``noise > 0``.
+    window_ev : (float, float), optional
+        The measured window whose median sets the noise scale (default: the whole grid).
 
     Returns
     -------
@@ -113,6 +139,13 @@ def coarsen_dispersion(spectrum: NDArray, dispersion_ev: float, phase_ev: float 
     edges = start + dispersion_ev * np.arange(n + 1)
     means = np.diff(np.interp(edges, bounds_fine, cumulative)) / dispersion_ev
     centres = (edges[:-1] + edges[1:]) / 2
+    if noise > 0:
+        if rng is None:
+            raise ValueError("coarsen_dispersion: noise > 0 needs a random generator (rng)")
+        lo, hi = window_ev if window_ev is not None else (e[0], e[-1])
+        inside = (centres >= lo) & (centres <= hi)
+        median = abs(float(np.median(means[inside]))) if inside.any() else abs(float(np.median(means)))
+        means = means + noise * np.sqrt(median * np.abs(means)) * rng.standard_normal(means.size)
     return np.interp(e, centres, means)
 
 
@@ -146,11 +179,19 @@ def apply_acquisition(
     coarse = rng.random(b) < config.coarse_dispersion_probability
     dispersion = rng.uniform(*config.dispersion_ev, size=b)
     phase = rng.random(b)
+    if config.counting_noise[1] > 0:
+        lo_n, hi_n = np.log(config.counting_noise[0]), np.log(config.counting_noise[1])
+        noise = np.exp(rng.uniform(lo_n, hi_n, size=b))
+    else:
+        noise = np.zeros(b)
+    noise_seeds = rng.integers(0, 2**63 - 1, size=b)
     pedestal = rng.random(b) < config.pedestal_probability
     lo, hi = np.log(config.pedestal_fraction[0]), np.log(config.pedestal_fraction[1])
     fraction = np.exp(rng.uniform(lo, hi, size=b))
     for i in np.flatnonzero(pedestal):
         x[i] = add_pedestal(x[i], (float(windows[i, 0]), float(windows[i, 1])), float(fraction[i]))
     for i in np.flatnonzero(coarse):
-        x[i] = coarsen_dispersion(x[i], float(dispersion[i]), float(phase[i] * dispersion[i]))
+        window = (float(windows[i, 0]), float(windows[i, 1]))
+        x[i] = coarsen_dispersion(x[i], float(dispersion[i]), float(phase[i] * dispersion[i]), float(noise[i]),
+                                  np.random.default_rng(int(noise_seeds[i])), window)
     return x.astype(np.float32)

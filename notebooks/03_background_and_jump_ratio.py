@@ -355,7 +355,7 @@ print(f"onsets differing by more than 5 eV between the two tables: {', '.join(bi
 #   right half (Mn ... Ar) has exactly the maxima of the left half (B ... Cr), e.g. 0.5 for both
 #   B K and Mn L2,3 and 0.7 for both N K and Co L2,3. This may be a layout slip in the
 #   publication; the text gives no other values, so the library follows the table.
-# * **Library size.** The paper fitted 407 digitised edges; ours has 117 variants, at least
+# * **Library size.** The paper fitted 407 digitised edges; ours has 119 variants, at least
 #   five per element, built from published peak positions (chapter 01 and the `source` of each
 #   variant). For S, Cl and Ar, where the paper had a single edge, we have more shapes; for
 #   Ti or V we have far fewer. The numbers matter for how varied the training shapes are, not for

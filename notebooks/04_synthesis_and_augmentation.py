@@ -71,6 +71,7 @@ from eels_core.noise import (
 from eels_core.real_spectra import find_real_spectra_dir, load_real_spectra_index
 from eels_core.synthesis import (
     edge_library_for,
+    make_parameters,
     output_to_model_energy,
     render_spectra,
     synthesis_stages,
@@ -461,24 +462,27 @@ plt.show()
 # labels do not change: the edges are still there, only harder to see.
 
 # %%
-k_zoom = order[0]  # the lowest-energy edge: the strongest on the falling background
-lo_z, hi_z = onset_out[k_zoom] - 20, onset_out[k_zoom] + 40
+# a sharp edge shows the effect best: Ca L2,3 white lines under a narrow point spread function
+sharp = render_spectra(
+    make_parameters(["Ca"], jump_ratio=2.0, psf_fwhm_gauss_ev=0.3, psf_hwhm_lorentz_ev=0.1, config=config), config
+)[0][0].astype(np.float64)
+lo_z, hi_z = 335.0, 375.0
 m = (e_out >= lo_z) & (e_out <= hi_z)
-spectrum = pool.spectra[i_ex].astype(np.float64)
+spectrum = sharp
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 axes[0].plot(e_out[m], spectrum[m], color="k", lw=0.9, label="0.2 eV grid")
 for dispersion, colour in [(0.5, "C0"), (1.0, "C3")]:
     axes[0].plot(e_out[m], coarsen_dispersion(spectrum, dispersion)[m], color=colour, lw=0.9,
                  label=f"recorded at {dispersion:g} eV/channel, resampled")
-axes[0].set_title(f"coarser dispersion ({stages.labels[k_zoom]})", fontsize=10)
-axes[0].legend(fontsize=8)
+axes[0].set_title("coarser dispersion (Ca L$_{2,3}$)", fontsize=10)
+axes[0].legend(fontsize=8, loc="upper left")
 window = (lo_z, hi_z)
 for fraction, colour in [(0.0, "k"), (0.3, "C0"), (1.0, "C3")]:
     y = add_pedestal(spectrum, window, fraction)[m]
     axes[1].plot(e_out[m], y / np.median(y), color=colour, lw=0.9, label=f"pedestal {fraction:g} x median")
 axes[1].set_yscale("log")
 axes[1].set_title("constant pedestal (each curve / its median)", fontsize=10)
-axes[1].legend(fontsize=8)
+axes[1].legend(fontsize=8, loc="upper left")
 for ax in axes:
     ax.set_xlabel("Energy loss (eV)")
 axes[0].set_ylabel("Intensity (J$_n$)")

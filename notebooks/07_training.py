@@ -435,35 +435,53 @@ if tc:
 print(f"history: {len(hist)} validations" + (f", last at step {hist[-1]['step']:,}" if hist else ""))
 
 # %%
-if hist:
-    step_axis = [h["step"] for h in hist]
+# every training phase (first phase, fine-tuning) one after the other; fall back to the last phase
+phases = meta.get("phases") or ([{"history": hist, "training_config": tc}] if hist else [])
+curve, boundaries, offset = [], [], 0
+for ph in phases:
+    curve += [{**h, "step": h["step"] + offset} for h in ph["history"]]
+    offset += ph["history"][-1]["step"] if ph["history"] else 0
+    boundaries.append(offset)
+if curve:
+    step_axis = [h["step"] for h in curve]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-    ax1.plot(step_axis, [h["train_loss"] for h in hist], color="C0", lw=0.8, alpha=0.7, label="training batch")
-    ax1.plot(step_axis, [h["loss"] for h in hist], "-", color="C1", lw=1.5, label="validation set")
+    ax1.plot(step_axis, [h["train_loss"] for h in curve], color="C0", lw=0.8, alpha=0.7, label="training batch")
+    ax1.plot(step_axis, [h["loss"] for h in curve], "-", color="C1", lw=1.5, label="validation set")
     ax1.axhline(result.base_rate_loss, color="k", ls="--", lw=1, label="base rate (CI validation set)")
-    ax1.set_xlabel("Optimiser step")
+    ax1.set_xlabel("Optimiser step (all phases)")
     ax1.set_ylabel("Masked binary cross-entropy")
     ax1.set_yscale("log")
     ax1.yaxis.set_major_formatter(FormatStrFormatter("%g"))
     ax1.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
     ax1.tick_params(axis="y", which="both", labelsize=8)
     axr = ax1.twinx()
-    axr.plot(step_axis, [1e3 * h["lr"] for h in hist], color="0.5", lw=1, ls=":", label="learning rate (right)")
-    axr.set_ylim(0, 1.1e3 * max(h["lr"] for h in hist))
+    axr.plot(step_axis, [1e3 * h["lr"] for h in curve], color="0.5", lw=1, ls=":", label="learning rate (right)")
+    axr.set_ylim(0, 1.1e3 * max(h["lr"] for h in curve))
     axr.set_ylabel("Learning rate (10$^{-3}$, dotted)", color="0.4")
     axr.grid(False)
     handles = ax1.get_legend_handles_labels()[0] + axr.get_legend_handles_labels()[0]
     ax1.legend(handles=handles, fontsize=8, loc="lower left")
     for key, c in (("f1", "C3"), ("precision", "C2"), ("recall", "C4"), ("exact_accuracy", "C5"),
                    ("recognition_accuracy", "C6")):
-        ax2.plot(step_axis, [h[key] for h in hist], color=c, label=key.replace("_", " "))
+        ax2.plot(step_axis, [h[key] for h in curve], color=c, label=key.replace("_", " "))
     ax2.set_ylim(0, 1.02)
-    ax2.set_xlabel("Optimiser step")
+    ax2.set_xlabel("Optimiser step (all phases)")
     ax2.set_ylabel("Validation metric (threshold 0.5)")
     ax2.legend(fontsize=8, loc="lower right")
-    fig.suptitle("Training history of the shipped model (eels_core/weights/cnn_bilstm.json)", fontsize=10)
+    for ax in (ax1, ax2):
+        for b in boundaries[:-1]:
+            ax.axvline(b, color="k", lw=0.8, ls="-.")
+    fig.suptitle("Training history of the shipped model, all phases (dash-dotted: start of the next phase)",
+                 fontsize=10)
     fig.tight_layout()
     plt.show()
+    for i, ph in enumerate(phases):
+        c = ph["training_config"]
+        physics = "real-data physics" if c.get("synthesis", {}).get("thickness", [0, 0])[1] > 0 else "paper physics"
+        wall = ph.get("wall_time_s")
+        print(f"phase {i + 1}: {ph['history'][-1]['step']:,} steps of {c.get('batch_size')} spectra, "
+              f"learning rate {c.get('learning_rate')}, {physics}"
+              + (f", {wall / 3600:.1f} h wall time" if wall else ""))
 else:
     print("the metadata holds no training history")
 
@@ -481,19 +499,26 @@ if hist and tc.get("full_window_fraction", 1.0) < 1.0:
 # fresh, so the gap is not memorisation.
 #
 # The validation metrics in the history are computed during training on synthetic full-range
-# spectra of the same distribution as the training data, which is what the paper's "validation
-# dataset" is too; here they are beside the paper's Fig. 6a. Chapter 08 validates the shipped
-# model properly, on many more synthetic spectra and on the measured spectra.
+# spectra of the same distribution as the training data of that phase, which is what the paper's
+# "validation dataset" is too. The first phase (the paper's physics) is the one to put beside the
+# paper's Fig. 6a; the fine-tuning phase is validated on the harder real-data physics (plural
+# scattering, other elements' edges, coarse channels, pedestals), so its numbers are lower and
+# noisier. (During the first phase the validation still counted an edge whose onset lies at the
+# very start of the grid, within 5 eV of 90 eV, as a false detection; the code has since left such
+# border edges out, as chapter 08 does, which raises F1 by about 0.01.) Chapter 08 validates the
+# shipped model properly, on many more synthetic spectra and on the measured spectra.
 
 # %%
 paper_validation = {"precision": "0.99", "recall": "0.97", "f1": "0.98", "exact_accuracy": "≈ 0.9 (text)",
                     "recognition_accuracy": "≈ 0.9 (text)"}
-if hist:
-    last = hist[-1]
+if phases:
+    first = phases[0]
+    last = first["history"][-1]
     rows = [(k.replace("_", " "), f"{last[k]:.3f}", paper_validation[k]) for k in paper_validation]
     rows.append(("validation loss", f"{last['loss']:.3f}", "—"))
-    rows.append(("validation spectra", f"{tc.get('n_validation', '?')}", "50,000 (20 % of 250,000)"))
-    display(md_table((f"Metric (step {last['step']:,})", "Shipped model", "Paper, validation set (Fig. 6a)"), rows))
+    rows.append(("validation spectra", f"{first['training_config'].get('n_validation', '?')}", "50,000 (20 % of 250,000)"))
+    display(md_table((f"Metric (end of phase 1, step {last['step']:,})", "Shipped model's first phase",
+                      "Paper, validation set (Fig. 6a)"), rows))
 
 # %% [markdown]
 # ## Exercises

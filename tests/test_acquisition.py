@@ -68,3 +68,21 @@ def test_bad_acquisition_config_names_the_field(changes, field):
         AcquisitionConfig(**changes)
     with pytest.raises(ValueError, match="dispersion_ev"):
         coarsen_dispersion(np.ones(N_CHANNELS), 0.1)
+
+
+def test_counting_noise_of_coarse_channels_scales_like_poisson():
+    flat = np.full(N_CHANNELS, 4.0)
+    quiet = coarsen_dispersion(flat, 1.0, 0.0)
+    noisy = coarsen_dispersion(flat, 1.0, 0.0, noise=0.01, rng=np.random.default_rng(3))
+    centre = np.isclose((E - 90.4) % 1.0, 0.0, atol=1e-6) | np.isclose((E - 90.4) % 1.0, 1.0, atol=1e-6)
+    channels = noisy[centre & (E > 100) & (E < 990)]  # the grid points on the 1 eV channel centres
+    assert np.std(channels) == pytest.approx(0.01 * 4.0, rel=0.15)
+    np.testing.assert_allclose(quiet, 4.0)
+    bright = coarsen_dispersion(np.where(E < 500, 16.0, 4.0), 1.0, 0.0, noise=0.01,
+                                rng=np.random.default_rng(3), window_ev=(600.0, 900.0))
+    lo, hi = bright[centre & (E > 100) & (E < 490)], bright[centre & (E > 510) & (E < 990)]
+    assert np.std(lo) / np.std(hi) == pytest.approx(2.0, rel=0.25)  # sqrt(16 / 4)
+    with pytest.raises(ValueError, match="rng"):
+        coarsen_dispersion(flat, 1.0, 0.0, noise=0.01)
+    with pytest.raises(ValueError, match="counting_noise"):
+        AcquisitionConfig(counting_noise=(0.0, 0.1))
