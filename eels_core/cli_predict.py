@@ -2,7 +2,7 @@
 
 ::
 
-    eels-edges predict FILE [--json] [--threshold T] [--maps OUT] [--sum] [--weights PT] [--quiet]
+    eels-edges predict FILE [--json] [--threshold T] [--maps OUT] [--sum] [--weights PT] [--precision P] [--quiet]
 
 FILE is anything :func:`eels_core.io.read_spectrum` reads (``.msa``, ``.dm3``, ``.dm4``,
 ``.hspy``, two-column ``.txt``/``.csv``/``.dat``).
@@ -37,6 +37,8 @@ One object on stdout. Keys (stable; new keys may be added, none removed or renam
     ``"single"``, or ``"summed"`` when ``edges`` describes the sum of all pixels.
 ``threshold``
     Probability at or above which an edge counts as detected.
+``precision``
+    ``"float32"`` (default) or ``"bfloat16"``: the arithmetic of the network (``--precision``).
 ``model``
     ``{"weights": path, "sha256": hex or null, "step": training step or null}``.
 ``edges``
@@ -345,6 +347,7 @@ def predict_file(args: argparse.Namespace) -> dict[str, Any]:
         "n_spectra": spectrum.n_spectra,
         "spectrum": "summed" if spectrum.counts.ndim > 1 else "single",
         "threshold": args.threshold,
+        "precision": args.precision,
         "model": _model_info(args.weights),
         "edges": result.edge_table(),
         "detected": result.detected_edges(),

@@ -458,7 +458,9 @@ plt.show()
 # shrinks every edge relative to it. `eels_core.acquisition` imitates both at training time
 # (`AcquisitionConfig`, used by the fine-tuning preset of chapter 07): `coarsen_dispersion`
 # averages the spectrum over wider channels, as a detector pixel integrates, and interpolates it
-# back; `add_pedestal` adds a fraction of the spectrum's median inside the measured window. The
+# back (in training it also adds Poisson-like counting noise to each wide channel, which the
+# interpolation turns into the saw-tooth texture of a coarse survey spectrum; the figure leaves it
+# out); `add_pedestal` adds a fraction of the spectrum's median inside the measured window. The
 # labels do not change: the edges are still there, only harder to see.
 
 # %%

@@ -409,7 +409,8 @@ def test_console_script_is_declared():
 
 JSON_KEYS = {
     "schema", "file", "n_channels", "energy_range_ev", "dispersion_ev", "window_ev", "navigation_shape",
-    "n_spectra", "spectrum", "threshold", "model", "edges", "detected", "outside_window", "pixels", "maps",
+    "n_spectra", "spectrum", "threshold", "precision", "model", "edges", "detected", "outside_window", "pixels",
+    "maps",
 }
 
 
@@ -425,6 +426,7 @@ def test_json_report_of_a_spectrum(tmp_path, capsys, batch):
     assert set(report) == JSON_KEYS and report["schema"] == SCHEMA
     assert report["spectrum"] == "single" and report["navigation_shape"] == [] and report["n_spectra"] == 1
     assert report["threshold"] == 0.4 and report["pixels"] is None and report["maps"] is None
+    assert report["precision"] == "float32"
     assert report["window_ev"] == [300.0, 700.0]
     assert set(report["model"]) == {"weights", "sha256", "step"}
     refs = dict(zip(report_labels(), reference_onsets_ev()))
