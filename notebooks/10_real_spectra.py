@@ -522,22 +522,48 @@ print("mean F1 by quality tier:", ", ".join(f"{t} {np.mean(v):.2f} ({len(v)} fil
 # group: Sc L2,3 (onset 402 eV) sits on top of N K (401 eV), and the network reports both, often
 # with Cl or Ar L2,3 on the B K side as well.
 #
-# **What the training recipe changed** (measured when the current weights were shipped, same 22
-# files and scoring). The first shipped model was fine-tuned with plural scattering, distractor
-# edges and background-subtracted spectra only: F1 0.787, exact 0.591. The current one adds,
-# during fine-tuning, coarse channels with counting noise, pedestals, windows down to 35 eV, a U
-# N6,7 distractor, weak-π* h-BN variants and rehearsal of the paper's physics (chapter 07). On this
-# set that fixed the uranium file (the U N6,7 lines near 380 eV no longer read as N K) and made the
-# 1 eV/channel survey find its Ca L2,3 (probability 0.10 without the counting noise, 0.85 with
-# it), but the h-BN false positives stayed, and the tier-C `EELS_SI` O K fell from 0.53 to 0.37,
-# just under the threshold: F1 0.746, exact 0.591. On synthetic spectra the same model improved
-# from F1 0.977 to 0.986 (chapter 08). With 22 files one file moves the mean F1 by 0.045, so the
-# net change on real data is within the noise of this small set; the gains are specific and
-# explained, the losses are threshold-level flips. One more idea was tried and dropped: the B K
-# and N K edges of these h-BN files are two to three times stronger than Table 1 allows, so a
-# trial fine-tuning drew jump ratios up to three times the Table 1 maxima. It did not remove the
-# Sc L2,3 false positives (F1 0.735, exact 0.545 on this set), so the shipped recipe leaves it out.
-#
+# **What the training recipe changed.** The table below puts the shipped weights (computed here)
+# beside three models that were scored on the same 22 files with the same rule while the current
+# weights were being chosen. Those models are not shipped, so their rows are *recorded* figures,
+# like the pyTEMlib rows above, not re-run: the first shipped model (fine-tuned with plural
+# scattering, distractor edges and background-subtracted spectra only); an intermediate one with
+# the current recipe minus the counting noise of coarse channels and the weak-π* h-BN variants;
+# and a trial that also drew jump ratios up to three times the Table 1 maxima (the B K and N K
+# edges of these h-BN files are that strong). The current recipe adds, during fine-tuning, coarse
+# channels with counting noise, pedestals, windows down to 35 eV, a U N6,7 distractor, weak-π*
+# h-BN variants and rehearsal of the paper's physics (chapter 07). Two file-level probabilities
+# show where the models differ: the Ca L2,3 of the 1 eV/channel survey, which the counting noise
+# made visible, and the O K of the tier-C `EELS_SI`, which sits near the threshold. With 22 files
+# one file moves the mean F1 by 0.045, so the differences in the summary metrics are within the
+# noise of this small set. The jump-ratio trial did not remove the Sc L2,3 false positives on
+# h-BN, so the shipped recipe leaves it out.
+
+# %%
+RECIPES_RECORDED = {  # scored with this chapter's rule when the current weights were chosen (2026-11-25)
+    "first shipped model (recorded)": {"precision": 0.886, "recall": 0.849, "f1": 0.787, "exact_accuracy": 0.591,
+                                       "recognition_accuracy": 0.818, "survey Ca L2,3": None, "EELS_SI O K": None},
+    "intermediate recipe (recorded)": {"precision": 0.889, "recall": 0.833, "f1": 0.780, "exact_accuracy": 0.636,
+                                       "recognition_accuracy": 0.818, "survey Ca L2,3": 0.10, "EELS_SI O K": 0.53},
+    "trial: jump ratios x3 (recorded)": {"precision": 0.879, "recall": 0.803, "f1": 0.735, "exact_accuracy": 0.545,
+                                         "recognition_accuracy": 0.773, "survey Ca L2,3": None, "EELS_SI O K": None},
+}
+
+
+def file_probability(name_part, edge):
+    it = next(x for x in summed if name_part in x["record"].name)
+    return None if it["result"] is None else float(it["result"].probabilities[LABELS.index(edge)])
+
+
+current = {**ours.as_dict(), "survey Ca L2,3": file_probability("EELS_total_1eV", "Ca L2,3"),
+           "EELS_SI O K": file_probability("EELS_SI", "O K")}
+columns = METRICS + ["survey Ca L2,3", "EELS_SI O K"]
+fmt = lambda v: "—" if v is None else f"{v:.2f}"  # noqa: E731
+lines = ["| Model | " + " | ".join(c.replace("_", " ") for c in columns) + " |", "|---" * (len(columns) + 1) + "|"]
+for name, vals in [("shipped weights (computed here)", current), *RECIPES_RECORDED.items()]:
+    lines.append(f"| {name} | " + " | ".join(fmt(vals[c]) for c in columns) + " |")
+display(Markdown("\n".join(lines)))
+
+# %% [markdown]
 # The estimated onsets give a second diagnosis that needs no labels: for every expected edge the
 # network found, the distance between the estimated and the reference onset. A few eV either way is normal
 # (chemical shifts, the definition of the onset, calibration); an estimate at the end of the
