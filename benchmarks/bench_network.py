@@ -112,12 +112,8 @@ def main() -> None:
 
         fused = fused_for_inference(model)
 
-        def infer() -> None:
-            with torch.inference_mode():
-                fused(x_infer)
-
-        def infer_bf16() -> None:
-            with torch.inference_mode(), inference_autocast("bfloat16"):
+        def infer(precision: str = "float32") -> None:
+            with torch.inference_mode(), inference_autocast(precision):
                 fused(x_infer)
 
         result[f"train_{threads}_threads_spectra_per_s"] = round(
@@ -127,7 +123,7 @@ def main() -> None:
         result[f"inference_unfused_{threads}_threads_spectra_per_s"] = round(
             best_rate(infer_unfused, args.infer_batch, args.infer_batches, args.repeats))
         result[f"inference_bfloat16_{threads}_threads_spectra_per_s"] = round(
-            best_rate(infer_bf16, args.infer_batch, args.infer_batches, args.repeats))
+            best_rate(lambda: infer("bfloat16"), args.infer_batch, args.infer_batches, args.repeats))
     result.update(bfloat16_agreement(args.agreement_spectra))
 
     print(f"CNN-BiLSTM, {result['parameters']:,} parameters, LSTM sequence {result['sequence_length']} steps; "

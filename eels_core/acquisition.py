@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .preprocessing import GRID_START_EV, GRID_STEP_EV, N_CHANNELS
+from .preprocessing import GRID_START_EV, GRID_STEP_EV, GRID_STOP_EV, N_CHANNELS, network_energy_axis
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def coarsen_dispersion(
     if dispersion_ev < GRID_STEP_EV:
         raise ValueError(f"dispersion_ev = {dispersion_ev}: must be >= the grid step {GRID_STEP_EV} eV")
     step = GRID_STEP_EV
-    e = GRID_START_EV + step * np.arange(N_CHANNELS)
+    e = network_energy_axis()
     # running integral of the piecewise-constant spectrum (each grid value covers +-step/2)
     bounds_fine = np.concatenate([[e[0] - step / 2], e + step / 2])
     cumulative = np.concatenate([[0.0], np.cumsum(y) * step])
@@ -152,7 +152,9 @@ def coarsen_dispersion(
 def add_pedestal(spectrum: NDArray, window_ev: tuple[float, float], fraction: float) -> NDArray[np.float64]:
     """The spectrum plus a constant ``fraction x`` its median inside ``window_ev``."""
     y = np.asarray(spectrum, dtype=np.float64)
-    e = GRID_START_EV + GRID_STEP_EV * np.arange(y.shape[-1])
+    if y.shape != (N_CHANNELS,):
+        raise ValueError(f"spectrum must have shape ({N_CHANNELS},), got {y.shape}")
+    e = network_energy_axis()
     inside = (e >= window_ev[0]) & (e <= window_ev[1])
     if not inside.any():
         raise ValueError(f"window {window_ev!r} holds no grid point")
@@ -175,7 +177,7 @@ def apply_acquisition(
     x = np.array(spectra, dtype=np.float64)
     b = x.shape[0]
     if windows is None:
-        windows = np.tile([[GRID_START_EV, GRID_START_EV + GRID_STEP_EV * (N_CHANNELS - 1)]], (b, 1))
+        windows = np.tile([[GRID_START_EV, GRID_STOP_EV]], (b, 1))
     coarse = rng.random(b) < config.coarse_dispersion_probability
     dispersion = rng.uniform(*config.dispersion_ev, size=b)
     phase = rng.random(b)

@@ -43,7 +43,7 @@ from tqdm.auto import tqdm
 
 from .config import ELEMENTS
 from .edges import load_edge_library
-from .network import PRECISIONS, inference_autocast
+from .network import inference_autocast
 from .preprocessing import (
     N_CHANNELS,
     check_energy_axis,
@@ -475,8 +475,6 @@ def predict_edges(
         raise ValueError(f"threshold = {threshold}: must be between 0 and 1")
     if batch_size < 1:
         raise ValueError(f"batch_size = {batch_size}: must be at least 1")
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision = {precision!r}: choose one of {', '.join(PRECISIONS)}")
     e, c = _as_axis_and_counts(energy_ev, counts)
     window = measured_window(e)  # checks the axis
     if c.ndim == 0 or c.shape[-1] != e.size:
@@ -491,6 +489,7 @@ def predict_edges(
         model = load_model()
     model.eval()
     device = next(model.parameters()).device
+    autocast = inference_autocast(precision, device)  # checks precision; entered once per batch
     refs = reference_onsets_ev()
     inside = edges_in_window(refs[None, :], np.array(window))[0]
 
@@ -523,7 +522,7 @@ def predict_edges(
             ok = _positive_signal(rows, e, window)
             valid[s : s + rows.shape[0]] = ok
             if ok.any():
-                with inference_autocast(precision, device):
+                with autocast:
                     logits = forward(rows[ok])
                 p = torch.sigmoid(logits.float()).cpu().numpy()
                 probs[s : s + rows.shape[0]][ok] = p
