@@ -14,7 +14,10 @@ describe). This module imitates both on synthetic spectra that are already on th
   the grid linearly, exactly as :func:`eels_core.preprocessing.preprocess_window` resamples a
   coarse measured spectrum;
 * :func:`add_pedestal` adds a constant, a random fraction of the spectrum's median inside its
-  measured window.
+  measured window;
+* :func:`add_background_component` adds a second, steeper power law that starts at the window's
+  low end: a background that is curved on a log-log plot, as the tail of the plasmons and of
+  lower-lying edges is below about 200 eV, where the paper's single power law is too straight.
 
 :class:`AcquisitionConfig` holds the probabilities and ranges; :func:`apply_acquisition` draws and
 applies them to a batch. The labels do not change: the edges are still there. Chapter 04 shows
@@ -52,6 +55,14 @@ class AcquisitionConfig:
         Share of spectra that get a constant pedestal.
     pedestal_fraction : (float, float)
         Range (log-uniform) of the pedestal in units of the spectrum's median inside its window.
+    extra_background_probability : float
+        Share of spectra that get a second, steeper power-law background
+        (:func:`add_background_component`).
+    extra_background_fraction : (float, float)
+        Range (log-uniform) of its height at the window's low end, in units of the spectrum's
+        median inside the window.
+    extra_background_exponent : (float, float)
+        Range (uniform) of its exponent (the paper's background has r ~ 1.9).
     """
 
     coarse_dispersion_probability: float = 0.0
@@ -59,13 +70,17 @@ class AcquisitionConfig:
     counting_noise: tuple[float, float] = (0.002, 0.03)
     pedestal_probability: float = 0.0
     pedestal_fraction: tuple[float, float] = (0.05, 1.0)
+    extra_background_probability: float = 0.0
+    extra_background_fraction: tuple[float, float] = (0.1, 3.0)
+    extra_background_exponent: tuple[float, float] = (3.0, 8.0)
 
     def __post_init__(self) -> None:
-        for name in ("dispersion_ev", "counting_noise", "pedestal_fraction"):
+        for name in ("dispersion_ev", "counting_noise", "pedestal_fraction", "extra_background_fraction",
+                     "extra_background_exponent"):
             v = getattr(self, name)
             if isinstance(v, list):
                 object.__setattr__(self, name, tuple(v))
-        for name in ("coarse_dispersion_probability", "pedestal_probability"):
+        for name in ("coarse_dispersion_probability", "pedestal_probability", "extra_background_probability"):
             p = getattr(self, name)
             if not 0.0 <= p <= 1.0:
                 raise ValueError(f"{name} = {p}: must be a probability in [0, 1]")
@@ -78,6 +93,14 @@ class AcquisitionConfig:
         a, b = self.pedestal_fraction
         if not (0.0 < a <= b <= 100.0 and math.isfinite(b)):
             raise ValueError(f"pedestal_fraction = {self.pedestal_fraction!r}: need 0 < min <= max <= 100")
+        a, b = self.extra_background_fraction
+        if not (0.0 < a <= b <= 100.0):
+            raise ValueError(
+                f"extra_background_fraction = {self.extra_background_fraction!r}: need 0 < min <= max <= 100"
+            )
+        a, b = self.extra_background_exponent
+        if not (0.0 < a <= b <= 20.0):
+            raise ValueError(f"extra_background_exponent = {self.extra_background_exponent!r}: need 0 < min <= max <= 20")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict."""
@@ -86,7 +109,11 @@ class AcquisitionConfig:
     @property
     def enabled(self) -> bool:
         """Whether any augmentation can happen."""
-        return self.coarse_dispersion_probability > 0 or self.pedestal_probability > 0
+        return (
+            self.coarse_dispersion_probability > 0
+            or self.pedestal_probability > 0
+            or self.extra_background_probability > 0
+        )
 
 
 def coarsen_dispersion(
@@ -150,7 +177,22 @@ def coarsen_dispersion(
 
 
 def add_pedestal(spectrum: NDArray, window_ev: tuple[float, float], fraction: float) -> NDArray[np.float64]:
-    """The spectrum plus a constant ``fraction x`` its median inside ``window_ev``."""
+    """The spectrum plus a constant ``fraction x`` its median inside ``window_ev``
+    (:func:`add_background_component` with exponent 0)."""
+    return add_background_component(spectrum, window_ev, fraction, 0.0)
+
+
+def add_background_component(
+    spectrum: NDArray, window_ev: tuple[float, float], fraction: float, exponent: float
+) -> NDArray[np.float64]:
+    """The spectrum plus ``fraction x median x (E / E_start)^-exponent``.
+
+    ``E_start`` is the window's low end and ``median`` the spectrum's median inside the window:
+    the added power law equals ``fraction x median`` where the measurement starts and falls off
+    faster than the paper's background when ``exponent`` exceeds r. With :func:`add_pedestal`
+    (exponent 0) it spans the backgrounds a single power law fitted to the whole window does not
+    describe.
+    """
     y = np.asarray(spectrum, dtype=np.float64)
     if y.shape != (N_CHANNELS,):
         raise ValueError(f"spectrum must have shape ({N_CHANNELS},), got {y.shape}")
@@ -158,7 +200,8 @@ def add_pedestal(spectrum: NDArray, window_ev: tuple[float, float], fraction: fl
     inside = (e >= window_ev[0]) & (e <= window_ev[1])
     if not inside.any():
         raise ValueError(f"window {window_ev!r} holds no grid point")
-    return y + fraction * abs(float(np.median(y[inside])))
+    start = max(float(window_ev[0]), GRID_START_EV)
+    return y + fraction * abs(float(np.median(y[inside]))) * (e / start) ** (-exponent)
 
 
 def apply_acquisition(
@@ -190,6 +233,13 @@ def apply_acquisition(
     pedestal = rng.random(b) < config.pedestal_probability
     lo, hi = np.log(config.pedestal_fraction[0]), np.log(config.pedestal_fraction[1])
     fraction = np.exp(rng.uniform(lo, hi, size=b))
+    extra = rng.random(b) < config.extra_background_probability
+    lo, hi = np.log(config.extra_background_fraction[0]), np.log(config.extra_background_fraction[1])
+    extra_fraction = np.exp(rng.uniform(lo, hi, size=b))
+    extra_exponent = rng.uniform(*config.extra_background_exponent, size=b)
+    for i in np.flatnonzero(extra):
+        x[i] = add_background_component(x[i], (float(windows[i, 0]), float(windows[i, 1])), float(extra_fraction[i]),
+                                        float(extra_exponent[i]))
     for i in np.flatnonzero(pedestal):
         x[i] = add_pedestal(x[i], (float(windows[i, 0]), float(windows[i, 1])), float(fraction[i]))
     for i in np.flatnonzero(coarse):

@@ -110,6 +110,26 @@ class SynthesisConfig:
     background_subtracted_probability : float
         Probability that a spectrum is delivered with its power-law background subtracted (as
         some public spectra are).
+    elnes_variation_copies : int
+        Randomly varied copies of every library variant drawn alongside the originals
+        (:func:`eels_core.edges.with_elnes_variation`: peak spacings from the onset stretched by
+        0.85-1.15, positions, widths and amplitudes perturbed), so that the network meets near-edge
+        structures between and beside the library's compounds. 0: the library as it is.
+    background_exponent_range : (float, float) or None
+        If given, r is drawn uniformly in this range instead of N(mean, sd): measured core-loss
+        backgrounds have r between about 2 and 6 (Egerton), steeper than the paper's 1.88 +- 0.2,
+        particularly below ~500 eV. None: the paper's normal draw.
+    noise_reference_ev : float or None
+        If given, the filtered noise of a spectrum is scaled by ``(E_ref / 50)^(mean - r)`` (mean =
+        ``background_exponent_mean``): its size relative to the background at ``E_ref`` is then the
+        same for every r, as when a steeper spectrum is recorded with a longer exposure. Without
+        it, the paper's noise (fixed in J_n units) buries every edge above ~200 eV when r is 4.
+        None: the paper's noise.
+    jump_ratio_max_scale : float
+        Multiplies the upper end of every element's jump-ratio range (Table 1). When it is above 1
+        the jump ratio is drawn log-uniformly between ``jump_ratio_min`` and the scaled maximum
+        (thick specimens and concentrated elements give measured jump ratios of 1-5 where
+        Table 1 stops at 0.5-1.3). 1: the paper's uniform draw.
     """
 
     elements: tuple[str, ...] = ELEMENTS
@@ -138,6 +158,10 @@ class SynthesisConfig:
     distractor_probability: float = 0.0
     distractor_jump_ratio: tuple[float, float] = (0.15, 1.0)
     background_subtracted_probability: float = 0.0
+    elnes_variation_copies: int = 0
+    background_exponent_range: tuple[float, float] | None = None
+    noise_reference_ev: float | None = None
+    jump_ratio_max_scale: float = 1.0
     version: int = field(default=CONFIG_VERSION)
 
     def __post_init__(self) -> None:
@@ -230,6 +254,14 @@ class SynthesisConfig:
         for name in ("distractor_probability", "background_subtracted_probability"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} = {getattr(self, name)} outside [0, 1]")
+        if self.background_exponent_range is not None:
+            _range_ok("background_exponent_range", self.background_exponent_range, 0.1, 8.0)
+        if self.noise_reference_ev is not None and not 50.0 <= self.noise_reference_ev <= 2000.0:
+            raise ValueError(f"noise_reference_ev = {self.noise_reference_ev} outside [50, 2000] eV (or None)")
+        if not 1.0 <= self.jump_ratio_max_scale <= 10.0:
+            raise ValueError(f"jump_ratio_max_scale = {self.jump_ratio_max_scale} outside [1, 10]")
+        if int(self.elnes_variation_copies) != self.elnes_variation_copies or not 0 <= self.elnes_variation_copies <= 20:
+            raise ValueError(f"elnes_variation_copies = {self.elnes_variation_copies!r}: must be an integer in [0, 20]")
 
     # ------------------------------------------------------------------ grids
     def model_energy_axis(self) -> NDArray[np.float64]:

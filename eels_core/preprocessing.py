@@ -37,6 +37,9 @@ MIN_WINDOW_EV = 35.0
 TRAINING_MIN_WINDOW_EV = 60.0
 #: An edge counts as inside a window when window_start + 5 <= onset <= window_stop - 20 eV.
 ONSET_MARGIN_LOW_EV, ONSET_MARGIN_HIGH_EV = 5.0, 20.0
+#: Measured spectra whose channels are narrower than this fraction of the grid step are binned onto
+#: the grid rather than interpolated (:func:`resample_rows`).
+FINE_DISPERSION_FRACTION = 0.75
 _CLAMP = 1e-4
 
 
@@ -165,7 +168,8 @@ def preprocess_spectrum(energy_ev: ArrayLike, counts: ArrayLike) -> NDArray[np.f
     energy_ev : array_like, shape (n,)
         Strictly increasing energy-loss axis (eV).
     counts : array_like, shape (n,) or (b, n)
-        Intensities (any scale). Resampled linearly onto the 0.2 eV grid.
+        Intensities (any scale). Resampled onto the 0.2 eV grid by :func:`resample_rows` (linear
+        interpolation; binning for channels finer than the grid).
 
     Returns
     -------
@@ -175,7 +179,46 @@ def preprocess_spectrum(energy_ev: ArrayLike, counts: ArrayLike) -> NDArray[np.f
     grid = network_energy_axis()
     lo, hi = measured_window(e)
     mask = np.broadcast_to((grid >= lo) & (grid <= hi), (c.shape[0], grid.size))
-    return assemble_inputs(interp_rows(grid, e, c), mask)
+    return assemble_inputs(resample_rows(grid, e, c), mask)
+
+
+def resample_rows(grid: ArrayLike, energy_ev: ArrayLike, counts: ArrayLike) -> NDArray[np.float64]:
+    """Measured spectra (b, n) on axis ``energy_ev`` resampled onto ``grid`` (the 0.2 eV network grid).
+
+    A spectrum recorded with channels at least about as wide as the grid step is interpolated
+    linearly (:func:`interp_rows`). One recorded with finer channels (median spacing below
+    ``FINE_DISPERSION_FRACTION x 0.2 eV``, e.g. 0.035 or 0.1 eV per channel) is *binned*
+    instead: each grid point takes the mean of the measured channels whose centres fall within
+    +-0.1 eV of it, which is what a detector with 0.2 eV channels would have recorded; linear
+    interpolation would keep the full per-channel noise of the finer channels (binning k channels
+    divides it by about sqrt(k)). Grid points covered by fewer than two channels (the window
+    ends) fall back to interpolation.
+
+    Parameters
+    ----------
+    grid : array_like, shape (m,)
+        Increasing target positions, evenly spaced by ``GRID_STEP_EV``.
+    energy_ev : array_like, shape (n,)
+        Strictly increasing measured axis.
+    counts : array_like, shape (b, n)
+
+    Returns
+    -------
+    ndarray, shape (b, m)
+    """
+    out = interp_rows(grid, energy_ev, counts)
+    e = np.asarray(energy_ev, dtype=np.float64)
+    if np.median(np.diff(e)) >= FINE_DISPERSION_FRACTION * GRID_STEP_EV:
+        return out
+    g, c = np.asarray(grid, dtype=np.float64), np.asarray(counts, dtype=np.float64)
+    bounds = np.concatenate([g - GRID_STEP_EV / 2, [g[-1] + GRID_STEP_EV / 2]])
+    idx = np.searchsorted(e, bounds, side="left")
+    per_bin = np.diff(idx)
+    cumulative = np.concatenate([np.zeros((c.shape[0], 1)), np.cumsum(c, axis=1)], axis=1)
+    binned = per_bin >= 2
+    sums = cumulative[:, idx[1:][binned]] - cumulative[:, idx[:-1][binned]]
+    out[:, binned] = sums / per_bin[binned]
+    return np.ascontiguousarray(out)
 
 
 def _checked_counts(energy_ev: ArrayLike, counts: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -216,7 +259,7 @@ def preprocess_window(energy_ev: ArrayLike, counts: ArrayLike) -> tuple[NDArray[
     e, c = _checked_counts(energy_ev, counts)
     window = window_slice(e)
     grid = network_energy_axis()[window]
-    resampled = interp_rows(grid, e, c)
+    resampled = resample_rows(grid, e, c)
     full = np.ones(resampled.shape, dtype=bool)
     out = np.empty((c.shape[0], 2, grid.size), dtype=np.float32)
     out[:, 0] = _normalise(resampled, full)

@@ -36,7 +36,15 @@ from tqdm.auto import tqdm
 
 from .background import power_law_background, sample_background_exponent
 from .config import ELEMENTS, SynthesisConfig
-from .edges import EdgeLibrary, EdgeVariant, edge_template, extend_edge_tail, load_distractor_edges, load_edge_library
+from .edges import (
+    EdgeLibrary,
+    EdgeVariant,
+    edge_template,
+    extend_edge_tail,
+    load_distractor_edges,
+    load_edge_library,
+    with_elnes_variation,
+)
 from .noise import fixed_pattern_noise, shot_noise
 from .psf import convolve_psf, fft_length
 from .scattering import plural_scattering_transfer
@@ -167,7 +175,8 @@ class _Tables:
 
 @functools.lru_cache(maxsize=4)
 def _tables(config: SynthesisConfig) -> _Tables:
-    library = load_edge_library(include_fitted=config.include_fitted_edges)
+    library = with_elnes_variation(load_edge_library(include_fitted=config.include_fitted_edges),
+                                   config.elnes_variation_copies)
     e_model = config.model_energy_axis()
     distractors = load_distractor_edges()
     variants = library.variants + distractors
@@ -223,7 +232,11 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
     variant_index = np.where(present, np.floor(u_variant * t.n_variants[safe_el]), -1).astype(np.int16)
     u_jr = rng.random((n, MAX_EDGES))
     jr_max = t.jump_ratio_max[safe_el]
-    jump = np.where(present, config.jump_ratio_min + u_jr * (jr_max - config.jump_ratio_min), 0.0)
+    if config.jump_ratio_max_scale == 1.0:
+        jump = np.where(present, config.jump_ratio_min + u_jr * (jr_max - config.jump_ratio_min), 0.0)
+    else:  # beyond the paper: log-uniform up to the scaled maximum
+        ratio = jr_max * config.jump_ratio_max_scale / config.jump_ratio_min
+        jump = np.where(present, config.jump_ratio_min * ratio**u_jr, 0.0)
     tail = np.where(present, rng.uniform(*config.tail_exponent, size=(n, MAX_EDGES)), 0.0)
 
     fwhm = rng.uniform(*config.psf_fwhm_gauss_ev, size=n)
@@ -256,6 +269,8 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
     plasmon_energy = rng.uniform(*config.plasmon_energy_ev, size=n)
     plasmon_fwhm = rng.uniform(*config.plasmon_fwhm_ev, size=n)
     bg_sub = rng.random(n) < config.background_subtracted_probability
+    if config.background_exponent_range is not None:  # drawn last: the paper's stream stays as it was
+        r = rng.uniform(*config.background_exponent_range, size=n)
 
     # keep every onset inside the output window: raise (or lower) the shift just enough
     flat = t.variant_offset[safe_el] + np.maximum(variant_index, 0)
@@ -506,6 +521,18 @@ def output_grid_peak(
     return np.where(inside, local, refined_peak(edges_model))
 
 
+def noise_scale(background_exponent: NDArray, config: SynthesisConfig) -> NDArray[np.float64]:
+    """Factor on the filtered noise of each spectrum (``config.noise_reference_ev``; 1 when None).
+
+    ``(E_ref / 50)^(mean - r)``: the noise relative to the background at ``E_ref`` is then that of
+    a spectrum whose background exponent is the paper's mean.
+    """
+    r = np.asarray(background_exponent, dtype=np.float64)
+    if config.noise_reference_ev is None:
+        return np.ones_like(r)
+    return (config.noise_reference_ev / 50.0) ** (config.background_exponent_mean - r)
+
+
 def render_spectra(
     params: SpectrumParameters,
     config: SynthesisConfig | None = None,
@@ -549,6 +576,8 @@ def render_spectra(
     noise = fixed_pattern_noise(
         params.noise_seed, n_out, config.noise_sd, params.savgol_frame, params.noise_coefficient, config.savgol_order
     )
+    if config.noise_reference_ev is not None:
+        noise *= noise_scale(params.background_exponent, config)[:, None]
     spectra = clean + noise
     spectra -= np.where(params.background_subtracted[:, None], background, 0.0)
     if out is None:
@@ -701,6 +730,8 @@ def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfi
     noise = scipy.signal.savgol_filter(white, int(params.savgol_frame[0]), config.savgol_order, mode="mirror")
     if params.background_subtracted[0]:
         clean = clean - background
+    if config.noise_reference_ev is not None:
+        noise = noise * float(noise_scale(params.background_exponent, config)[0])
     return clean + float(params.noise_coefficient[0]) * noise
 
 

@@ -24,7 +24,8 @@
 # **Explains:** `eels_core.profiles` (`gaussian_peaks`, `continuum_steps`, `near_edge_profile`),
 # `eels_core.fitting` (`subtract_power_law_background`, `estimate_edge_onset`,
 # `fit_multi_gaussian`), `eels_core.edges` (`load_edge_library`, `edge_template`,
-# `extend_edge_tail`, `validate_variant`), and how `scripts/fit_real_edges.py` builds
+# `extend_edge_tail`, `validate_variant`, `with_elnes_variation`), and how
+# `scripts/fit_real_edges.py` builds
 # `eels_core/data/edge_library_fitted.yaml`.
 #
 # **Prerequisites:** In electron energy-loss spectroscopy (EELS) a fast electron passing through
@@ -81,7 +82,14 @@ from IPython.display import Markdown, display
 
 import eels_core
 from eels_core.config import SynthesisConfig
-from eels_core.edges import EdgeVariant, edge_template, extend_edge_tail, load_edge_library, validate_variant
+from eels_core.edges import (
+    EdgeVariant,
+    edge_template,
+    extend_edge_tail,
+    load_edge_library,
+    validate_variant,
+    with_elnes_variation,
+)
 from eels_core.fitting import power_law
 from eels_core.io import read_spectrum
 from eels_core.profiles import FWHM_PER_SIGMA, continuum_steps, gaussian_peaks, near_edge_profile
@@ -594,6 +602,40 @@ for s in tail_exponents:
 # under the next one. Chapter 02 adds the instrument broadening to these shapes (Fig. 1c) and
 # chapter 03 places them on the background with a jump ratio.
 #
+# ### Between the compounds: varied copies of every variant (beyond the paper)
+#
+# A library of a few compounds per edge cannot hold every specimen's near-edge structure. A
+# network that has seen only those shapes may read a real edge whose peaks sit a few eV elsewhere
+# as another element. The measured h-BN N K edges of chapter 10, whose σ* peaks stand as high as
+# the π* peak, are such a case: two sharp peaks a few eV apart near 400 eV are also what Sc L₂,₃
+# looks like, and a model trained on the library alone reported both N K and Sc L₂,₃. The
+# third training phase (chapter 07) therefore also draws randomly varied copies of every variant
+# (`SynthesisConfig(elnes_variation_copies=4)`, built by `with_elnes_variation`):
+# `jittered_variant` keeps the onset and the continuum, stretches the distances of a K edge's
+# resonances from its onset by 0.85-1.15 (multiple-scattering resonances move with the inverse
+# square of the bond length, Natoli's rule), leaves the L₃-L₂ spin-orbit distance of an L₂,₃ edge
+# alone (it identifies the element), and perturbs every peak's position (±0.4 eV), width and
+# height. The copies are fixed by their place in the library, so every process draws the same.
+
+# %%
+varied_lib = with_elnes_variation(library, 4)
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+for ax, (symbol, lo, hi) in zip(axes, [("N", 395.0, 445.0), ("Fe", 700.0, 735.0)]):
+    e_var = np.arange(lo, hi, grid_step_ev)
+    original = library.element(symbol).variants[0]
+    copies = [v for v in varied_lib.element(symbol).variants if v.name.startswith(original.name + " [")]
+    for v in copies:
+        ax.plot(e_var, edge_template(v, e_var), lw=0.8, alpha=0.8)
+    ax.plot(e_var, edge_template(original, e_var), color="k", lw=1.6, label=f"{original.name} (library)")
+    ax.set_title(f"{original.label}: the library variant and its {len(copies)} varied copies", fontsize=10)
+    ax.set_xlabel("energy loss (eV)")
+    ax.legend(fontsize=8)
+axes[0].set_ylabel("edge (relative)")
+fig.tight_layout()
+plt.show()
+print(f"library: {len(library.variants)} variants; with 4 varied copies each: {len(varied_lib.variants)}")
+
+# %% [markdown]
 # ## Why the fitted entries are held out of training
 #
 # The public spectra serve twice: as the source of the fitted entries, and as the validation set

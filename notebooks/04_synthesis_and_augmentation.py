@@ -20,7 +20,7 @@
 # **Explains:** `eels_core.synthesis` (`synthesize`, `synthesis_stages`, `render_spectra`),
 # `eels_core.noise` (`white_noise`, `savgol_smooth`, `fixed_pattern_noise`, `shot_noise`,
 # `local_snr`), `eels_core.config` (`SynthesisConfig`) and, beyond the paper,
-# `eels_core.acquisition` (`coarsen_dispersion`, `add_pedestal`).
+# `eels_core.acquisition` (`coarsen_dispersion`, `add_pedestal`, `add_background_component`).
 #
 # **Prerequisites:** chapters 01-03: the edge library and its near-edge templates (01), the
 # Gaussian (x) Lorentzian point spread function (02), and the power-law background with the jump
@@ -58,7 +58,7 @@ import rsciio
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 from IPython.display import Markdown, display
 
-from eels_core.acquisition import add_pedestal, coarsen_dispersion
+from eels_core.acquisition import add_background_component, add_pedestal, coarsen_dispersion
 from eels_core.config import ELEMENTS, SynthesisConfig
 from eels_core.io import read_spectrum
 from eels_core.noise import (
@@ -460,7 +460,11 @@ plt.show()
 # averages the spectrum over wider channels, as a detector pixel integrates, and interpolates it
 # back (in training it also adds Poisson-like counting noise to each wide channel, which the
 # interpolation turns into the saw-tooth texture of a coarse survey spectrum; the figure leaves it
-# out); `add_pedestal` adds a fraction of the spectrum's median inside the measured window. The
+# out); `add_pedestal` adds a fraction of the spectrum's median inside the measured window (up to
+# 100 times it in the third training phase: the amorphous-ice O K spectrum of chapter 10 is an edge
+# of about 1 % on such an offset); `add_background_component` adds a second, steeper power law that
+# starts at the window's low end, so that the background is curved on a log-log plot, as it is
+# below about 200 eV where the tails of the plasmons and of lower edges still fall off fast. The
 # labels do not change: the edges are still there, only harder to see.
 
 # %%
@@ -471,7 +475,7 @@ sharp = render_spectra(
 lo_z, hi_z = 335.0, 375.0
 m = (e_out >= lo_z) & (e_out <= hi_z)
 spectrum = sharp
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
 axes[0].plot(e_out[m], spectrum[m], color="k", lw=0.9, label="0.2 eV grid")
 for dispersion, colour in [(0.5, "C0"), (1.0, "C3")]:
     axes[0].plot(e_out[m], coarsen_dispersion(spectrum, dispersion)[m], color=colour, lw=0.9,
@@ -485,6 +489,16 @@ for fraction, colour in [(0.0, "k"), (0.3, "C0"), (1.0, "C3")]:
 axes[1].set_yscale("log")
 axes[1].set_title("constant pedestal (each curve / its median)", fontsize=10)
 axes[1].legend(fontsize=8, loc="upper left")
+wide = (90.0, 400.0)  # the extra background matters over a wide window that starts low
+w = (e_out >= wide[0]) & (e_out <= wide[1])
+for (fraction, exponent), colour in [((0.0, 0.0), "k"), ((1.0, 4.0), "C0"), ((3.0, 8.0), "C3")]:
+    y = add_background_component(spectrum, wide, fraction, exponent)[w] if fraction else spectrum[w]
+    label = "power law only" if not fraction else f"+ {fraction:g} x median x (E / 90 eV)$^{{-{exponent:g}}}$"
+    axes[2].plot(e_out[w], y, color=colour, lw=0.9, label=label)
+axes[2].set_xscale("log")
+axes[2].set_yscale("log")
+axes[2].set_title("curved background (log-log)", fontsize=10)
+axes[2].legend(fontsize=8, loc="upper right")
 for ax in axes:
     ax.set_xlabel("Energy loss (eV)")
 axes[0].set_ylabel("Intensity (J$_n$)")

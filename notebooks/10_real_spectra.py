@@ -24,9 +24,10 @@
 # files with the same scoring, and an analysis of every failure.
 #
 # **Explains:** `eels_core.io` (`read_spectrum`, `Spectrum`, `spectrum_from_signal`),
-# `eels_core.predict` (`predict_edges`, `EdgePrediction`, `estimate_onsets`),
-# `eels_core.real_spectra` (`find_real_spectra_dir`, `load_real_spectra_index`) and the
-# `eels-edges` command (`eels_core.cli_predict`).
+# `eels_core.predict` (`predict_edges`, `EdgePrediction`, `estimate_onsets`, `occlusion_scan`),
+# `eels_core.real_spectra` (`find_real_spectra_dir`, `load_real_spectra_index`, `scored_edges`,
+# `predict_summed_files`), the resampling of measured axes (`eels_core.preprocessing.resample_rows`)
+# and the `eels-edges` command (`eels_core.cli_predict`).
 #
 # **Prerequisites:** chapter 06 (the network's four input channels and the measured window),
 # chapter 07 (training; the weights shipped in `eels_core/weights/`) and chapter 08 (the metrics,
@@ -45,7 +46,6 @@ batch_size = 128  # spectra per forward pass (memory, not results)
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -54,9 +54,15 @@ from IPython.display import Markdown, display
 
 from eels_core.io import read_spectrum, spectrum_from_signal
 from eels_core.metrics import evaluate, per_spectrum_scores
-from eels_core.predict import edge_labels, predict_edges, reference_onsets_ev
-from eels_core.preprocessing import MIN_WINDOW_EV, ONSET_MARGIN_HIGH_EV, ONSET_MARGIN_LOW_EV
-from eels_core.real_spectra import SHIPPED_REAL_SPECTRA_DIR, find_real_spectra_dir, load_real_spectra_index
+from eels_core.predict import edge_labels, occlusion_scan, predict_edges, reference_onsets_ev
+from eels_core.preprocessing import MIN_WINDOW_EV
+from eels_core.real_spectra import (
+    SHIPPED_REAL_SPECTRA_DIR,
+    find_real_spectra_dir,
+    load_real_spectra_index,
+    predict_summed_files,
+    scored_edges,
+)
 from eels_core.weights import DEFAULT_WEIGHTS, load_model
 
 torch.set_num_threads(1)  # deterministic and polite on a shared CPU
@@ -95,9 +101,7 @@ print(f"{len(records)} files from {source}")
 # applies the same rule to the measured axis, so it never reports an edge it could not have seen.
 
 # %%
-def in_window(labels, lo, hi):
-    """The labels whose reference onset satisfies lo + 5 <= onset <= hi - 20."""
-    return [x for x in labels if lo + ONSET_MARGIN_LOW_EV <= REF[x] <= hi - ONSET_MARGIN_HIGH_EV]
+in_window = scored_edges  # the labels whose onset lies inside lo + 5 ... hi - 20 eV
 
 
 def short(name, n=34):
@@ -166,7 +170,11 @@ print(f"counts {s.counts.shape}, energy {s.energy_ev[0]:.1f}-{s.energy_ev[-1]:.1
 # ## Naming the edges of one spectrum
 #
 # `predict_edges(energy_ev, counts)` (or `predict_edges(spectrum)`) resamples the spectrum onto the
-# network's 0.2 eV grid, builds the four input channels of chapter 06 exactly as in training,
+# network's 0.2 eV grid (`resample_rows`: linear interpolation of channels 0.15 eV wide or wider;
+# finer channels, such as the 0.035 eV of the amorphous-ice files, are averaged in 0.2 eV bins, as
+# a detector with 0.2 eV channels would have recorded them, which divides their noise by the
+# square root of the number of channels per bin), builds the four input channels of chapter 06
+# exactly as in training,
 # and returns an `EdgePrediction`: the 20 probabilities, the detections (probability above the
 # threshold *and* onset inside the window) and, for every edge inside the window, an **estimated
 # onset**. The onset is deliberately simple and documented in `eels_core.predict`: within ±15 eV
@@ -216,26 +224,13 @@ plt.show()
 # found, exactly as an empty answer of a classical tool counts.
 
 # %%
-def score_vectors(record, detected_labels):
-    """Truth and prediction over the 20 edges, both restricted to the in-window rule."""
-    allowed = set(in_window(LABELS, record.energy_min_ev, record.energy_max_ev))
-    truth = np.array([x in record.expected_edges and x in allowed for x in LABELS])
-    pred = np.array([x in detected_labels and x in allowed for x in LABELS])
-    return truth, pred
-
-
-summed = []  # one dict per file
-for r in records:
-    s = read_spectrum(r.path)
-    item = {"record": r, "spectrum": s, "refused": None, "result": None}
-    try:
-        item["result"] = predict_edges(s.summed(), model=model, threshold=threshold)
-        detected = item["result"].detected_edges()
-    except ValueError as exc:  # the window is too narrow for the network
-        item["refused"] = str(exc)
-        detected = []
-    item["truth"], item["pred"] = score_vectors(r, detected)
-    summed.append(item)
+# `predict_summed_files` (in `eels_core.real_spectra`) runs `predict_edges` on each summed file and
+# restricts truth and prediction to the in-window edges; a refused window counts as nothing found.
+summed = [
+    {"record": x.record, "spectrum": read_spectrum(x.record.path), "result": x.result, "refused": x.refused,
+     "truth": x.truth, "pred": x.pred}
+    for x in predict_summed_files(records, model=model, threshold=threshold)
+]
 
 Y_true = np.array([it["truth"] for it in summed])
 Y_pred = np.array([it["pred"] for it in summed])
@@ -523,30 +518,46 @@ print("mean F1 by quality tier:", ", ".join(f"{t} {np.mean(v):.2f} ({len(v)} fil
 # with Cl or Ar L2,3 on the B K side as well.
 #
 # **What the training recipe changed.** The table below puts the shipped weights (computed here)
-# beside three models that were scored on the same 22 files with the same rule while the current
-# weights were being chosen. Those models are not shipped, so their rows are *recorded* figures,
-# like the pyTEMlib rows above, not re-run: the first shipped model (fine-tuned with plural
-# scattering, distractor edges and background-subtracted spectra only); an intermediate one with
-# the current recipe minus the counting noise of coarse channels and the weak-π* h-BN variants;
-# and a trial that also drew jump ratios up to three times the Table 1 maxima (the B K and N K
-# edges of these h-BN files are that strong). The current recipe adds, during fine-tuning, coarse
-# channels with counting noise, pedestals, windows down to 35 eV, a U N6,7 distractor, weak-π*
-# h-BN variants and rehearsal of the paper's physics (chapter 07). Two file-level probabilities
-# show where the models differ: the Ca L2,3 of the 1 eV/channel survey, which the counting noise
-# made visible, and the O K of the tier-C `EELS_SI`, which sits near the threshold. With 22 files
-# one file moves the mean F1 by 0.045, so the differences in the summary metrics are within the
-# noise of this small set. The jump-ratio trial did not remove the Sc L2,3 false positives on
-# h-BN, so the shipped recipe leaves it out.
+# beside models that were scored on the same 22 files with the same rule while recipes were being
+# tried. Those models are not shipped, so their rows are *recorded* figures, like the pyTEMlib rows
+# above, not re-run. From the second training phase: the first shipped model (fine-tuned with
+# plural scattering, distractor edges and background-subtracted spectra only); an intermediate one
+# with the shipped recipe minus the counting noise of coarse channels and the weak-π* h-BN
+# variants; and a trial that also drew jump ratios up to three times the Table 1 maxima. From a
+# third phase on top of the shipped weights (`cpu-refine`, chapter 07, 4,000 steps each): trial a
+# with thicker specimens (t/λ up to 1.5), pedestals up to 100 times the median, curved
+# backgrounds and 10 % background-subtracted spectra; trial b, a plus varied near-edge structures
+# (chapter 01); trial c, b plus backgrounds as steep as the measured ones (r uniform in 1.5-5 with
+# the noise scaled to the background, chapter 03) and jump ratios up to three times Table 1. The
+# last two columns are the paper-physics synthetic F1 and exact accuracy (chapter 08's test,
+# 4,000 spectra), which the shipped model must keep at 0.98 and 0.90. Two file-level
+# probabilities show where the models differ: the Ca L2,3 of the 1 eV/channel survey and the O K
+# of the tier-C `EELS_SI`. With 22 files one file moves the mean F1 by 0.045: no recipe moved the
+# real-spectra scores by more than about one file, none removed the Sc L2,3 answers on h-BN, and
+# every third-phase trial lost accuracy on the paper's own physics, so the shipped weights stay
+# those of the second phase. The broader physics stays in `SynthesisConfig` for a longer training
+# from scratch, at the scale of chapter 07's `gpu-full`, which can learn both distributions.
 
 # %%
-RECIPES_RECORDED = {  # scored with this chapter's rule when the current weights were chosen (2026-11-25)
+RECIPES_RECORDED = {  # scored with this chapter's rule when they were trained (2026-11-25 and 2026-11-30)
     "first shipped model (recorded)": {"precision": 0.886, "recall": 0.849, "f1": 0.787, "exact_accuracy": 0.591,
                                        "recognition_accuracy": 0.818, "survey Ca L2,3": None, "EELS_SI O K": None},
     "intermediate recipe (recorded)": {"precision": 0.889, "recall": 0.833, "f1": 0.780, "exact_accuracy": 0.636,
                                        "recognition_accuracy": 0.818, "survey Ca L2,3": 0.10, "EELS_SI O K": 0.53},
     "trial: jump ratios x3 (recorded)": {"precision": 0.879, "recall": 0.803, "f1": 0.735, "exact_accuracy": 0.545,
                                          "recognition_accuracy": 0.773, "survey Ca L2,3": None, "EELS_SI O K": None},
+    "phase-3 trial a (recorded)": {"precision": 0.917, "recall": 0.780, "f1": 0.746, "exact_accuracy": 0.545,
+                                   "recognition_accuracy": 0.727, "survey Ca L2,3": 0.73, "EELS_SI O K": 0.05},
+    "phase-3 trial b (recorded)": {"precision": 0.932, "recall": 0.765, "f1": 0.746, "exact_accuracy": 0.545,
+                                   "recognition_accuracy": 0.682, "survey Ca L2,3": 0.68, "EELS_SI O K": 0.06},
+    "phase-3 trial c (recorded)": {"precision": 0.917, "recall": 0.803, "f1": 0.761, "exact_accuracy": 0.591,
+                                   "recognition_accuracy": 0.773, "survey Ca L2,3": 0.71, "EELS_SI O K": 0.17},
 }
+# Paper-physics synthetic scores (4,000 spectra of seed 2026, scripts/ship_model.py's rule) of the
+# phase-3 trials, recorded; the shipped weights' own come from their metadata.
+SYNTHETIC_RECORDED = {"phase-3 trial a (recorded)": (0.960, 0.819),
+                      "phase-3 trial b (recorded)": (0.961, 0.822),
+                      "phase-3 trial c (recorded)": (0.968, 0.850)}
 
 
 def file_probability(name_part, edge):
@@ -554,14 +565,73 @@ def file_probability(name_part, edge):
     return None if it["result"] is None else float(it["result"].probabilities[LABELS.index(edge)])
 
 
+shipped_synthetic = meta.get("metrics", {}).get("paper_physics_full_range", {})
 current = {**ours.as_dict(), "survey Ca L2,3": file_probability("EELS_total_1eV", "Ca L2,3"),
-           "EELS_SI O K": file_probability("EELS_SI", "O K")}
-columns = METRICS + ["survey Ca L2,3", "EELS_SI O K"]
-fmt = lambda v: "—" if v is None else f"{v:.2f}"  # noqa: E731
+           "EELS_SI O K": file_probability("EELS_SI", "O K"),
+           "synthetic F1": shipped_synthetic.get("f1"), "synthetic exact": shipped_synthetic.get("exact_accuracy")}
+for name, (f1_syn, exact_syn) in SYNTHETIC_RECORDED.items():
+    RECIPES_RECORDED[name].update({"synthetic F1": f1_syn, "synthetic exact": exact_syn})
+columns = METRICS + ["survey Ca L2,3", "EELS_SI O K", "synthetic F1", "synthetic exact"]
+def fmt(value, column):
+    if value is None:
+        return "—"
+    return f"{value:.3f}" if column.startswith("synthetic") else f"{value:.2f}"
+
+
 lines = ["| Model | " + " | ".join(c.replace("_", " ") for c in columns) + " |", "|---" * (len(columns) + 1) + "|"]
 for name, vals in [("shipped weights (computed here)", current), *RECIPES_RECORDED.items()]:
-    lines.append(f"| {name} | " + " | ".join(fmt(vals[c]) for c in columns) + " |")
+    lines.append(f"| {name} | " + " | ".join(fmt(vals.get(c), c) for c in columns) + " |")
 display(Markdown("\n".join(lines)))
+
+# %% [markdown]
+# ### What the network looks at: an occlusion scan
+#
+# Why Sc L₂,₃ on boron nitride? `occlusion_scan` (in `eels_core.predict`) replaces one 10 eV range
+# after another by the power law through its two ends, so that whatever near-edge structure was
+# there disappears, and records the 20 probabilities each time. Where a probability drops, the
+# network relied on that range. Below, the h-BN file with the most confident Sc L₂,₃ answer: the
+# spectrum with the occluded range's centre on the same axis as the probabilities of N K, Sc L₂,₃
+# and the B K-side edges.
+
+# %%
+def sc_probability(it):
+    return -1.0 if it["result"] is None else float(it["result"].probabilities[LABELS.index("Sc L2,3")])
+
+
+bn_items = [it for it in summed if "N K" in it["record"].expected_edges and it["result"] is not None]
+if bn_items:
+    worst = max(bn_items, key=sc_probability)
+    spec_bn = worst["spectrum"].summed()
+    scan = occlusion_scan(spec_bn.energy_ev, spec_bn.counts, width_ev=10.0, step_ev=2.0,
+                          span_ev=(max(spec_bn.energy_ev[0], 150.0), min(spec_bn.energy_ev[-1], 470.0)), model=model)
+    fig, (ax_s, ax_p) = plt.subplots(2, 1, figsize=(9, 5.2), sharex=True, gridspec_kw={"height_ratios": [1, 1.3]})
+    keep = (spec_bn.energy_ev >= scan.centre_ev[0] - 10) & (spec_bn.energy_ev <= scan.centre_ev[-1] + 10)
+    ax_s.plot(spec_bn.energy_ev[keep], spec_bn.counts[keep], color="k", lw=0.8)
+    ax_s.set_yscale("log")
+    ax_s.set_ylabel("Counts")
+    ax_s.set_title(f"{worst['record'].name}: probability with a 10 eV range occluded, against the range's centre",
+                   fontsize=9)
+    for edge, colour in (("N K", "C2"), ("Sc L2,3", "C3"), ("B K", "C0"), ("Cl L2,3", "C1")):
+        ax_p.plot(scan.centre_ev, scan.of(edge), color=colour, label=f"{edge} (as measured: {scan.unoccluded[LABELS.index(edge)]:.2f})")
+    ax_p.axhline(threshold, color="0.5", ls=":", lw=1)
+    ax_p.set_ylim(-0.02, 1.02)
+    ax_p.set_xlabel("Centre of the occluded range (eV)")
+    ax_p.set_ylabel("Probability")
+    ax_p.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    plt.show()
+    drop = scan.centre_ev[np.argmin(scan.of("Sc L2,3"))]
+    print(f"Sc L2,3: {scan.unoccluded[LABELS.index('Sc L2,3')]:.2f} as measured, lowest "
+          f"({scan.of('Sc L2,3').min():.2f}) with {drop - 5:.0f}-{drop + 5:.0f} eV occluded; N K there: "
+          f"{scan.of('N K')[np.argmin(scan.of('Sc L2,3'))]:.2f}")
+
+# %% [markdown]
+# The Sc L₂,₃ answer rests on the first ten eV or so above the N K onset, where these h-BN
+# spectra show two sharp peaks a few eV apart, about as high as each other: the pattern of Sc's L₃
+# and L₂ white lines, which sit on top of N K (402 against 401 eV). The library's h-BN N K variants
+# have a σ* peak followed by a weaker, broader one there, and neither their varied copies nor the
+# other phase-3 changes (the table above) taught the network that such a doublet can be nitrogen. A sourced measurement of the h-BN N K
+# σ* structure in the library is the physics this needs; the validation files must not supply it.
 
 # %% [markdown]
 # The estimated onsets give a second diagnosis that needs no labels: for every expected edge the

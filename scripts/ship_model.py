@@ -2,6 +2,8 @@
 
     .venv/bin/python scripts/ship_model.py runs/cpu-finetune/checkpoint.pt \
         --phase runs/cpu-long/checkpoint.pt --n-validation 4000
+    .venv/bin/python scripts/ship_model.py runs/cpu-refine/checkpoint.pt \
+        --previous-phases eels_core/weights/cnn_bilstm.json      # a phase on top of the shipped weights
 
 Writes eels_core/weights/cnn_bilstm.pt and cnn_bilstm.json (sha256, configs, data seeds, the
 training curve of every phase, validation metrics on synthetic spectra made with a seed no
@@ -29,7 +31,7 @@ from eels_core.synthesis import synthesize  # noqa: E402
 from eels_core.training import make_batch, predict_logits  # noqa: E402
 from eels_core.weights import DEFAULT_WEIGHTS, export_weights, load_model  # noqa: E402
 
-VALIDATION_SEED = 2026  # never used for training (training streams use data_seeds 0, 1 and 2)
+VALIDATION_SEED = 2026  # never used for training (the training streams use data seeds 0-5)
 
 
 def synthetic_metrics(model: torch.nn.Module, config: SynthesisConfig, n: int, windowed: bool) -> dict:
@@ -55,10 +57,18 @@ def main() -> None:
     ap.add_argument("--wall-time", type=float, action="append", default=[],
                     help="wall time (s) of each phase, in order, when its history has no elapsed_s")
     ap.add_argument("--out", default=str(DEFAULT_WEIGHTS))
+    ap.add_argument("--previous-phases", metavar="JSON",
+                    help="metadata file of the shipped weights this run was fine-tuned from "
+                         "(e.g. eels_core/weights/cnn_bilstm.json): its phases come first, so the record "
+                         "stays complete when the earlier checkpoints are no longer on disk")
     args = ap.parse_args()
     torch.set_num_threads(2)
 
     phases = []
+    if args.previous_phases:
+        previous = json.loads(Path(args.previous_phases).read_text())
+        phases.extend(previous["phases"])
+        phases[-1]["shipped_sha256"] = previous["sha256"]  # the weights the next phase started from
     for path in [*args.phase, args.checkpoint]:
         state = torch.load(path, map_location="cpu", weights_only=False)
         history = json.loads(state["history"])

@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from eels_core.acquisition import AcquisitionConfig, add_pedestal, apply_acquisition, coarsen_dispersion
+from eels_core.acquisition import (
+    AcquisitionConfig,
+    add_background_component,
+    add_pedestal,
+    apply_acquisition,
+    coarsen_dispersion,
+)
 from eels_core.preprocessing import N_CHANNELS, network_energy_axis
 
 E = network_energy_axis()
@@ -42,6 +48,22 @@ def test_pedestal_is_a_fraction_of_the_window_median():
         add_pedestal(y, (2000.0, 2100.0), 0.5)
 
 
+def test_background_component_is_a_steeper_power_law_from_the_window_start():
+    y = (E / 50.0) ** -2.0
+    out = add_background_component(y, (150.0, 600.0), 2.0, 5.0)
+    inside = (E >= 150) & (E <= 600)
+    added = out - y
+    assert added[np.argmin(abs(E - 150.0))] == pytest.approx(2.0 * np.median(y[inside]))
+    # log-log slope of the added part is -5 everywhere
+    slope = np.diff(np.log(added)) / np.diff(np.log(E))
+    np.testing.assert_allclose(slope, -5.0, rtol=1e-6)
+    # the sum is curved on a log-log plot: its local exponent steepens towards the window start
+    local = -np.diff(np.log(out)) / np.diff(np.log(E))
+    assert local[np.argmin(abs(E - 160))] > local[np.argmin(abs(E - 580))] > 2.0
+    with pytest.raises(ValueError, match="no grid point"):
+        add_background_component(y, (2000.0, 2100.0), 1.0, 4.0)
+
+
 def test_apply_acquisition_is_reproducible_and_off_by_default():
     rng = np.random.default_rng(0)
     spectra = ((E[None, :] / 50.0) ** -rng.uniform(1.5, 3.0, (32, 1))).astype(np.float32)
@@ -54,6 +76,11 @@ def test_apply_acquisition_is_reproducible_and_off_by_default():
     changed = np.any(a != spectra, axis=1)
     assert 0 < changed.sum() < 32
     assert not np.array_equal(a, b)  # the pedestal is relative to the window's median
+    # the extra background adds to the draws without changing the other augmentations' draws
+    cfg_extra = AcquisitionConfig(coarse_dispersion_probability=0.5, pedestal_probability=0.5,
+                                  extra_background_probability=0.5)
+    c = apply_acquisition(spectra, windows, np.random.default_rng(1), cfg_extra)
+    assert np.any(c != a, axis=1).sum() > 0
 
 
 @pytest.mark.parametrize(
@@ -61,7 +88,10 @@ def test_apply_acquisition_is_reproducible_and_off_by_default():
     [({"coarse_dispersion_probability": 1.5}, "coarse_dispersion_probability"),
      ({"dispersion_ev": (0.1, 1.0)}, "dispersion_ev"),
      ({"pedestal_fraction": (0.0, 1.0)}, "pedestal_fraction"),
-     ({"pedestal_probability": -0.1}, "pedestal_probability")],
+     ({"pedestal_probability": -0.1}, "pedestal_probability"),
+     ({"extra_background_probability": 2.0}, "extra_background_probability"),
+     ({"extra_background_fraction": (0.0, 1.0)}, "extra_background_fraction"),
+     ({"extra_background_exponent": (5.0, 3.0)}, "extra_background_exponent")],
 )
 def test_bad_acquisition_config_names_the_field(changes, field):
     with pytest.raises(ValueError, match=field):

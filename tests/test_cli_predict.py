@@ -488,3 +488,32 @@ def test_line_scan_maps_and_sum(tmp_path, capsys, batch):
     assert main(["predict", str(path), "--sum", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["spectrum"] == "summed" and report["pixels"] is None and report["maps"] is None
+
+
+def test_occlusion_scan_finds_the_range_the_model_relies_on():
+    from eels_core.predict import occlusion_scan
+
+    class LooksAt530(torch.nn.Module):
+        """Logit of O K = 500 x the mean high-passed input in 530-540 eV - 2 (a stand-in network)."""
+
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+            e = torch.from_numpy(network_energy_axis())
+            self.register_buffer("sel", ((e >= 530) & (e <= 540)).float())
+
+        def forward(self, x):
+            out = torch.full((x.shape[0], 20), -5.0)
+            out[:, 3] = 500.0 * (x[:, 1] * self.sel).sum(1) / self.sel.sum() - 2.0
+            return out
+
+    e = np.arange(450.0, 650.0, 0.5)
+    counts = 1e6 * (e / 450.0) ** -3.0
+    counts += np.where(e >= 532, 1.5e5 * np.exp(-((e - 535.0) / 2.0) ** 2), 0.0)  # a peak at 535 eV
+    scan = occlusion_scan(e, counts, width_ev=10.0, step_ev=5.0, model=LooksAt530().eval())
+    p = scan.of("O K")
+    assert scan.unoccluded[3] > 0.9
+    assert p[np.argmin(abs(scan.centre_ev - 535.0))] < 0.5 < p[np.argmin(abs(scan.centre_ev - 600.0))]
+    assert scan.probabilities.shape == (scan.centre_ev.size, 20)
+    with pytest.raises(ValueError, match="one spectrum"):
+        occlusion_scan(e, np.ones((2, e.size)), model=LooksAt530())

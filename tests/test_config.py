@@ -63,3 +63,12 @@ def test_bad_config_names_the_field(changes, field):
 def test_unknown_field_is_named():
     with pytest.raises(ValueError, match="psf_fwhm"):
         SynthesisConfig.from_dict({"psf_fwhm": [0.1, 1.0]})
+
+
+def test_elnes_variation_copies_must_be_a_small_integer():
+    from eels_core.config import SynthesisConfig
+
+    assert SynthesisConfig(elnes_variation_copies=4).elnes_variation_copies == 4
+    for bad in (-1, 21, 2.5):
+        with pytest.raises(ValueError, match="elnes_variation_copies"):
+            SynthesisConfig(elnes_variation_copies=bad)

@@ -100,3 +100,36 @@ def test_fitted_entries_are_held_out_by_default():
     with_fitted = load_edge_library(include_fitted=True)
     fitted = [v for v in with_fitted.variants if v.fitted]
     assert fitted and all("fitted" in v.source for v in fitted)
+
+
+def test_elnes_variation_keeps_onsets_and_spin_orbit_and_is_reproducible():
+    from eels_core.edges import with_elnes_variation
+
+    lib = load_edge_library()
+    assert with_elnes_variation(lib, 0) is lib
+    varied = with_elnes_variation(lib, 3)
+    again = with_elnes_variation(lib, 3)
+    for el, el_v, el_a in zip(lib.elements, varied.elements, again.elements):
+        assert len(el_v.variants) == 4 * len(el.variants)
+        for j, v in enumerate(el.variants):
+            block = el_v.variants[4 * j: 4 * j + 4]
+            assert block[0] is v  # the original first, then its copies
+            for k, c in enumerate(block[1:], start=1):
+                assert c.name.endswith(f"[ELNES variation {k}]")
+                assert c.edge_onset_ev == v.edge_onset_ev and c.tail_start_ev == v.tail_start_ev
+                assert c.peaks.shape == v.peaks.shape and not np.array_equal(c.peaks, v.peaks)
+                np.testing.assert_array_equal(c.peaks, el_a.variants[4 * j + k].peaks)
+                if el.edge != "K":  # L2,3: continuum steps (L3 and L2 thresholds) do not move
+                    np.testing.assert_array_equal(c.steps[:, 0], v.steps[:, 0])
+    with pytest.raises(ValueError, match="copies"):
+        with_elnes_variation(lib, -1)
+
+
+def test_elnes_variation_stretches_k_edge_resonances():
+    from eels_core.edges import jittered_variant
+
+    v = load_edge_library().element("N").variants[0]
+    rng = np.random.default_rng(0)
+    c = jittered_variant(v, rng, spacing_scale=(1.2, 1.2), position_sd_ev=0.0, width_sd=0.0, amplitude_sd=0.0)
+    np.testing.assert_allclose(c.peaks[:, 0] - v.edge_onset_ev, 1.2 * (v.peaks[:, 0] - v.edge_onset_ev))
+    np.testing.assert_allclose(c.peaks[:, 1:], v.peaks[:, 1:])

@@ -312,3 +312,54 @@ def test_real_data_physics_matches_the_plain_loop():
     for i in range(len(b)):
         ref = render_spectrum_reference(b.params[i], cfg)
         np.testing.assert_allclose(b.spectra[i], ref, rtol=0, atol=3e-3 * np.abs(ref).max())
+
+
+def test_elnes_variation_draws_from_the_varied_library():
+    cfg = SynthesisConfig(elnes_variation_copies=2)
+    a = synthesize(32, seed=5, config=cfg)
+    np.testing.assert_array_equal(a.spectra, synthesize(32, seed=5, config=cfg).spectra)
+    from eels_core.edges import load_edge_library
+
+    n_original = np.array([len(el.variants) for el in load_edge_library().elements])
+    slots = a.params.element_index >= 0
+    idx, elem = a.params.variant_index[slots], a.params.element_index[slots]
+    assert np.all(idx < 3 * n_original[elem])  # the originals and two copies of each
+    assert np.any(idx % 3 != 0)  # copies (every variant is followed by its two copies) are drawn
+    assert not np.array_equal(a.spectra, synthesize(32, seed=5).spectra)
+
+
+def test_steeper_backgrounds_stronger_edges_and_scaled_noise():
+    from eels_core.edges import load_edge_library
+    from eels_core.synthesis import noise_scale, render_spectrum_reference
+
+    paper = synthesize(256, seed=9)
+    cfg = SynthesisConfig(background_exponent_range=(1.5, 5.0), noise_reference_ev=300.0, jump_ratio_max_scale=3.0)
+    wide = synthesize(256, seed=9, config=cfg)
+    # r is drawn last: the elements and variants of the paper's stream are unchanged
+    np.testing.assert_array_equal(wide.labels, paper.labels)
+    r = wide.params.background_exponent
+    assert 1.5 <= r.min() and r.max() <= 5.0 and r.std() > 0.8  # uniform, not N(1.88, 0.2)
+    jr_max = np.array([el.jump_ratio_range[1] for el in load_edge_library().elements])
+    present = wide.labels > 0
+    assert np.all(wide.jump_ratio[present] <= 3.0 * np.broadcast_to(jr_max, present.shape)[present] + 1e-6)
+    assert np.mean(wide.jump_ratio[present] > np.broadcast_to(jr_max, present.shape)[present]) > 0.2
+    # the noise factor keeps the noise-to-background ratio at E_ref independent of r
+    factors = noise_scale(np.array([1.88, 3.0, 5.0]), cfg)
+    np.testing.assert_allclose(factors[0], 1.0)
+    background_ref = (300.0 / 50.0) ** -np.array([1.88, 3.0, 5.0])
+    np.testing.assert_allclose(factors / background_ref, 1.0 / background_ref[0])
+    np.testing.assert_array_equal(noise_scale(r, SynthesisConfig()), 1.0)
+    # the batched renderer and the one-spectrum reference agree with these options too
+    one = wide.params[3:4]
+    ref = render_spectrum_reference(one, cfg)
+    np.testing.assert_allclose(wide.spectra[3], ref, rtol=0, atol=3e-3 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("changes,field", [
+    ({"background_exponent_range": (0.0, 5.0)}, "background_exponent_range"),
+    ({"noise_reference_ev": 10.0}, "noise_reference_ev"),
+    ({"jump_ratio_max_scale": 0.5}, "jump_ratio_max_scale"),
+])
+def test_bad_real_data_options(changes, field):
+    with pytest.raises(ValueError, match=field):
+        SynthesisConfig(**changes)

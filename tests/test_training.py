@@ -80,7 +80,7 @@ def test_bad_training_config(changes, field):
 
 
 def test_config_round_trip():
-    for name in ("cpu-long", "cpu-finetune"):
+    for name in ("cpu-long", "cpu-finetune", "cpu-refine"):
         cfg = preset(name)
         assert TrainingConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
 
@@ -134,6 +134,20 @@ def test_rehearsal_batches_come_from_the_other_physics_on_odd_steps():
     torch.testing.assert_close(odd.inputs, training.make_batch(paper.spectra, paper.labels, paper.edge_onset_ev, None).inputs)
     torch.testing.assert_close(even.inputs, training.make_batch(real.spectra, real.labels, real.edge_onset_ev, None).inputs)
     assert preset("cpu-long").rehearsal_synthesis is None
+
+
+def test_rehearsal_batches_can_skip_the_augmentations():
+    augment = AcquisitionConfig(coarse_dispersion_probability=1.0, pedestal_probability=1.0)
+    cfg = dataclasses.replace(preset("cpu-finetune"), batch_size=32, acquisition=augment)
+    clean = dataclasses.replace(cfg, acquisition=AcquisitionConfig())
+    skip = dataclasses.replace(cfg, augment_rehearsal=False)
+    assert preset("cpu-refine").augment_rehearsal is False and preset("cpu-finetune").augment_rehearsal
+    # odd step = rehearsal: augmented by default, clean with augment_rehearsal=False
+    assert not torch.equal(stream_batch(cfg, 3).inputs, stream_batch(clean, 3).inputs)
+    assert torch.equal(stream_batch(skip, 3).inputs, stream_batch(clean, 3).inputs)
+    # even step = the new physics: augmented either way
+    assert torch.equal(stream_batch(skip, 4).inputs, stream_batch(cfg, 4).inputs)
+    assert not torch.equal(stream_batch(skip, 4).inputs, stream_batch(clean, 4).inputs)
 
 
 def test_validation_ignores_detections_at_a_window_border():

@@ -1,0 +1,46 @@
+"""Score a weights file on the real-spectra validation set (summed files) and print every file.
+
+    python scripts/score_real.py [--weights PATH] [--threshold 0.5]
+
+The real spectra are validation data: use this to compare training recipes, never to tune on.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+
+from eels_core.metrics import evaluate, per_spectrum_scores
+from eels_core.predict import edge_labels
+from eels_core.real_spectra import load_real_spectra_index, predict_summed_files
+from eels_core.weights import DEFAULT_WEIGHTS, load_model
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="weights or checkpoint file")
+    ap.add_argument("--threshold", type=float, default=0.5)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    labels = edge_labels()
+    items = predict_summed_files(load_real_spectra_index(), load_model(args.weights), args.threshold)
+    truth = np.array([it.truth for it in items])
+    pred = np.array([it.pred for it in items])
+    f1 = per_spectrum_scores(truth, pred).f1
+    for it, f in zip(items, f1):
+        names = lambda m: ",".join(labels[k] for k in np.flatnonzero(m)) or "-"  # noqa: E731
+        probs = ""
+        if it.result is not None:
+            p = it.result.probabilities
+            top = [k for k in np.argsort(p)[::-1][:4] if p[k] >= 0.05]
+            probs = " ".join(f"{labels[k]}:{p[k]:.2f}" for k in top)
+        mark = "  " if f == 1 else "XX"
+        print(f"{mark} {it.record.name[:38]:38s} {it.record.quality_tier} truth={names(it.truth):22s} "
+              f"pred={names(it.pred):26s} F1={f:.2f} | {probs or it.refused}")
+    print(evaluate(truth, pred).as_dict())
+
+
+if __name__ == "__main__":
+    main()
