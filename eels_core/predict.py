@@ -624,6 +624,5 @@ def occlusion_scan(
             rows[i, inner] = c[a] * (e[inner] / e[a]) ** (-r)
         else:  # not positive (background-subtracted data): a straight line instead
             rows[i, inner] = np.interp(e[inner], [e[a], e[b]], [c[a], c[b]])
-    scanned = predict_edges(e, rows, model=model, onsets=False).probabilities
-    plain = predict_edges(e, c, model=model, onsets=False).probabilities
-    return OcclusionScan(centres, float(width_ev), scanned, plain)
+    probabilities = predict_edges(e, np.vstack([c[None, :], rows]), model=model, onsets=False).probabilities
+    return OcclusionScan(centres, float(width_ev), probabilities[1:], probabilities[0])

@@ -102,11 +102,12 @@ def scored_edges(labels: Sequence[str], energy_min_ev: float, energy_max_ev: flo
     :func:`eels_core.predict.reference_onsets_ev`).
     """
     from .predict import edge_labels, reference_onsets_ev
-    from .preprocessing import ONSET_MARGIN_HIGH_EV, ONSET_MARGIN_LOW_EV
+    from .preprocessing import edges_in_window
 
     ref = dict(zip(edge_labels(), reference_onsets_ev()))
-    lo, hi = energy_min_ev + ONSET_MARGIN_LOW_EV, energy_max_ev - ONSET_MARGIN_HIGH_EV
-    return [x for x in labels if lo <= ref[x] <= hi]
+    onsets = [[ref[x] for x in labels]]
+    inside = edges_in_window(onsets, (energy_min_ev, energy_max_ev))[0] if labels else []
+    return [x for x, ok in zip(labels, inside) if ok]
 
 
 @dataclass
@@ -116,6 +117,8 @@ class SummedFileResult:
     Attributes
     ----------
     record : RealSpectrumRecord
+    spectrum : Spectrum
+        The file as read (:func:`eels_core.io.read_spectrum`), pixels not summed.
     truth, pred : ndarray of bool, shape (20,)
         Expected and detected edges (Table 1 order), both restricted by :func:`scored_edges`.
     result : EdgePrediction or None
@@ -124,6 +127,7 @@ class SummedFileResult:
     """
 
     record: RealSpectrumRecord
+    spectrum: Any
     truth: "NDArray[np.bool_]"
     pred: "NDArray[np.bool_]"
     result: Any
@@ -155,12 +159,13 @@ def predict_summed_files(
     for r in records:
         allowed = set(scored_edges(labels, r.energy_min_ev, r.energy_max_ev))
         result, refused, detected = None, None, []
+        spectrum = read_spectrum(r.path)
         try:
-            result = predict_edges(read_spectrum(r.path).summed(), model=model, threshold=threshold)
+            result = predict_edges(spectrum.summed(), model=model, threshold=threshold)
             detected = result.detected_edges()
         except ValueError as exc:  # the window is too narrow for the network
             refused = str(exc)
         truth = np.array([x in r.expected_edges and x in allowed for x in labels])
         pred = np.array([x in detected and x in allowed for x in labels])
-        out.append(SummedFileResult(r, truth, pred, result, refused))
+        out.append(SummedFileResult(r, spectrum, truth, pred, result, refused))
     return out

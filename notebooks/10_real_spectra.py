@@ -227,7 +227,7 @@ plt.show()
 # `predict_summed_files` (in `eels_core.real_spectra`) runs `predict_edges` on each summed file and
 # restricts truth and prediction to the in-window edges; a refused window counts as nothing found.
 summed = [
-    {"record": x.record, "spectrum": read_spectrum(x.record.path), "result": x.result, "refused": x.refused,
+    {"record": x.record, "spectrum": x.spectrum, "result": x.result, "refused": x.refused,
      "truth": x.truth, "pred": x.pred}
     for x in predict_summed_files(records, model=model, threshold=threshold)
 ]
