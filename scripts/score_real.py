@@ -29,8 +29,11 @@ def main() -> None:
     truth = np.array([it.truth for it in items])
     pred = np.array([it.pred for it in items])
     f1 = per_spectrum_scores(truth, pred).f1
+
+    def names(mask: np.ndarray) -> str:
+        return ",".join(labels[k] for k in np.flatnonzero(mask)) or "-"
+
     for it, f in zip(items, f1):
-        names = lambda m: ",".join(labels[k] for k in np.flatnonzero(m)) or "-"  # noqa: E731
         probs = ""
         if it.result is not None:
             p = it.result.probabilities
