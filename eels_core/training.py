@@ -208,6 +208,30 @@ PRESETS: dict[str, TrainingConfig] = {
         acquisition=AcquisitionConfig(coarse_dispersion_probability=0.25, pedestal_probability=0.25,
                                       pedestal_fraction=(0.05, 100.0), extra_background_probability=0.25),
     ),
+    # One phase from scratch instead of three: the paper's physics (clean, unaugmented: the odd
+    # steps) and the measured-spectrum physics of cpu-refine (the even steps) learned together,
+    # so that neither is learned first and then partly forgotten. Same length and learning rate
+    # as cpu-long.
+    "cpu-joint": TrainingConfig(
+        steps=18_000, batch_size=64, learning_rate=2e-3, augment_rehearsal=False, validate_every=250,
+        n_validation=2048, checkpoint_every=250, data_seed=5,
+        synthesis=SynthesisConfig.with_real_data_physics(
+            thickness=(0.0, 1.0), background_subtracted_probability=0.05, elnes_variation_copies=4,
+            background_exponent_range=(1.5, 5.0), noise_reference_ev=300.0, jump_ratio_max_scale=3.0,
+        ),
+        rehearsal_synthesis=SynthesisConfig(), min_window_ev=MIN_WINDOW_EV,
+        acquisition=AcquisitionConfig(coarse_dispersion_probability=0.25, pedestal_probability=0.25,
+                                      pedestal_fraction=(0.05, 100.0), extra_background_probability=0.25),
+    ),
+    # cpu-joint with the milder physics of cpu-finetune (+ varied near-edge structures) on the
+    # even steps: the paper's background exponents and jump ratios everywhere.
+    "cpu-joint-mild": TrainingConfig(
+        steps=18_000, batch_size=64, learning_rate=2e-3, augment_rehearsal=False, validate_every=250,
+        n_validation=2048, checkpoint_every=250, data_seed=6,
+        synthesis=SynthesisConfig.with_real_data_physics(elnes_variation_copies=4),
+        rehearsal_synthesis=SynthesisConfig(), min_window_ev=MIN_WINDOW_EV,
+        acquisition=AcquisitionConfig(coarse_dispersion_probability=0.25, pedestal_probability=0.15),
+    ),
     # Paper scale on a GPU: the 250,000-spectrum database, ~60 epochs of 200,000 training spectra.
     "gpu-full": TrainingConfig(
         steps=50_000, batch_size=256, validate_every=50, n_validation=4096, checkpoint_every=1000, data="db.h5"
