@@ -1,6 +1,6 @@
 """Score a weights file on the real-spectra validation set (summed files) and print every file.
 
-    python scripts/score_real.py [--weights PATH] [--threshold 0.5]
+    python scripts/score_real.py [--weights PATH] [--threshold 0.5] [--synthetic 4000]
 
 The real spectra are validation data: use this to compare training recipes, never to tune on.
 """
@@ -12,6 +12,7 @@ import argparse
 import numpy as np
 import torch
 
+from eels_core.config import SynthesisConfig
 from eels_core.metrics import evaluate, per_spectrum_scores
 from eels_core.predict import edge_labels
 from eels_core.real_spectra import load_real_spectra_index, predict_summed_files
@@ -22,10 +23,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="weights or checkpoint file")
     ap.add_argument("--threshold", type=float, default=0.5)
+    ap.add_argument("--synthetic", type=int, default=0, metavar="N",
+                    help="also score N paper-physics synthetic spectra (full range; ship_model.py's test)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     labels = edge_labels()
-    items = predict_summed_files(load_real_spectra_index(), load_model(args.weights), args.threshold)
+    model = load_model(args.weights)
+    items = predict_summed_files(load_real_spectra_index(), model, args.threshold)
     truth = np.array([it.truth for it in items])
     pred = np.array([it.pred for it in items])
     f1 = per_spectrum_scores(truth, pred).f1
@@ -42,7 +46,12 @@ def main() -> None:
         mark = "  " if f == 1 else "XX"
         print(f"{mark} {it.record.name[:38]:38s} {it.record.quality_tier} truth={names(it.truth):22s} "
               f"pred={names(it.pred):26s} F1={f:.2f} | {probs or it.refused}")
-    print(evaluate(truth, pred).as_dict())
+    print("real spectra (summed files):", evaluate(truth, pred).as_dict())
+    if args.synthetic:
+        from ship_model import synthetic_metrics  # scripts/ is on sys.path when this file runs
+
+        print(f"paper physics ({args.synthetic} synthetic spectra, full range):",
+              synthetic_metrics(model, SynthesisConfig(), args.synthetic, False))
 
 
 if __name__ == "__main__":
