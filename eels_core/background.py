@@ -41,6 +41,51 @@ def power_law_background(
     return np.exp(-r * np.log(e / reference_ev))
 
 
+def extrapolated_background_fit(
+    energy_ev: ArrayLike,
+    background_exponent: ArrayLike,
+    fit_reference_ev: ArrayLike,
+    exponent_error: ArrayLike = 0.0,
+    scale_error: ArrayLike = 0.0,
+    reference_ev: float = BACKGROUND_REFERENCE_EV,
+) -> NDArray[np.float64]:
+    """A power law fitted just below the first edge and extrapolated, as background subtraction does.
+
+    The fit meets the true background J_n(E) = (E / 50)^-r at ``fit_reference_ev`` up to a relative
+    error ``scale_error`` and has the exponent ``r + exponent_error``:
+
+        B_fit(E) = (1 + scale_error) J_n(E_fit) (E / E_fit)^-(r + exponent_error).
+
+    Subtracting it leaves J_n - B_fit: a residual that is ``-scale_error J_n`` at the fit window and
+    grows with the distance from it when the exponent is off (Egerton 2011, section 4.4: the
+    extrapolation error of the power-law fit). With both errors 0 it is the true background.
+
+    Parameters
+    ----------
+    energy_ev : array_like
+        Energies (eV), broadcast against the other arguments.
+    background_exponent : array_like
+        The true exponent r.
+    fit_reference_ev : array_like
+        Energy where the fit is anchored (the pre-edge fit window), eV.
+    exponent_error, scale_error : array_like
+        Error of the fitted exponent and relative error of the fitted level at ``fit_reference_ev``.
+    reference_ev : float
+        Energy where J_n = 1 (paper: 50 eV).
+
+    Returns
+    -------
+    ndarray
+    """
+    e = np.asarray(energy_ev, dtype=np.float64)
+    e_fit = np.asarray(fit_reference_ev, dtype=np.float64)
+    if np.any(e <= 0) or np.any(e_fit <= 0):
+        raise ValueError("extrapolated_background_fit needs energies > 0 eV")
+    r = np.asarray(background_exponent, dtype=np.float64)
+    level = (1.0 + np.asarray(scale_error, dtype=np.float64)) * np.exp(-r * np.log(e_fit / reference_ev))
+    return level * np.exp(-(r + np.asarray(exponent_error, dtype=np.float64)) * np.log(e / e_fit))
+
+
 def sample_background_exponent(
     rng: np.random.Generator, n: int, mean: float = 1.88, sd: float = 0.2, minimum: float = 0.1
 ) -> NDArray[np.float64]:

@@ -110,6 +110,12 @@ class SynthesisConfig:
     background_subtracted_probability : float
         Probability that a spectrum is delivered with its power-law background subtracted (as
         some public spectra are).
+    background_fit_error_sd : (float, float)
+        Standard deviations of the errors of the background that such a spectrum had subtracted:
+        of its exponent and of its relative level where it was fitted (a window 3-30 eV below the
+        first edge; :func:`eels_core.background.extrapolated_background_fit`). Measured
+        background-subtracted spectra keep a residual that grows away from the fit window rather
+        than noise around zero. (0, 0): the true background is subtracted.
     elnes_variation_copies : int
         Randomly varied copies of every library variant drawn alongside the originals
         (:func:`eels_core.edges.with_elnes_variation`: peak spacings from the onset stretched by
@@ -158,6 +164,7 @@ class SynthesisConfig:
     distractor_probability: float = 0.0
     distractor_jump_ratio: tuple[float, float] = (0.15, 1.0)
     background_subtracted_probability: float = 0.0
+    background_fit_error_sd: tuple[float, float] = (0.0, 0.0)
     elnes_variation_copies: int = 0
     background_exponent_range: tuple[float, float] | None = None
     noise_reference_ev: float | None = None
@@ -254,6 +261,8 @@ class SynthesisConfig:
         for name in ("distractor_probability", "background_subtracted_probability"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} = {getattr(self, name)} outside [0, 1]")
+        if len(self.background_fit_error_sd) != 2 or not all(0.0 <= v <= 1.0 for v in self.background_fit_error_sd):
+            raise ValueError(f"background_fit_error_sd = {self.background_fit_error_sd}: two standard deviations in [0, 1]")
         if self.background_exponent_range is not None:
             _range_ok("background_exponent_range", self.background_exponent_range, 0.1, 8.0)
         if self.noise_reference_ev is not None and not 50.0 <= self.noise_reference_ev <= 2000.0:

@@ -34,7 +34,12 @@ import numpy as np
 from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
-from .background import power_law_background, sample_background_exponent
+from .background import (
+    BACKGROUND_REFERENCE_EV,
+    extrapolated_background_fit,
+    power_law_background,
+    sample_background_exponent,
+)
 from .config import ELEMENTS, SynthesisConfig
 from .edges import (
     EdgeLibrary,
@@ -86,6 +91,11 @@ class SpectrumParameters:
     plasmon_energy_ev: NDArray[np.float64]
     plasmon_fwhm_ev: NDArray[np.float64]
     background_subtracted: NDArray[np.bool_]
+    # the background that a background-subtracted spectrum had removed: errors of its fit, and
+    # where (model energy) it was fitted; zeros / any energy: the true background
+    background_fit_exponent_error: NDArray[np.float64]
+    background_fit_scale_error: NDArray[np.float64]
+    background_fit_reference_ev: NDArray[np.float64]
 
     def __len__(self) -> int:
         return int(self.n_edges.shape[0])
@@ -101,7 +111,13 @@ class SpectrumParameters:
 
     @classmethod
     def from_dict(cls, d: dict[str, NDArray]) -> "SpectrumParameters":
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict` (databases written before the background-fit fields existed
+        read as exact background subtraction)."""
+        d = dict(d)
+        n = len(np.asarray(d["n_edges"]))
+        d.setdefault("background_fit_exponent_error", np.zeros(n))
+        d.setdefault("background_fit_scale_error", np.zeros(n))
+        d.setdefault("background_fit_reference_ev", np.full(n, BACKGROUND_REFERENCE_EV))
         return cls(**{f.name: np.asarray(d[f.name]) for f in fields(cls)})
 
     @classmethod
@@ -271,6 +287,12 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
     bg_sub = rng.random(n) < config.background_subtracted_probability
     if config.background_exponent_range is not None:  # drawn last: the paper's stream stays as it was
         r = rng.uniform(*config.background_exponent_range, size=n)
+    fit_exp_err, fit_scale_err = np.zeros(n), np.zeros(n)
+    fit_gap = np.zeros(n)
+    if config.background_fit_error_sd != (0.0, 0.0):  # after everything else, for the same reason
+        fit_exp_err = rng.normal(0.0, config.background_fit_error_sd[0], size=n)
+        fit_scale_err = np.maximum(rng.normal(0.0, config.background_fit_error_sd[1], size=n), -0.5)
+        fit_gap = rng.uniform(3.0, 30.0, size=n)
 
     # keep every onset inside the output window: raise (or lower) the shift just enough
     flat = t.variant_offset[safe_el] + np.maximum(variant_index, 0)
@@ -281,6 +303,9 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
     need_high = (o1 - m) - np.where(present, onset, -np.inf).max(axis=1)
     shift = np.minimum(np.maximum(shift, need_low), need_high)
     shift = np.clip(shift, -config.shift_max_ev, config.shift_max_ev)
+    # the background fit window ends fit_gap eV below the lowest edge (model energy)
+    lowest = np.where(present, t.onset_ev[flat], np.inf).min(axis=1)
+    fit_reference = np.maximum(lowest - fit_gap, config.model_energy_ev[0] + 1.0)
 
     return SpectrumParameters(
         n_edges=n_edges,
@@ -304,6 +329,9 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
         plasmon_energy_ev=plasmon_energy,
         plasmon_fwhm_ev=plasmon_fwhm,
         background_subtracted=bg_sub,
+        background_fit_exponent_error=fit_exp_err,
+        background_fit_scale_error=fit_scale_err,
+        background_fit_reference_ev=fit_reference,
     )
 
 
@@ -452,6 +480,9 @@ def make_parameters(
         plasmon_energy_ev=np.array([float(np.mean(config.plasmon_energy_ev))]),
         plasmon_fwhm_ev=np.array([float(np.mean(config.plasmon_fwhm_ev))]),
         background_subtracted=np.zeros(1, dtype=bool),
+        background_fit_exponent_error=np.zeros(1),
+        background_fit_scale_error=np.zeros(1),
+        background_fit_reference_ev=np.full(1, BACKGROUND_REFERENCE_EV),
     )
 
 
@@ -579,7 +610,12 @@ def render_spectra(
     if config.noise_reference_ev is not None:
         noise *= noise_scale(params.background_exponent, config)[:, None]
     spectra = clean + noise
-    spectra -= np.where(params.background_subtracted[:, None], background, 0.0)
+    if params.background_subtracted.any():
+        fitted = extrapolated_background_fit(
+            x, params.background_exponent[:, None], params.background_fit_reference_ev[:, None],
+            params.background_fit_exponent_error[:, None], params.background_fit_scale_error[:, None],
+        )
+        spectra -= np.where(params.background_subtracted[:, None], fitted, 0.0)
     if out is None:
         spectra = spectra.astype(np.float32)
     else:
@@ -729,7 +765,10 @@ def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfi
     white = white_noise(params.noise_seed, t.output_energy.size, config.noise_sd)[0]
     noise = scipy.signal.savgol_filter(white, int(params.savgol_frame[0]), config.savgol_order, mode="mirror")
     if params.background_subtracted[0]:
-        clean = clean - background
+        clean = clean - extrapolated_background_fit(
+            x, r, float(params.background_fit_reference_ev[0]),
+            float(params.background_fit_exponent_error[0]), float(params.background_fit_scale_error[0]),
+        )
     if config.noise_reference_ev is not None:
         noise = noise * float(noise_scale(params.background_exponent, config)[0])
     return clean + float(params.noise_coefficient[0]) * noise

@@ -306,6 +306,45 @@ def test_background_subtracted_spectra():
     np.testing.assert_allclose(spectra, comp.edges.sum(axis=1), atol=1e-5)
 
 
+def test_background_subtraction_with_fit_errors_leaves_the_extrapolation_residual():
+    from eels_core.background import extrapolated_background_fit, power_law_background
+    from eels_core.synthesis import SpectrumParameters, output_to_model_energy, render_spectrum_reference
+
+    exact = SynthesisConfig(noise_sd=0.0, background_subtracted_probability=1.0)
+    cfg = exact.replace(background_fit_error_sd=(0.3, 0.1))
+    b = synthesize(16, seed=23, config=cfg)
+    p = b.params
+    # drawn after everything else: the spectra's other choices are those of the exact subtraction
+    np.testing.assert_array_equal(b.labels, synthesize(16, seed=23, config=exact).labels)
+    assert np.abs(p.background_fit_exponent_error).max() > 0.1 and p.background_fit_scale_error.min() >= -0.5
+    lowest = np.array([min(o for o in row if np.isfinite(o)) for row in b.edge_onset_ev])
+    e_fit_out = p.background_fit_reference_ev * (1 + p.stretch) + p.shift_ev  # fit window on the output axis
+    assert np.all(lowest - e_fit_out > 3.0 * 0.95) and np.all(lowest - e_fit_out < 30.0 * 1.05 + 1.0)
+    # the residual is exactly the true background minus the extrapolated fit
+    x = output_to_model_energy(cfg.output_energy_axis(), p.stretch, p.shift_ev)
+    residual = power_law_background(x, p.background_exponent[:, None]) - extrapolated_background_fit(
+        x, p.background_exponent[:, None], p.background_fit_reference_ev[:, None],
+        p.background_fit_exponent_error[:, None], p.background_fit_scale_error[:, None])
+    _, _, _, _, comp = render_spectra(p, cfg, return_components=True)
+    np.testing.assert_allclose(b.spectra, comp.edges.sum(axis=1) + residual, atol=1e-5)
+    # at the fit window the residual is -scale_error x the background there
+    at_fit = power_law_background(p.background_fit_reference_ev, p.background_exponent)
+    np.testing.assert_allclose(
+        power_law_background(p.background_fit_reference_ev, p.background_exponent)
+        - extrapolated_background_fit(p.background_fit_reference_ev, p.background_exponent,
+                                      p.background_fit_reference_ev, p.background_fit_exponent_error,
+                                      p.background_fit_scale_error),
+        -p.background_fit_scale_error * at_fit, rtol=1e-9)
+    for i in range(3):
+        ref = render_spectrum_reference(p[i], cfg)
+        np.testing.assert_allclose(b.spectra[i], ref, rtol=0, atol=3e-3 * np.abs(ref).max())
+    # databases written before these fields existed read as exact subtraction
+    old = {k: v for k, v in p.to_dict().items() if not k.startswith("background_fit_")}
+    back = SpectrumParameters.from_dict(old)
+    assert np.all(back.background_fit_exponent_error == 0) and np.all(back.background_fit_scale_error == 0)
+    np.testing.assert_allclose(render_spectra(back, exact)[0], synthesize(16, seed=23, config=exact).spectra, atol=1e-6)
+
+
 def test_real_data_physics_matches_the_plain_loop():
     b = synthesize(12, seed=24, config=REAL.replace(distractor_probability=1.0, thickness=(0.3, 0.8)))
     cfg = REAL.replace(distractor_probability=1.0, thickness=(0.3, 0.8))
@@ -359,6 +398,7 @@ def test_steeper_backgrounds_stronger_edges_and_scaled_noise():
     ({"background_exponent_range": (0.0, 5.0)}, "background_exponent_range"),
     ({"noise_reference_ev": 10.0}, "noise_reference_ev"),
     ({"jump_ratio_max_scale": 0.5}, "jump_ratio_max_scale"),
+    ({"background_fit_error_sd": (0.1, -0.1)}, "background_fit_error_sd"),
 ])
 def test_bad_real_data_options(changes, field):
     with pytest.raises(ValueError, match=field):
