@@ -80,7 +80,7 @@ def test_bad_training_config(changes, field):
 
 
 def test_config_round_trip():
-    for name in ("cpu-long", "cpu-finetune", "cpu-refine"):
+    for name in PRESETS:
         cfg = preset(name)
         assert TrainingConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
 
