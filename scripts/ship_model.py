@@ -97,7 +97,8 @@ def main() -> None:
     tmp.unlink()
     tmp.with_suffix(".json").unlink()
     meta = {
-        "description": "CNN-BiLSTM trained on CPU in phases (see `phases`); metrics on fresh synthetic spectra",
+        "description": (f"CNN-BiLSTM trained on CPU in {len(phases)} phase{'s' if len(phases) > 1 else ''} "
+                        "(see `phases`); metrics on fresh synthetic spectra"),
         "phases": phases,
         "metrics": metrics,
         "machine": f"{platform.machine()} {platform.processor()}, torch {torch.__version__}",
