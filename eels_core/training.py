@@ -190,7 +190,8 @@ PRESETS: dict[str, TrainingConfig] = {
         rehearsal_synthesis=SynthesisConfig(), min_window_ev=MIN_WINDOW_EV,
         acquisition=AcquisitionConfig(coarse_dispersion_probability=0.25, pedestal_probability=0.15),
     ),
-    # Phase 3, from the shipped weights (phases 1 + 2), aimed at what the measured spectra show and
+    # Phase 3, from the shipped weights (its trials: from the phases 1 + 2 weights shipped until
+    # 2026-11-30), aimed at what the measured spectra show and
     # phase 2 lacks: backgrounds as steep as measured ones (r 1.5-5, noise scaled to the background
     # at 300 eV), edges up to 3x the Table 1 jump ratios, varied near-edge structures, thicker
     # specimens, pedestals up to 100x the median, curved backgrounds, more background-subtracted

@@ -199,9 +199,9 @@ display(md_table(("Field", *columns), rows))
 #   between the library's compounds (`elnes_variation_copies`, chapter 01), thicker specimens
 #   (t/λ up to 1.5), pedestals up to 100 times the median, backgrounds curved on a log-log plot
 #   (`add_background_component`) and more background-subtracted spectra (10 %). Its rehearsal
-#   batches stay clean (`augment_rehearsal=False`). No model of this phase is shipped: each trial
-#   scored about the same on the measured spectra and lost accuracy on the paper's physics
-#   (chapter 10 has the table), so the shipped weights are those of the first two phases.
+#   batches stay clean (`augment_rehearsal=False`). No model of this phase was shipped: each
+#   trial scored about the same on the measured spectra and lost accuracy on the paper's physics
+#   (chapter 10 has the table).
 # * **cpu-joint**, **cpu-joint-mild** and **cpu-joint-resolution** learn everything in one phase
 #   from scratch instead of three: the odd steps are clean spectra of the paper's physics, the
 #   even steps spectra of the measured-spectrum physics with the augmentations, at `cpu-long`'s
@@ -210,7 +210,8 @@ display(md_table(("Field", *columns), rows))
 #   backgrounds, strong edges); `cpu-joint-mild` the second phase's physics plus varied near-edge
 #   structures; `cpu-joint-resolution` adds to the mild recipe an instrument resolution up to
 #   3 eV (chapter 02) and background-subtracted spectra that keep the residual of a fitted
-#   background (chapter 03). Chapter 10 compares what they give on measured spectra.
+#   background (chapter 03). Chapter 10 compares what they give on measured spectra; the shipped
+#   weights are those of `cpu-joint-mild` (since 2026-11-30; before, `cpu-long` + `cpu-finetune`).
 # * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05, batches of
 #   256, about 64 passes over the 200,000 training spectra (MATLAB's default would have been 30).
 #
@@ -375,11 +376,14 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # resume.
 #
 # ```bash
-# # CPU, in the background for a few hours, one thread (the shipped model started this way)
+# # CPU, in the background for about 80 minutes, one thread: the shipped model
+# eels-core train --preset cpu-joint-mild --out runs/cpu-joint-mild --threads 1
+# # the earlier, phased recipe: the paper's physics first ...
 # eels-core train --preset cpu-long --out runs/cpu-long --threads 1
 # # ... optionally fine-tuned from there with the real-data physics
 # eels-core train --preset cpu-finetune --out runs/cpu-finetune --threads 1
-# # ... and refined from the shipped weights (phase 3; init_from is eels_core/weights/cnn_bilstm.pt)
+# # ... and refined from the shipped weights, whichever they are (phase 3; init_from is
+# # eels_core/weights/cnn_bilstm.pt; its trials started from the phase-2 weights)
 # eels-core train --preset cpu-refine --out runs/cpu-refine --threads 1
 #
 # # GPU at the paper's scale: write the 250,000-spectrum database once, then train from it

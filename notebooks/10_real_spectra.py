@@ -505,43 +505,60 @@ print("mean F1 by quality tier:", ", ".join(f"{t} {np.mean(v):.2f} ({len(v)} fil
 
 # %% [markdown]
 # How to read the table. A **refused** file (a window narrower than 35 eV) would cost the network
-# a whole file; none of the 22 is refused since the fine-tuning phase trains on windows down to
-# 35 eV, but the 40 eV `Cr_L_cl` window is also background-subtracted, and the network still finds
-# nothing there. **Tier C** files carry labels their curators doubt: the amorphous-ice N K window,
-# for instance, is expected to hold N K at trace level that is not visible in the data, so a miss
-# there is arguably right. An **offset axis** moves every edge: the network was trained with shifts
-# of up to ±15 eV, so a 20 eV offset is outside its experience, and an edge may then be named after
-# its neighbour. **Non-target** edges (U N, La M, Sr M) are not among the 20 labels; unless the
-# training data taught the network to ignore them, it can mistake one for a target edge at the same
-# energy. Errors without such a cause are the network's own. The thick h-BN files are the largest
-# group: Sc L2,3 (onset 402 eV) sits on top of N K (401 eV), and the network reports both, often
-# with Cl or Ar L2,3 on the B K side as well.
+# a whole file; none of the 22 is refused, since training includes windows down to 35 eV. **Tier
+# C** files carry labels their curators doubt: the amorphous-ice N K window, for instance, is
+# expected to hold N K at trace level that is not visible in the data, so a miss there is
+# arguably right. An **offset axis** moves every edge: the network was trained with shifts of up
+# to ±15 eV, so a 20 eV offset is outside its experience, and an edge may then be named after its
+# neighbour. **Non-target** edges (U N, La M, Sr M) are not among the 20 labels; unless the
+# training data taught the network to ignore them, it can mistake one for a target edge at the
+# same energy. Errors without such a cause are the network's own. Thick h-BN is the hardest
+# material of the set: Sc L₂,₃ (onset 402 eV) sits on top of N K (401 eV), and the B K side of a
+# thick specimen has plasmon replicas where Cl and Ar L₂,₃ would be.
 #
 # **What the training recipe changed.** The table below puts the shipped weights (computed here)
 # beside models that were scored on the same 22 files with the same rule while recipes were being
 # tried. Those models are not shipped, so their rows are *recorded* figures, like the pyTEMlib rows
-# above, not re-run. From the second training phase: the first shipped model (fine-tuned with
+# above, not re-run. Until 2026-11-30 the shipped model was trained in phases: the paper's physics
+# first (`cpu-long`), then a fine-tuning with the measured-spectrum physics (`cpu-finetune`);
+# its row is "phases 1 + 2". From that second phase: the first shipped model (fine-tuned with
 # plural scattering, distractor edges and background-subtracted spectra only); an intermediate one
 # with the shipped recipe minus the counting noise of coarse channels and the weak-π* h-BN
 # variants; and a trial that also drew jump ratios up to three times the Table 1 maxima. From a
-# third phase on top of the shipped weights (`cpu-refine`, chapter 07, 4,000 steps at a learning
-# rate of 2e-4 unless said otherwise): trial a
-# with thicker specimens (t/λ up to 1.5), pedestals up to 100 times the median, curved
-# backgrounds and 10 % background-subtracted spectra; trial b, a plus varied near-edge structures
-# (chapter 01); trial c, b plus backgrounds as steep as the measured ones (r uniform in 1.5-5 with
-# the noise scaled to the background, chapter 03) and jump ratios up to three times Table 1;
-# trial d, c with clean (unaugmented) rehearsal batches, 6,000 steps at a learning rate of 3e-4:
-# the `cpu-refine` preset as it stands. The last two columns are the paper-physics synthetic F1 and exact accuracy (chapter 08's test,
-# 4,000 spectra), which the shipped model must keep at 0.98 and 0.90. Two file-level
-# probabilities show where the models differ: the Ca L2,3 of the 1 eV/channel survey and the O K
-# of the tier-C `EELS_SI`. With 22 files one file moves the mean F1 by 0.045: no recipe moved the
-# real-spectra scores by more than about one file, none removed the Sc L2,3 answers on h-BN, and
-# every third-phase trial lost accuracy on the paper's own physics, so the shipped weights stay
-# those of the second phase. The broader physics stays in `SynthesisConfig` for a longer training
-# from scratch, at the scale of chapter 07's `gpu-full`, which can learn both distributions.
+# third phase on top of the phase-2 weights (`cpu-refine`, chapter 07, 4,000 steps at a learning
+# rate of 2e-4 unless said otherwise): trial a with thicker specimens (t/λ up to 1.5), pedestals
+# up to 100 times the median, curved backgrounds and 10 % background-subtracted spectra; trial b,
+# a plus varied near-edge structures (chapter 01); trial c, b plus backgrounds as steep as the
+# measured ones (r uniform in 1.5-5 with the noise scaled to the background, chapter 03) and jump
+# ratios up to three times Table 1; trial d, c with clean (unaugmented) rehearsal batches, 6,000
+# steps at a learning rate of 3e-4: the `cpu-refine` preset as it stands. None of these moved the
+# real-spectra scores by more than about one file, and every third-phase trial lost accuracy on
+# the paper's own physics.
+#
+# What did move them was to stop training in phases. The `cpu-joint*` presets (chapter 07) train
+# from scratch, 18,000 steps, with clean spectra of the paper's physics on the odd steps and the
+# measured-spectrum physics on the even ones. `cpu-joint-mild` (the second phase's physics plus
+# varied near-edge structures) is the shipped model. `cpu-joint-resolution` adds an instrument
+# resolution up to 3 eV and background-subtraction residuals; it scored a little higher on the
+# paper's physics and lower on the measured files, mostly by naming Sc L₂,₃ on every h-BN file
+# again: a broad resolution makes the two edges more alike (chapter 02). `cpu-joint`, with the
+# steep backgrounds and strong edges of trial c on its even steps, learned so much more slowly
+# (paper-physics F1 0.70 against 0.92 for `cpu-joint-mild` after 3,000 steps, 1,000 spectra) that it
+# was stopped there to free the core. The last two columns are the paper-physics synthetic F1 and
+# exact accuracy (chapter 08's test, 4,000 spectra), which the shipped model must keep at 0.98 and
+# 0.90; two file-level probabilities show where the models differ: the Ca L₂,₃ of the 1 eV/channel
+# survey and the O K of the tier-C `EELS_SI`. With 22 files one file moves the mean F1 by 0.045.
+# These 22 files chose between the recipes, so they are no longer an unseen test of the shipped
+# one; the real spectra the project is also judged on are.
 
 # %%
 RECIPES_RECORDED = {  # scored with this chapter's rule when they were trained (2026-11-25 and 2026-11-30)
+    "phases 1 + 2, shipped 2026-11-25 to 11-30 (recorded)": {
+        "precision": 0.897, "recall": 0.803, "f1": 0.746, "exact_accuracy": 0.591, "recognition_accuracy": 0.773,
+        "survey Ca L2,3": 0.85, "EELS_SI O K": 0.37},
+    "cpu-joint-resolution (recorded)": {
+        "precision": 0.867, "recall": 0.894, "f1": 0.816, "exact_accuracy": 0.636, "recognition_accuracy": 0.864,
+        "survey Ca L2,3": 1.00, "EELS_SI O K": 0.99},
     "first shipped model (recorded)": {"precision": 0.886, "recall": 0.849, "f1": 0.787, "exact_accuracy": 0.591,
                                        "recognition_accuracy": 0.818, "survey Ca L2,3": None, "EELS_SI O K": None},
     "intermediate recipe (recorded)": {"precision": 0.889, "recall": 0.833, "f1": 0.780, "exact_accuracy": 0.636,
@@ -558,8 +575,10 @@ RECIPES_RECORDED = {  # scored with this chapter's rule when they were trained (
                                    "recognition_accuracy": 0.682, "survey Ca L2,3": 0.65, "EELS_SI O K": 0.28},
 }
 # Paper-physics synthetic scores (4,000 spectra of seed 2026, scripts/ship_model.py's rule) of the
-# phase-3 trials, recorded; the shipped weights' own come from their metadata.
-SYNTHETIC_RECORDED = {"phase-3 trial a (recorded)": (0.960, 0.819),
+# models above, recorded; the shipped weights' own come from their metadata.
+SYNTHETIC_RECORDED = {"phases 1 + 2, shipped 2026-11-25 to 11-30 (recorded)": (0.986, 0.936),
+                      "cpu-joint-resolution (recorded)": (0.988, 0.944),
+                      "phase-3 trial a (recorded)": (0.960, 0.819),
                       "phase-3 trial b (recorded)": (0.961, 0.822),
                       "phase-3 trial c (recorded)": (0.968, 0.850),
                       "phase-3 trial d (recorded)": (0.962, 0.832)}
@@ -632,11 +651,13 @@ if bn_items:
 
 # %% [markdown]
 # The Sc L₂,₃ answer rests on the first ten eV or so above the N K onset, where these h-BN
-# spectra show two sharp peaks a few eV apart, about as high as each other: the pattern of Sc's L₃
-# and L₂ white lines, which sit on top of N K (402 against 401 eV). The library's h-BN N K variants
-# have a σ* peak followed by a weaker, broader one there, and neither their varied copies nor the
-# other phase-3 changes (the table above) taught the network that such a doublet can be nitrogen. A sourced measurement of the h-BN N K
-# σ* structure in the library is the physics this needs; the validation files must not supply it.
+# spectra show two peaks a few eV apart, about as high as each other: the pattern of Sc's L₃ and
+# L₂ white lines, which sit on top of N K (402 against 401 eV). The library's h-BN N K variants
+# have a σ* peak followed by a weaker, broader one there. Training the measured-spectrum physics
+# together with the paper's (the shipped model) removed the Sc answer from most h-BN files,
+# where the phase-trained models gave it on all four (the recipe table above); a sourced
+# measurement of the h-BN N K σ* structure in the library is the physics the rest needs, and the
+# validation files must not supply it.
 
 # %% [markdown]
 # The estimated onsets give a second diagnosis that needs no labels: for every expected edge the
