@@ -79,11 +79,9 @@ def extrapolated_background_fit(
     """
     e = np.asarray(energy_ev, dtype=np.float64)
     e_fit = np.asarray(fit_reference_ev, dtype=np.float64)
-    if np.any(e <= 0) or np.any(e_fit <= 0):
-        raise ValueError("extrapolated_background_fit needs energies > 0 eV")
     r = np.asarray(background_exponent, dtype=np.float64)
-    level = (1.0 + np.asarray(scale_error, dtype=np.float64)) * np.exp(-r * np.log(e_fit / reference_ev))
-    return level * np.exp(-(r + np.asarray(exponent_error, dtype=np.float64)) * np.log(e / e_fit))
+    level = (1.0 + np.asarray(scale_error, dtype=np.float64)) * power_law_background(e_fit, r, reference_ev)
+    return level * power_law_background(e / e_fit, r + np.asarray(exponent_error, dtype=np.float64), 1.0)
 
 
 def sample_background_exponent(
