@@ -167,6 +167,26 @@ class TrainingConfig:
             return False
 
 
+# Phase 3, from the shipped weights (its trials: from the phases 1 + 2 weights shipped until
+# 2026-11-30), aimed at what the measured spectra show and phase 2 lacks: backgrounds as steep
+# as measured ones (r 1.5-5, noise scaled to the background
+# at 300 eV), edges up to 3x the Table 1 jump ratios, varied near-edge structures, thicker
+# specimens, pedestals up to 100x the median, curved backgrounds, more background-subtracted
+# spectra; clean (unaugmented) rehearsal batches of the paper's physics. Trial d of chapter 10:
+# not shipped, it lost accuracy on the paper's physics.
+_CPU_REFINE = TrainingConfig(
+    steps=6_000, batch_size=64, learning_rate=3e-4, augment_rehearsal=False, validate_every=250,
+    n_validation=2048, checkpoint_every=250,
+    init_from="eels_core/weights/cnn_bilstm.pt", data_seed=4,
+    synthesis=SynthesisConfig.with_real_data_physics(
+        thickness=(0.0, 1.5), background_subtracted_probability=0.1, elnes_variation_copies=4,
+        background_exponent_range=(1.5, 5.0), noise_reference_ev=300.0, jump_ratio_max_scale=3.0,
+    ),
+    rehearsal_synthesis=SynthesisConfig(), min_window_ev=MIN_WINDOW_EV,
+    acquisition=AcquisitionConfig(coarse_dispersion_probability=0.25, pedestal_probability=0.25,
+                                  pedestal_fraction=(0.05, 100.0), extra_background_probability=0.25),
+)
+
 # cpu-joint with the milder physics of cpu-finetune (+ varied near-edge structures) on the even
 # steps: the paper's background exponents and jump ratios everywhere. The shipped recipe.
 _CPU_JOINT_MILD = TrainingConfig(
@@ -200,39 +220,14 @@ PRESETS: dict[str, TrainingConfig] = {
         rehearsal_synthesis=SynthesisConfig(), min_window_ev=MIN_WINDOW_EV,
         acquisition=AcquisitionConfig(coarse_dispersion_probability=0.25, pedestal_probability=0.15),
     ),
-    # Phase 3, from the shipped weights (its trials: from the phases 1 + 2 weights shipped until
-    # 2026-11-30), aimed at what the measured spectra show and
-    # phase 2 lacks: backgrounds as steep as measured ones (r 1.5-5, noise scaled to the background
-    # at 300 eV), edges up to 3x the Table 1 jump ratios, varied near-edge structures, thicker
-    # specimens, pedestals up to 100x the median, curved backgrounds, more background-subtracted
-    # spectra; clean (unaugmented) rehearsal batches of the paper's physics. Trial d of chapter 10:
-    # not shipped, it lost accuracy on the paper's physics.
-    "cpu-refine": TrainingConfig(
-        steps=6_000, batch_size=64, learning_rate=3e-4, augment_rehearsal=False, validate_every=250,
-        n_validation=2048, checkpoint_every=250,
-        init_from="eels_core/weights/cnn_bilstm.pt", data_seed=4,
-        synthesis=SynthesisConfig.with_real_data_physics(
-            thickness=(0.0, 1.5), background_subtracted_probability=0.1, elnes_variation_copies=4,
-            background_exponent_range=(1.5, 5.0), noise_reference_ev=300.0, jump_ratio_max_scale=3.0,
-        ),
-        rehearsal_synthesis=SynthesisConfig(), min_window_ev=MIN_WINDOW_EV,
-        acquisition=AcquisitionConfig(coarse_dispersion_probability=0.25, pedestal_probability=0.25,
-                                      pedestal_fraction=(0.05, 100.0), extra_background_probability=0.25),
-    ),
+    "cpu-refine": _CPU_REFINE,
     # One phase from scratch instead of three: the paper's physics (clean, unaugmented: the odd
     # steps) and the measured-spectrum physics of cpu-refine (the even steps) learned together,
     # so that neither is learned first and then partly forgotten. Same length and learning rate
-    # as cpu-long.
-    "cpu-joint": TrainingConfig(
-        steps=18_000, batch_size=64, learning_rate=2e-3, augment_rehearsal=False, validate_every=250,
-        n_validation=2048, checkpoint_every=250, data_seed=5,
-        synthesis=SynthesisConfig.with_real_data_physics(
-            thickness=(0.0, 1.0), background_subtracted_probability=0.05, elnes_variation_copies=4,
-            background_exponent_range=(1.5, 5.0), noise_reference_ev=300.0, jump_ratio_max_scale=3.0,
-        ),
-        rehearsal_synthesis=SynthesisConfig(), min_window_ev=MIN_WINDOW_EV,
-        acquisition=AcquisitionConfig(coarse_dispersion_probability=0.25, pedestal_probability=0.25,
-                                      pedestal_fraction=(0.05, 100.0), extra_background_probability=0.25),
+    # as cpu-long; thinner specimens and fewer background-subtracted spectra than cpu-refine.
+    "cpu-joint": dataclasses.replace(
+        _CPU_REFINE, steps=18_000, learning_rate=2e-3, init_from=None, data_seed=5,
+        synthesis=_CPU_REFINE.synthesis.replace(thickness=(0.0, 1.0), background_subtracted_probability=0.05),
     ),
     "cpu-joint-mild": _CPU_JOINT_MILD,
     # cpu-joint-mild plus the instrument and processing effects the round-robin spectra show:
