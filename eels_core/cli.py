@@ -44,11 +44,15 @@ def _parser() -> argparse.ArgumentParser:
         description="Train the CNN-BiLSTM with a preset. Run the same command again after an interruption "
         "to resume from the last checkpoint. Multi-GPU/CPU: torchrun --nproc_per_node N -m eels_core.cli train ...",
     )
-    tr.add_argument("--preset", default="cpu-ci", help="cpu-ci, cpu-long, cpu-finetune, cpu-refine, cpu-joint, cpu-joint-mild, cpu-joint-resolution or gpu-full")
+    tr.add_argument("--preset", default="cpu-ci", help="cpu-ci, cpu-long, cpu-finetune, cpu-refine, cpu-joint, cpu-joint-mild, cpu-joint-mild-extend, cpu-joint-resolution or gpu-full")
     tr.add_argument("--out", required=True, help="run folder (checkpoint.pt and train.log go there)")
     tr.add_argument("--steps", type=int, help="override the preset's number of steps")
     tr.add_argument("--batch-size", type=int, help="override the preset's batch size (per process)")
     tr.add_argument("--data", help="'stream' (on the fly) or a database index file")
+    tr.add_argument("--seed", type=int, help="override the preset's seed of the network initialisation and windows "
+                    "(a second seed measures the run-to-run spread)")
+    tr.add_argument("--data-seed", type=int, help="override the preset's seed of the synthetic spectra stream "
+                    "(the rehearsed physics uses DATA_SEED + 1)")
     tr.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     tr.add_argument("--threads", type=int, help="torch CPU threads")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -84,6 +88,7 @@ def _train(args: argparse.Namespace) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     changes = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch_size), ("data", args.data)) if v}
+    changes.update({k: v for k, v in (("seed", args.seed), ("data_seed", args.data_seed)) if v is not None})
     cfg = preset(args.preset, **changes)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -230,6 +230,12 @@ PRESETS: dict[str, TrainingConfig] = {
         synthesis=_CPU_REFINE.synthesis.replace(thickness=(0.0, 1.0), background_subtracted_probability=0.05),
     ),
     "cpu-joint-mild": _CPU_JOINT_MILD,
+    # A second, shorter cosine cycle on the cpu-joint-mild model: the same mix of physics from a
+    # fresh stream of spectra (data seeds 12 and 13), starting at a sixth of the learning rate.
+    "cpu-joint-mild-extend": dataclasses.replace(
+        _CPU_JOINT_MILD, steps=6_000, learning_rate=3e-4, data_seed=12, seed=1,
+        init_from="runs/cpu-joint-mild/checkpoint.pt",
+    ),
     # cpu-joint-mild plus the instrument and processing effects the round-robin spectra show:
     # Gaussian resolution up to 3 eV FWHM (thermionic tungsten guns: 1-3 eV energy spread, where
     # the paper stops at 1.6 eV; summed spectrum images add drift) and background-subtracted

@@ -31,7 +31,7 @@ from eels_core.synthesis import synthesize  # noqa: E402
 from eels_core.training import make_batch, predict_logits  # noqa: E402
 from eels_core.weights import DEFAULT_WEIGHTS, export_weights, load_model  # noqa: E402
 
-VALIDATION_SEED = 2026  # never used for training (the training streams use data seeds 0-9)
+VALIDATION_SEED = 2026  # never used for training (the training streams use data seeds 0-13)
 
 
 def synthetic_metrics(model: torch.nn.Module, config: SynthesisConfig, n: int, windowed: bool) -> dict:

@@ -168,3 +168,15 @@ def test_validation_ignores_detections_at_a_window_border():
     assert report["precision"] == pytest.approx(expected["precision"])
     assert report["exact_accuracy"] == pytest.approx(expected["exact_accuracy"])
     assert report["precision"] > evaluate(truth, yes).precision
+
+
+def test_cli_seed_overrides_reach_the_recorded_config(tmp_path):
+    out = tmp_path / "seeded"
+    cmd = [sys.executable, "-m", "eels_core.cli", "train", "--preset", "cpu-ci", "--steps", "2", "--batch-size", "8",
+           "--seed", "3", "--data-seed", "0", "--out", str(out), "--threads", "1", "--quiet"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    recorded = json.loads(torch.load(out / "checkpoint.pt", weights_only=False)["training_config"])
+    assert (recorded["seed"], recorded["data_seed"]) == (3, 0)  # 0 is an override too, not "unset"
+    assert preset("cpu-ci", steps=2, batch_size=8, seed=3, data_seed=0).same_as(json.dumps(recorded))
+    assert not preset("cpu-ci", steps=2, batch_size=8, data_seed=0).same_as(json.dumps(recorded))
