@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Train the CNN-BiLSTM with a preset. Run the same command again after an interruption "
         "to resume from the last checkpoint. Multi-GPU/CPU: torchrun --nproc_per_node N -m eels_core.cli train ...",
     )
-    tr.add_argument("--preset", default="cpu-ci", help="cpu-ci, cpu-long, cpu-finetune, cpu-refine, cpu-joint, cpu-joint-mild, cpu-joint-mild-extend, cpu-joint-resolution or gpu-full")
+    tr.add_argument("--preset", default="cpu-ci", help="cpu-ci, cpu-long, cpu-finetune, cpu-refine, cpu-joint, cpu-joint-mild, cpu-joint-mild-extend, cpu-joint-resolution, cpu-joint-exelfs or gpu-full")
     tr.add_argument("--out", required=True, help="run folder (checkpoint.pt and train.log go there)")
     tr.add_argument("--steps", type=int, help="override the preset's number of steps")
     tr.add_argument("--batch-size", type=int, help="override the preset's batch size (per process)")

@@ -121,6 +121,20 @@ class SynthesisConfig:
         (:func:`eels_core.edges.with_elnes_variation`: peak spacings from the onset stretched by
         0.85-1.15, positions, widths and amplitudes perturbed), so that the network meets near-edge
         structures between and beside the library's compounds. 0: the library as it is.
+    exelfs_probability : float
+        Probability that an edge (labelled or distractor) carries extended energy-loss fine
+        structure (:func:`eels_core.edges.exelfs_modulation`): weak oscillations of its intensity
+        that continue tens to hundreds of eV above the near-edge region, which a network that
+        has only seen smooth power-law tails may take for the onset of another edge. 0: off.
+    exelfs_amplitude : (float, float)
+        Range of the relative amplitude A of those oscillations where they are strongest (~34 eV
+        above the onset).
+    exelfs_distance_a : (float, float)
+        Range of the distance R (Angstrom) to the back-scattering neighbours: first shells of
+        light-element solids ~1.4-2.5, further shells up to ~4.5. It sets the period, ~60 eV
+        (R = 1.5) to ~20 eV (R = 4.5) at 60 eV above the onset.
+    exelfs_debye_waller_a2 : (float, float)
+        Range of the Debye-Waller factor sigma^2 (Angstrom^2) that damps them at high k.
     background_exponent_range : (float, float) or None
         If given, r is drawn uniformly in this range instead of N(mean, sd): measured core-loss
         backgrounds have r between about 2 and 6 (Egerton), steeper than the paper's 1.88 +- 0.2,
@@ -166,6 +180,10 @@ class SynthesisConfig:
     background_subtracted_probability: float = 0.0
     background_fit_error_sd: tuple[float, float] = (0.0, 0.0)
     elnes_variation_copies: int = 0
+    exelfs_probability: float = 0.0
+    exelfs_amplitude: tuple[float, float] = (0.02, 0.2)
+    exelfs_distance_a: tuple[float, float] = (1.4, 4.5)
+    exelfs_debye_waller_a2: tuple[float, float] = (0.002, 0.012)
     background_exponent_range: tuple[float, float] | None = None
     noise_reference_ev: float | None = None
     jump_ratio_max_scale: float = 1.0
@@ -258,7 +276,10 @@ class SynthesisConfig:
         _range_ok("plasmon_energy_ev", self.plasmon_energy_ev, 3.0, 60.0)
         _range_ok("plasmon_fwhm_ev", self.plasmon_fwhm_ev, 0.5, 40.0)
         _range_ok("distractor_jump_ratio", self.distractor_jump_ratio, 0.01, 5.0)
-        for name in ("distractor_probability", "background_subtracted_probability"):
+        _range_ok("exelfs_amplitude", self.exelfs_amplitude, 0.0, 0.9)
+        _range_ok("exelfs_distance_a", self.exelfs_distance_a, 0.5, 10.0)
+        _range_ok("exelfs_debye_waller_a2", self.exelfs_debye_waller_a2, 0.0, 0.05)
+        for name in ("distractor_probability", "background_subtracted_probability", "exelfs_probability"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} = {getattr(self, name)} outside [0, 1]")
         if len(self.background_fit_error_sd) != 2 or not all(0.0 <= v <= 1.0 for v in self.background_fit_error_sd):
@@ -308,7 +329,7 @@ class SynthesisConfig:
     def with_real_data_physics(cls, **changes: Any) -> "SynthesisConfig":
         """The paper's Table 2 plus plural scattering (t/lambda 0-0.8), unlabelled distractor edges
         (30 % of spectra) and background-subtracted spectra (3 %): what real spectra show and the
-        paper's synthesis leaves out. The shipped model is fine-tuned with it."""
+        paper's synthesis leaves out. The shipped model sees it on every other training step."""
         base = dict(thickness=(0.0, 0.8), distractor_probability=0.3, background_subtracted_probability=0.03)
         return cls(**{**base, **changes})
 

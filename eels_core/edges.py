@@ -8,7 +8,9 @@ Edges fitted to public real spectra (``edge_library_fitted.yaml``) can be added 
 
 This module loads and validates the library and evaluates an edge on an energy grid:
 :func:`edge_template` (unbroadened near-edge profile) and :func:`extend_edge_tail` (the paper's
-inverse-power-law extension of the edge beyond its near-edge region).
+inverse-power-law extension of the edge beyond its near-edge region). Beyond the paper,
+:func:`exelfs_modulation` adds the extended fine structure (EXELFS) that modulates an edge for
+tens to hundreds of eV above its near-edge region.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.constants
 import yaml
 from numpy.typing import ArrayLike, NDArray
 
@@ -368,3 +371,70 @@ def tail_decay(energy_ev: ArrayLike, tail_start_ev: ArrayLike, tail_exponent: Ar
     t = np.asarray(tail_start_ev, dtype=np.float64)
     s = np.asarray(tail_exponent, dtype=np.float64)
     return np.exp(-s * np.maximum(np.log(e / t), 0.0))
+
+
+# k (1/Angstrom) of a free electron of 1 eV kinetic energy: sqrt(2 m_e e / hbar^2) * 1e-10 (~0.5123)
+_WAVENUMBER_PER_SQRT_EV = float(
+    np.sqrt(2.0 * scipy.constants.m_e * scipy.constants.e) / scipy.constants.hbar * 1e-10
+)
+#: Wavenumber (1/Angstrom; ~34 eV above the onset) from which the EXELFS has its full amplitude;
+#: below it the near-edge peaks of the library describe the edge and the modulation grows in.
+EXELFS_REFERENCE_K = 3.0
+
+
+def photoelectron_wavenumber(energy_above_onset_ev: ArrayLike) -> NDArray[np.float64]:
+    """Wavenumber k (1/Angstrom) of the ejected core electron, free-electron dispersion.
+
+    ``k = sqrt(2 m_e (E - E_0)) / hbar``, zero below the onset (the usual EXAFS / EXELFS variable).
+    """
+    de = np.maximum(np.asarray(energy_above_onset_ev, dtype=np.float64), 0.0)
+    return _WAVENUMBER_PER_SQRT_EV * np.sqrt(de)
+
+
+def exelfs_modulation(
+    energy_ev: ArrayLike,
+    edge_onset_ev: ArrayLike,
+    amplitude: ArrayLike,
+    distance_a: ArrayLike,
+    phase: ArrayLike,
+    debye_waller_a2: ArrayLike,
+) -> NDArray[np.float64]:
+    """Factor ``1 + chi(E)`` of the extended energy-loss fine structure (EXELFS) of an edge.
+
+    The ejected core electron is back-scattered by the neighbouring atoms; the interference of
+    outgoing and back-scattered waves modulates the edge intensity for hundreds of eV above the
+    near-edge region. One shell in the single-scattering picture of EXAFS (Sayers, Stern & Lytle
+    1971)::
+
+        chi(k) = A g(k) sin(2 k R + phi),
+        g(k) = (k / k_ref)^2                               for k < k_ref (near-edge region),
+        g(k) = (k_ref / k) exp(-2 sigma^2 (k^2 - k_ref^2))  for k >= k_ref,
+
+    with k from :func:`photoelectron_wavenumber`, ``k_ref`` = :data:`EXELFS_REFERENCE_K`, R the
+    distance to the back-scattering neighbours and sigma^2 their mean-square relative
+    displacement (Debye-Waller factor). The scattering amplitude's k-dependence and the phase
+    shifts of real atoms are folded into A and phi.
+
+    Parameters
+    ----------
+    energy_ev : array_like, shape (n,)
+    edge_onset_ev, amplitude, distance_a, phase, debye_waller_a2 : array_like
+        Onset (eV), relative amplitude A at ``k_ref`` (0: no modulation), R (Angstrom), phi (rad)
+        and sigma^2 (Angstrom^2); each a scalar or shape (m, 1) for m edges.
+
+    Returns
+    -------
+    ndarray, shape (n,) or (m, n)
+        1 below the onset; positive for amplitudes below 1.
+    """
+    e = np.asarray(energy_ev, dtype=np.float64)
+    k = photoelectron_wavenumber(e - np.asarray(edge_onset_ev, dtype=np.float64))
+    sigma2 = np.asarray(debye_waller_a2, dtype=np.float64)
+    k_ref = EXELFS_REFERENCE_K
+    envelope = np.where(
+        k < k_ref,
+        (k / k_ref) ** 2,
+        k_ref / np.maximum(k, k_ref) * np.exp(-2.0 * sigma2 * (k**2 - k_ref**2)),
+    )
+    oscillation = np.sin(2.0 * k * np.asarray(distance_a, dtype=np.float64) + np.asarray(phase, dtype=np.float64))
+    return 1.0 + np.asarray(amplitude, dtype=np.float64) * envelope * oscillation

@@ -45,6 +45,7 @@ from .edges import (
     EdgeLibrary,
     EdgeVariant,
     edge_template,
+    exelfs_modulation,
     extend_edge_tail,
     load_distractor_edges,
     load_edge_library,
@@ -96,6 +97,11 @@ class SpectrumParameters:
     background_fit_exponent_error: NDArray[np.float64]
     background_fit_scale_error: NDArray[np.float64]
     background_fit_reference_ev: NDArray[np.float64]
+    # extended fine structure of each edge, slots 0-5 labelled, 6-7 distractors (amplitude 0: none)
+    exelfs_amplitude: NDArray[np.float64]  # (b, 8)
+    exelfs_distance_a: NDArray[np.float64]  # (b, 8)
+    exelfs_phase: NDArray[np.float64]  # (b, 8)
+    exelfs_debye_waller_a2: NDArray[np.float64]  # (b,)
 
     def __len__(self) -> int:
         return int(self.n_edges.shape[0])
@@ -111,13 +117,16 @@ class SpectrumParameters:
 
     @classmethod
     def from_dict(cls, d: dict[str, NDArray]) -> "SpectrumParameters":
-        """Inverse of :meth:`to_dict` (databases written before the background-fit fields existed
-        read as exact background subtraction)."""
+        """Inverse of :meth:`to_dict` (databases written before the background-fit and EXELFS
+        fields existed read as exact background subtraction and smooth edge tails)."""
         d = dict(d)
         n = len(np.asarray(d["n_edges"]))
         d.setdefault("background_fit_exponent_error", np.zeros(n))
         d.setdefault("background_fit_scale_error", np.zeros(n))
         d.setdefault("background_fit_reference_ev", np.full(n, BACKGROUND_REFERENCE_EV))
+        for name, fill in (("exelfs_amplitude", 0.0), ("exelfs_distance_a", 2.0), ("exelfs_phase", 0.0)):
+            d.setdefault(name, np.full((n, MAX_EDGES + MAX_DISTRACTORS), fill))
+        d.setdefault("exelfs_debye_waller_a2", np.zeros(n))
         return cls(**{f.name: np.asarray(d[f.name]) for f in fields(cls)})
 
     @classmethod
@@ -293,6 +302,16 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
         fit_exp_err = rng.normal(0.0, config.background_fit_error_sd[0], size=n)
         fit_scale_err = np.maximum(rng.normal(0.0, config.background_fit_error_sd[1], size=n), -0.5)
         fit_gap = rng.uniform(3.0, 30.0, size=n)
+    slots = MAX_EDGES + MAX_DISTRACTORS
+    exelfs = np.zeros((n, slots))
+    exelfs_r, exelfs_phase, exelfs_dw = np.full((n, slots), 2.0), np.zeros((n, slots)), np.zeros(n)
+    if config.exelfs_probability > 0:  # after everything else, for the same reason
+        has_edge = np.concatenate([present, d_index >= 0], axis=1)
+        has_exelfs = has_edge & (rng.random((n, slots)) < config.exelfs_probability)
+        exelfs = np.where(has_exelfs, rng.uniform(*config.exelfs_amplitude, size=(n, slots)), 0.0)
+        exelfs_r = rng.uniform(*config.exelfs_distance_a, size=(n, slots))
+        exelfs_phase = rng.uniform(0.0, 2.0 * np.pi, size=(n, slots))
+        exelfs_dw = rng.uniform(*config.exelfs_debye_waller_a2, size=n)
 
     # keep every onset inside the output window: raise (or lower) the shift just enough
     flat = t.variant_offset[safe_el] + np.maximum(variant_index, 0)
@@ -332,6 +351,10 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
         background_fit_exponent_error=fit_exp_err,
         background_fit_scale_error=fit_scale_err,
         background_fit_reference_ev=fit_reference,
+        exelfs_amplitude=exelfs,
+        exelfs_distance_a=exelfs_r,
+        exelfs_phase=exelfs_phase,
+        exelfs_debye_waller_a2=exelfs_dw,
     )
 
 
@@ -472,7 +495,8 @@ def make_parameters(
         noise_coefficient=np.array([noise_coefficient], dtype=np.float64),
         noise_seed=np.array([noise_seed], dtype=np.uint64),
         shot_noise_dose=np.array([dose], dtype=np.float64),
-        # beyond the paper, all off: no distractor edges, no plural scattering, background kept
+        # beyond the paper, all off: no distractor edges, no plural scattering, background kept,
+        # smooth edge tails
         distractor_index=np.full((1, MAX_DISTRACTORS), -1, dtype=np.int8),
         distractor_jump_ratio=np.zeros((1, MAX_DISTRACTORS)),
         distractor_tail_exponent=np.zeros((1, MAX_DISTRACTORS)),
@@ -483,6 +507,10 @@ def make_parameters(
         background_fit_exponent_error=np.zeros(1),
         background_fit_scale_error=np.zeros(1),
         background_fit_reference_ev=np.full(1, BACKGROUND_REFERENCE_EV),
+        exelfs_amplitude=np.zeros((1, MAX_EDGES + MAX_DISTRACTORS)),
+        exelfs_distance_a=np.full((1, MAX_EDGES + MAX_DISTRACTORS), 2.0),
+        exelfs_phase=np.zeros((1, MAX_EDGES + MAX_DISTRACTORS)),
+        exelfs_debye_waller_a2=np.zeros(1),
     )
 
 
@@ -679,6 +707,7 @@ def _model_grid_edges(params: SpectrumParameters, config: SynthesisConfig) -> _E
     log_distance = np.maximum(t.log_model_energy[None, j0:] - t.log_tail_start[flat][:, None], np.float32(0.0))
     log_distance *= -tail.astype(np.float32)[:, None]
     buffer[:, j0:n_model] *= np.exp(log_distance, out=log_distance)
+    _apply_exelfs(buffer, params, spec, slot, t.onset_ev[flat], t.model_energy)
     plural = None
     if config.thickness[1] > 0:
         plural = plural_scattering_transfer(
@@ -697,6 +726,23 @@ def _model_grid_edges(params: SpectrumParameters, config: SynthesisConfig) -> _E
     edges *= scale.astype(np.float32)[:, None]
     element = np.concatenate([el, np.full(spec_d.size, -1, dtype=np.int64)])
     return _EdgeRows(spec, slot, element, flat, tail, scale, edges)
+
+
+def _apply_exelfs(
+    buffer: NDArray[np.float32], params: SpectrumParameters, spec: NDArray[np.int64], slot: NDArray[np.int64],
+    onset_ev: NDArray[np.float64], model_energy: NDArray[np.float64],
+) -> None:
+    """Multiply the rows of edges that carry EXELFS by their modulation, in place (model grid)."""
+    amplitude = params.exelfs_amplitude[spec, slot]
+    rows = np.flatnonzero(amplitude > 0)
+    if rows.size == 0:
+        return
+    s_, k_ = spec[rows], slot[rows]
+    factor = exelfs_modulation(
+        model_energy, onset_ev[rows, None], amplitude[rows, None], params.exelfs_distance_a[s_, k_][:, None],
+        params.exelfs_phase[s_, k_][:, None], params.exelfs_debye_waller_a2[s_][:, None],
+    )
+    buffer[rows, : model_energy.size] *= factor.astype(np.float32)
 
 
 def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfig | None = None) -> NDArray[np.float64]:
@@ -736,12 +782,16 @@ def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfi
     x = (t.output_energy - params.shift_ev[0]) / (1.0 + params.stretch[0])
     total = np.zeros_like(e_model)
     edges = [
-        (t.library.elements[el].variants[int(v)], float(s), float(jr))
-        for el, v, s, jr in zip(params.element_index[0], params.variant_index[0], params.tail_exponent[0], params.jump_ratio[0])
+        (t.library.elements[el].variants[int(v)], float(s), float(jr), slot)
+        for slot, (el, v, s, jr) in enumerate(
+            zip(params.element_index[0], params.variant_index[0], params.tail_exponent[0], params.jump_ratio[0])
+        )
         if el >= 0
     ] + [
-        (t.distractors[d], float(s), float(jr))
-        for d, s, jr in zip(params.distractor_index[0], params.distractor_tail_exponent[0], params.distractor_jump_ratio[0])
+        (t.distractors[d], float(s), float(jr), MAX_EDGES + slot)
+        for slot, (d, s, jr) in enumerate(
+            zip(params.distractor_index[0], params.distractor_tail_exponent[0], params.distractor_jump_ratio[0])
+        )
         if d >= 0
     ]
     tau = float(params.thickness[0])
@@ -750,8 +800,12 @@ def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfi
         zero_loss_weight, ll = low_loss_distribution(
             e_ll, tau, float(params.plasmon_energy_ev[0]), float(params.plasmon_fwhm_ev[0])
         )
-    for variant, tail_exponent, jr in edges:
+    for variant, tail_exponent, jr, slot in edges:
         edge = extend_edge_tail(e_model, edge_template(variant, e_model), variant.tail_start_ev, tail_exponent)
+        edge = edge * exelfs_modulation(
+            e_model, variant.edge_onset_ev, params.exelfs_amplitude[0, slot], params.exelfs_distance_a[0, slot],
+            params.exelfs_phase[0, slot], params.exelfs_debye_waller_a2[0],
+        )
         edge = scipy.signal.fftconvolve(edge, kernel, mode="same") * dm
         if tau > 0:
             edge = zero_loss_weight * edge + scipy.signal.fftconvolve(edge, ll, mode="same") * dm
@@ -808,8 +862,13 @@ def synthesis_stages(params: SpectrumParameters, config: SynthesisConfig | None 
     lab = rows.slot < MAX_EDGES
     unbroadened = np.array(
         [
-            extend_edge_tail(t.model_energy, t.templates[f, : t.model_energy.size].astype(np.float64), t.tail_start_ev[f], float(s)) * sc
-            for f, s, sc in zip(rows.flat[lab], rows.tail_exponent[lab], rows.scale[lab])
+            extend_edge_tail(t.model_energy, t.templates[f, : t.model_energy.size].astype(np.float64), t.tail_start_ev[f], float(s))
+            * exelfs_modulation(
+                t.model_energy, t.onset_ev[f], params.exelfs_amplitude[0, k], params.exelfs_distance_a[0, k],
+                params.exelfs_phase[0, k], params.exelfs_debye_waller_a2[0],
+            )
+            * sc
+            for f, s, sc, k in zip(rows.flat[lab], rows.tail_exponent[lab], rows.scale[lab], rows.slot[lab])
         ]
     )
     background = power_law_background(t.model_energy, float(params.background_exponent[0]))

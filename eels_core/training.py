@@ -246,6 +246,12 @@ PRESETS: dict[str, TrainingConfig] = {
             psf_fwhm_gauss_ev=(0.1, 3.0), background_subtracted_probability=0.05, background_fit_error_sd=(0.2, 0.05),
         ),
     ),
+    # cpu-joint-mild with extended fine structure (EXELFS) on half of the edges of the even steps:
+    # oscillations that continue 30-300 eV above an edge and that a smooth tail lacks. Same seeds
+    # as cpu-joint-mild, so the two runs see the same spectra except for the oscillations.
+    "cpu-joint-exelfs": dataclasses.replace(
+        _CPU_JOINT_MILD, synthesis=_CPU_JOINT_MILD.synthesis.replace(exelfs_probability=0.5),
+    ),
     # Paper scale on a GPU: the 250,000-spectrum database, ~60 epochs of 200,000 training spectra.
     "gpu-full": TrainingConfig(
         steps=50_000, batch_size=256, validate_every=50, n_validation=4096, checkpoint_every=1000, data="db.h5"

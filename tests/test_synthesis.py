@@ -399,7 +399,67 @@ def test_steeper_backgrounds_stronger_edges_and_scaled_noise():
     ({"noise_reference_ev": 10.0}, "noise_reference_ev"),
     ({"jump_ratio_max_scale": 0.5}, "jump_ratio_max_scale"),
     ({"background_fit_error_sd": (0.1, -0.1)}, "background_fit_error_sd"),
+    ({"exelfs_probability": 1.5}, "exelfs_probability"),
+    ({"exelfs_amplitude": (0.2, 0.1)}, "exelfs_amplitude"),
+    ({"exelfs_distance_a": (0.1, 3.0)}, "exelfs_distance_a"),
+    ({"exelfs_debye_waller_a2": (-0.01, 0.01)}, "exelfs_debye_waller_a2"),
 ])
 def test_bad_real_data_options(changes, field):
     with pytest.raises(ValueError, match=field):
         SynthesisConfig(**changes)
+
+
+def test_exelfs_modulates_edge_tails_and_leaves_the_other_draws_alone():
+    plain = synthesize(64, seed=31, config=REAL)
+    assert np.all(plain.params.exelfs_amplitude == 0)
+    cfg = REAL.replace(exelfs_probability=1.0)
+    b = synthesize(64, seed=31, config=cfg)
+    p = b.params
+    # drawn after everything else: elements, jump ratios and the rest of the stream are unchanged
+    np.testing.assert_array_equal(b.labels, plain.labels)
+    np.testing.assert_array_equal(p.jump_ratio, plain.params.jump_ratio)
+    np.testing.assert_array_equal(p.distractor_index, plain.params.distractor_index)
+    has_edge = np.concatenate([p.element_index >= 0, p.distractor_index >= 0], axis=1)
+    assert np.all((p.exelfs_amplitude > 0) == has_edge)
+    lo, hi = cfg.exelfs_amplitude
+    assert lo <= p.exelfs_amplitude[has_edge].min() and p.exelfs_amplitude.max() <= hi
+    assert not np.allclose(b.spectra, plain.spectra, atol=1e-4)
+    # the batched renderer, the plain loop and the teaching stages agree
+    for i in range(3):
+        ref = render_spectrum_reference(p[i], cfg)
+        np.testing.assert_allclose(b.spectra[i], ref, rtol=0, atol=3e-3 * np.abs(ref).max())
+    one = p[0:1]
+    np.testing.assert_allclose(synthesis_stages(one, cfg).final, b.spectra[0], rtol=0, atol=1e-5)
+    # databases written before these fields existed read as smooth tails
+    old = {k: v for k, v in p.to_dict().items() if not k.startswith("exelfs_")}
+    back = SpectrumParameters.from_dict(old)
+    np.testing.assert_allclose(render_spectra(back, REAL)[0], plain.spectra, atol=1e-6)
+
+
+def test_exelfs_modulation_follows_the_single_scattering_formula():
+    from eels_core.edges import EXELFS_REFERENCE_K, exelfs_modulation, photoelectron_wavenumber
+
+    # a free electron of 100 eV has k = 5.123 / Angstrom (wavelength 1.226 Angstrom)
+    np.testing.assert_allclose(photoelectron_wavenumber(100.0), 2 * np.pi / 1.2264, rtol=1e-3)
+    e = np.arange(150.0, 900.0, 0.05)
+    onset = 300.0
+    f = exelfs_modulation(e, onset, 0.2, 2.5, 0.0, 0.0)
+    assert np.all(f[e <= onset] == 1.0)
+    assert np.all(exelfs_modulation(e, onset, 0.0, 2.5, 0.3, 0.01) == 1.0)
+    k = photoelectron_wavenumber(e - onset)
+    # zeros of sin(2kR): successive ones are pi / (2R) apart in k
+    above = (k > EXELFS_REFERENCE_K) & (k < 10)
+    crossings = k[above][np.flatnonzero(np.diff(np.sign(f[above] - 1.0)) != 0)]
+    np.testing.assert_allclose(np.diff(crossings), np.pi / (2 * 2.5), atol=0.02)
+    # the envelope: A at k_ref, A k_ref / k beyond it (no damping), continuous
+    envelope = np.abs(f - 1.0)
+    near = np.abs(k - EXELFS_REFERENCE_K) < 0.4
+    assert envelope[near].max() <= 0.2 + 1e-9
+    far = (k > 8) & (k < 9)
+    assert 0.2 * EXELFS_REFERENCE_K / 9 - 1e-6 <= envelope[far].max() <= 0.2 * EXELFS_REFERENCE_K / 8
+    damped = np.abs(exelfs_modulation(e, onset, 0.2, 2.5, 0.0, 0.01) - 1.0)
+    assert damped[far].max() < 0.5 * envelope[far].max()  # exp(-2 * 0.01 * (64 - 9)) = 0.33
+    # one modulation per edge when the parameters are columns
+    two = exelfs_modulation(e, np.array([[300.0], [500.0]]), np.array([[0.2], [0.1]]), 2.5, 0.0, 0.0)
+    assert two.shape == (2, e.size)
+    np.testing.assert_allclose(two[0], f)
