@@ -24,7 +24,7 @@
 # **Explains:** `eels_core.profiles` (`gaussian_peaks`, `continuum_steps`, `near_edge_profile`),
 # `eels_core.fitting` (`subtract_power_law_background`, `estimate_edge_onset`,
 # `fit_multi_gaussian`), `eels_core.edges` (`load_edge_library`, `edge_template`,
-# `extend_edge_tail`, `validate_variant`, `with_elnes_variation`), and how
+# `extend_edge_tail`, `validate_variant`, `with_elnes_variation`, `exelfs_modulation`), and how
 # `scripts/fit_real_edges.py` builds
 # `eels_core/data/edge_library_fitted.yaml`.
 #
@@ -85,8 +85,10 @@ from eels_core.config import SynthesisConfig
 from eels_core.edges import (
     EdgeVariant,
     edge_template,
+    exelfs_modulation,
     extend_edge_tail,
     load_edge_library,
+    photoelectron_wavenumber,
     validate_variant,
     with_elnes_variation,
 )
@@ -634,6 +636,60 @@ axes[0].set_ylabel("edge (relative)")
 fig.tight_layout()
 plt.show()
 print(f"library: {len(library.variants)} variants; with 4 varied copies each: {len(varied_lib.variants)}")
+
+# %% [markdown]
+# ### Far beyond the onset: extended fine structure (EXELFS, beyond the paper)
+#
+# The power-law tail is smooth. A measured edge is not: the ejected core electron is scattered
+# back by the neighbouring atoms, and the interference of the outgoing and the back-scattered
+# waves modulates the edge for tens to hundreds of eV above the near-edge region, the extended
+# energy-loss fine structure (EXELFS), the EELS counterpart of EXAFS. The modulations are weak,
+# a few to some tens of percent of the edge, and they extend several hundred eV above the
+# near-edge region (globalsino, "Study of Nearest Neighbor Distances by EXELFS"). On a strong
+# edge of a thick specimen they are large enough to look like the onset of another edge to a
+# network that has only seen smooth tails (chapter 10 scans which energies such an answer rests
+# on).
+#
+# `exelfs_modulation` multiplies an edge by $1 + \chi(k)$, the single-shell formula of EXAFS
+# (Sayers, Stern & Lytle 1971) with the free-electron wavenumber
+# $k = \sqrt{2 m_e (E - E_0)}/\hbar$ ($k$ = 5.12 Å⁻¹ at 100 eV above the onset $E_0$):
+# $\chi = A\, g(k) \sin(2kR + \varphi)$. $R$ is the distance to the back-scattering neighbours
+# (1.4-2.5 Å for the first shell of light-element solids, further shells up to ~4.5 Å), the
+# Debye-Waller factor $\sigma^2$ damps the oscillation at high $k$ through $g(k) = (k_\mathrm{ref}/k)
+# \,e^{-2\sigma^2 (k^2 - k_\mathrm{ref}^2)}$, and below $k_\mathrm{ref}$ = 3 Å⁻¹ (~34 eV) the
+# library's near-edge peaks describe the edge, so the modulation grows in as $(k/k_\mathrm{ref})^2$.
+# The scattering amplitude's own $k$-dependence and the atoms' phase shifts are folded into $A$ and
+# $\varphi$. `SynthesisConfig(exelfs_probability=...)` gives that fraction of the edges of a
+# synthetic spectrum such a modulation, with $A$, $R$, $\varphi$ and $\sigma^2$ drawn from
+# `exelfs_amplitude`, `exelfs_distance_a`, $[0, 2\pi)$ and `exelfs_debye_waller_a2`; the ranges
+# are physical bounds, not fitted to any measured spectrum. The period in energy shrinks with
+# $R$ and grows with the distance from the onset:
+
+# %%
+exelfs_cfg = SynthesisConfig(exelfs_probability=1.0)
+b_k = library.element("B").variants[0]
+e_ex = np.arange(b_k.edge_onset_ev - 10.0, b_k.edge_onset_ev + 400.0, grid_step_ev)
+smooth = extend_edge_tail(e_ex, edge_template(b_k, e_ex), b_k.tail_start_ev, 2.8)
+exelfs_amplitude_shown = float(np.mean(exelfs_cfg.exelfs_amplitude))
+fig, ax = plt.subplots(figsize=(9, 3.8))
+ax.plot(e_ex, smooth, color="k", lw=1.4, label="smooth power-law tail (the paper)")
+for r_a, col in zip(exelfs_cfg.exelfs_distance_a + (float(np.mean(exelfs_cfg.exelfs_distance_a)),),
+                    ["tab:blue", "tab:red", "tab:purple"]):
+    mod = exelfs_modulation(e_ex, b_k.edge_onset_ev, exelfs_amplitude_shown, r_a, 0.0,
+                            float(np.mean(exelfs_cfg.exelfs_debye_waller_a2)))
+    ax.plot(e_ex, smooth * mod, color=col, lw=1.0, label=f"with EXELFS, R = {r_a:.2f} Å")
+ax.set_ylim(0, 1.2 * smooth[e_ex > b_k.edge_onset_ev + 30].max())
+ax.set_xlabel("energy loss (eV)")
+ax.set_ylabel("edge (relative)")
+ax.set_title(f"{b_k.label}, {b_k.name}: A = {exelfs_amplitude_shown:.2f}, "
+             f"σ² = {np.mean(exelfs_cfg.exelfs_debye_waller_a2):.3f} Å² (near-edge peaks cut off)", fontsize=10)
+ax.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+for r_a in exelfs_cfg.exelfs_distance_a:
+    k60 = float(photoelectron_wavenumber(60.0))
+    period = 2.0 * k60 / photoelectron_wavenumber(1.0) ** 2 * np.pi / r_a  # dE/dk times the period pi/R in k
+    print(f"R = {r_a:.1f} Å: one oscillation spans about {period:.0f} eV at 60 eV above the onset")
 
 # %% [markdown]
 # ## Why the fitted entries are held out of training
