@@ -212,6 +212,14 @@ display(md_table(("Field", *columns), rows))
 #   3 eV (chapter 02) and background-subtracted spectra that keep the residual of a fitted
 #   background (chapter 03). Chapter 10 compares what they give on measured spectra; the shipped
 #   weights are those of `cpu-joint-mild` (since 2026-11-30; before, `cpu-long` + `cpu-finetune`).
+# * **cpu-joint-mild-extend** gives the `cpu-joint-mild` model a second, shorter cosine cycle
+#   (6,000 steps from a learning rate of 3e-4) on fresh spectra of the same mix.
+#   **cpu-joint-exelfs** is `cpu-joint-mild` with the extended fine structure of chapter 01 on half
+#   of the edges of the even steps, and the same seeds, so that the two runs see the same spectra
+#   except for the oscillations. How much of a difference between two recipes is the recipe? The
+#   command line's `--seed` (network initialisation and windows) and `--data-seed` (the stream of
+#   spectra) train a preset again with other random numbers; chapter 10 has two seeds of
+#   `cpu-joint-mild` side by side.
 # * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05, batches of
 #   256, about 64 passes over the 200,000 training spectra (MATLAB's default would have been 30).
 #
