@@ -210,8 +210,7 @@ display(md_table(("Field", *columns), rows))
 #   backgrounds, strong edges); `cpu-joint-mild` the second phase's physics plus varied near-edge
 #   structures; `cpu-joint-resolution` adds to the mild recipe an instrument resolution up to
 #   3 eV (chapter 02) and background-subtracted spectra that keep the residual of a fitted
-#   background (chapter 03). Chapter 10 compares what they give on measured spectra; the shipped
-#   weights are those of `cpu-joint-mild` (since 2026-11-30; before, `cpu-long` + `cpu-finetune`).
+#   background (chapter 03). Chapter 10 compares what they give on measured spectra.
 # * **cpu-joint-mild-extend** gives the `cpu-joint-mild` model a second, shorter cosine cycle
 #   (6,000 steps from a learning rate of 3e-4) on fresh spectra of the same mix.
 #   **cpu-joint-exelfs** is `cpu-joint-mild` with the extended fine structure of chapter 01 on half
@@ -219,7 +218,10 @@ display(md_table(("Field", *columns), rows))
 #   except for the oscillations. How much of a difference between two recipes is the recipe? The
 #   command line's `--seed` (network initialisation and windows) and `--data-seed` (the stream of
 #   spectra) train a preset again with other random numbers; chapter 10 has two seeds of
-#   `cpu-joint-mild` side by side.
+#   `cpu-joint-mild` side by side. The shipped weights are those of `cpu-joint-mild` (since
+#   2026-11-30; before, `cpu-long` + `cpu-finetune`). The extended model was better on every
+#   synthetic test and worse on the measured spectra; chapter 10 tells how it was chosen and then
+#   withdrawn.
 # * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05, batches of
 #   256, about 64 passes over the 200,000 training spectra (MATLAB's default would have been 30).
 #
@@ -386,6 +388,10 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # ```bash
 # # CPU, in the background for about 80 minutes, one thread: the shipped model
 # eels-core train --preset cpu-joint-mild --out runs/cpu-joint-mild --threads 1
+# # ... and its second cosine cycle (better on synthetic spectra, worse on measured ones)
+# eels-core train --preset cpu-joint-mild-extend --out runs/cpu-joint-mild-extend --threads 1
+# # the same recipe with other random numbers (run-to-run spread)
+# eels-core train --preset cpu-joint-mild --seed 1 --data-seed 10 --out runs/cpu-joint-mild-s1 --threads 1
 # # the earlier, phased recipe: the paper's physics first ...
 # eels-core train --preset cpu-long --out runs/cpu-long --threads 1
 # # ... optionally fine-tuned from there with the real-data physics

@@ -514,7 +514,8 @@ print("mean F1 by quality tier:", ", ".join(f"{t} {np.mean(v):.2f} ({len(v)} fil
 # training data taught the network to ignore them, it can mistake one for a target edge at the
 # same energy. Errors without such a cause are the network's own. Thick h-BN is the hardest
 # material of the set: Sc L₂,₃ (onset 402 eV) sits on top of N K (401 eV), and the B K side of a
-# thick specimen has plasmon replicas where Cl and Ar L₂,₃ would be.
+# thick specimen has plasmon replicas and the oscillations of B K's extended fine structure where
+# Cl, Ar L₂,₃ and C K would be.
 #
 # **What the training recipe changed.** The table below puts the shipped weights (computed here)
 # beside models that were scored on the same 22 files with the same rule while recipes were being
@@ -538,18 +539,44 @@ print("mean F1 by quality tier:", ", ".join(f"{t} {np.mean(v):.2f} ({len(v)} fil
 # What did move them was to stop training in phases. The `cpu-joint*` presets (chapter 07) train
 # from scratch, 18,000 steps, with clean spectra of the paper's physics on the odd steps and the
 # measured-spectrum physics on the even ones. `cpu-joint-mild` (the second phase's physics plus
-# varied near-edge structures) is the shipped model. `cpu-joint-resolution` adds an instrument
-# resolution up to 3 eV and background-subtraction residuals; it scored a little higher on the
-# paper's physics and lower on the measured files, mostly by naming Sc L₂,₃ on every h-BN file
-# again: a broad resolution makes the two edges more alike (chapter 02). `cpu-joint`, with the
-# steep backgrounds and strong edges of trial c on its even steps, learned so much more slowly
-# (paper-physics F1 0.70 against 0.92 for `cpu-joint-mild` after 3,000 steps, 1,000 spectra) that it
-# was stopped there to free the core. The last two columns are the paper-physics synthetic F1 and
-# exact accuracy (chapter 08's test, 4,000 spectra), which the shipped model must keep at 0.98 and
-# 0.90; two file-level probabilities show where the models differ: the Ca L₂,₃ of the 1 eV/channel
-# survey and the O K of the tier-C `EELS_SI`. With 22 files one file moves the mean F1 by 0.045.
-# These 22 files chose between the recipes, so they are no longer an unseen test of the shipped
-# one; the real spectra the project is also judged on are.
+# varied near-edge structures) gave the best scores on these files of any model so far. Trained
+# again with other random numbers (`--seed 1 --data-seed 10`), the same recipe named Sc L₂,₃ on
+# every h-BN file and got four files fewer exactly right: on 22 files, four of them nearly the
+# same h-BN specimen, the spread between two runs of one recipe is as large as the differences
+# between recipes, and a single run's score is not the recipe's.
+#
+# Can a rule that leaves these files out pick between recipes? Before three new candidates were
+# scored (that second seed; `cpu-joint-mild-extend`, a second, shorter cosine cycle on fresh
+# spectra for the `cpu-joint-mild` model; and `cpu-joint-exelfs`), the rule was written down: the
+# highest exact accuracy on 4,000 synthetic spectra of the measured-spectrum physics (the last
+# column), provided the paper-physics scores stay at 0.98 and 0.90 (issue 3). It chose the
+# extended model, which was better than `cpu-joint-mild` on every synthetic test and worse on the
+# measured spectra, summed and pixel by pixel. Among the four models of the mild recipe (its two
+# seeds, the extension and the EXELFS variant) the measured-physics synthetic exact accuracy and
+# the pixel scores ranked in exactly opposite orders: more accuracy on the synthetic
+# measured-spectrum physics came with less on measured spectra, the gap between simulation and
+# measurement that the forward model has not closed. The extended model
+# was therefore withdrawn and `cpu-joint-mild` stays the shipped model, which makes its row the
+# best of several tries on these files rather than an unbiased estimate: its second seed says what
+# a typical run of the recipe scores. `cpu-joint-exelfs` adds the extended fine structure of
+# chapter 01 to half of the edges of the even steps; it still named Ar L₂,₃ and C K on two of
+# the h-BN files. `cpu-joint-resolution` adds an instrument resolution up to 3 eV
+# and background-subtraction residuals; it scored a little higher on the paper's physics and
+# lower on the measured files, mostly by naming Sc L₂,₃ on every h-BN file again: a broad
+# resolution makes the two edges more alike (chapter 02). `cpu-joint`, with the steep backgrounds
+# and strong edges of trial c on its even steps, learned so much more slowly (paper-physics F1
+# 0.70 against 0.92 for `cpu-joint-mild` after 3,000 steps, 1,000 spectra) that it was stopped
+# there to free the core.
+#
+# The pixel columns score every second pixel of the line scans and spectrum images (552 pixels,
+# the "Pixel by pixel" table above), where they were measured. The last three columns are the
+# paper-physics synthetic F1 and exact accuracy (chapter 08's test, 4,000 spectra), which the
+# shipped model must keep at 0.98 and 0.90, and the exact accuracy on 4,000 synthetic spectra of
+# the measured-spectrum physics, where it was measured; two file-level probabilities show where
+# the models differ: the Ca L₂,₃ of the 1 eV/channel survey and the O K
+# of the tier-C `EELS_SI`. With 22 files one file moves the mean F1 by 0.045. These 22 files chose
+# between the earlier recipes, so they are no longer an unseen test of them; the real spectra the
+# project is also judged on are.
 
 # %%
 RECIPES_RECORDED = {  # scored with this chapter's rule when they were trained (2026-11-25 and 2026-11-30)
@@ -558,10 +585,16 @@ RECIPES_RECORDED = {  # scored with this chapter's rule when they were trained (
         "survey Ca L2,3": 0.85, "EELS_SI O K": 0.37},
     "cpu-joint-mild-extend (recorded)": {
         "precision": 0.902, "recall": 0.894, "f1": 0.841, "exact_accuracy": 0.682, "recognition_accuracy": 0.864,
-        "survey Ca L2,3": 1.00, "EELS_SI O K": 0.97},
+        "survey Ca L2,3": 1.00, "EELS_SI O K": 0.97, "pixel F1": 0.891, "pixel exact": 0.598},
+    "cpu-joint-mild, second seed (recorded)": {
+        "precision": 0.897, "recall": 0.871, "f1": 0.822, "exact_accuracy": 0.636, "recognition_accuracy": 0.818,
+        "survey Ca L2,3": 1.00, "EELS_SI O K": 0.97, "pixel F1": 0.911, "pixel exact": 0.620},
+    "cpu-joint-exelfs (recorded)": {
+        "precision": 0.908, "recall": 0.894, "f1": 0.842, "exact_accuracy": 0.727, "recognition_accuracy": 0.864,
+        "survey Ca L2,3": 1.00, "EELS_SI O K": 0.99, "pixel F1": 0.931, "pixel exact": 0.708},
     "cpu-joint-resolution (recorded)": {
         "precision": 0.867, "recall": 0.894, "f1": 0.816, "exact_accuracy": 0.636, "recognition_accuracy": 0.864,
-        "survey Ca L2,3": 1.00, "EELS_SI O K": 0.99},
+        "survey Ca L2,3": 1.00, "EELS_SI O K": 0.99, "pixel F1": 0.902, "pixel exact": 0.540},
     "first shipped model (recorded)": {"precision": 0.886, "recall": 0.849, "f1": 0.787, "exact_accuracy": 0.591,
                                        "recognition_accuracy": 0.818, "survey Ca L2,3": None, "EELS_SI O K": None},
     "intermediate recipe (recorded)": {"precision": 0.889, "recall": 0.833, "f1": 0.780, "exact_accuracy": 0.636,
@@ -581,6 +614,8 @@ RECIPES_RECORDED = {  # scored with this chapter's rule when they were trained (
 # models above, recorded; the shipped weights' own come from their metadata.
 SYNTHETIC_RECORDED = {"phases 1 + 2, shipped 2026-11-25 to 11-30 (recorded)": (0.986, 0.936),
                       "cpu-joint-mild-extend (recorded)": (0.990, 0.951),
+                      "cpu-joint-mild, second seed (recorded)": (0.988, 0.946),
+                      "cpu-joint-exelfs (recorded)": (0.989, 0.948),
                       "cpu-joint-resolution (recorded)": (0.988, 0.944),
                       "phase-3 trial a (recorded)": (0.960, 0.819),
                       "phase-3 trial b (recorded)": (0.961, 0.822),
@@ -591,7 +626,9 @@ SYNTHETIC_RECORDED = {"phases 1 + 2, shipped 2026-11-25 to 11-30 (recorded)": (0
 # Exact accuracy on 4,000 synthetic spectra of the measured-spectrum physics (the same script),
 # recorded where it was measured.
 SYNTHETIC_MEASURED_RECORDED = {"phases 1 + 2, shipped 2026-11-25 to 11-30 (recorded)": 0.858,
-                               "cpu-joint-mild-extend (recorded)": 0.912, "cpu-joint-resolution (recorded)": 0.887}
+                               "cpu-joint-mild-extend (recorded)": 0.912,
+                               "cpu-joint-mild, second seed (recorded)": 0.905,
+                               "cpu-joint-exelfs (recorded)": 0.899, "cpu-joint-resolution (recorded)": 0.887}
 
 
 def file_probability(name_part, edge):
@@ -603,16 +640,18 @@ shipped_synthetic = meta.get("metrics", {}).get("paper_physics_full_range", {})
 current = {**ours.as_dict(), "survey Ca L2,3": file_probability("EELS_total_1eV", "Ca L2,3"),
            "EELS_SI O K": file_probability("EELS_SI", "O K"),
            "synthetic F1": shipped_synthetic.get("f1"), "synthetic exact": shipped_synthetic.get("exact_accuracy"),
-           "synthetic measured exact": meta.get("metrics", {}).get("real_data_physics_full_range", {}).get("exact_accuracy")}
+           "synthetic measured exact": meta.get("metrics", {}).get("real_data_physics_full_range", {}).get("exact_accuracy"),
+           "pixel F1": pixels.f1, "pixel exact": pixels.exact_accuracy}
 for name, (f1_syn, exact_syn) in SYNTHETIC_RECORDED.items():
     RECIPES_RECORDED[name].update({"synthetic F1": f1_syn, "synthetic exact": exact_syn})
 for name, exact_syn in SYNTHETIC_MEASURED_RECORDED.items():
     RECIPES_RECORDED[name]["synthetic measured exact"] = exact_syn
-columns = METRICS + ["survey Ca L2,3", "EELS_SI O K", "synthetic F1", "synthetic exact", "synthetic measured exact"]
+columns = METRICS + ["pixel F1", "pixel exact", "survey Ca L2,3", "EELS_SI O K", "synthetic F1", "synthetic exact",
+                     "synthetic measured exact"]
 def fmt(value, column):
     if value is None:
         return "—"
-    return f"{value:.3f}" if column.startswith("synthetic") else f"{value:.2f}"
+    return f"{value:.3f}" if column.startswith(("synthetic", "pixel")) else f"{value:.2f}"
 
 
 lines = ["| Model | " + " | ".join(c.replace("_", " ") for c in columns) + " |", "|---" * (len(columns) + 1) + "|"]
@@ -666,11 +705,11 @@ if bn_items:
 # The Sc L₂,₃ answer rests on the first ten eV or so above the N K onset, where these h-BN
 # spectra show two peaks a few eV apart, about as high as each other: the pattern of Sc's L₃ and
 # L₂ white lines, which sit on top of N K (402 against 401 eV). The library's h-BN N K variants
-# have a σ* peak followed by a weaker, broader one there. Training the measured-spectrum physics
-# together with the paper's (the shipped model) removed the Sc answer from most h-BN files,
-# where the phase-trained models gave it on all four (the recipe table above); a sourced
-# measurement of the h-BN N K σ* structure in the library is the physics the rest needs, and the
-# validation files must not supply it.
+# have a σ* peak followed by a weaker, broader one there. Whether a model gives the Sc answer on
+# a given h-BN file changes from one training run to the next (the recipe table above: two seeds
+# of one recipe disagree on three of the four files), so these probabilities sit near the
+# threshold. A sourced measurement of the h-BN N K σ* structure in the library is the physics
+# the rest needs, and the validation files must not supply it.
 
 # %% [markdown]
 # The same scan for the strongest extra edge that any h-BN file shows between B K and N K. An
@@ -730,8 +769,9 @@ else:
 # see that edge's onset: it read a dip and a rise in the long tail of a strong B K edge, where a
 # thick crystal's B K oscillates (and where a trace of carbon contamination would start its C K
 # edge, 284 eV), as the delayed maximum of another edge. Chapter 07's `cpu-joint-exelfs` trains
-# with such oscillations on the tails of synthetic edges; the recipe table above says what it
-# changed.
+# with such oscillations on the tails of synthetic edges; it still gave such answers on two of
+# the four h-BN files (the recipe table above), so this failure needs more than a weak
+# single-shell modulation.
 
 # %% [markdown]
 # The estimated onsets give a second diagnosis that needs no labels: for every expected edge the

@@ -1,6 +1,6 @@
 """Score a weights file on the real-spectra validation set (summed files) and print every file.
 
-    python scripts/score_real.py [--weights PATH] [--threshold 0.5] [--synthetic 4000]
+    python scripts/score_real.py [--weights PATH] [--threshold 0.5] [--synthetic 4000] [--pixel-step 2]
 
 The real spectra are validation data: use this to compare training recipes, never to tune on.
 """
@@ -25,6 +25,8 @@ def main() -> None:
     ap.add_argument("--threshold", type=float, default=0.5)
     ap.add_argument("--synthetic", type=int, default=0, metavar="N",
                     help="also score N paper-physics synthetic spectra (full range; ship_model.py's test)")
+    ap.add_argument("--pixel-step", type=int, default=0, metavar="K",
+                    help="also score every K-th pixel of the line scans and spectrum images (chapter 10 uses 2)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     labels = edge_labels()
@@ -47,6 +49,22 @@ def main() -> None:
         print(f"{mark} {it.record.name[:38]:38s} {it.record.quality_tier} truth={names(it.truth):22s} "
               f"pred={names(it.pred):26s} F1={f:.2f} | {probs or it.refused}")
     print("real spectra (summed files):", evaluate(truth, pred).as_dict())
+    if args.pixel_step > 0:
+        from eels_core.predict import predict_edges
+        from eels_core.real_spectra import scored_edges
+
+        px_true, px_pred = [], []
+        for it in items:
+            s = it.spectrum
+            if s.counts.ndim == 1 or it.refused:
+                continue
+            flat = s.counts.reshape(-1, s.n_channels)[:: args.pixel_step]
+            res = predict_edges(s.energy_ev, flat, model=model, threshold=args.threshold, onsets=False)
+            allowed = np.isin(labels, scored_edges(labels, it.record.energy_min_ev, it.record.energy_max_ev))
+            px_true.append(np.repeat(it.truth[None, :], flat.shape[0], axis=0))
+            px_pred.append(res.detected & allowed[None, :])
+        print(f"real spectra (every {args.pixel_step}th pixel):",
+              evaluate(np.concatenate(px_true), np.concatenate(px_pred)).as_dict())
     if args.synthetic:
         from ship_model import synthetic_metrics  # scripts/ is on sys.path when this file runs
 
