@@ -64,6 +64,13 @@ MAX_DISTRACTORS: int = 2
 N_ELEMENTS: int = len(ELEMENTS)
 
 
+def _no_exelfs(n: int) -> dict[str, NDArray[np.float64]]:
+    """EXELFS fields of n spectra whose edges all have smooth tails (amplitude 0)."""
+    slots = MAX_EDGES + MAX_DISTRACTORS
+    return {"exelfs_amplitude": np.zeros((n, slots)), "exelfs_distance_a": np.full((n, slots), 2.0),
+            "exelfs_phase": np.zeros((n, slots)), "exelfs_debye_waller_a2": np.zeros(n)}
+
+
 @dataclass
 class SpectrumParameters:
     """Every random choice behind a batch of spectra (struct of arrays, first axis = spectrum).
@@ -124,9 +131,8 @@ class SpectrumParameters:
         d.setdefault("background_fit_exponent_error", np.zeros(n))
         d.setdefault("background_fit_scale_error", np.zeros(n))
         d.setdefault("background_fit_reference_ev", np.full(n, BACKGROUND_REFERENCE_EV))
-        for name, fill in (("exelfs_amplitude", 0.0), ("exelfs_distance_a", 2.0), ("exelfs_phase", 0.0)):
-            d.setdefault(name, np.full((n, MAX_EDGES + MAX_DISTRACTORS), fill))
-        d.setdefault("exelfs_debye_waller_a2", np.zeros(n))
+        for name, value in _no_exelfs(n).items():
+            d.setdefault(name, value)
         return cls(**{f.name: np.asarray(d[f.name]) for f in fields(cls)})
 
     @classmethod
@@ -302,16 +308,15 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
         fit_exp_err = rng.normal(0.0, config.background_fit_error_sd[0], size=n)
         fit_scale_err = np.maximum(rng.normal(0.0, config.background_fit_error_sd[1], size=n), -0.5)
         fit_gap = rng.uniform(3.0, 30.0, size=n)
-    slots = MAX_EDGES + MAX_DISTRACTORS
-    exelfs = np.zeros((n, slots))
-    exelfs_r, exelfs_phase, exelfs_dw = np.full((n, slots), 2.0), np.zeros((n, slots)), np.zeros(n)
+    exelfs = _no_exelfs(n)
     if config.exelfs_probability > 0:  # after everything else, for the same reason
+        slots = MAX_EDGES + MAX_DISTRACTORS
         has_edge = np.concatenate([present, d_index >= 0], axis=1)
         has_exelfs = has_edge & (rng.random((n, slots)) < config.exelfs_probability)
-        exelfs = np.where(has_exelfs, rng.uniform(*config.exelfs_amplitude, size=(n, slots)), 0.0)
-        exelfs_r = rng.uniform(*config.exelfs_distance_a, size=(n, slots))
-        exelfs_phase = rng.uniform(0.0, 2.0 * np.pi, size=(n, slots))
-        exelfs_dw = rng.uniform(*config.exelfs_debye_waller_a2, size=n)
+        exelfs["exelfs_amplitude"] = np.where(has_exelfs, rng.uniform(*config.exelfs_amplitude, size=(n, slots)), 0.0)
+        exelfs["exelfs_distance_a"] = rng.uniform(*config.exelfs_distance_a, size=(n, slots))
+        exelfs["exelfs_phase"] = rng.uniform(0.0, 2.0 * np.pi, size=(n, slots))
+        exelfs["exelfs_debye_waller_a2"] = rng.uniform(*config.exelfs_debye_waller_a2, size=n)
 
     # keep every onset inside the output window: raise (or lower) the shift just enough
     flat = t.variant_offset[safe_el] + np.maximum(variant_index, 0)
@@ -351,10 +356,7 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
         background_fit_exponent_error=fit_exp_err,
         background_fit_scale_error=fit_scale_err,
         background_fit_reference_ev=fit_reference,
-        exelfs_amplitude=exelfs,
-        exelfs_distance_a=exelfs_r,
-        exelfs_phase=exelfs_phase,
-        exelfs_debye_waller_a2=exelfs_dw,
+        **exelfs,
     )
 
 
@@ -507,10 +509,7 @@ def make_parameters(
         background_fit_exponent_error=np.zeros(1),
         background_fit_scale_error=np.zeros(1),
         background_fit_reference_ev=np.full(1, BACKGROUND_REFERENCE_EV),
-        exelfs_amplitude=np.zeros((1, MAX_EDGES + MAX_DISTRACTORS)),
-        exelfs_distance_a=np.full((1, MAX_EDGES + MAX_DISTRACTORS), 2.0),
-        exelfs_phase=np.zeros((1, MAX_EDGES + MAX_DISTRACTORS)),
-        exelfs_debye_waller_a2=np.zeros(1),
+        **_no_exelfs(1),
     )
 
 
