@@ -670,6 +670,30 @@ display(Markdown("\n".join(lines)))
 # and the B K-side edges.
 
 # %%
+def plot_occlusion(spectrum, scan, title, colours, onset_of=None):
+    """The spectrum over the scanned range (log counts) above the probabilities of some edges
+    against the centre of the occluded range; ``onset_of``: an edge whose reference onset is marked."""
+    fig, (ax_s, ax_p) = plt.subplots(2, 1, figsize=(9, 5.2), sharex=True, gridspec_kw={"height_ratios": [1, 1.3]})
+    keep = (spectrum.energy_ev >= scan.centre_ev[0] - 10) & (spectrum.energy_ev <= scan.centre_ev[-1] + 10)
+    ax_s.plot(spectrum.energy_ev[keep], spectrum.counts[keep], color="k", lw=0.8)
+    ax_s.set_yscale("log")
+    ax_s.set_ylabel("Counts")
+    ax_s.set_title(title, fontsize=9)
+    for edge, colour in colours.items():
+        ax_p.plot(scan.centre_ev, scan.of(edge), color=colour,
+                  label=f"{edge} (as measured: {scan.unoccluded[LABELS.index(edge)]:.2f})")
+    if onset_of is not None:
+        for ax in (ax_s, ax_p):
+            ax.axvline(REF[onset_of], color=colours[onset_of], ls="--", lw=0.8)
+    ax_p.axhline(threshold, color="0.5", ls=":", lw=1)
+    ax_p.set_ylim(-0.02, 1.02)
+    ax_p.set_xlabel("Centre of the occluded range (eV)")
+    ax_p.set_ylabel("Probability")
+    ax_p.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    plt.show()
+
+
 def sc_probability(it):
     return -1.0 if it["result"] is None else float(it["result"].probabilities[LABELS.index("Sc L2,3")])
 
@@ -680,22 +704,8 @@ if bn_items:
     spec_bn = worst["spectrum"].summed()
     scan = occlusion_scan(spec_bn.energy_ev, spec_bn.counts, width_ev=10.0, step_ev=2.0,
                           span_ev=(max(spec_bn.energy_ev[0], 150.0), min(spec_bn.energy_ev[-1], 470.0)), model=model)
-    fig, (ax_s, ax_p) = plt.subplots(2, 1, figsize=(9, 5.2), sharex=True, gridspec_kw={"height_ratios": [1, 1.3]})
-    keep = (spec_bn.energy_ev >= scan.centre_ev[0] - 10) & (spec_bn.energy_ev <= scan.centre_ev[-1] + 10)
-    ax_s.plot(spec_bn.energy_ev[keep], spec_bn.counts[keep], color="k", lw=0.8)
-    ax_s.set_yscale("log")
-    ax_s.set_ylabel("Counts")
-    ax_s.set_title(f"{worst['record'].name}: probability with a 10 eV range occluded, against the range's centre",
-                   fontsize=9)
-    for edge, colour in (("N K", "C2"), ("Sc L2,3", "C3"), ("B K", "C0"), ("Cl L2,3", "C1")):
-        ax_p.plot(scan.centre_ev, scan.of(edge), color=colour, label=f"{edge} (as measured: {scan.unoccluded[LABELS.index(edge)]:.2f})")
-    ax_p.axhline(threshold, color="0.5", ls=":", lw=1)
-    ax_p.set_ylim(-0.02, 1.02)
-    ax_p.set_xlabel("Centre of the occluded range (eV)")
-    ax_p.set_ylabel("Probability")
-    ax_p.legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
-    plt.show()
+    plot_occlusion(spec_bn, scan, f"{worst['record'].name}: probability with a 10 eV range occluded, against the "
+                   "range's centre", {"N K": "C2", "Sc L2,3": "C3", "B K": "C0", "Cl L2,3": "C1"})
     drop = scan.centre_ev[np.argmin(scan.of("Sc L2,3"))]
     print(f"Sc L2,3: {scan.unoccluded[LABELS.index('Sc L2,3')]:.2f} as measured, lowest "
           f"({scan.of('Sc L2,3').min():.2f}) with {drop - 5:.0f}-{drop + 5:.0f} eV occluded; N K there: "
@@ -739,23 +749,8 @@ else:
     spec_x = extra_item["spectrum"].summed()
     scan_x = occlusion_scan(spec_x.energy_ev, spec_x.counts, width_ev=10.0, step_ev=2.0,
                             span_ev=(max(spec_x.energy_ev[0], 180.0), 380.0), model=model)
-    fig, (ax_s, ax_p) = plt.subplots(2, 1, figsize=(9, 5.2), sharex=True, gridspec_kw={"height_ratios": [1, 1.3]})
-    keep = (spec_x.energy_ev >= scan_x.centre_ev[0] - 10) & (spec_x.energy_ev <= scan_x.centre_ev[-1] + 10)
-    ax_s.plot(spec_x.energy_ev[keep], spec_x.counts[keep], color="k", lw=0.8)
-    ax_s.set_yscale("log")
-    ax_s.set_ylabel("Counts")
-    ax_s.set_title(f"{extra_item['record'].name}: {extra_edge} with a 10 eV range occluded", fontsize=9)
-    ax_p.plot(scan_x.centre_ev, scan_x.of(extra_edge), color="C3", label=f"{extra_edge} (as measured: {extra_p:.2f})")
-    ax_p.plot(scan_x.centre_ev, scan_x.of("B K"), color="C0", label="B K")
-    for ax in (ax_s, ax_p):
-        ax.axvline(REF[extra_edge], color="C3", ls="--", lw=0.8)
-    ax_p.axhline(threshold, color="0.5", ls=":", lw=1)
-    ax_p.set_ylim(-0.02, 1.02)
-    ax_p.set_xlabel("Centre of the occluded range (eV)")
-    ax_p.set_ylabel("Probability")
-    ax_p.legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
-    plt.show()
+    plot_occlusion(spec_x, scan_x, f"{extra_item['record'].name}: {extra_edge} with a 10 eV range occluded",
+                   {extra_edge: "C3", "B K": "C0"}, onset_of=extra_edge)
     low = int(np.argmin(scan_x.of(extra_edge)))
     centre = scan_x.centre_ev[low]
     print(f"{extra_edge}: {extra_p:.2f} as measured ({'reported' if extra_p >= threshold else 'not reported'}); "
