@@ -252,6 +252,15 @@ PRESETS: dict[str, TrainingConfig] = {
     "cpu-joint-exelfs": dataclasses.replace(
         _CPU_JOINT_MILD, synthesis=_CPU_JOINT_MILD.synthesis.replace(exelfs_probability=0.5),
     ),
+    # cpu-joint-mild trained with the contrast floor of the preprocessing (CONTRAST_FLOOR) and
+    # with the pedestals of cpu-joint (up to 100x the median on 25 % of the even-step spectra):
+    # narrow windows on a large unsubtracted dark level, whose edges are a percent of the counts.
+    "cpu-joint-contrast": dataclasses.replace(
+        _CPU_JOINT_MILD,
+        acquisition=dataclasses.replace(
+            _CPU_JOINT_MILD.acquisition, pedestal_probability=0.25, pedestal_fraction=(0.05, 100.0)
+        ),
+    ),
     # Paper scale on a GPU: the 250,000-spectrum database, ~60 epochs of 200,000 training spectra.
     "gpu-full": TrainingConfig(
         steps=50_000, batch_size=256, validate_every=50, n_validation=4096, checkpoint_every=1000, data="db.h5"

@@ -94,7 +94,9 @@ print(f"input grid: {energy[0]:g}-{energy[-1]:g} eV in {GRID_STEP_EV:g} eV steps
 # 0. **log-intensity**: `log(I / median(I))` inside the measured window, minus its mean there. The
 #    logarithm turns the power-law background into a gentle slope and an edge into a step whose
 #    height depends on the jump ratio, not on the dose; dividing by the median makes the input
-#    independent of the intensity scale (counts, J_n units or any detector gain).
+#    independent of the intensity scale (counts, J_n units or any detector gain). A spectrum whose
+#    channel 0 varies very little (root-mean-square below `CONTRAST_FLOOR`, a narrow window on a
+#    large constant pedestal) is stretched up to that floor; chapter 08 shows why.
 # 1. **high-passed log-intensity**: channel 0 minus its running mean over ±10 eV. The steep
 #    background is gone and the edges stand out as sharp features.
 # 2. **coverage mask**: 1 where the spectrum was measured, 0 elsewhere. Real spectra rarely span
@@ -515,13 +517,14 @@ print(f"inference (batch 256): {rate_infer:6.0f} spectra/s float32, {rate_infer_
 # xs = [preprocess_spectrum(e, g * c) for g in (1.0, 37.0, 1e5)]
 # print(max(np.abs(a - xs[0]).max() for a in xs))      # ~1e-7: float32 rounding
 # x_off = preprocess_spectrum(e, c + 0.5 * np.median(c))
-# print(np.abs(x_off - xs[0])[0, 0].max())             # ~0.2: changed
+# print(np.abs(x_off - xs[0])[0, 0].max())             # ~0.09: changed
 # ```
 #
 # A gain multiplies every channel, and `log(g I / median(g I)) = log(I / median(I))`. An offset is
 # added, not multiplied: it flattens the background in the log and shrinks the relative height of
 # every edge, so the input changes. Real spectra need their dark reference subtracted before they
-# reach the network.
+# reach the network; in a narrow window the contrast floor of chapter 08 undoes the worst of an
+# offset, but it cannot give back the background's true slope.
 # :::
 
 # %% [markdown]

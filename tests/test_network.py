@@ -8,11 +8,13 @@ import torch
 
 from eels_core.network import CNNBiLSTM, NetworkConfig, count_parameters, fused_for_inference
 from eels_core.preprocessing import (
+    CONTRAST_FLOOR,
     edges_in_window,
     network_energy_axis,
     preprocess_batch,
     preprocess_spectrum,
     sample_windows,
+    stretch_contrast,
 )
 from eels_core.synthesis import synthesize
 from eels_core.training import masked_bce, preset, save_checkpoint, _payload
@@ -85,6 +87,43 @@ def test_training_and_prediction_preprocessing_identical():
     np.testing.assert_allclose(pred_in, train_in, atol=1e-5)
     # any intensity scale gives the same input
     np.testing.assert_allclose(preprocess_batch(b.spectra * 1234.5), preprocess_batch(b.spectra), atol=1e-5)
+
+
+def test_stretch_contrast_lifts_only_rows_below_the_floor():
+    mask = np.zeros((4, 10), dtype=bool)
+    mask[:, 2:8] = True
+    z = np.zeros((4, 10))
+    z[0, 2:8] = [0.01, -0.01, 0.02, -0.02, 0.0, 0.0]  # flat: below the floor
+    z[1, 2:8] = [1.0, -1.0, 0.5, -0.5, 0.2, -0.2]  # already varied enough
+    z[3, 2:8] = [0.1, -0.1, 0.1, -0.1, 0.1, -0.1]
+    out = stretch_contrast(z, mask, floor=0.3)
+    rms = np.sqrt((out[:, 2:8] ** 2).mean(axis=1))
+    assert rms[0] == pytest.approx(0.3) and rms[3] == pytest.approx(0.3)
+    np.testing.assert_array_equal(out[1], z[1])  # unchanged
+    np.testing.assert_array_equal(out[2], 0.0)  # constant row: nothing to stretch, no division by zero
+    np.testing.assert_allclose(out[0] / out[0, 2], z[0] / z[0, 2])  # shape kept, only scaled
+    assert np.all(out[:, :2] == 0) and np.all(out[:, 8:] == 0)  # outside the window stays 0
+    np.testing.assert_array_equal(stretch_contrast(z, mask, floor=0.0), z)  # 0 switches it off
+
+
+def test_contrast_floor_undoes_most_of_a_large_pedestal():
+    """A narrow window on a constant level 100x the signal: without the floor the edges nearly vanish
+    from channel 1; with it they come back close to their size without the pedestal."""
+    b = synthesize(8, seed=3)
+    window = np.array([[500.0, 580.0]] * 8)
+    e = network_energy_axis()
+    inside = (e >= 500) & (e <= 580)
+    pedestal = 100.0 * np.median(b.spectra[:, inside], axis=1, keepdims=True)
+    clean = preprocess_batch(b.spectra, window, contrast_floor=0.0)
+    flat_off = preprocess_batch(b.spectra + pedestal, window, contrast_floor=0.0)
+    flat_on = preprocess_batch(b.spectra + pedestal, window)
+    size = lambda x: np.sqrt((x[:, 1, inside] ** 2).mean(axis=1))  # noqa: E731
+    assert np.all(size(flat_off) < 0.05 * size(clean))
+    rms_on = np.sqrt((flat_on[:, 0, inside] ** 2).mean(axis=1))
+    np.testing.assert_allclose(rms_on, CONTRAST_FLOOR, rtol=1e-4)
+    assert np.all(size(flat_on) > 10 * size(flat_off))
+    # full-range spectra vary far more than the floor: untouched
+    np.testing.assert_array_equal(preprocess_batch(b.spectra), preprocess_batch(b.spectra, contrast_floor=0.0))
 
 
 @pytest.mark.parametrize(
