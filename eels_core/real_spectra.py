@@ -169,3 +169,70 @@ def predict_summed_files(
         pred = np.array([x in detected and x in allowed for x in labels])
         out.append(SummedFileResult(r, spectrum, truth, pred, result, refused))
     return out
+
+
+@dataclass
+class PixelFileResult:
+    """The network's answer on the pixels of one line scan or spectrum image of the validation set.
+
+    Attributes
+    ----------
+    item : SummedFileResult
+        The file's summed result (record, spectrum, summed truth).
+    truth, pred : ndarray of bool, shape (n_scored, 20)
+        Per scored pixel: the file's expected edges (every pixel takes the truth of its file) and
+        the detections, both restricted by :func:`scored_edges`.
+    """
+
+    item: SummedFileResult
+    truth: "NDArray[np.bool_]"
+    pred: "NDArray[np.bool_]"
+
+    @property
+    def n_scored(self) -> int:
+        """Pixels scored (every ``pixel_step``-th pixel of the file)."""
+        return int(self.truth.shape[0])
+
+
+def predict_pixel_files(
+    items: Sequence[SummedFileResult],
+    model: Any = None,
+    threshold: float = 0.5,
+    pixel_step: int = 1,
+    batch_size: int = 256,
+) -> list[PixelFileResult]:
+    """Run :func:`eels_core.predict.predict_edges` on the pixels of every line scan and spectrum
+    image among ``items`` (single spectra and refused windows are skipped).
+
+    Parameters
+    ----------
+    items : sequence of SummedFileResult
+        From :func:`predict_summed_files` (the files are read once, there).
+    model : torch.nn.Module, optional
+        The network (default: the shipped weights).
+    threshold : float
+        Detection threshold on the probability.
+    pixel_step : int
+        Score every ``pixel_step``-th pixel (1: all), in the file's flattened pixel order.
+    batch_size : int
+        Spectra per forward pass.
+    """
+    import numpy as np
+
+    from .predict import edge_labels, predict_edges
+
+    if pixel_step < 1:
+        raise ValueError(f"pixel_step = {pixel_step}: must be a positive integer")
+    labels = edge_labels()
+    out = []
+    for it in items:
+        s = it.spectrum
+        if s.counts.ndim == 1 or it.refused:
+            continue
+        flat = s.counts.reshape(-1, s.n_channels)[::pixel_step]
+        res = predict_edges(s.energy_ev, flat, model=model, threshold=threshold, batch_size=batch_size, onsets=False)
+        r = it.record
+        allowed = np.isin(labels, scored_edges(labels, r.energy_min_ev, r.energy_max_ev))
+        truth = np.repeat(it.truth[None, :], flat.shape[0], axis=0)
+        out.append(PixelFileResult(it, truth, res.detected & allowed[None, :]))
+    return out

@@ -26,8 +26,8 @@
 # **Explains:** `eels_core.io` (`read_spectrum`, `Spectrum`, `spectrum_from_signal`),
 # `eels_core.predict` (`predict_edges`, `EdgePrediction`, `estimate_onsets`, `occlusion_scan`),
 # `eels_core.real_spectra` (`find_real_spectra_dir`, `load_real_spectra_index`, `scored_edges`,
-# `predict_summed_files`), the resampling of measured axes (`eels_core.preprocessing.resample_rows`)
-# and the `eels-edges` command (`eels_core.cli_predict`).
+# `predict_summed_files`, `predict_pixel_files`), the resampling of measured axes
+# (`eels_core.preprocessing.resample_rows`) and the `eels-edges` command (`eels_core.cli_predict`).
 #
 # **Prerequisites:** chapter 06 (the network's four input channels and the measured window),
 # chapter 07 (training; the weights shipped in `eels_core/weights/`) and chapter 08 (the metrics,
@@ -60,6 +60,7 @@ from eels_core.real_spectra import (
     SHIPPED_REAL_SPECTRA_DIR,
     find_real_spectra_dir,
     load_real_spectra_index,
+    predict_pixel_files,
     predict_summed_files,
     scored_edges,
 )
@@ -226,10 +227,11 @@ plt.show()
 # %%
 # `predict_summed_files` (in `eels_core.real_spectra`) runs `predict_edges` on each summed file and
 # restricts truth and prediction to the in-window edges; a refused window counts as nothing found.
+summed_results = predict_summed_files(records, model=model, threshold=threshold)
 summed = [
     {"record": x.record, "spectrum": x.spectrum, "result": x.result, "refused": x.refused,
      "truth": x.truth, "pred": x.pred}
-    for x in predict_summed_files(records, model=model, threshold=threshold)
+    for x in summed_results
 ]
 
 Y_true = np.array([it["truth"] for it in summed])
@@ -289,23 +291,18 @@ print("predict nothing:            ", {k: round(nothing[k], 3) for k in METRICS}
 # are computed once per file, not once per pixel.
 
 # %%
-pixel_true, pixel_pred, pixel_rows = [], [], []
-for it in summed:
-    r, s = it["record"], it["spectrum"]
-    if s.counts.ndim == 1 or it["refused"]:
-        continue
-    flat = s.counts.reshape(-1, s.n_channels)[::pixel_step]
-    res_px = predict_edges(s.energy_ev, flat, model=model, threshold=threshold, batch_size=batch_size, onsets=False)
-    t = np.repeat(it["truth"][None, :], flat.shape[0], axis=0)
-    allowed = np.array([x in in_window(LABELS, r.energy_min_ev, r.energy_max_ev) for x in LABELS])
-    p = res_px.detected & allowed[None, :]  # the same in-window rule as for the summed files
-    pixel_true.append(t)
-    pixel_pred.append(p)
-    rep = evaluate(t, p)
-    pixel_rows.append(f"| `{short(r.name)}` | {flat.shape[0]} of {s.n_spectra} | {names(it['truth'])} | "
+# `predict_pixel_files` (in `eels_core.real_spectra`) labels every `pixel_step`-th pixel of each
+# line scan and spectrum image, with the same in-window rule as for the summed files.
+pixel_files = predict_pixel_files(summed_results, model=model, threshold=threshold, pixel_step=pixel_step,
+                                  batch_size=batch_size)
+pixel_rows = []
+for px in pixel_files:
+    r, i = px.item.record, summed_results.index(px.item)
+    rep = evaluate(px.truth, px.pred)
+    pixel_rows.append(f"| `{short(r.name)}` | {px.n_scored} of {px.item.spectrum.n_spectra} | {names(px.item.truth)} | "
                       f"{rep.f1:.2f} | {rep.exact_accuracy:.2f} | {rep.recognition_accuracy:.2f} | "
-                      f"{per_file.f1[summed.index(it)]:.2f} |")
-pixels = evaluate(np.concatenate(pixel_true), np.concatenate(pixel_pred))
+                      f"{per_file.f1[i]:.2f} |")
+pixels = evaluate(np.concatenate([px.truth for px in pixel_files]), np.concatenate([px.pred for px in pixel_files]))
 display(Markdown("\n".join(["| File | Pixels scored | Expected | F1 | Exact | Recognition | F1 of the sum |",
                             "|---|---|---|---|---|---|---|"] + pixel_rows)))
 print(f"all pixels ({pixels.n_spectra}):", {k: round(v, 3) for k, v in pixels.as_dict().items() if k in METRICS})

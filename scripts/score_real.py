@@ -15,7 +15,7 @@ import torch
 from eels_core.config import SynthesisConfig
 from eels_core.metrics import evaluate, per_spectrum_scores
 from eels_core.predict import edge_labels
-from eels_core.real_spectra import load_real_spectra_index, predict_summed_files
+from eels_core.real_spectra import load_real_spectra_index, predict_pixel_files, predict_summed_files
 from eels_core.weights import DEFAULT_WEIGHTS, load_model
 
 
@@ -50,21 +50,9 @@ def main() -> None:
               f"pred={names(it.pred):26s} F1={f:.2f} | {probs or it.refused}")
     print("real spectra (summed files):", evaluate(truth, pred).as_dict())
     if args.pixel_step > 0:
-        from eels_core.predict import predict_edges
-        from eels_core.real_spectra import scored_edges
-
-        px_true, px_pred = [], []
-        for it in items:
-            s = it.spectrum
-            if s.counts.ndim == 1 or it.refused:
-                continue
-            flat = s.counts.reshape(-1, s.n_channels)[:: args.pixel_step]
-            res = predict_edges(s.energy_ev, flat, model=model, threshold=args.threshold, onsets=False)
-            allowed = np.isin(labels, scored_edges(labels, it.record.energy_min_ev, it.record.energy_max_ev))
-            px_true.append(np.repeat(it.truth[None, :], flat.shape[0], axis=0))
-            px_pred.append(res.detected & allowed[None, :])
+        px = predict_pixel_files(items, model, args.threshold, pixel_step=args.pixel_step)
         print(f"real spectra (every {args.pixel_step}th pixel):",
-              evaluate(np.concatenate(px_true), np.concatenate(px_pred)).as_dict())
+              evaluate(np.concatenate([f.truth for f in px]), np.concatenate([f.pred for f in px])).as_dict())
     if args.synthetic:
         from ship_model import synthetic_metrics  # scripts/ is on sys.path when this file runs
 

@@ -88,3 +88,28 @@ def test_predict_summed_files_scores_only_in_window_edges():
         assert it.refused is None and it.result.probabilities.shape == (20,)
     hl = next(it for it in items if it.record.name == "hl.msa")
     assert {labels[k] for k in np.flatnonzero(hl.truth)} == {"Ti L2,3", "O K"}
+
+
+def test_predict_pixel_files_scores_each_pixel_with_the_file_truth():
+    import torch
+
+    from eels_core.network import CNNBiLSTM
+    from eels_core.predict import edge_labels
+    from eels_core.real_spectra import predict_pixel_files, predict_summed_files
+
+    torch.manual_seed(0)
+    model = CNNBiLSTM().eval()
+    records = [r for r in load_real_spectra_index(SHIPPED_REAL_SPECTRA_DIR) if r.name in ("hl.msa", "EELS_SI.dm4")]
+    items = predict_summed_files(records, model=model, threshold=0.5)
+    labels = edge_labels()
+    everything = predict_pixel_files(items, model=model, threshold=1e-12)  # every edge detected
+    assert [px.item.record.name for px in everything] == ["EELS_SI.dm4"]  # the single spectrum is skipped
+    px = everything[0]
+    assert px.n_scored == 4 and px.truth.shape == px.pred.shape == (4, 20)
+    assert np.all(px.truth == px.item.truth[None, :])
+    r = px.item.record
+    allowed = np.isin(labels, scored_edges(labels, r.energy_min_ev, r.energy_max_ev))
+    assert np.all(px.pred == allowed[None, :])  # everything detected, but only in-window edges count
+    assert predict_pixel_files(items, model=model, pixel_step=3)[0].n_scored == 2  # pixels 0 and 3
+    with pytest.raises(ValueError, match="pixel_step"):
+        predict_pixel_files(items, model=model, pixel_step=0)
