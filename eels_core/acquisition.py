@@ -17,7 +17,11 @@ describe). This module imitates both on synthetic spectra that are already on th
   measured window;
 * :func:`add_background_component` adds a second, steeper power law that starts at the window's
   low end: a background that is curved on a log-log plot, as the tail of the plasmons and of
-  lower-lying edges is below about 200 eV, where the paper's single power law is too straight.
+  lower-lying edges is below about 200 eV, where the paper's single power law is too straight;
+* :func:`add_splice_step` multiplies everything above one energy by a factor near 1: a spectrum
+  spliced from acquisitions at several energy offsets (a wide survey on a detector that covers a
+  few hundred eV at a time) keeps a step where two parts meet when their exposures or gain
+  references disagree, a step that is not an edge.
 
 :class:`AcquisitionConfig` holds the probabilities and ranges; :func:`apply_acquisition` draws and
 applies them to a batch. The labels do not change: the edges are still there. Chapter 04 shows
@@ -35,6 +39,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .preprocessing import GRID_START_EV, GRID_STEP_EV, GRID_STOP_EV, N_CHANNELS, network_energy_axis
+
+
+#: A splice step lies at least this far inside the measured window (eV).
+SPLICE_MARGIN_EV = 10.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,10 @@ class AcquisitionConfig:
         median inside the window.
     extra_background_exponent : (float, float)
         Range (uniform) of its exponent (the paper's background has r ~ 1.9).
+    splice_probability : float
+        Share of spectra spliced from two or three parts (:func:`add_splice_step`, one or two steps).
+    splice_step : (float, float)
+        Range (log-uniform) of the relative size of a step, up or down with equal odds.
     """
 
     coarse_dispersion_probability: float = 0.0
@@ -73,14 +85,17 @@ class AcquisitionConfig:
     extra_background_probability: float = 0.0
     extra_background_fraction: tuple[float, float] = (0.1, 3.0)
     extra_background_exponent: tuple[float, float] = (3.0, 8.0)
+    splice_probability: float = 0.0
+    splice_step: tuple[float, float] = (0.02, 0.15)
 
     def __post_init__(self) -> None:
         for name in ("dispersion_ev", "counting_noise", "pedestal_fraction", "extra_background_fraction",
-                     "extra_background_exponent"):
+                     "extra_background_exponent", "splice_step"):
             v = getattr(self, name)
             if isinstance(v, list):
                 object.__setattr__(self, name, tuple(v))
-        for name in ("coarse_dispersion_probability", "pedestal_probability", "extra_background_probability"):
+        for name in ("coarse_dispersion_probability", "pedestal_probability", "extra_background_probability",
+                     "splice_probability"):
             p = getattr(self, name)
             if not 0.0 <= p <= 1.0:
                 raise ValueError(f"{name} = {p}: must be a probability in [0, 1]")
@@ -101,6 +116,9 @@ class AcquisitionConfig:
         a, b = self.extra_background_exponent
         if not (0.0 < a <= b <= 20.0):
             raise ValueError(f"extra_background_exponent = {self.extra_background_exponent!r}: need 0 < min <= max <= 20")
+        a, b = self.splice_step
+        if not (0.0 < a <= b <= 0.5):
+            raise ValueError(f"splice_step = {self.splice_step!r}: need 0 < min <= max <= 0.5")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict."""
@@ -113,6 +131,7 @@ class AcquisitionConfig:
             self.coarse_dispersion_probability > 0
             or self.pedestal_probability > 0
             or self.extra_background_probability > 0
+            or self.splice_probability > 0
         )
 
 
@@ -204,6 +223,21 @@ def add_background_component(
     return y + fraction * abs(float(np.median(y[inside]))) * (e / start) ** (-exponent)
 
 
+def add_splice_step(spectrum: NDArray, at_ev: float, factor: float) -> NDArray[np.float64]:
+    """The spectrum with every channel at or above ``at_ev`` multiplied by ``factor``.
+
+    Two parts of a spliced spectrum that were recorded with slightly different exposures, gain
+    references or dark levels meet in a step: a relative jump of ``factor - 1`` at ``at_ev`` with
+    nothing before or after it, unlike an edge, which has a shape (chapter 04).
+    """
+    y = np.asarray(spectrum, dtype=np.float64)
+    if y.shape != (N_CHANNELS,):
+        raise ValueError(f"spectrum must have shape ({N_CHANNELS},), got {y.shape}")
+    if not factor > 0:
+        raise ValueError(f"factor = {factor}: must be positive")
+    return np.where(network_energy_axis() >= at_ev, y * factor, y)
+
+
 def apply_acquisition(
     spectra: NDArray, windows: NDArray | None, rng: np.random.Generator, config: AcquisitionConfig
 ) -> NDArray[np.float32]:
@@ -237,9 +271,21 @@ def apply_acquisition(
     lo, hi = np.log(config.extra_background_fraction[0]), np.log(config.extra_background_fraction[1])
     extra_fraction = np.exp(rng.uniform(lo, hi, size=b))
     extra_exponent = rng.uniform(*config.extra_background_exponent, size=b)
+    # drawn after everything above, so that adding splices changed none of the earlier draws
+    splice = rng.random(b) < config.splice_probability
+    n_steps = 1 + (rng.random(b) < 0.5)
+    lo, hi = np.log(config.splice_step[0]), np.log(config.splice_step[1])
+    step_size = np.exp(rng.uniform(lo, hi, size=(b, 2))) * rng.choice([-1.0, 1.0], size=(b, 2))
+    step_position = rng.random((b, 2))
     for i in np.flatnonzero(extra):
         x[i] = add_background_component(x[i], (float(windows[i, 0]), float(windows[i, 1])), float(extra_fraction[i]),
                                         float(extra_exponent[i]))
+    for i in np.flatnonzero(splice):
+        lo_s, hi_s = float(windows[i, 0]) + SPLICE_MARGIN_EV, float(windows[i, 1]) - SPLICE_MARGIN_EV
+        if hi_s <= lo_s:
+            continue
+        for k in range(int(n_steps[i])):
+            x[i] = add_splice_step(x[i], lo_s + step_position[i, k] * (hi_s - lo_s), 1.0 + float(step_size[i, k]))
     for i in np.flatnonzero(pedestal):
         x[i] = add_pedestal(x[i], (float(windows[i, 0]), float(windows[i, 1])), float(fraction[i]))
     for i in np.flatnonzero(coarse):

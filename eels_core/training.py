@@ -261,6 +261,15 @@ PRESETS: dict[str, TrainingConfig] = {
             _CPU_JOINT_MILD.acquisition, pedestal_probability=0.25, pedestal_fraction=(0.05, 100.0)
         ),
     ),
+    # cpu-joint-contrast with splice steps (chapter 04) in a fifth of the even-step spectra: one
+    # or two jumps of 2-15 % where the parts of a spliced survey meet, which are not edges.
+    "cpu-joint-splice": dataclasses.replace(
+        _CPU_JOINT_MILD,
+        acquisition=dataclasses.replace(
+            _CPU_JOINT_MILD.acquisition, pedestal_probability=0.25, pedestal_fraction=(0.05, 100.0),
+            splice_probability=0.2,
+        ),
+    ),
     # Paper scale on a GPU: the 250,000-spectrum database, ~60 epochs of 200,000 training spectra.
     "gpu-full": TrainingConfig(
         steps=50_000, batch_size=256, validate_every=50, n_validation=4096, checkpoint_every=1000, data="db.h5"

@@ -20,7 +20,8 @@
 # **Explains:** `eels_core.synthesis` (`synthesize`, `synthesis_stages`, `render_spectra`),
 # `eels_core.noise` (`white_noise`, `savgol_smooth`, `fixed_pattern_noise`, `shot_noise`,
 # `local_snr`), `eels_core.config` (`SynthesisConfig`) and, beyond the paper,
-# `eels_core.acquisition` (`coarsen_dispersion`, `add_pedestal`, `add_background_component`).
+# `eels_core.acquisition` (`coarsen_dispersion`, `add_pedestal`, `add_background_component`,
+# `add_splice_step`).
 #
 # **Prerequisites:** chapters 01-03: the edge library and its near-edge templates (01), the
 # Gaussian (x) Lorentzian point spread function (02), and the power-law background with the jump
@@ -58,7 +59,7 @@ import rsciio
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 from IPython.display import Markdown, display
 
-from eels_core.acquisition import add_background_component, add_pedestal, coarsen_dispersion
+from eels_core.acquisition import add_background_component, add_pedestal, add_splice_step, coarsen_dispersion
 from eels_core.config import ELEMENTS, SynthesisConfig
 from eels_core.io import read_spectrum
 from eels_core.noise import (
@@ -465,8 +466,11 @@ plt.show()
 # spectrum of chapter 10 is an edge of about 1 % on such an offset, which only the contrast floor
 # of the preprocessing, chapter 08, made visible to the network); `add_background_component` adds a second, steeper power law that
 # starts at the window's low end, so that the background is curved on a log-log plot, as it is
-# below about 200 eV where the tails of the plasmons and of lower edges still fall off fast. The
-# labels do not change: the edges are still there, only harder to see.
+# below about 200 eV where the tails of the plasmons and of lower edges still fall off fast; and
+# `add_splice_step` multiplies everything above one energy by a factor near 1, the seam of a
+# survey spliced from acquisitions at several energy offsets whose exposures or gain references
+# disagree (a step that is not an edge; chapter 08 measures how often the network takes one for
+# an edge). The labels do not change: the edges are still there, only harder to see.
 
 # %%
 # a sharp edge shows the effect best: Ca L2,3 white lines under a narrow point spread function
@@ -476,7 +480,7 @@ sharp = render_spectra(
 lo_z, hi_z = 335.0, 375.0
 m = (e_out >= lo_z) & (e_out <= hi_z)
 spectrum = sharp
-fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
+fig, axes = plt.subplots(1, 4, figsize=(17, 3.6))
 axes[0].plot(e_out[m], spectrum[m], color="k", lw=0.9, label="0.2 eV grid")
 for dispersion, colour in [(0.5, "C0"), (1.0, "C3")]:
     axes[0].plot(e_out[m], coarsen_dispersion(spectrum, dispersion)[m], color=colour, lw=0.9,
@@ -500,6 +504,15 @@ axes[2].set_xscale("log")
 axes[2].set_yscale("log")
 axes[2].set_title("curved background (log-log)", fontsize=10)
 axes[2].legend(fontsize=8, loc="upper right")
+seam_window = (300.0, 420.0)
+v = (e_out >= seam_window[0]) & (e_out <= seam_window[1])
+axes[3].plot(e_out[v], spectrum[v], color="k", lw=0.9, label="one acquisition")
+for factor, colour in [(1.05, "C0"), (0.9, "C3")]:
+    axes[3].plot(e_out[v], add_splice_step(spectrum, 390.0, factor)[v], color=colour, lw=0.9,
+                 label=f"spliced at 390 eV, x {factor:g} above")
+axes[3].set_yscale("log")
+axes[3].set_title("splice step", fontsize=10)
+axes[3].legend(fontsize=8, loc="upper right")
 for ax in axes:
     ax.set_xlabel("Energy loss (eV)")
 axes[0].set_ylabel("Intensity (J$_n$)")

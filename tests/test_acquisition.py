@@ -1,4 +1,5 @@
-"""Measurement augmentations: coarser dispersion and a constant pedestal (eels_core.acquisition)."""
+"""Measurement augmentations: coarser dispersion, a constant pedestal, a curved background and splice
+steps (eels_core.acquisition)."""
 
 import numpy as np
 import pytest
@@ -7,6 +8,7 @@ from eels_core.acquisition import (
     AcquisitionConfig,
     add_background_component,
     add_pedestal,
+    add_splice_step,
     apply_acquisition,
     coarsen_dispersion,
 )
@@ -91,7 +93,10 @@ def test_apply_acquisition_is_reproducible_and_off_by_default():
      ({"pedestal_probability": -0.1}, "pedestal_probability"),
      ({"extra_background_probability": 2.0}, "extra_background_probability"),
      ({"extra_background_fraction": (0.0, 1.0)}, "extra_background_fraction"),
-     ({"extra_background_exponent": (5.0, 3.0)}, "extra_background_exponent")],
+     ({"extra_background_exponent": (5.0, 3.0)}, "extra_background_exponent"),
+     ({"splice_probability": 1.1}, "splice_probability"),
+     ({"splice_step": (0.0, 0.1)}, "splice_step"),
+     ({"splice_step": (0.1, 0.9)}, "splice_step")],
 )
 def test_bad_acquisition_config_names_the_field(changes, field):
     with pytest.raises(ValueError, match=field):
@@ -116,3 +121,29 @@ def test_counting_noise_of_coarse_channels_scales_like_poisson():
         coarsen_dispersion(flat, 1.0, 0.0, noise=0.01)
     with pytest.raises(ValueError, match="counting_noise"):
         AcquisitionConfig(counting_noise=(0.0, 0.1))
+
+
+def test_splice_step_scales_everything_above_its_energy():
+    y = (E / 100.0) ** -2.5
+    z = add_splice_step(y, 400.0, 1.1)
+    np.testing.assert_array_equal(z[E < 400.0], y[E < 400.0])
+    np.testing.assert_allclose(z[E >= 400.0], 1.1 * y[E >= 400.0])
+    with pytest.raises(ValueError, match="factor"):
+        add_splice_step(y, 400.0, 0.0)
+
+
+def test_apply_acquisition_splices_one_or_two_steps_inside_the_window():
+    rng = np.random.default_rng(0)
+    spectra = ((E[None, :] / 50.0) ** -rng.uniform(1.5, 3.0, (64, 1))).astype(np.float32)
+    windows = np.tile([[300.0, 700.0]], (64, 1))
+    b = apply_acquisition(spectra, windows, np.random.default_rng(2), AcquisitionConfig(splice_probability=1.0))
+    n_steps = []
+    for i in range(64):
+        ratio = b[i].astype(np.float64) / spectra[i]
+        jumps = np.flatnonzero(np.abs(np.diff(ratio)) > 1e-4)
+        assert 1 <= jumps.size <= 2  # one or two steps in every spectrum
+        assert np.all((E[jumps + 1] >= 310.0) & (E[jumps + 1] <= 690.0))  # 10 eV inside the window
+        sizes = np.abs(ratio[jumps + 1] / ratio[jumps] - 1.0)
+        assert np.all((sizes > 0.02 * 0.98) & (sizes < 0.15 * 1.02))
+        n_steps.append(jumps.size)
+    assert 10 < n_steps.count(2) < 54  # two steps in about half of them
