@@ -252,17 +252,10 @@ PRESETS: dict[str, TrainingConfig] = {
     "cpu-joint-exelfs": dataclasses.replace(
         _CPU_JOINT_MILD, synthesis=_CPU_JOINT_MILD.synthesis.replace(exelfs_probability=0.5),
     ),
-    # cpu-joint-mild trained with the contrast floor of the preprocessing (CONTRAST_FLOOR) and
-    # with the pedestals of cpu-joint (up to 100x the median on 25 % of the even-step spectra):
-    # narrow windows on a large unsubtracted dark level, whose edges are a percent of the counts.
-    "cpu-joint-contrast": dataclasses.replace(
-        _CPU_JOINT_MILD,
-        acquisition=dataclasses.replace(
-            _CPU_JOINT_MILD.acquisition, pedestal_probability=0.25, pedestal_fraction=(0.05, 100.0)
-        ),
-    ),
-    # cpu-joint-contrast with splice steps (chapter 04) in a fifth of the even-step spectra: one
-    # or two jumps of 2-15 % where the parts of a spliced survey meet, which are not edges.
+    # cpu-joint-mild trained after the preprocessing gained its contrast floor, with the pedestals
+    # of cpu-joint (up to 100x the median, 25 % of the even-step spectra: narrow windows on an
+    # unsubtracted dark level) and splice steps (chapter 04) in a fifth of them: one or two jumps
+    # of 2-15 % where the parts of a spliced survey meet, which are not edges.
     "cpu-joint-splice": dataclasses.replace(
         _CPU_JOINT_MILD,
         acquisition=dataclasses.replace(

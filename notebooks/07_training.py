@@ -222,13 +222,12 @@ display(md_table(("Field", *columns), rows))
 #   2026-11-30; before, `cpu-long` + `cpu-finetune`). The extended model was better on every
 #   synthetic test and worse on the measured spectra; chapter 10 tells how it was chosen and then
 #   withdrawn.
-# * **cpu-joint-contrast** is `cpu-joint-mild` trained after the preprocessing gained its contrast
+# * **cpu-joint-splice** is `cpu-joint-mild` trained after the preprocessing gained its contrast
 #   floor (chapter 08: a flat input is stretched to a minimum spread), with pedestals on a quarter
-#   of the even-step spectra and up to 100 times the median instead of 15 % and 1 times: narrow
-#   windows on an unsubtracted dark level. Every model trained before the floor meets stretched
-#   inputs only when it predicts. **cpu-joint-splice** adds splice steps (chapter 04) to a fifth of
-#   the even-step spectra: jumps of 2-15 % that a network trained without them takes for edges
-#   (chapter 08).
+#   of the even-step spectra and up to 100 times the median instead of 15 % and 1 times (narrow
+#   windows on an unsubtracted dark level), and splice steps (chapter 04) in a fifth of them:
+#   jumps of 2-15 % that a network trained without them takes for edges (chapter 08). Every model
+#   trained before the floor meets stretched inputs only when it predicts.
 # * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05, batches of
 #   256, about 64 passes over the 200,000 training spectra (MATLAB's default would have been 30).
 #
@@ -399,11 +398,9 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # eels-core train --preset cpu-joint-mild-extend --out runs/cpu-joint-mild-extend --threads 1
 # # the same recipe with other random numbers (run-to-run spread)
 # eels-core train --preset cpu-joint-mild --seed 1 --data-seed 10 --out runs/cpu-joint-mild-s1 --threads 1
-# the mild recipe trained with the contrast floor and large pedestals, two seeds
-# eels-core train --preset cpu-joint-contrast --out runs/cpu-joint-contrast --threads 1
-# eels-core train --preset cpu-joint-contrast --seed 1 --data-seed 10 --out runs/cpu-joint-contrast-s1 --threads 1
-# ... and with splice steps
-# eels-core train --preset cpu-joint-splice --out runs/cpu-joint-splice --threads 2
+# the mild recipe with the contrast floor, large pedestals and splice steps, two seeds
+# eels-core train --preset cpu-joint-splice --out runs/cpu-joint-splice --threads 1
+# eels-core train --preset cpu-joint-splice --seed 1 --data-seed 10 --out runs/cpu-joint-splice-s1 --threads 1
 # # the earlier, phased recipe: the paper's physics first ...
 # eels-core train --preset cpu-long --out runs/cpu-long --threads 1
 # # ... optionally fine-tuned from there with the real-data physics

@@ -610,7 +610,7 @@ print(f"pedestal 100 x median: exact accuracy {floor_scores[-1, off]:.3f} withou
 # carries its pedestal, which favours a higher floor: the best value depends on how common large
 # pedestals are among the spectra one meets, which synthetic data can only guess. A network
 # trained before the floor existed meets stretched inputs only when it predicts; the
-# `cpu-joint-contrast` preset of chapter 07 trains with the floor and with pedestals up to 100
+# `cpu-joint-splice` preset of chapter 07 trains with the floor and with pedestals up to 100
 # times the median.
 
 # %% [markdown]
