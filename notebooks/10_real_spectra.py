@@ -575,8 +575,8 @@ print("mean F1 by quality tier:", ", ".join(f"{t} {np.mean(v):.2f} ({len(v)} fil
 # between the earlier recipes, so they are no longer an unseen test of them; the real spectra the
 # project is also judged on are.
 #
-# **The contrast floor.** Every recorded row was scored before the preprocessing gained its contrast
-# floor (chapter 08). The amorphous-ice O K file is an edge of about 1 % on a level of some 600
+# **The contrast floor.** Every recorded row but the two `cpu-joint-splice` ones was scored before
+# the preprocessing gained its contrast floor (chapter 08). The amorphous-ice O K file is an edge of about 1 % on a level of some 600
 # counts in a 71 eV window; without the floor, the ten models of the third-phase and one-phase
 # trials whose weights are still on disk (the shipped ones among them) all gave its O K a
 # probability below 0.03. With the floor, which was chosen on synthetic spectra with pedestals and
@@ -584,6 +584,18 @@ print("mean F1 by quality tier:", ", ".join(f"{t} {np.mean(v):.2f} ({len(v)} fil
 # others): the first row is the shipped weights computed here with the floor, not retrained for it.
 # The other ice file, the tier-C N K window, stays wrong: the edge is not visible there (the failure
 # table above shows what is reported instead).
+#
+# **Splice steps and large pedestals in training.** `cpu-joint-splice` (chapter 07) trains the mild
+# recipe with the floor, pedestals up to 100 times the median and splice steps. Before either of
+# its two seeds was scored, the rule was written down: replace the shipped weights only if the two
+# seeds' mean F1 on the summed files beats the shipped weights with the floor (0.920) and their
+# mean pixel F1 reaches 0.938, so that the recipe and not one lucky seed has to be better. Their
+# mean summed F1 was 0.890, so the shipped weights stayed. On synthetic spectra the recipe does
+# what it was made for: with a 10 % splice step, both seeds report a false edge in 4 % of the
+# spectra against 27 % for the shipped weights (chapter 08's test on 800 other spectra). On the measured files the
+# survey's false Mn L₂,₃ weakened (0.38 and 0.59 against 0.95), but both seeds named Sc L₂,₃ on
+# all four h-BN files, which is where the F1 went; the survey's false Si L₂,₃ and missed
+# Fe L₂,₃ remain.
 
 # %%
 # Scored with this chapter's rule when they were trained (2026-11-25 and 2026-11-30); "synthetic":
@@ -591,6 +603,14 @@ print("mean F1 by quality tier:", ", ".join(f"{t} {np.mean(v):.2f} ({len(v)} fil
 # of the measured-spectrum physics (exact), where measured. The shipped weights' own synthetic
 # scores come from their metadata.
 RECIPES_RECORDED = {
+    "cpu-joint-splice (recorded, with the contrast floor)": {
+        "precision": 0.871, "recall": 0.939, "f1": 0.897, "exact_accuracy": 0.727, "recognition_accuracy": 0.909,
+        "survey Ca L2,3": 1.00, "EELS_SI O K": 0.99, "pixel F1": 0.927, "pixel exact": 0.658,
+        "synthetic F1": 0.985, "synthetic exact": 0.931, "synthetic measured exact": 0.883},
+    "cpu-joint-splice, second seed (recorded, with the contrast floor)": {
+        "precision": 0.852, "recall": 0.939, "f1": 0.882, "exact_accuracy": 0.727, "recognition_accuracy": 0.909,
+        "survey Ca L2,3": 1.00, "EELS_SI O K": 0.97, "pixel F1": 0.942, "pixel exact": 0.736,
+        "synthetic F1": 0.985, "synthetic exact": 0.928, "synthetic measured exact": 0.869},
     "phases 1 + 2, shipped 2026-11-25 to 11-30 (recorded)": {
         "precision": 0.897, "recall": 0.803, "f1": 0.746, "exact_accuracy": 0.591, "recognition_accuracy": 0.773,
         "survey Ca L2,3": 0.85, "EELS_SI O K": 0.37,
