@@ -68,17 +68,24 @@ def test_shipped_index_reads():
     assert GRID_STEP_EV == pytest.approx(0.2)
 
 
-def test_predict_summed_files_scores_only_in_window_edges():
+def _summed_with_random_model(names):
+    """(model, items) of :func:`predict_summed_files` on the shipped files ``names`` with an untrained,
+    seeded network: the scoring rules are tested, not the answers."""
     import torch
 
     from eels_core.network import CNNBiLSTM
-    from eels_core.predict import edge_labels
     from eels_core.real_spectra import predict_summed_files
 
     torch.manual_seed(0)
     model = CNNBiLSTM().eval()
-    records = [r for r in load_real_spectra_index(SHIPPED_REAL_SPECTRA_DIR) if r.name in ("hl.msa", "Cr_L_cl.hspy")]
-    items = predict_summed_files(records, model=model, threshold=0.5)
+    records = [r for r in load_real_spectra_index(SHIPPED_REAL_SPECTRA_DIR) if r.name in names]
+    return model, predict_summed_files(records, model=model, threshold=0.5)
+
+
+def test_predict_summed_files_scores_only_in_window_edges():
+    from eels_core.predict import edge_labels
+
+    _, items = _summed_with_random_model(("hl.msa", "Cr_L_cl.hspy"))
     labels = edge_labels()
     for it in items:
         allowed = set(scored_edges(labels, it.record.energy_min_ev, it.record.energy_max_ev))
@@ -91,16 +98,10 @@ def test_predict_summed_files_scores_only_in_window_edges():
 
 
 def test_predict_pixel_files_scores_each_pixel_with_the_file_truth():
-    import torch
-
-    from eels_core.network import CNNBiLSTM
     from eels_core.predict import edge_labels
-    from eels_core.real_spectra import predict_pixel_files, predict_summed_files
+    from eels_core.real_spectra import predict_pixel_files
 
-    torch.manual_seed(0)
-    model = CNNBiLSTM().eval()
-    records = [r for r in load_real_spectra_index(SHIPPED_REAL_SPECTRA_DIR) if r.name in ("hl.msa", "EELS_SI.dm4")]
-    items = predict_summed_files(records, model=model, threshold=0.5)
+    model, items = _summed_with_random_model(("hl.msa", "EELS_SI.dm4"))
     labels = edge_labels()
     everything = predict_pixel_files(items, model=model, threshold=1e-12)  # every edge detected
     assert [px.item.record.name for px in everything] == ["EELS_SI.dm4"]  # the single spectrum is skipped
