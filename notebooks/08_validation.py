@@ -604,7 +604,7 @@ print(f"pedestal 100 x median: exact accuracy {floor_scores[-1, off]:.3f} withou
 # floor gives most of it back; a higher floor gives back more on a large pedestal but stretches
 # spectra that needed nothing, and a floor of 1 lowers the scores without a pedestal. The value
 # used was picked before this table existed, on a larger synthetic set with pedestals on a
-# quarter of the spectra (4,000 windows of the paper's physics, and of the measured-spectrum
+# quarter of the spectra (3,000 windows of the paper's physics, and of the measured-spectrum
 # physics of chapter 07 with pedestals up to 100 times the median on half of them), as the highest
 # windowed exact accuracy that cost nothing on the paper's physics. Here every spectrum of a row
 # carries its pedestal, which favours a higher floor: the best value depends on how common large
