@@ -576,26 +576,26 @@ print("mean F1 by quality tier:", ", ".join(f"{t} {np.mean(v):.2f} ({len(v)} fil
 # project is also judged on are.
 #
 # **The contrast floor.** Every recorded row but the two `cpu-joint-splice` ones was scored before
-# the preprocessing gained its contrast floor (chapter 08). The amorphous-ice O K file is an edge of about 1 % on a level of some 600
-# counts in a 71 eV window; without the floor, the ten models of the third-phase and one-phase
-# trials whose weights are still on disk (the shipped ones among them) all gave its O K a
-# probability below 0.03. With the floor, which was chosen on synthetic spectra with pedestals and
-# never on these files, each of the ten finds it (0.63 for `cpu-joint`, 0.997 or more for the
-# others): the first row is the shipped weights computed here with the floor, not retrained for it.
-# The other ice file, the tier-C N K window, stays wrong: the edge is not visible there (the failure
-# table above shows what is reported instead).
+# the preprocessing gained its contrast floor (chapter 08). The amorphous-ice O K file is an edge of
+# about 1 % on a level of some 600 counts in a 71 eV window; without the floor, the ten models of
+# the third-phase and one-phase trials whose weights are still on disk (the shipped ones among them)
+# all gave its O K a probability below 0.03. With the floor, which was chosen on synthetic spectra
+# with pedestals and never on these files, each of the ten finds it (0.63 for `cpu-joint`, 0.997 or
+# more for the others): the first row is the shipped weights computed here with the floor, not
+# retrained for it. The other ice file, the tier-C N K window, stays wrong: the edge is not visible
+# there (the failure table above shows what is reported instead).
 #
 # **Splice steps and large pedestals in training.** `cpu-joint-splice` (chapter 07) trains the mild
-# recipe with the floor, pedestals up to 100 times the median and splice steps. Before either of
-# its two seeds was scored, the rule was written down: replace the shipped weights only if the two
-# seeds' mean F1 on the summed files beats the shipped weights with the floor (0.920) and their
-# mean pixel F1 reaches 0.938, so that the recipe and not one lucky seed has to be better. Their
-# mean summed F1 was 0.890, so the shipped weights stayed. On synthetic spectra the recipe does
-# what it was made for: with a 10 % splice step, both seeds report a false edge in 4 % of the
-# spectra against 27 % for the shipped weights (chapter 08's test on 800 other spectra). On the measured files the
-# survey's false Mn L₂,₃ weakened (0.38 and 0.59 against 0.95), but both seeds named Sc L₂,₃ on
-# all four h-BN files, which is where the F1 went; the survey's false Si L₂,₃ and missed
-# Fe L₂,₃ remain.
+# recipe with the floor, pedestals up to 100 times the median and splice steps. Before either of its
+# two seeds was scored, the rule was written down: replace the shipped weights only if the two
+# seeds' mean F1 on the summed files beats the shipped weights with the floor (0.920) and their mean
+# pixel F1 reaches 0.938, so that the recipe and not one lucky seed has to be better. Their mean
+# summed F1 was 0.890, so the shipped weights stayed. On synthetic spectra the recipe does what it
+# was made for: with a 10 % splice step, both seeds report a false edge in 4 % of the spectra
+# against 27 % for the shipped weights (chapter 08's test on 800 other spectra). On the measured
+# files the survey's false Mn L₂,₃ weakened (0.38 and 0.59 against 0.95), but both seeds named Sc
+# L₂,₃ on all four h-BN files, which is where the F1 went; the survey's false Si L₂,₃ and missed Fe
+# L₂,₃ remain.
 
 # %%
 # Scored with this chapter's rule when they were trained (2026-11-25 and 2026-11-30); "synthetic":
