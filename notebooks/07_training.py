@@ -228,6 +228,10 @@ display(md_table(("Field", *columns), rows))
 #   windows on an unsubtracted dark level), and splice steps (chapter 04) in a fifth of them:
 #   jumps of 2-15 % that a network trained without them takes for edges (chapter 08). Every model
 #   trained before the floor meets stretched inputs only when it predicts.
+# * **cpu-joint-elnes20** is `cpu-joint-mild` with 20 randomly varied copies of every library
+#   variant instead of 4 (chapter 01's ELNES variation): the library's peak heights, widths and
+#   spacings are mostly unsourced choices, and more copies spread the training over more of that
+#   uncertainty. Chapter 10 scores its two seeds.
 # * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05, batches of
 #   256, about 64 passes over the 200,000 training spectra (MATLAB's default would have been 30).
 #
@@ -398,9 +402,12 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # eels-core train --preset cpu-joint-mild-extend --out runs/cpu-joint-mild-extend --threads 1
 # # the same recipe with other random numbers (run-to-run spread)
 # eels-core train --preset cpu-joint-mild --seed 1 --data-seed 10 --out runs/cpu-joint-mild-s1 --threads 1
-# the mild recipe with the contrast floor, large pedestals and splice steps, two seeds
+# # the mild recipe with the contrast floor, large pedestals and splice steps, two seeds
 # eels-core train --preset cpu-joint-splice --out runs/cpu-joint-splice --threads 1
 # eels-core train --preset cpu-joint-splice --seed 1 --data-seed 10 --out runs/cpu-joint-splice-s1 --threads 1
+# # the mild recipe with five times as many varied near-edge structures, two seeds
+# eels-core train --preset cpu-joint-elnes20 --out runs/cpu-joint-elnes20 --threads 1
+# eels-core train --preset cpu-joint-elnes20 --seed 1 --data-seed 10 --out runs/cpu-joint-elnes20-s1 --threads 1
 # # the earlier, phased recipe: the paper's physics first ...
 # eels-core train --preset cpu-long --out runs/cpu-long --threads 1
 # # ... optionally fine-tuned from there with the real-data physics

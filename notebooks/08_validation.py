@@ -566,11 +566,12 @@ ped_windows = sample_windows(np.random.default_rng(window_seed + 1), n_pedestal,
 pedestals = (0.0, 1.0, 10.0, 100.0)
 floors = sorted({0.0, 0.1, CONTRAST_FLOOR, 0.5, 1.0})
 floor_scores = np.zeros((len(pedestals), len(floors)))
+# targets and border mask depend on the labels and windows only, not on the pedestal
+reference = make_batch(ped_batch.spectra, ped_batch.labels, ped_batch.edge_onset_ev, ped_windows)
+target, mask = reference.targets.numpy() > 0, reference.loss_mask.numpy() > 0
+rows_with_edge = target.any(axis=1)
 for i, fraction in enumerate(pedestals):
     spectra = np.array([add_pedestal(x, tuple(w), fraction) for x, w in zip(ped_batch.spectra, ped_windows)])
-    reference = make_batch(spectra, ped_batch.labels, ped_batch.edge_onset_ev, ped_windows)  # targets, border mask
-    target, mask = reference.targets.numpy() > 0, reference.loss_mask.numpy() > 0
-    rows_with_edge = target.any(axis=1)
     for j, floor in enumerate(floors):
         inputs = torch.from_numpy(preprocess_batch(spectra, ped_windows, contrast_floor=floor))
         prob = torch.sigmoid(predict_logits(model, inputs, device, batch_size=250)).numpy()

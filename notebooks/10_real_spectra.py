@@ -52,6 +52,7 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
+from eels_core.config import SynthesisConfig
 from eels_core.io import read_spectrum, spectrum_from_signal
 from eels_core.metrics import evaluate, per_spectrum_scores
 from eels_core.predict import edge_labels, occlusion_scan, predict_edges, reference_onsets_ev
@@ -64,6 +65,7 @@ from eels_core.real_spectra import (
     predict_summed_files,
     scored_edges,
 )
+from eels_core.synthesis import SpectrumParameters, edge_library_for, make_parameters, render_spectra
 from eels_core.weights import DEFAULT_WEIGHTS, load_model
 
 torch.set_num_threads(1)  # deterministic and polite on a shared CPU
@@ -227,15 +229,10 @@ plt.show()
 # %%
 # `predict_summed_files` (in `eels_core.real_spectra`) runs `predict_edges` on each summed file and
 # restricts truth and prediction to the in-window edges; a refused window counts as nothing found.
-summed_results = predict_summed_files(records, model=model, threshold=threshold)
-summed = [
-    {"record": x.record, "spectrum": x.spectrum, "result": x.result, "refused": x.refused,
-     "truth": x.truth, "pred": x.pred}
-    for x in summed_results
-]
+summed = predict_summed_files(records, model=model, threshold=threshold)
 
-Y_true = np.array([it["truth"] for it in summed])
-Y_pred = np.array([it["pred"] for it in summed])
+Y_true = np.array([it.truth for it in summed])
+Y_pred = np.array([it.pred for it in summed])
 per_file = per_spectrum_scores(Y_true, Y_pred)
 ours = evaluate(Y_true, Y_pred)
 
@@ -246,13 +243,13 @@ def names(mask):
 
 lines = ["| # | File | Tier | Expected (scored) | Predicted | P | R | F1 |", "|---|---|---|---|---|---|---|---|"]
 for i, it in enumerate(summed):
-    r = it["record"]
-    pred = f"*refused: window < {MIN_WINDOW_EV:g} eV*" if it["refused"] else names(it["pred"])
-    extra = [x for x in (it["result"].detected_edges() if it["result"] else []) if not it["pred"][LABELS.index(x)]]
+    r = it.record
+    pred = f"*refused: window < {MIN_WINDOW_EV:g} eV*" if it.refused else names(it.pred)
+    extra = [x for x in (it.result.detected_edges() if it.result else []) if not it.pred[LABELS.index(x)]]
     if extra:
         pred += f" (+ outside the scored window: {', '.join(extra)})"
     ok = "" if per_file.f1[i] == 1 else " ✗"
-    lines.append(f"| {i} | `{short(r.name)}` | {r.quality_tier} | {names(it['truth'])} | {pred} | "
+    lines.append(f"| {i} | `{short(r.name)}` | {r.quality_tier} | {names(it.truth)} | {pred} | "
                  f"{per_file.precision[i]:.2f} | {per_file.recall[i]:.2f} | {per_file.f1[i]:.2f}{ok} |")
 display(Markdown("\n".join(lines)))
 
@@ -293,11 +290,11 @@ print("predict nothing:            ", {k: round(nothing[k], 3) for k in METRICS}
 # %%
 # `predict_pixel_files` (in `eels_core.real_spectra`) labels every `pixel_step`-th pixel of each
 # line scan and spectrum image, with the same in-window rule as for the summed files.
-pixel_files = predict_pixel_files(summed_results, model=model, threshold=threshold, pixel_step=pixel_step,
+pixel_files = predict_pixel_files(summed, model=model, threshold=threshold, pixel_step=pixel_step,
                                   batch_size=batch_size)
 pixel_rows = []
 for px in pixel_files:
-    r, i = px.item.record, summed_results.index(px.item)
+    r, i = px.item.record, summed.index(px.item)
     rep = evaluate(px.truth, px.pred)
     pixel_rows.append(f"| `{short(r.name)}` | {px.n_scored} of {px.item.spectrum.n_spectra} | {names(px.item.truth)} | "
                       f"{rep.f1:.2f} | {rep.exact_accuracy:.2f} | {rep.recognition_accuracy:.2f} | "
@@ -350,6 +347,12 @@ for what, ok, value in checks:
     print(f"{'met    ' if ok else 'NOT met'}  {what}: ours {value}")
 print(f"\n{sum(ok for _, ok, _ in checks)} of {len(checks)} targets met with the shipped weights "
       f"(training step {meta.get('step')}).")
+invisible = [it.record.name for it in summed if "not visible" in it.record.notes.lower()]
+if invisible:
+    ceiling = 1 - len(invisible) / len(summed)
+    print(f"{len(invisible)} file(s) expect an edge that the index notes call not visible ({', '.join(invisible)}): "
+          f"a network that names only what it can see scores F1 0 there, so its mean F1 is at most {ceiling:.3f}, "
+          f"and then only with every other file exactly right.")
 
 # %% [markdown]
 # Two cautions when reading these numbers against the paper's. Our set is eight times smaller, so
@@ -372,16 +375,16 @@ print(f"\n{sum(ok for _, ok, _ in checks)} of {len(checks)} targets met with the
 # %%
 ok_items, seen_material = [], set()
 for it in summed:
-    r = it["record"]
+    r = it.record
     material = r.material.split(" (")[0]
-    if it["truth"][LABELS.index("O K")] and material not in seen_material and it["result"] is not None:
+    if it.truth[LABELS.index("O K")] and material not in seen_material and it.result is not None:
         seen_material.add(material)
         ok_items.append(it)
 
 k_o = LABELS.index("O K")
 fig, ax = plt.subplots(figsize=(8, 1.2 + 0.85 * len(ok_items)))
 for j, it in enumerate(ok_items):
-    s, r, res_o = it["spectrum"].summed(), it["record"], it["result"]
+    s, r, res_o = it.spectrum.summed(), it.record, it.result
     e, c = s.energy_ev, s.counts
     pre = (e >= max(e[0], 512.0)) & (e < 526.0)  # power-law background just below the edge
     if pre.sum() > 5:
@@ -460,9 +463,9 @@ PRESENT_IF = {"Sr": ("SrTiO3",), "Y": ("Y3Al5O12", "YAG"), "La": ("La2NiO4", "La
 
 
 def causes(it, fn, fp):
-    r = it["record"]
+    r = it.record
     out = []
-    if it["refused"]:
+    if it.refused:
         out.append(f"window narrower than {MIN_WINDOW_EV:g} eV: refused")
     if r.quality_tier == "C":
         out.append("tier C: labels uncertain")
@@ -484,11 +487,11 @@ for i, it in enumerate(summed):
     if per_file.f1[i] == 1:
         continue
     n_fail += 1
-    probs = it["result"].probabilities if it["result"] is not None else np.zeros(len(LABELS))
-    fn = [LABELS[k] for k in np.flatnonzero(it["truth"] & ~it["pred"])]
-    fp = [LABELS[k] for k in np.flatnonzero(~it["truth"] & it["pred"])]
+    probs = it.result.probabilities if it.result is not None else np.zeros(len(LABELS))
+    fn = [LABELS[k] for k in np.flatnonzero(it.truth & ~it.pred)]
+    fp = [LABELS[k] for k in np.flatnonzero(~it.truth & it.pred)]
     fmt = lambda xs: ", ".join(f"{x} ({probs[LABELS.index(x)]:.2f})" for x in xs) or "—"  # noqa: E731
-    r = it["record"]
+    r = it.record
     lines.append(f"| {i} | `{short(r.name)}` | {r.quality_tier} | {fmt(fn)} | {fmt(fp)} | {causes(it, fn, fp)} | "
                  f"{short(r.notes, 60) or '—'} |")
 if n_fail:
@@ -497,7 +500,7 @@ print(f"{n_fail} of {len(summed)} summed files are not exactly right.")
 conf_fn = int((Y_true & ~Y_pred).sum())
 conf_fp = int((~Y_true & Y_pred).sum())
 print(f"missed edges: {conf_fn} of {int(Y_true.sum())}; extra edges: {conf_fp}")
-by_tier = {t: [per_file.f1[i] for i, it in enumerate(summed) if it["record"].quality_tier == t] for t in "ABC"}
+by_tier = {t: [per_file.f1[i] for i, it in enumerate(summed) if it.record.quality_tier == t] for t in "ABC"}
 print("mean F1 by quality tier:", ", ".join(f"{t} {np.mean(v):.2f} ({len(v)} files)" for t, v in by_tier.items() if v))
 
 # %% [markdown]
@@ -596,6 +599,18 @@ print("mean F1 by quality tier:", ", ".join(f"{t} {np.mean(v):.2f} ({len(v)} fil
 # files the survey's false Mn L₂,₃ weakened (0.38 and 0.59 against 0.95), but both seeds named Sc
 # L₂,₃ on all four h-BN files, which is where the F1 went; the survey's false Si L₂,₃ and missed Fe
 # L₂,₃ remain.
+#
+# **Four runs averaged.** Is the h-BN answer the bad luck of single runs? The four 18,000-step runs
+# of the last two recipes (`cpu-joint-mild` and `cpu-joint-splice`, two seeds each, none picked by
+# its score) were averaged: the ensemble reports an edge where the mean of the four probabilities
+# reaches the threshold. The rule, written before it was scored: only if it beat the shipped weights
+# on the summed files would it be distilled into one network (four networks cost four times the
+# inference time, and the benchmark of a 256 x 256 spectrum image, `benchmarks/bench_predict.py`,
+# leaves room for one: {doc}`reproduce`). On synthetic spectra the ensemble is a little better than
+# the shipped weights, as averaging usually is; on the summed files it is worse, because it names Sc
+# L₂,₃ on three of the four h-BN files. The confusion is what the recipe learns, and the shipped run
+# is the exception rather than the rule; the h-BN section of the occlusion analysis below shows that
+# it comes from the edge library, not from the training.
 
 # %%
 # Scored with this chapter's rule when they were trained (2026-11-25 and 2026-11-30); "synthetic":
@@ -603,6 +618,10 @@ print("mean F1 by quality tier:", ", ".join(f"{t} {np.mean(v):.2f} ({len(v)} fil
 # of the measured-spectrum physics (exact), where measured. The shipped weights' own synthetic
 # scores come from their metadata.
 RECIPES_RECORDED = {
+    "ensemble of four runs: mean probability (recorded, with the contrast floor)": {
+        "precision": 0.8864, "recall": 0.9394, "f1": 0.9078, "exact_accuracy": 0.7727, "recognition_accuracy": 0.9091,
+        "survey Ca L2,3": 1.00, "EELS_SI O K": 0.98, "pixel F1": 0.9453, "pixel exact": 0.7373,
+        "synthetic F1": 0.9881, "synthetic exact": 0.9447, "synthetic measured exact": 0.9025},
     "cpu-joint-splice (recorded, with the contrast floor)": {
         "precision": 0.871, "recall": 0.939, "f1": 0.897, "exact_accuracy": 0.727, "recognition_accuracy": 0.909,
         "survey Ca L2,3": 1.00, "EELS_SI O K": 0.99, "pixel F1": 0.927, "pixel exact": 0.658,
@@ -651,8 +670,8 @@ RECIPES_RECORDED = {
         "synthetic F1": 0.962, "synthetic exact": 0.832},
 }
 def file_probability(name_part, edge):
-    it = next(x for x in summed if name_part in x["record"].name)
-    return None if it["result"] is None else float(it["result"].probabilities[LABELS.index(edge)])
+    it = next(x for x in summed if name_part in x.record.name)
+    return None if it.result is None else float(it.result.probabilities[LABELS.index(edge)])
 
 
 shipped_synthetic = meta.get("metrics", {}).get("paper_physics_full_range", {})
@@ -710,16 +729,18 @@ def plot_occlusion(spectrum, scan, title, colours, onset_of=None):
 
 
 def sc_probability(it):
-    return -1.0 if it["result"] is None else float(it["result"].probabilities[LABELS.index("Sc L2,3")])
+    return -1.0 if it.result is None else float(it.result.probabilities[LABELS.index("Sc L2,3")])
 
 
-bn_items = [it for it in summed if "N K" in it["record"].expected_edges and it["result"] is not None]
+# boron nitride: the files that expect both B K and N K (the ice file that expects N K alone is not one)
+bn_items = [it for it in summed if "B K" in it.record.expected_edges and "N K" in it.record.expected_edges
+            and it.result is not None]
 if bn_items:
     worst = max(bn_items, key=sc_probability)
-    spec_bn = worst["spectrum"].summed()
+    spec_bn = worst.spectrum.summed()
     scan = occlusion_scan(spec_bn.energy_ev, spec_bn.counts, width_ev=10.0, step_ev=2.0,
                           span_ev=(max(spec_bn.energy_ev[0], 150.0), min(spec_bn.energy_ev[-1], 470.0)), model=model)
-    plot_occlusion(spec_bn, scan, f"{worst['record'].name}: probability with a 10 eV range occluded, against the "
+    plot_occlusion(spec_bn, scan, f"{worst.record.name}: probability with a 10 eV range occluded, against the "
                    "range's centre", {"N K": "C2", "Sc L2,3": "C3", "B K": "C0", "Cl L2,3": "C1"})
     drop = scan.centre_ev[np.argmin(scan.of("Sc L2,3"))]
     print(f"Sc L2,3: {scan.unoccluded[LABELS.index('Sc L2,3')]:.2f} as measured, lowest "
@@ -737,6 +758,58 @@ if bn_items:
 # the rest needs, and the validation files must not supply it.
 
 # %% [markdown]
+# Is the library's h-BN enough to provoke the same answer? Below, synthetic h-BN (B K and N K, the
+# two h-BN variants of each, chapter 01) is rendered with the paper's forward model for a range of
+# instrument resolutions and jump ratios, cut to the window of the file above, and labelled by the
+# same network through the same `predict_edges` call as the measured files.
+
+# %%
+def synthetic_hbn_probabilities(window_ev, n_noise=4, seed=0):
+    """Probabilities (n, 20) of the network for synthetic h-BN spectra cut to ``window_ev``, and the
+    N K jump ratio (n,) of each: every combination of the library's h-BN variants of B K and N K,
+    three Gaussian PSF widths and three N K jump ratios (B K's twice as large), ``n_noise`` noise
+    draws each."""
+    cfg = SynthesisConfig()
+    lib = edge_library_for(cfg)
+    hbn = {s: [i for i, v in enumerate(lib.element(s).variants) if v.name.startswith("h-BN")] for s in ("B", "N")}
+    rng = np.random.default_rng(seed)
+    combos = [(vb, vn, fwhm, jr, k) for vb in hbn["B"] for vn in hbn["N"] for fwhm in (0.6, 1.2, 2.0)
+              for jr in (0.3, 1.0, 3.0) for k in range(n_noise)]
+    params = [
+        make_parameters(["B", "N"], variants=[vb, vn], jump_ratio=[2 * jr, jr], psf_fwhm_gauss_ev=fwhm,
+                        background_exponent=float(rng.uniform(2.0, 4.0)), noise_seed=k,
+                        shift_ev=float(rng.uniform(-3.0, 3.0)), config=cfg)
+        for vb, vn, fwhm, jr, k in combos
+    ]
+    spectra = render_spectra(SpectrumParameters.concatenate(params), cfg)[0]
+    energy = cfg.output_energy_axis()
+    keep = (energy >= window_ev[0]) & (energy <= window_ev[1])
+    result = predict_edges(energy[keep], spectra[:, keep], model=model, threshold=threshold, onsets=False)
+    return result.probabilities, np.array([c[3] for c in combos])
+
+
+if bn_items:
+    p_syn, jr_syn = synthetic_hbn_probabilities((spec_bn.energy_ev[0], spec_bn.energy_ev[-1]))
+    for edge in ("N K", "Sc L2,3"):
+        k = LABELS.index(edge)
+        measured = [float(it.result.probabilities[k]) for it in bn_items]
+        print(f"{edge}: reported in {np.mean(p_syn[:, k] >= threshold):.0%} of {len(p_syn)} synthetic h-BN spectra "
+              f"(mean probability {p_syn[:, k].mean():.2f}); in {sum(q >= threshold for q in measured)} of the "
+              f"{len(measured)} measured h-BN files ({', '.join(f'{q:.2f}' for q in measured)})")
+    n_k = LABELS.index("N K")
+    print("synthetic N K found, by N K jump ratio:",
+          ", ".join(f"{jr:g}: {np.mean(p_syn[jr_syn == jr, n_k] >= threshold):.0%}" for jr in np.unique(jr_syn)))
+
+# %% [markdown]
+# Compare the two rates of Sc L₂,₃. If the network (all but) never names Sc on the library's h-BN,
+# at any of the three resolutions, the answer on the measured files is not a confusion that the
+# training data contains and left unresolved: the measured h-BN N K differs from every h-BN shape
+# the library gives the network. (Where synthetic N K itself is missed, look at the last line: the
+# misses sit at the weak jump ratios, where the paper's noise, large at 400 eV on a steep
+# background, hides the edge.) An ensemble of four trained networks (the recipe table above) named
+# Sc on three of the four files, so more runs of the same physics do not remove it either.
+
+# %% [markdown]
 # The same scan for the strongest extra edge that any h-BN file shows between B K and N K. An
 # answer that rests on an edge's onset drops when the few eV of that onset are occluded; one that
 # drops when a range tens of eV above B K is occluded rests on the modulations of B K's own tail,
@@ -749,9 +822,9 @@ def strongest_bk_side_extra(items):
     best = (None, None, -1.0)
     for it in items:
         for edge in LABELS:
-            if edge in it["record"].expected_edges or not 200.0 <= REF[edge] <= 380.0:
+            if edge in it.record.expected_edges or not 200.0 <= REF[edge] <= 380.0:
                 continue
-            p = float(it["result"].probabilities[LABELS.index(edge)])
+            p = float(it.result.probabilities[LABELS.index(edge)])
             if p > best[2]:
                 best = (it, edge, p)
     return best
@@ -761,10 +834,10 @@ extra_item, extra_edge, extra_p = strongest_bk_side_extra(bn_items) if bn_items 
 if extra_item is None:
     print("no h-BN file was predicted")
 else:
-    spec_x = extra_item["spectrum"].summed()
+    spec_x = extra_item.spectrum.summed()
     scan_x = occlusion_scan(spec_x.energy_ev, spec_x.counts, width_ev=10.0, step_ev=2.0,
                             span_ev=(max(spec_x.energy_ev[0], 180.0), 380.0), model=model)
-    plot_occlusion(spec_x, scan_x, f"{extra_item['record'].name}: {extra_edge} with a 10 eV range occluded",
+    plot_occlusion(spec_x, scan_x, f"{extra_item.record.name}: {extra_edge} with a 10 eV range occluded",
                    {extra_edge: "C3", "B K": "C0"}, onset_of=extra_edge)
     low = int(np.argmin(scan_x.of(extra_edge)))
     centre = scan_x.centre_ev[low]
@@ -794,14 +867,14 @@ else:
 # %%
 lines = ["| File | Edge | Estimated onset (eV) | Reference (eV) | Difference (eV) |", "|---|---|---|---|---|"]
 for it in summed:
-    if it["result"] is None:
+    if it.result is None:
         continue
-    for row in it["result"].edge_table(only_detected=True):
-        if row["onset_ev"] is None or row["edge"] not in it["record"].expected_edges:
+    for row in it.result.edge_table(only_detected=True):
+        if row["onset_ev"] is None or row["edge"] not in it.record.expected_edges:
             continue
         d = row["onset_ev"] - row["reference_onset_ev"]
         flag = " (end of search range)" if abs(d) >= 14.5 else ""
-        lines.append(f"| `{short(it['record'].name, 30)}` | {row['edge']} | {row['onset_ev']:.1f} | "
+        lines.append(f"| `{short(it.record.name, 30)}` | {row['edge']} | {row['onset_ev']:.1f} | "
                      f"{row['reference_onset_ev']:.1f} | {d:+.1f}{flag} |")
 display(Markdown("\n".join(lines) if len(lines) > 2 else "No expected edge was detected: no onsets to compare."))
 
@@ -849,8 +922,8 @@ print(f"exit status {rc}; stderr: {err.strip()}")
 # :class: dropdown
 #
 # ```python
-# probs = np.array([it["result"].probabilities if it["result"] is not None else np.zeros(20) for it in summed])
-# allowed = np.array([[x in in_window(LABELS, it["record"].energy_min_ev, it["record"].energy_max_ev)
+# probs = np.array([it.result.probabilities if it.result is not None else np.zeros(20) for it in summed])
+# allowed = np.array([[x in in_window(LABELS, it.record.energy_min_ev, it.record.energy_max_ev)
 #                      for x in LABELS] for it in summed])
 # for th in np.arange(0.2, 0.81, 0.1):
 #     print(f"{th:.1f}", evaluate(Y_true, (probs >= th) & allowed).as_dict())
@@ -867,7 +940,7 @@ print(f"exit status {rc}; stderr: {err.strip()}")
 # :class: dropdown
 #
 # ```python
-# tier_a = [i for i, it in enumerate(summed) if it["record"].quality_tier == "A"]
+# tier_a = [i for i, it in enumerate(summed) if it.record.quality_tier == "A"]
 # print(len(tier_a), evaluate(Y_true[tier_a], Y_pred[tier_a]).as_dict())
 # ```
 #
