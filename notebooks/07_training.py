@@ -405,7 +405,7 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # # the mild recipe with the contrast floor, large pedestals and splice steps, two seeds
 # eels-core train --preset cpu-joint-splice --out runs/cpu-joint-splice --threads 1
 # eels-core train --preset cpu-joint-splice --seed 1 --data-seed 10 --out runs/cpu-joint-splice-s1 --threads 1
-# # the mild recipe with five times as many varied near-edge structures, two seeds
+# # the mild recipe with 20 varied copies of each library variant instead of 4, two seeds
 # eels-core train --preset cpu-joint-elnes20 --out runs/cpu-joint-elnes20 --threads 1
 # eels-core train --preset cpu-joint-elnes20 --seed 1 --data-seed 10 --out runs/cpu-joint-elnes20-s1 --threads 1
 # # the earlier, phased recipe: the paper's physics first ...

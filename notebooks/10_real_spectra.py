@@ -613,6 +613,20 @@ print("mean F1 by quality tier:", ", ".join(f"{t} {np.mean(v):.2f} ({len(v)} fil
 # L₂,₃ on three of the four h-BN files. The confusion is what the recipe learns, and the shipped run
 # is the exception rather than the rule; the h-BN section of the occlusion analysis below shows that
 # it comes from the edge library, not from the training.
+#
+# **More varied near-edge structures.** If the measured h-BN lies outside the library's shapes, a
+# network that has met more shapes around each compound might place it better. `cpu-joint-elnes20`
+# (chapter 07) trains the mild recipe with 20 randomly varied copies of every library variant
+# instead of 4, two seeds, under the rule of the splice recipe (the two seeds' mean summed F1 must
+# beat the shipped weights' 0.920, their mean pixel F1 reach 0.938), written before either was
+# scored. Their summed F1 was 0.900 and 0.882, so the shipped weights stayed. The recipe did move
+# what it aimed at: each seed named Sc L₂,₃ on two of the four h-BN files, where the two earlier
+# recipes' other three runs named it on all four, and pixel by pixel both seeds are the best models
+# recorded here (their rows: pixel F1 and exact accuracy well above the shipped weights'). On the
+# summed files the errors moved elsewhere: C K beside B K on the h-BN files, and for the second
+# seed a missed O K and an extra V L₂,₃ on a TiO₂ file. Since the rule compares a recipe's mean with
+# the best run so far, a recipe has to be clearly better to replace it; this one is better in
+# pixels and on synthetic spectra and no better on the summed files.
 
 # %%
 # Scored with this chapter's rule when they were trained (2026-11-25 and 2026-11-30); "synthetic":
@@ -620,6 +634,14 @@ print("mean F1 by quality tier:", ", ".join(f"{t} {np.mean(v):.2f} ({len(v)} fil
 # of the measured-spectrum physics (exact), where measured. The shipped weights' own synthetic
 # scores come from their metadata.
 RECIPES_RECORDED = {
+    "cpu-joint-elnes20 (recorded, with the contrast floor)": {
+        "precision": 0.8818, "recall": 0.9394, "f1": 0.9004, "exact_accuracy": 0.8182, "recognition_accuracy": 0.9091,
+        "survey Ca L2,3": 1.00, "EELS_SI O K": 0.99, "pixel F1": 0.9721, "pixel exact": 0.8768,
+        "synthetic F1": 0.9891, "synthetic exact": 0.9497, "synthetic measured exact": 0.9097},
+    "cpu-joint-elnes20, second seed (recorded, with the contrast floor)": {
+        "precision": 0.8636, "recall": 0.9167, "f1": 0.8820, "exact_accuracy": 0.7727, "recognition_accuracy": 0.8636,
+        "survey Ca L2,3": 0.99, "EELS_SI O K": 0.96, "pixel F1": 0.9619, "pixel exact": 0.8279,
+        "synthetic F1": 0.9887, "synthetic exact": 0.9473, "synthetic measured exact": 0.9020},
     "ensemble of four runs: mean probability (recorded, with the contrast floor)": {
         "precision": 0.8864, "recall": 0.9394, "f1": 0.9078, "exact_accuracy": 0.7727, "recognition_accuracy": 0.9091,
         "survey Ca L2,3": 1.00, "EELS_SI O K": 0.98, "pixel F1": 0.9453, "pixel exact": 0.7373,
