@@ -26,10 +26,10 @@ import time
 import numpy as np
 import torch
 
-from eels_core.network import CNNBiLSTM, NetworkConfig, count_parameters, fused_for_inference, inference_autocast
-from eels_core.preprocessing import preprocess_batch
-from eels_core.synthesis import synthesize
-from eels_core.training import masked_bce
+from eels_core.learning.network import CNNBiLSTM, NetworkConfig, count_parameters, fused_for_inference, inference_autocast
+from eels_core.learning.preprocessing import preprocess_batch
+from eels_core.forward.synthesis import synthesize
+from eels_core.learning.training import masked_bce
 
 TARGETS = {"train": 400, "inference": 2000}
 
@@ -48,8 +48,8 @@ def best_rate(fn, batch_size: int, n_batches: int, repeats: int) -> float:
 
 def bfloat16_agreement(n: int) -> dict:
     """How many detections of the shipped model bfloat16 inference changes on n synthetic spectra."""
-    from eels_core.training import make_batch, predict_logits
-    from eels_core.weights import load_model
+    from eels_core.learning.training import make_batch, predict_logits
+    from eels_core.learning.checkpoint import load_model
 
     b = synthesize(n, seed=2026)
     x = make_batch(b.spectra, b.labels, b.edge_onset_ev, None).inputs

@@ -1,7 +1,7 @@
 """Speed of labelling a spectrum image end to end with `predict_edges`.
 
 A synthetic 256 x 256 spectrum image (65,536 spectra of 1024 channels, 400-809.2 eV at 0.4 eV per
-channel) is made from tiles of synthesized spectra (`eels_core.synthesis.synthesize`, resampled
+channel) is made from tiles of synthesized spectra (`eels_core.forward.synthesis.synthesize`, resampled
 onto that axis and scaled to counts, each pixel with its own intensity), and labelled by
 `predict_edges` with the shipped weights: probabilities, detections and estimated onsets of all
 20 edges for every pixel. Issue target on 2 CPU cores: <= 35 s. A benchmark, not a test: it
@@ -25,10 +25,10 @@ import time
 import numpy as np
 import torch
 
-from eels_core.predict import predict_edges
-from eels_core.preprocessing import network_energy_axis
-from eels_core.synthesis import synthesize
-from eels_core.weights import load_model
+from eels_core.real.predict import predict_edges
+from eels_core.forward.axis import network_energy_axis
+from eels_core.forward.synthesis import synthesize
+from eels_core.learning.checkpoint import load_model
 
 
 def make_image(size: int, n_channels: int = 1024, start_ev: float = 400.0, step_ev: float = 0.4,

@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from eels_core.config import SynthesisConfig
-from eels_core.synthesis import render_spectrum_reference, synthesize
+from eels_core.forward.config import SynthesisConfig
+from eels_core.forward.synthesis import render_spectrum_reference, synthesize
 
 
 def best_rate(fn, n: int, repeats: int) -> float:

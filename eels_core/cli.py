@@ -7,11 +7,13 @@ the problem and exit with status 2; no traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import textwrap
 import sys
 from pathlib import Path
 
-from .config import SynthesisConfig
+from .forward.config import SynthesisConfig
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,7 +46,19 @@ def _parser() -> argparse.ArgumentParser:
         description="Train the CNN-BiLSTM with a preset. Run the same command again after an interruption "
         "to resume from the last checkpoint. Multi-GPU/CPU: torchrun --nproc_per_node N -m eels_core.cli train ...",
     )
-    tr.add_argument("--preset", default="cpu-ci", help="cpu-ci, cpu-long, cpu-finetune, cpu-refine, cpu-joint, cpu-joint-mild, cpu-joint-mild-extend, cpu-joint-resolution, cpu-joint-exelfs or gpu-full")
+    from .learning.presets import preset_description, preset_names
+
+    names = preset_names()
+    tr.formatter_class = argparse.RawDescriptionHelpFormatter
+    tr.epilog = "presets:\n" + "\n".join(
+        f"  {n}\n" + textwrap.fill(preset_description(n), 96, initial_indent=" " * 6, subsequent_indent=" " * 6)
+        for n in names
+    )
+    recipe = tr.add_mutually_exclusive_group()
+    recipe.add_argument("--preset", choices=names, default="cpu-ci", metavar="NAME",
+                        help=f"a named training configuration: {', '.join(names)} (default cpu-ci; see below)")
+    recipe.add_argument("--recipe", metavar="FILE",
+                        help="a recipe YAML file instead of a preset, e.g. experiments/recipes/cpu-joint-splice.yaml")
     tr.add_argument("--out", required=True, help="run folder (checkpoint.pt and train.log go there)")
     tr.add_argument("--steps", type=int, help="override the preset's number of steps")
     tr.add_argument("--batch-size", type=int, help="override the preset's batch size (per process)")
@@ -83,13 +97,17 @@ def _load_config(path: str | None, real_data_physics: bool = False) -> Synthesis
 def _train(args: argparse.Namespace) -> None:
     import torch
 
-    from .training import preset, train
+    from .learning.presets import load_recipe, preset
+    from .learning.training import train
 
     if args.threads:
         torch.set_num_threads(args.threads)
     changes = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch_size), ("data", args.data)) if v}
     changes.update({k: v for k, v in (("seed", args.seed), ("data_seed", args.data_seed)) if v is not None})
-    cfg = preset(args.preset, **changes)
+    if args.recipe:
+        cfg = dataclasses.replace(load_recipe(args.recipe)[1], **changes)
+    else:
+        cfg = preset(args.preset, **changes)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     log_file = out / "train.log"
@@ -108,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "make-database":
-            from .database import write_database
+            from .forward.database import write_database
 
             out = write_database(
                 args.out,
@@ -126,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "train":
             _train(args)
         elif args.command == "info":
-            from .database import open_database
+            from .forward.database import open_database
 
             d = open_database(args.path)
             print(

@@ -21,9 +21,9 @@
 # Everything is done on public data: measured spectra from open repositories and edge shapes
 # built from published peak positions.
 #
-# **Explains:** `eels_core.profiles` (`gaussian_peaks`, `continuum_steps`, `near_edge_profile`),
-# `eels_core.fitting` (`subtract_power_law_background`, `estimate_edge_onset`,
-# `fit_multi_gaussian`), `eels_core.edges` (`load_edge_library`, `edge_template`,
+# **Explains:** `eels_core.forward.profiles` (`gaussian_peaks`, `continuum_steps`, `near_edge_profile`),
+# `eels_core.real.fitting` (`subtract_power_law_background`, `estimate_edge_onset`,
+# `fit_multi_gaussian`), `eels_core.forward.edges` (`load_edge_library`, `edge_template`,
 # `extend_edge_tail`, `validate_variant`, `with_elnes_variation`, `exelfs_modulation`), and how
 # `scripts/fit_real_edges.py` builds
 # `eels_core/data/edge_library_fitted.yaml`.
@@ -58,7 +58,7 @@
 
 # %% tags=["parameters"]
 # Every tunable value of this chapter. The defaults run in about half a minute on a CPU.
-# Full values (presets/full.yaml): n_peaks_scan = [1, 2, 3, 4, 5, 6]; everything else as here.
+# Full values (parameters/full.yaml): n_peaks_scan = [1, 2, 3, 4, 5, 6]; everything else as here.
 fig1a_file = "hyperspy_exspy__coreloss_spectrum.msa"  # real spectrum of Fig. 1a (index.csv file name)
 fig1a_symbol = "Mn"  # element whose edge is fitted in Fig. 1a
 n_peaks_scan = [1, 2, 3, 4]  # numbers of Gaussians tried on the Fig. 1a edge (full: 1-6)
@@ -81,8 +81,8 @@ import yaml
 from IPython.display import Markdown, display
 
 import eels_core
-from eels_core.config import SynthesisConfig
-from eels_core.edges import (
+from eels_core.forward.config import SynthesisConfig
+from eels_core.forward.edges import (
     EdgeVariant,
     edge_template,
     exelfs_modulation,
@@ -92,11 +92,11 @@ from eels_core.edges import (
     validate_variant,
     with_elnes_variation,
 )
-from eels_core.fitting import power_law
-from eels_core.io import read_spectrum
-from eels_core.profiles import FWHM_PER_SIGMA, continuum_steps, gaussian_peaks, near_edge_profile
-from eels_core.real_spectra import find_real_spectra_dir, load_real_spectra_index
-from eels_core.synthesis import edge_library_for
+from eels_core.forward.background import power_law
+from eels_core.real.io import read_spectrum
+from eels_core.forward.profiles import FWHM_PER_SIGMA, continuum_steps, gaussian_peaks, near_edge_profile
+from eels_core.real.real_spectra import find_real_spectra_dir, load_real_spectra_index
+from eels_core.forward.synthesis import edge_library_for
 
 rsciio.set_log_level("ERROR")  # quiet the date/time warnings of some .msa headers
 plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3})
@@ -129,7 +129,7 @@ else:
           "the sections that fit measured spectra are skipped below; the library sections still run.")
 
 # %% [markdown]
-# ## An edge as peaks plus steps (`eels_core.profiles`)
+# ## An edge as peaks plus steps (`eels_core.forward.profiles`)
 #
 # Our model of an unbroadened edge has two ingredients:
 #
@@ -172,7 +172,7 @@ plt.show()
 # spectrum of a manganese oxide that ships with the `exspy` package (`coreloss_spectrum.msa`).
 # The recipe, the one `scripts/fit_real_edges.py` applies to every public spectrum, is:
 #
-# 1. read the file (`eels_core.io.read_spectrum`) and sum a line scan or spectrum image over its
+# 1. read the file (`eels_core.real.io.read_spectrum`) and sum a line scan or spectrum image over its
 #    pixels (`.summed()`);
 # 2. fit the pre-edge background, an inverse power law $A E^{-r}$, on a window ending a few eV
 #    below the edge, and subtract it everywhere (`subtract_power_law_background`);
@@ -430,7 +430,7 @@ else:
 # a power-law background does not apply).
 
 # %% [markdown]
-# ## The literature-based library (`eels_core.edges`)
+# ## The literature-based library (`eels_core.forward.edges`)
 #
 # The training edges come from `eels_core/data/edge_library.yaml`. The paper's library held 407
 # digitised edges (the sum of Table 1's "number of edges"; the text says "around 400"). Ours is

@@ -19,7 +19,7 @@
 # monochromaticity term, the Lorentzian detector term and their convolution) and Fig. 1c (the Mn
 # L2,3 edge before and after the PSF), with the PSF ranges of Table 2.
 #
-# **Explains:** `eels_core.psf` (and uses `eels_core.edges` for the edge of Fig. 1c).
+# **Explains:** `eels_core.forward.psf` (and uses `eels_core.forward.edges` for the edge of Fig. 1c).
 #
 # **Prerequisites:** chapter 01 (what a library edge is: Gaussian peaks plus continuum steps);
 # convolution, and the idea that convolving in energy space is multiplying in Fourier space;
@@ -57,9 +57,9 @@ import scipy.fft
 from IPython.display import Markdown, display
 from scipy.special import voigt_profile
 
-from eels_core.config import SynthesisConfig
-from eels_core.edges import edge_template, extend_edge_tail, load_edge_library
-from eels_core.psf import (
+from eels_core.forward.config import SynthesisConfig
+from eels_core.forward.edges import edge_template, extend_edge_tail, load_edge_library
+from eels_core.forward.psf import (
     convolve_psf,
     gaussian_psf,
     gaussian_sigma,
@@ -69,11 +69,11 @@ from eels_core.psf import (
     psf_kernel,
     psf_transfer_function,
 )
-from eels_core.synthesis import refined_peak
+from eels_core.forward.synthesis import refined_peak
 
 # %% tags=["parameters"]
 # Every tunable value of this chapter. The defaults run in a few seconds on a CPU.
-# Full values (presets/full.yaml): n_random_psfs = 2000; everything else as here.
+# Full values (parameters/full.yaml): n_random_psfs = 2000; everything else as here.
 kernel_spacing_ev = 0.01  # grid spacing of the energy-space PSF kernels, eV
 kernel_half_width_ev = 60.0  # the kernels span -60 ... +60 eV
 n_random_psfs = 100  # random (FWHM_g, HWHM_l) pairs from Table 2 checked against scipy (full: 2000)
@@ -84,7 +84,7 @@ edge_spacing_ev = 0.05  # grid spacing for the edge examples, eV
 tail_exponent = 2.8  # inverse-power-law tail of the edge (middle of Table 2's 1.8-3.8)
 
 # %% [markdown]
-# The paper's ranges are the defaults of `eels_core.config.SynthesisConfig`:
+# The paper's ranges are the defaults of `eels_core.forward.config.SynthesisConfig`:
 
 # %%
 cfg = SynthesisConfig()
@@ -160,7 +160,7 @@ display(Markdown("\n".join(rows)))
 #   $0.5346\,f_L + \sqrt{0.2166\,f_L^2 + f_G^2}$ with $f_G = \mathrm{FWHM}_g$ and
 #   $f_L = 2\,\mathrm{HWHM}_l$.
 #
-# The half-maximum crossings are found by linear interpolation (`eels_core.psf.measured_fwhm`).
+# The half-maximum crossings are found by linear interpolation (`eels_core.forward.psf.measured_fwhm`).
 
 # %%
 def check(fg, hl):
@@ -387,7 +387,7 @@ print(f"over all {len(kept_all)} variants, the broadest PSF keeps {min(kept_all)
 # database would be wrong in a way that depends on the random PSF. The synthesis therefore works
 # in the order of the paper's Fig. 3: tail extension, then the PSF (`convolve_psf`, one PSF per
 # spectrum), and only then the scaling to the drawn jump ratio, using the peak of the *convolved*
-# edge (`eels_core.synthesis.render_spectra`, step 3). Chapter 03 measures jump ratios on
+# edge (`eels_core.forward.synthesis.render_spectra`, step 3). Chapter 03 measures jump ratios on
 # synthetic spectra and finds them equal to the drawn ones.
 
 # %% [markdown]
@@ -454,7 +454,7 @@ plt.show()
 #
 # ```python
 # import numpy as np
-# from eels_core.psf import psf_transfer_function
+# from eels_core.forward.psf import psf_transfer_function
 #
 # h1 = psf_transfer_function(4096, 0.05, 0.8, 0.2)
 # h2 = psf_transfer_function(4096, 0.05, 0.6, 0.3)
@@ -469,7 +469,7 @@ plt.show()
 #
 # ```python
 # import numpy as np
-# from eels_core.psf import gaussian_psf, psf_fwhm, psf_kernel
+# from eels_core.forward.psf import gaussian_psf, psf_fwhm, psf_kernel
 #
 # e, k = psf_kernel(0.01, 1.6, 0.6, half_width_ev=200.0)
 # far = np.abs(e) > 5.0

@@ -19,7 +19,7 @@
 # $r \sim N(1.88, 0.2)$ and its normalisation $J_n$ from "Spectrum synthesis"), Fig. 2 (the jump
 # ratio $I_p / I_o$) and Table 1 (the 20 edges, their jump-ratio ranges and library sizes).
 #
-# **Explains:** `eels_core.background`, and the Table 1 data held by `eels_core.edges`
+# **Explains:** `eels_core.forward.background`, and the Table 1 data held by `eels_core.forward.edges`
 # (`load_edge_library`).
 #
 # **Prerequisites:** chapter 01 (library edges and their variants) and chapter 02 (the PSF,
@@ -43,25 +43,25 @@ import xraydb
 from IPython.display import Markdown, display
 from scipy.stats import norm
 
-from eels_core.background import (
+from eels_core.forward.background import (
     BACKGROUND_REFERENCE_EV,
     extrapolated_background_fit,
     measure_jump_ratio,
     power_law_background,
     sample_background_exponent,
 )
-from eels_core.config import ELEMENTS, SynthesisConfig
-from eels_core.edges import edge_template, extend_edge_tail, load_edge_library
-from eels_core.fitting import fit_power_law_background
-from eels_core.io import read_spectrum
-from eels_core.psf import convolve_psf
-from eels_core.real_spectra import find_real_spectra_dir, load_real_spectra_index
-from eels_core.synthesis import output_to_model_energy, synthesis_stages, synthesize
-from eels_core.training import preset
+from eels_core.forward.config import ELEMENTS, SynthesisConfig
+from eels_core.forward.edges import edge_template, extend_edge_tail, load_edge_library
+from eels_core.real.fitting import fit_power_law_background
+from eels_core.real.io import read_spectrum
+from eels_core.forward.psf import convolve_psf
+from eels_core.real.real_spectra import find_real_spectra_dir, load_real_spectra_index
+from eels_core.forward.synthesis import output_to_model_energy, synthesis_stages, synthesize
+from eels_core.learning.presets import preset
 
 # %% tags=["parameters"]
 # Every tunable value of this chapter. The defaults run in a few seconds on a CPU.
-# Full values (presets/full.yaml): n_exponent_samples = 250000 (one r per spectrum of the
+# Full values (parameters/full.yaml): n_exponent_samples = 250000 (one r per spectrum of the
 # paper's database), n_jump_spectra = 5000; everything else as here.
 seed = 3  # seed of every random draw in this chapter
 n_exponent_samples = 20000  # background exponents r drawn for the histogram (full: 250000)
@@ -497,7 +497,7 @@ else:
 # phase (chapter 07) therefore draws $r$ uniformly in 1.5-5 *and* scales the noise so that its
 # size relative to the background at 300 eV does not depend on $r$
 # (`SynthesisConfig(background_exponent_range=(1.5, 5.0), noise_reference_ev=300.0,
-# jump_ratio_max_scale=3.0)`; see `eels_core.config`), and draws jump ratios log-uniformly up to
+# jump_ratio_max_scale=3.0)`; see `eels_core.forward.config`), and draws jump ratios log-uniformly up to
 # three times the Table 1 maximum. These spectra are a validation set: the ranges come from the
 # textbook and from physics, and this figure is a check, not a fit.
 
@@ -510,9 +510,9 @@ else:
 # error $\varepsilon$ in the level leave the residual
 # $J_n(E) - (1+\varepsilon) J_n(E_\mathrm{fit}) (E/E_\mathrm{fit})^{-(r+\delta)}$, which is
 # $-\varepsilon J_n$ at the fit window and grows away from it
-# (`eels_core.background.extrapolated_background_fit`). How large are $\delta$ and
+# (`eels_core.forward.background.extrapolated_background_fit`). How large are $\delta$ and
 # $\varepsilon$? The cell below does what a user does on the paper's own noisy spectra: it fits a
-# power law (`eels_core.fitting.fit_power_law_background`) over the 30 eV window that ends
+# power law (`eels_core.real.fitting.fit_power_law_background`) over the 30 eV window that ends
 # 3-30 eV below the first edge and compares the fit with the true background.
 
 # %%
@@ -576,7 +576,7 @@ plt.show()
 #    $J_n$(50 eV)) for an edge of jump ratio 0.15 at the Si L2,3 onset (99.2 eV) and at the Cu L2,3
 #    onset (931 eV)? Compare with the standard deviation of the paper's noise after a
 #    Savitzky-Golay filter of frame 45 and coefficient $C = 1.5$
-#    (`eels_core.noise.noise_sd_after_filter`).
+#    (`eels_core.forward.noise.noise_sd_after_filter`).
 # 2. **When does the cut at 0.1 act?** Draw 100000 exponents with
 #    `sample_background_exponent(rng, n, mean=0.3, sd=0.5)`. What is the smallest value, and what
 #    fraction of the first draws would have been below 0.1?
@@ -586,8 +586,8 @@ plt.show()
 # :class: dropdown
 #
 # ```python
-# from eels_core.background import power_law_background
-# from eels_core.noise import noise_sd_after_filter
+# from eels_core.forward.background import power_law_background
+# from eels_core.forward.noise import noise_sd_after_filter
 #
 # sd = 1.5 * noise_sd_after_filter(0.0012, 45)          # about 2.7e-4
 # for name, onset in [("Si L2,3", 99.2), ("Cu L2,3", 931.0)]:
@@ -607,7 +607,7 @@ plt.show()
 # ```python
 # import numpy as np
 # from scipy.stats import norm
-# from eels_core.background import sample_background_exponent
+# from eels_core.forward.background import sample_background_exponent
 #
 # r = sample_background_exponent(np.random.default_rng(0), 100_000, mean=0.3, sd=0.5)
 # print(r.min())                  # >= 0.1: every low value was redrawn

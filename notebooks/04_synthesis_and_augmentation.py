@@ -17,10 +17,10 @@
 # the synthesis steps of Fig. 3 (a, d-g), the raw and filtered noise of Fig. 4, and the
 # augmentation ranges of Table 2.
 #
-# **Explains:** `eels_core.synthesis` (`synthesize`, `synthesis_stages`, `render_spectra`),
-# `eels_core.noise` (`white_noise`, `savgol_smooth`, `fixed_pattern_noise`, `shot_noise`,
-# `local_snr`), `eels_core.config` (`SynthesisConfig`) and, beyond the paper,
-# `eels_core.acquisition` (`coarsen_dispersion`, `add_pedestal`, `add_background_component`,
+# **Explains:** `eels_core.forward.synthesis` (`synthesize`, `synthesis_stages`, `render_spectra`),
+# `eels_core.forward.noise` (`white_noise`, `savgol_smooth`, `fixed_pattern_noise`, `shot_noise`,
+# `local_snr`), `eels_core.forward.config` (`SynthesisConfig`) and, beyond the paper,
+# `eels_core.forward.acquisition` (`coarsen_dispersion`, `add_pedestal`, `add_background_component`,
 # `add_splice_step`).
 #
 # **Prerequisites:** chapters 01-03: the edge library and its near-edge templates (01), the
@@ -59,18 +59,18 @@ import rsciio
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 from IPython.display import Markdown, display
 
-from eels_core.acquisition import add_background_component, add_pedestal, add_splice_step, coarsen_dispersion
-from eels_core.config import ELEMENTS, SynthesisConfig
-from eels_core.io import read_spectrum
-from eels_core.noise import (
+from eels_core.forward.acquisition import add_background_component, add_pedestal, add_splice_step, coarsen_dispersion
+from eels_core.forward.config import ELEMENTS, SynthesisConfig
+from eels_core.real.io import read_spectrum
+from eels_core.forward.noise import (
     fixed_pattern_noise,
     local_snr,
     noise_sd_after_filter,
     savgol_smooth,
     white_noise,
 )
-from eels_core.real_spectra import find_real_spectra_dir, load_real_spectra_index
-from eels_core.synthesis import (
+from eels_core.real.real_spectra import find_real_spectra_dir, load_real_spectra_index
+from eels_core.forward.synthesis import (
     edge_library_for,
     make_parameters,
     output_to_model_energy,
@@ -276,7 +276,7 @@ plt.show()
 # %% [markdown]
 # ## Fig. 4: white noise and fixed-pattern noise
 #
-# The noise of a synthetic spectrum is made in three steps, each a function of `eels_core.noise`:
+# The noise of a synthetic spectrum is made in three steps, each a function of `eels_core.forward.noise`:
 #
 # 1. `white_noise`: Gaussian white noise of standard deviation `noise_sd` = 0.0012, one stream
 #    per spectrum (its seed is stored with the spectrum, so the noise can be regenerated);
@@ -456,7 +456,7 @@ plt.show()
 # spectra are recorded at 0.5-1 eV per channel, and `predict_edges` interpolates them linearly onto
 # the grid, which blunts sharp white lines. Some also sit on a constant pedestal (a dark reference
 # that was not subtracted), which flattens the background in the log-scaled network input and
-# shrinks every edge relative to it. `eels_core.acquisition` imitates both at training time
+# shrinks every edge relative to it. `eels_core.forward.acquisition` imitates both at training time
 # (`AcquisitionConfig`, used by the fine-tuning preset of chapter 07): `coarsen_dispersion`
 # averages the spectrum over wider channels, as a detector pixel integrates, and interpolates it
 # back (in training it also adds Poisson-like counting noise to each wide channel, which the

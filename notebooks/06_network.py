@@ -18,8 +18,8 @@
 # activations, a bidirectional LSTM with 100 hidden units, dense layers with 20 % dropout and 20
 # sigmoid outputs on a 90-1000 eV spectrum sampled every 0.2 eV.
 #
-# **Explains:** `eels_core.network` (`NetworkConfig`, `CNNBiLSTM`, `count_parameters`, `summary`)
-# and `eels_core.preprocessing` (`preprocess_batch`, `preprocess_spectrum`, `sample_windows`,
+# **Explains:** `eels_core.learning.network` (`NetworkConfig`, `CNNBiLSTM`, `count_parameters`, `summary`)
+# and `eels_core.learning.preprocessing` (`preprocess_batch`, `preprocess_spectrum`, `sample_windows`,
 # `edges_in_window`).
 #
 # **Prerequisites:** chapter 04 (what a synthetic spectrum and its labels are) and chapter 05 (the
@@ -34,7 +34,7 @@
 #
 # The ablation at the end trains three variants of the network. With the CI values below it takes
 # about a minute on two CPU cores and shows only the first steps of training; the full values
-# (`presets/full.yaml`, for a GPU) train each variant for 3000 steps.
+# (`parameters/full.yaml`, for a GPU) train each variant for 3000 steps.
 
 # %% tags=["parameters"]
 seed = 0  # spectrum shown in the input figures (stream seed; documented: 0)
@@ -54,9 +54,9 @@ import torch
 from IPython.display import Markdown, display
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-import eels_core.network as network_module
-from eels_core.config import ELEMENTS
-from eels_core.network import (
+import eels_core.learning.network as network_module
+from eels_core.forward.config import ELEMENTS
+from eels_core.learning.network import (
     CNNBiLSTM,
     NetworkConfig,
     count_parameters,
@@ -64,18 +64,10 @@ from eels_core.network import (
     inference_autocast,
     summary,
 )
-from eels_core.preprocessing import (
-    GRID_STEP_EV,
-    HIGHPASS_HALF_WIDTH_EV,
-    MIN_WINDOW_EV,
-    N_CHANNELS,
-    N_INPUTS,
-    network_energy_axis,
-    preprocess_batch,
-    preprocess_spectrum,
-)
-from eels_core.synthesis import synthesize
-from eels_core.training import TrainingConfig, train
+from eels_core.learning.preprocessing import GRID_STEP_EV, HIGHPASS_HALF_WIDTH_EV, MIN_WINDOW_EV, N_CHANNELS, N_INPUTS, preprocess_batch, preprocess_spectrum
+from eels_core.forward.axis import network_energy_axis
+from eels_core.forward.synthesis import synthesize
+from eels_core.learning.training import TrainingConfig, train
 
 torch.set_num_threads(1)  # reproducible floats (and a fair share of a shared machine)
 torch.manual_seed(0)
@@ -179,7 +171,7 @@ except ValueError as exc:
 # %% [markdown]
 # ## The architecture as a table
 #
-# `eels_core.network.summary(model)` runs one dummy spectrum through the model with a forward hook
+# `eels_core.learning.network.summary(model)` runs one dummy spectrum through the model with a forward hook
 # on every layer and returns one row per layer: its name, what it is, the shape of its output
 # (without the batch dimension) and its trainable parameters. The pooling step, which has no
 # parameters and is not a module, gets a row of its own.
@@ -299,7 +291,7 @@ plt.show()
 # %% [markdown]
 # ## Where and why we deviate from the paper
 #
-# The module docstring of `eels_core.network` lists the deviations; it is printed here so the list
+# The module docstring of `eels_core.learning.network` lists the deviations; it is printed here so the list
 # in the book is the one in the code.
 
 # %%
@@ -424,7 +416,7 @@ for name, r in ranked:
 #   spectrum several edges wide (the receptive field printed above).
 #
 # Whether the BiLSTM catches up, or overtakes, when training runs to convergence is what the full
-# preset (3000 steps of 64 spectra per variant, `presets/full.yaml`) measures; the paper shows no
+# preset (3000 steps of 64 spectra per variant, `parameters/full.yaml`) measures; the paper shows no
 # ablation to compare with. We keep the BiLSTM in the default network because this book
 # reproduces the paper's architecture, and the ablation is here so that the reader can see what it
 # contributes rather than take it on trust. Two more observations from the timings below: the CNN

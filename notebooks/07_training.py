@@ -17,10 +17,10 @@
 # 80/20 training/validation split of Kong, Ji & Xin (2022), and the training behind the validation
 # metrics of their Fig. 6a.
 #
-# **Explains:** `eels_core.training` (`TrainingConfig`, `PRESETS`, `preset`, `train`,
+# **Explains:** `eels_core.learning.training` (`TrainingConfig`, `PRESETS`, `preset`, `train`,
 # `make_batch`, `masked_bce`, `base_rate_loss`), the command `eels-core train` of
 # `eels_core.cli`, multi-GPU training with `torchrun`, and the shipped weights' metadata read by
-# `eels_core.weights`.
+# `eels_core.learning.checkpoint`.
 #
 # **Prerequisites:** chapter 06 (the network and its four input channels) and chapter 05 (the
 # database a GPU run reads). You should know what an optimiser step, a learning rate and a
@@ -33,7 +33,7 @@
 #
 # With the CI values the chapter trains for a minute on two CPU cores: enough to watch the loss
 # leave the base rate, nowhere near the paper's accuracy. The full values
-# (`presets/full.yaml`; a GPU is recommended) train 3000 steps.
+# (`parameters/full.yaml`; a GPU is recommended) train 3000 steps.
 
 # %% tags=["parameters"]
 steps = 150  # optimiser steps of the demonstration run (cpu-ci preset; full: 3000)
@@ -59,19 +59,20 @@ import yaml
 from IPython.display import Markdown, display
 from matplotlib.ticker import FormatStrFormatter
 
-from eels_core.config import ELEMENTS, SynthesisConfig
-from eels_core.preprocessing import ONSET_MARGIN_HIGH_EV, ONSET_MARGIN_LOW_EV, sample_windows
-from eels_core.synthesis import synthesize
-from eels_core.training import (
-    PRESETS,
+from eels_core.forward.config import ELEMENTS, SynthesisConfig
+from eels_core.learning.preprocessing import ONSET_MARGIN_HIGH_EV, ONSET_MARGIN_LOW_EV, sample_windows
+from eels_core.forward.synthesis import synthesize
+from eels_core.learning.presets import all_presets, preset
+from eels_core.learning.training import (
     TrainingConfig,
     _lr_at,
     choose_device,
     make_batch,
-    preset,
     train,
 )
-from eels_core.weights import DEFAULT_WEIGHTS, metadata_path
+from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, metadata_path
+
+PRESETS = all_presets()
 
 torch.set_num_threads(1)  # reproducible floats (and a fair share of a shared machine)
 torch.manual_seed(0)
@@ -88,7 +89,7 @@ def md_table(header, rows):
 # ## Table 3, beside ours
 #
 # The paper trained in MATLAB and lists seven options (Table 3). The table below sets each of them
-# beside what `eels_core.training` does; the values in the right-hand column are read from
+# beside what `eels_core.learning.training` does; the values in the right-hand column are read from
 # `TrainingConfig()` and `PRESETS`, so the table follows the code.
 
 # %%
@@ -184,10 +185,10 @@ display(md_table(("Field", *columns), rows))
 # * **cpu-finetune** continues from the `cpu-long` weights (`init_from`: the network weights of
 #   another checkpoint, with a fresh optimiser) at a lower rate, on spectra synthesised with
 #   physics the paper leaves out (`SynthesisConfig.with_real_data_physics()`: plural scattering,
-#   unlabelled edges of other elements, background-subtracted spectra; see `eels_core.config`),
+#   unlabelled edges of other elements, background-subtracted spectra; see `eels_core.forward.config`),
 #   seen the way real measurements present them (`AcquisitionConfig`: a quarter of the spectra
 #   recorded at 0.3-1 eV per channel, 15 % on a constant pedestal, windows down to 35 eV; see
-#   `eels_core.acquisition` and chapter 04), so that the model copes better with measured
+#   `eels_core.forward.acquisition` and chapter 04), so that the model copes better with measured
 #   spectra. Every other batch rehearses the paper's own physics (`rehearsal_synthesis`), so the
 #   fine-tuning does not unlearn what the first phase learned.
 # * **cpu-refine** is a third phase on top of the weights of the first two (`init_from` the
@@ -251,7 +252,7 @@ for i, (name, cfg) in enumerate(PRESETS.items()):
 ax.axhline(1e-3, color="k", ls="--", lw=1, label="paper: constant 0.001")
 ax.set_xlabel("Fraction of the run")
 ax.set_ylabel("Learning rate")
-ax.set_title("Learning rate during a run (eels_core.training._lr_at)", fontsize=10)
+ax.set_title("Learning rate during a run (eels_core.learning.training._lr_at)", fontsize=10)
 ax.legend(fontsize=8)
 plt.show()
 
@@ -346,7 +347,7 @@ plt.show()
 # the model and optimiser state, the step, the history, the RNG state and the whole configuration:
 
 # %%
-ckpt = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=False)
+ckpt = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=True)
 for key, value in ckpt.items():
     if key == "state_dict":
         value = f"{len(value)} tensors"
@@ -424,14 +425,14 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # torchrun --nproc_per_node 4 -m eels_core.cli train --preset gpu-full --data db.h5 --out runs/gpu-full-4
 # ```
 #
-# `OUT/train.log` gets one JSON line per validation; `eels_core.weights.export_weights` turns a
+# `OUT/train.log` gets one JSON line per validation; `eels_core.learning.checkpoint.export_weights` turns a
 # finished `checkpoint.pt` into shippable weights (no optimiser state) plus the JSON metadata read
-# below. To re-run *this chapter* at full size, `scripts/execute_notebooks.py --preset full --only
+# below. To re-run *this chapter* at full size, `scripts/execute_notebooks.py --parameters full --only
 # 07_training` does it; the equivalent single papermill command, with the values of
-# `presets/full.yaml`, is:
+# `parameters/full.yaml`, is:
 
 # %%
-full = (yaml.safe_load(Path("../presets/full.yaml").read_text()) or {}).get("07_training", {})
+full = (yaml.safe_load(Path("../parameters/full.yaml").read_text()) or {}).get("07_training", {})
 params = " ".join(f"-p {k} {json.dumps(v) if isinstance(v, list) else v}" for k, v in full.items())
 print("jupytext --to ipynb -o - notebooks/07_training.py | \\\n"
       f"  papermill - book/07_training.ipynb -k python3 --cwd notebooks {params}")
@@ -475,7 +476,7 @@ display(md_table(("Initial rate", "Final val. loss", "F1", "vs base rate"), rows
 # here: with a fixed budget of fresh spectra and a cosine decay, a higher initial rate covers more
 # ground early and the decay removes its noise at the end, whereas the paper's constant 0.001 over
 # 30 or more epochs had time to be cautious. The full parameters (3000 steps of 64 spectra per
-# rate, `presets/full.yaml`) put that argument to a test over 192,000 spectra per rate; to settle
+# rate, `parameters/full.yaml`) put that argument to a test over 192,000 spectra per rate; to settle
 # it for the shipped model, compare whole `cpu-long` runs.
 #
 # ## The shipped model

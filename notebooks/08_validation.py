@@ -21,9 +21,9 @@
 # F1), on synthetic validation spectra. The measured spectra of the paper's real-data column are
 # the subject of a later chapter; here their numbers are shown for reference only.
 #
-# **Explains:** `eels_core.metrics` (`per_spectrum_scores`, `evaluate`, `exact_accuracy`,
+# **Explains:** `eels_core.learning.metrics` (`per_spectrum_scores`, `evaluate`, `exact_accuracy`,
 # `recognition_accuracy`, `per_element_confusion`, `choose_threshold`) and, briefly,
-# `eels_core.predict` (`predict_edges`).
+# `eels_core.real.predict` (`predict_edges`).
 #
 # **Prerequisites:** chapter 04 (how a synthetic spectrum and its multi-hot label are made),
 # chapter 06 (the CNN-BiLSTM and its four input channels) and chapter 07 (training, the random
@@ -48,7 +48,7 @@
 # The paper averages each over the spectra (Fig. 6a) and adds two all-or-nothing scores: the
 # **exact accuracy**, the share of spectra whose predicted set is exactly the true set ($F_1 = 1$),
 # and the **recognition accuracy**, the share of spectra in which every true edge was found
-# (recall $= 1$, extra edges allowed). All five are in `eels_core.metrics`; `evaluate` returns them
+# (recall $= 1$, extra edges allowed). All five are in `eels_core.learning.metrics`; `evaluate` returns them
 # at once.
 #
 # The paper does not say what happens with empty sets. We count $0/0$ as 1: a spectrum with nothing
@@ -77,8 +77,8 @@ from IPython.display import Markdown, display
 from matplotlib.colors import LogNorm
 from matplotlib.patches import Patch, Rectangle
 
-from eels_core.config import ELEMENTS, SynthesisConfig
-from eels_core.metrics import (
+from eels_core.forward.config import ELEMENTS, SynthesisConfig
+from eels_core.learning.metrics import (
     choose_threshold,
     evaluate,
     exact_accuracy,
@@ -86,12 +86,12 @@ from eels_core.metrics import (
     per_spectrum_scores,
     recognition_accuracy,
 )
-from eels_core.predict import predict_edges
-from eels_core.acquisition import add_pedestal, add_splice_step
-from eels_core.preprocessing import CONTRAST_FLOOR, MIN_WINDOW_EV, preprocess_batch, sample_windows
-from eels_core.synthesis import edge_library_for, synthesize
-from eels_core.training import make_batch, predict_logits
-from eels_core.weights import DEFAULT_WEIGHTS, load_checkpoint, load_model
+from eels_core.real.predict import predict_edges
+from eels_core.forward.acquisition import add_pedestal, add_splice_step
+from eels_core.learning.preprocessing import CONTRAST_FLOOR, MIN_WINDOW_EV, preprocess_batch, sample_windows
+from eels_core.forward.synthesis import edge_library_for, synthesize
+from eels_core.learning.training import make_batch, predict_logits
+from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, load_checkpoint, load_model
 
 torch.set_num_threads(1)  # deterministic and polite on a shared CPU
 plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3})
@@ -550,7 +550,7 @@ plt.show()
 # a 71 eV window whose edge adds about 1 % to a level of 600.
 #
 # The preprocessing therefore has a **contrast floor** (`CONTRAST_FLOOR` in
-# `eels_core.preprocessing`, applied by `stretch_contrast`): when the root-mean-square of channel 0
+# `eels_core.learning.preprocessing`, applied by `stretch_contrast`): when the root-mean-square of channel 0
 # inside the window is below the floor, channel 0 is multiplied up to it (and channel 1, computed
 # from it, follows). Rows above the floor, full-range spectra among them, are untouched. Below, the
 # shipped network on `n_pedestal` validation spectra of the paper's physics, each cut to a random
@@ -619,7 +619,7 @@ print(f"pedestal 100 x median: exact accuracy {floor_scores[-1, off]:.3f} withou
 #
 # Beyond the paper. A survey from 100 to 1000 eV is often spliced from several acquisitions at
 # different energy offsets, and where two parts meet the spectrum can jump by a few percent when
-# their exposures or gain references disagree (`add_splice_step` in `eels_core.acquisition`,
+# their exposures or gain references disagree (`add_splice_step` in `eels_core.forward.acquisition`,
 # chapter 04). Such a step has no near-edge structure and no tail, but it is a step. Below,
 # `n_splice` validation spectra of the paper's physics, each cut to a random window (half of them
 # the full range), with one splice step at a random energy at least 10 eV inside the window, up or
@@ -657,7 +657,7 @@ print(f"a 10 % step: a false edge in {100 * splice_false[0.10]:.0f} % of the spe
 # of about 10 % near 640 eV, where the network names Mn L₂,₃ in a specimen without manganese.
 
 # %% [markdown]
-# ## Predicting measured spectra: `eels_core.predict`
+# ## Predicting measured spectra: `eels_core.real.predict`
 #
 # The scores above were computed on batches made by `make_batch`. For a measured spectrum one calls
 # `predict_edges(energy_ev, counts)` instead: it takes any energy axis (resampled onto the 0.2 eV

@@ -19,8 +19,8 @@
 # signal-to-noise ratio (PSNR) of an edge, and Table 4, the lowest PSNR and jump ratio at which the
 # network still recognises each of the 20 elements.
 #
-# **Explains:** `eels_core.sensitivity` (`detectable_limits`, `sensitivity_noise_sd`,
-# `PAPER_TABLE_4`) and `eels_core.metrics.psnr`.
+# **Explains:** `eels_core.learning.sensitivity` (`detectable_limits`, `sensitivity_noise_sd`,
+# `PAPER_TABLE_4`) and `eels_core.learning.metrics.psnr`.
 #
 # **Prerequisites:** chapter 03 (the normalised background $J_n(E)$ and the jump ratio
 # $I_p / I_o$), chapter 04 (rendering a spectrum from its parameters) and chapter 08 (how the
@@ -66,13 +66,13 @@ import torch
 from IPython.display import Markdown, display
 from matplotlib.ticker import FormatStrFormatter, LogLocator
 
-from eels_core.background import power_law_background
-from eels_core.config import ELEMENTS, SynthesisConfig
-from eels_core.metrics import psnr
-from eels_core.preprocessing import preprocess_batch
-from eels_core.sensitivity import PAPER_TABLE_4, detectable_limits, sensitivity_noise_sd
-from eels_core.synthesis import SpectrumParameters, edge_library_for, make_parameters, render_spectra
-from eels_core.weights import load_checkpoint, load_model
+from eels_core.forward.background import power_law_background
+from eels_core.forward.config import ELEMENTS, SynthesisConfig
+from eels_core.learning.metrics import psnr
+from eels_core.learning.preprocessing import preprocess_batch
+from eels_core.learning.sensitivity import PAPER_TABLE_4, detectable_limits, sensitivity_noise_sd
+from eels_core.forward.synthesis import SpectrumParameters, edge_library_for, make_parameters, render_spectra
+from eels_core.learning.checkpoint import load_checkpoint, load_model
 
 torch.set_num_threads(1)  # deterministic and polite on a shared CPU
 plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3})
@@ -324,7 +324,7 @@ plt.show()
 # ## What differs from the paper's procedure
 #
 # The paper describes the search in a few sentences, and several choices are left open. The module
-# docstring of `eels_core.sensitivity` records what we chose:
+# docstring of `eels_core.learning.sensitivity` records what we chose:
 #
 # * **The spectrum.** Only $r = 1.88$ and the noise are specified. We use the middle of Table 2's
 #   PSF ranges (Gaussian FWHM 0.85 eV, Lorentzian HWHM 0.35 eV), a tail exponent of 2.8, no shift
@@ -352,7 +352,7 @@ plt.show()
 #    threshold always give a lower (or equal) detectable jump ratio for the same noise draws?
 # 2. The paper's noise is white, training noise is filtered. Re-run the bisection for one element
 #    with the white noise replaced by Savitzky-Golay-filtered noise of the same standard deviation
-#    (`eels_core.noise.savgol_smooth`, frame 45, rescaled). Is the network more or less sensitive?
+#    (`eels_core.forward.noise.savgol_smooth`, frame 45, rescaled). Is the network more or less sensitive?
 # 3. Check $\mathrm{PSNR} = \text{jump ratio} \times I_o / sd$ on a rendered spectrum: measure
 #    $I_p$ as the largest value of (noiseless spectrum minus background) and compare
 #    `psnr(I_p, sd)` with the jump-ratio formula for a few edges.
@@ -380,7 +380,7 @@ plt.show()
 # :class: dropdown
 #
 # ```python
-# from eels_core.noise import savgol_smooth
+# from eels_core.forward.noise import savgol_smooth
 #
 # rng = np.random.default_rng(0)
 # white = rng.normal(0, 1, (20, e.size))

@@ -23,11 +23,11 @@
 # pixel, a classical automatic edge finder (pyTEMlib) and a "predict nothing" baseline on the same
 # files with the same scoring, and an analysis of every failure.
 #
-# **Explains:** `eels_core.io` (`read_spectrum`, `Spectrum`, `spectrum_from_signal`),
-# `eels_core.predict` (`predict_edges`, `EdgePrediction`, `estimate_onsets`, `occlusion_scan`),
-# `eels_core.real_spectra` (`find_real_spectra_dir`, `load_real_spectra_index`, `scored_edges`,
+# **Explains:** `eels_core.real.io` (`read_spectrum`, `Spectrum`, `spectrum_from_signal`),
+# `eels_core.real.predict` (`predict_edges`, `EdgePrediction`, `estimate_onsets`, `occlusion_scan`),
+# `eels_core.real.real_spectra` (`find_real_spectra_dir`, `load_real_spectra_index`, `scored_edges`,
 # `predict_summed_files`, `predict_pixel_files`), the resampling of measured axes
-# (`eels_core.preprocessing.resample_rows`) and the `eels-edges` command (`eels_core.cli_predict`).
+# (`eels_core.learning.preprocessing.resample_rows`) and the `eels-edges` command (`eels_core.real.cli`).
 #
 # **Prerequisites:** chapter 06 (the network's four input channels and the measured window),
 # chapter 07 (training; the weights shipped in `eels_core/weights/`) and chapter 08 (the metrics,
@@ -52,12 +52,13 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from eels_core.config import SynthesisConfig
-from eels_core.io import read_spectrum, spectrum_from_signal
-from eels_core.metrics import evaluate, per_spectrum_scores
-from eels_core.predict import edge_labels, occlusion_scan, predict_edges, reference_onsets_ev
-from eels_core.preprocessing import MIN_WINDOW_EV
-from eels_core.real_spectra import (
+from eels_core.forward.config import SynthesisConfig
+from eels_core.real.io import read_spectrum, spectrum_from_signal
+from eels_core.learning.metrics import evaluate, per_spectrum_scores
+from eels_core.real.predict import occlusion_scan, predict_edges
+from eels_core.forward.edges import edge_labels, reference_onsets_ev
+from eels_core.forward.axis import MIN_WINDOW_EV
+from eels_core.real.real_spectra import (
     SHIPPED_REAL_SPECTRA_DIR,
     find_real_spectra_dir,
     load_real_spectra_index,
@@ -65,8 +66,8 @@ from eels_core.real_spectra import (
     predict_summed_files,
     scored_edges,
 )
-from eels_core.synthesis import SpectrumParameters, edge_library_for, make_parameters, render_spectra
-from eels_core.weights import DEFAULT_WEIGHTS, load_model
+from eels_core.forward.synthesis import SpectrumParameters, edge_library_for, make_parameters, render_spectra
+from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, load_model
 
 torch.set_num_threads(1)  # deterministic and polite on a shared CPU
 plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3})
@@ -180,7 +181,7 @@ print(f"counts {s.counts.shape}, energy {s.energy_ev[0]:.1f}-{s.energy_ev[-1]:.1
 # exactly as in training,
 # and returns an `EdgePrediction`: the 20 probabilities, the detections (probability above the
 # threshold *and* onset inside the window) and, for every edge inside the window, an **estimated
-# onset**. The onset is deliberately simple and documented in `eels_core.predict`: within ±15 eV
+# onset**. The onset is deliberately simple and documented in `eels_core.real.predict`: within ±15 eV
 # of the element's reference onset, subtract a power law fitted to the 30 eV below that range,
 # smooth with a 1 eV Gaussian, and take the lowest energy at which the slope reaches half of its
 # largest value there, i.e. where the steepest rise begins. On synthetic spectra that is within
@@ -227,7 +228,7 @@ plt.show()
 # found, exactly as an empty answer of a classical tool counts.
 
 # %%
-# `predict_summed_files` (in `eels_core.real_spectra`) runs `predict_edges` on each summed file and
+# `predict_summed_files` (in `eels_core.real.real_spectra`) runs `predict_edges` on each summed file and
 # restricts truth and prediction to the in-window edges; a refused window counts as nothing found.
 summed = predict_summed_files(records, model=model, threshold=threshold)
 
@@ -288,7 +289,7 @@ print("predict nothing:            ", {k: round(nothing[k], 3) for k in METRICS}
 # are computed once per file, not once per pixel.
 
 # %%
-# `predict_pixel_files` (in `eels_core.real_spectra`) labels every `pixel_step`-th pixel of each
+# `predict_pixel_files` (in `eels_core.real.real_spectra`) labels every `pixel_step`-th pixel of each
 # line scan and spectrum image, with the same in-window rule as for the summed files.
 pixel_files = predict_pixel_files(summed, model=model, threshold=threshold, pixel_step=pixel_step,
                                   batch_size=batch_size)
@@ -724,7 +725,7 @@ display(Markdown("\n".join(lines)))
 # %% [markdown]
 # ### What the network looks at: an occlusion scan
 #
-# Why Sc L₂,₃ on boron nitride? `occlusion_scan` (in `eels_core.predict`) replaces one 10 eV range
+# Why Sc L₂,₃ on boron nitride? `occlusion_scan` (in `eels_core.real.predict`) replaces one 10 eV range
 # after another by the power law through its two ends, so that whatever near-edge structure was
 # there disappears, and records the 20 probabilities each time. Where a probability drops, the
 # network relied on that range. Below, the h-BN file with the most confident Sc L₂,₃ answer: the
@@ -910,7 +911,7 @@ display(Markdown("\n".join(lines) if len(lines) > 2 else "No expected edge was d
 # ## The same from the command line
 #
 # `eels-edges predict FILE` prints the table of one file; `--json` prints a stable JSON object
-# (schema `eels-edges.predict/1`, documented in `eels_core.cli_predict` and the README); for a line
+# (schema `eels-edges.predict/1`, documented in `eels_core.real.cli` and the README); for a line
 # scan or spectrum image it adds the share of pixels in which each edge is found, and `--maps OUT`
 # writes per-edge maps (chapter 11). Bad input (a missing or truncated file, an axis without
 # units, NaN counts, a window outside 90-1000 eV ...) gets one line on stderr and exit status 2.
@@ -918,7 +919,7 @@ display(Markdown("\n".join(lines) if len(lines) > 2 else "No expected edge was d
 
 # %%
 def eels_edges(*args):
-    proc = subprocess.run([sys.executable, "-m", "eels_core.cli_predict", "predict", *args],
+    proc = subprocess.run([sys.executable, "-m", "eels_core.real.cli", "predict", *args],
                           capture_output=True, text=True, cwd=folder / "files")
     return proc.returncode, proc.stdout, proc.stderr
 
@@ -982,7 +983,7 @@ print(f"exit status {rc}; stderr: {err.strip()}")
 # :class: dropdown
 #
 # ```python
-# from eels_core.io import Spectrum
+# from eels_core.real.io import Spectrum
 # rec = next(r for r in records if r.name == "T3_A3_region2_HL_SI.dm3")
 # spec = read_spectrum(rec.path).summed()
 # for shift in (0.0, 20.0):

@@ -21,8 +21,8 @@
 # measured line scans of our validation set and of a spectrum image assembled from two of them,
 # and turn the 20 probabilities into per-element profiles and maps.
 #
-# **Explains:** `eels_core.predict` (`predict_edges` on 2-D and 3-D data: `EdgePrediction`
-# with `probabilities`, `detected`, `onset_ev`, `valid` per pixel) and `eels_core.cli_predict`
+# **Explains:** `eels_core.real.predict` (`predict_edges` on 2-D and 3-D data: `EdgePrediction`
+# with `probabilities`, `detected`, `onset_ev`, `valid` per pixel) and `eels_core.real.cli`
 # (`eels-edges predict FILE --maps OUT`, `write_maps`).
 #
 # **Prerequisites:** chapter 10 (reading files, `predict_edges`, the in-window rule, the scoring
@@ -52,11 +52,12 @@ import numpy as np
 import torch
 from IPython.display import Image, Markdown, display
 
-from eels_core.io import read_spectrum
-from eels_core.predict import edge_labels, predict_edges, reference_onsets_ev
-from eels_core.preprocessing import ONSET_MARGIN_HIGH_EV, ONSET_MARGIN_LOW_EV, interp_rows
-from eels_core.real_spectra import find_real_spectra_dir, load_real_spectra_index
-from eels_core.weights import DEFAULT_WEIGHTS, load_model
+from eels_core.real.io import read_spectrum
+from eels_core.real.predict import predict_edges
+from eels_core.forward.edges import edge_labels, reference_onsets_ev
+from eels_core.learning.preprocessing import ONSET_MARGIN_HIGH_EV, ONSET_MARGIN_LOW_EV, interp_rows
+from eels_core.real.real_spectra import find_real_spectra_dir, load_real_spectra_index
+from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, load_model
 
 torch.set_num_threads(1)  # deterministic and polite on a shared CPU
 plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3})
@@ -288,7 +289,7 @@ for k, sign in zip(show, (-1, 1, 1)):
 
 # %%
 def eels_edges(*args, cwd):
-    proc = subprocess.run([sys.executable, "-m", "eels_core.cli_predict", "predict", *args, "--quiet"],
+    proc = subprocess.run([sys.executable, "-m", "eels_core.real.cli", "predict", *args, "--quiet"],
                           capture_output=True, text=True, cwd=cwd)
     if proc.returncode:
         raise RuntimeError(proc.stderr)

@@ -19,10 +19,10 @@
 # draw at random, see the spectrum and its parts (background, each edge), and see what the trained
 # CNN-BiLSTM makes of it.
 #
-# **Explains:** how to drive the forward model by hand: `eels_core.synthesis.make_parameters` (one
+# **Explains:** how to drive the forward model by hand: `eels_core.forward.synthesis.make_parameters` (one
 # spectrum's `SpectrumParameters`, chosen instead of drawn) and `render_spectra(...,
-# return_components=True)`; and `eels_core.predict.predict_edges` with the shipped weights
-# (`eels_core.weights.load_model`).
+# return_components=True)`; and `eels_core.real.predict.predict_edges` with the shipped weights
+# (`eels_core.learning.checkpoint.load_model`).
 #
 # **Prerequisites:** chapters 01-04 (edges, PSF, background and jump ratio, the synthesis recipe),
 # and chapters 06-08 for what the network's probabilities mean. Basic Jupyter use; the widgets are
@@ -49,10 +49,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from eels_core.config import SynthesisConfig
-from eels_core.predict import predict_edges
-from eels_core.synthesis import edge_library_for, make_parameters, render_spectra
-from eels_core.weights import load_model
+from eels_core.forward.config import SynthesisConfig
+from eels_core.real.predict import predict_edges
+from eels_core.forward.synthesis import edge_library_for, make_parameters, render_spectra
+from eels_core.learning.checkpoint import load_model
 
 plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3})
 

@@ -3,19 +3,19 @@
 
 Every ``notebooks/NN_*.py`` (Jupytext percent format, the source of truth) is converted to a
 notebook in memory, run with papermill (kernel ``python3``, working directory ``notebooks/``)
-with the parameters of a preset, and written to ``book/<stem>.ipynb``, which is what the
+with a parameter set, and written to ``book/<stem>.ipynb``, which is what the
 Jupyter Book renders (Jupyter Book 1 never reads anything under ``_build/``).
 
     .venv/bin/python scripts/execute_notebooks.py                  # CI-sized parameters
-    .venv/bin/python scripts/execute_notebooks.py --preset full    # paper scale (GPU)
+    .venv/bin/python scripts/execute_notebooks.py --parameters full    # paper scale (GPU)
     .venv/bin/python scripts/execute_notebooks.py --only 01_edge_modelling --out /tmp/nb
 
-Presets live in ``presets/<name>.yaml`` as ``{notebook_stem: {parameter: value}}``; a notebook
-without an entry runs with the defaults of its ``parameters`` cell. A preset naming a parameter
+Parameter sets live in ``parameters/<name>.yaml`` as ``{notebook_stem: {parameter: value}}``; a notebook
+without an entry runs with the defaults of its ``parameters`` cell. A parameter set naming a parameter
 that the notebook's ``parameters`` cell does not define is an error (a typo would otherwise run
 the notebook at its default, possibly paper-scale, size).
 
-Importable: tests/test_notebooks.py uses ``find_notebooks``, ``load_preset`` and ``execute``.
+Importable: tests/book/test_notebooks.py uses ``find_notebooks``, ``load_parameters`` and ``execute``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO / "notebooks"
-PRESET_DIR = REPO / "presets"
+PARAMETER_DIR = REPO / "parameters"
 DEFAULT_OUT = REPO / "book"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.py"
 KERNEL = "python3"
@@ -48,13 +48,13 @@ def find_notebooks(only: list[str] | None = None) -> list[Path]:
     return found
 
 
-def load_preset(name: str) -> dict[str, dict]:
-    """``presets/<name>.yaml`` as ``{stem: {param: value}}`` (empty file -> ``{}``)."""
+def load_parameters(name: str) -> dict[str, dict]:
+    """``parameters/<name>.yaml`` as ``{stem: {param: value}}`` (empty file -> ``{}``)."""
     import yaml
 
-    path = PRESET_DIR / f"{name}.yaml"
+    path = PARAMETER_DIR / f"{name}.yaml"
     if not path.is_file():
-        raise SystemExit(f"no preset {path.relative_to(REPO)}")
+        raise SystemExit(f"no parameter set {path.relative_to(REPO)}")
     data = yaml.safe_load(path.read_text()) or {}
     if not isinstance(data, dict) or not all(isinstance(v, dict) or v is None for v in data.values()):
         raise SystemExit(f"{path}: expected a mapping {{notebook_stem: {{param: value}}}}")
@@ -97,7 +97,7 @@ def execute(path: Path, out_dir: Path = DEFAULT_OUT, parameters: dict | None = N
     nb = read_notebook(path)
     unknown = set(parameters) - parameter_names(nb)
     if unknown:
-        raise ValueError(f"{path.stem}: preset sets {sorted(unknown)}, not defined in its 'parameters' cell")
+        raise ValueError(f"{path.stem}: the parameter set sets {sorted(unknown)}, not defined in its 'parameters' cell")
     # Progress bars are noise in a rendered book and make nbval comparisons timing-dependent.
     # Export TQDM_DISABLE= (empty) to keep them.
     os.environ.setdefault("TQDM_DISABLE", "1")
@@ -112,24 +112,24 @@ def execute(path: Path, out_dir: Path = DEFAULT_OUT, parameters: dict | None = N
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--preset", default="ci", help="presets/<name>.yaml (ci, full); default ci")
+    ap.add_argument("--parameters", default="ci", help="parameters/<name>.yaml (ci, full); default ci")
     ap.add_argument("--only", action="append", metavar="STEM", help="run only this notebook (repeatable)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: book/)")
     ap.add_argument("--timeout", type=int, default=TIMEOUT_S, help="per-cell timeout, s (default 900)")
     args = ap.parse_args(argv)
 
-    preset = load_preset(args.preset)
+    parameter_set = load_parameters(args.parameters)
     notebooks = find_notebooks(args.only)
     if not notebooks:
         print(f"no notebooks matching {NOTEBOOK_DIR.relative_to(REPO)}/{NOTEBOOK_GLOB}")
         return 0
-    for stem in sorted(set(preset) - {p.stem for p in sorted(NOTEBOOK_DIR.glob(NOTEBOOK_GLOB))}):
-        print(f"warning: preset {args.preset!r} has an entry for unknown notebook {stem!r}", file=sys.stderr)
+    for stem in sorted(set(parameter_set) - {p.stem for p in sorted(NOTEBOOK_DIR.glob(NOTEBOOK_GLOB))}):
+        print(f"warning: parameter set {args.parameters!r} has an entry for unknown notebook {stem!r}", file=sys.stderr)
 
     failed = []
     t_all = time.perf_counter()
     for path in notebooks:
-        params = preset.get(path.stem, {})
+        params = parameter_set.get(path.stem, {})
         print(f"--> {path.stem}  {params or '(defaults)'}", flush=True)
         t0 = time.perf_counter()
         try:

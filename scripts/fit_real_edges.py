@@ -3,13 +3,13 @@
 
 For every (file, edge) pair listed in ``FITS`` below this script
 
-1. reads the file with :func:`eels_core.io.read_spectrum` and sums a spectrum image or line
+1. reads the file with :func:`eels_core.real.io.read_spectrum` and sums a spectrum image or line
    scan over its pixels,
 2. subtracts a power-law pre-edge background fitted on a window before the edge
-   (:func:`eels_core.fitting.subtract_power_law_background`),
+   (:func:`eels_core.real.fitting.subtract_power_law_background`),
 3. finds where the edge starts to rise near its reference onset
-   (:func:`eels_core.fitting.estimate_edge_onset`; real energy axes are offset by a few eV),
-4. fits Gaussian peaks plus continuum steps (:func:`eels_core.fitting.fit_multi_gaussian`),
+   (:func:`eels_core.real.onsets.estimate_onsets`; real energy axes are offset by a few eV),
+4. fits Gaussian peaks plus continuum steps (:func:`eels_core.real.fitting.fit_multi_gaussian`),
 5. writes the fitted edges in the edge-library schema to ``eels_core/data/edge_library_fitted.yaml``
    and a plot of each fit to ``--plot-dir``.
 
@@ -43,15 +43,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(REPO_ROOT))
 
-from eels_core.fitting import (  # noqa: E402
+from eels_core.forward.background import power_law  # noqa: E402
+from eels_core.real.fitting import (  # noqa: E402
     MultiGaussianFit,
-    estimate_edge_onset,
     fit_multi_gaussian,
-    power_law,
     subtract_power_law_background,
 )
-from eels_core.io import read_spectrum  # noqa: E402
-from eels_core.profiles import continuum_steps, gaussian_peaks  # noqa: E402
+from eels_core.real.onsets import estimate_onsets  # noqa: E402
+from eels_core.real.io import read_spectrum  # noqa: E402
+from eels_core.forward.profiles import continuum_steps, gaussian_peaks  # noqa: E402
 
 DEFAULT_SPECTRA_DIR = REPO_ROOT.parent / "shared" / "real-spectra"
 DEFAULT_OUT = REPO_ROOT / "eels_core" / "data" / "edge_library_fitted.yaml"
@@ -190,7 +190,7 @@ def read_index(spectra_dir: Path) -> dict[str, dict[str, str]]:
 def source_line(row: dict[str, str]) -> str:
     """The ``source`` of a fitted variant, naming repository, path, commit and license."""
     return (
-        f"fitted with eels_core.fitting.fit_multi_gaussian to {row['source_repo']}/{row['path_in_repo']} "
+        f"fitted with eels_core.real.fitting.fit_multi_gaussian to {row['source_repo']}/{row['path_in_repo']} "
         f"@ {row['commit']} ({row['license']})"
     )
 
@@ -211,7 +211,7 @@ def fit_edge(
         start = max(ref + edge_type.background_ev[0], energy_ev[0] + 1.0)
         window = (start, ref + edge_type.background_ev[1])
         signal, background = subtract_power_law_background(energy_ev, counts, window)
-    onset = estimate_edge_onset(energy_ev, signal, ref)
+    onset = float(estimate_onsets(energy_ev, signal, [ref], [True], subtract_background=False)[0])
     fit_range = (onset - 6.0, min(onset + edge_type.span_ev, float(energy_ev[-1])))
     step_range = (onset + edge_type.step_window_ev[0], onset + edge_type.step_window_ev[1])
     fit = fit_multi_gaussian(
@@ -275,7 +275,7 @@ def yaml_header(command: str, not_fitted: tuple[tuple[str, str], ...]) -> str:
         f"#   {command}\n"
         "# Each spectrum image / line scan is summed over its pixels, a power-law background A*E^-r\n"
         "# fitted on a pre-edge window is subtracted, and the edge is fitted with Gaussian peaks plus\n"
-        "# error-function continuum steps (eels_core.fitting.fit_multi_gaussian); amplitudes are\n"
+        "# error-function continuum steps (eels_core.real.fitting.fit_multi_gaussian); amplitudes are\n"
         "# relative (profile maximum = 1). Schema: see eels_core/data/README.md. Energies are on each\n"
         "# file's own axis (not re-calibrated), so onsets differ from the reference by up to 8 eV.\n"
         "#\n"

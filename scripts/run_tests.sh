@@ -2,7 +2,7 @@
 # The whole test suite (what CI runs):
 #   1. pytest tests/  -- unit tests + every notebook executed with the CI preset into book/
 #   2. render         -- the book from those executed notebooks into _build/html (warnings = errors)
-#   3. site           -- tests/test_site.py: every page in headless Chromium (no failed resource,
+#   3. site           -- tests/book/test_site.py: every page in headless Chromium (no failed resource,
 #                        no JavaScript error, widgets rendered); screenshots in _build/screenshots/
 #   4. nbval (strict) -- re-runs each executed notebook and compares outputs with the stored run
 set -uo pipefail
@@ -17,7 +17,7 @@ timings=()
 step() { timings+=("$(printf '%-8s %5d s' "$1" "$2")"); }
 
 t0=$SECONDS
-"$PY" -m pytest -q tests --ignore=tests/test_site.py
+"$PY" -m pytest -q tests --ignore=tests/book/test_site.py
 rc=$?
 if [ $rc -ne 0 ] && [ $rc -ne 5 ]; then status=1; fi   # 5 = no tests collected
 step pytest $((SECONDS - t0))
@@ -28,11 +28,11 @@ if bash scripts/render_book.sh; then
     step render $((SECONDS - t0))
     # The browser test needs Chromium (installed with apt-get when missing).
     t0=$SECONDS
-    bash scripts/setup_browser.sh || echo "run_tests: could not install Chromium; tests/test_site.py will fail"
-    EELS_SITE_REQUIRED=1 "$PY" -m pytest -q -p no:cacheprovider tests/test_site.py || status=1
+    bash scripts/setup_browser.sh || echo "run_tests: could not install Chromium; tests/book/test_site.py will fail"
+    EELS_SITE_REQUIRED=1 "$PY" -m pytest -q -p no:cacheprovider tests/book/test_site.py || status=1
     step site $((SECONDS - t0))
 else
-    echo "run_tests: rendering the book failed; skipping tests/test_site.py"
+    echo "run_tests: rendering the book failed; skipping tests/book/test_site.py"
     status=1
 fi
 
@@ -48,7 +48,7 @@ if [ ${#executed[@]} -eq 0 ]; then
     echo "run_tests: no executed notebooks, skipping nbval"
 else
     "$PY" -m pytest -q -p no:cacheprovider --nbval --nbval-current-env --nbval-cell-timeout 900 \
-        --nbval-sanitize-with tests/nbval_sanitize.cfg "${executed[@]}"
+        --nbval-sanitize-with tests/book/nbval_sanitize.cfg "${executed[@]}"
     rc=$?
     if [ $rc -ne 0 ] && [ $rc -ne 5 ]; then status=1; fi
 fi

@@ -12,11 +12,11 @@ import argparse
 import numpy as np
 import torch
 
-from eels_core.config import SynthesisConfig
-from eels_core.metrics import evaluate, per_spectrum_scores
-from eels_core.predict import edge_labels
-from eels_core.real_spectra import load_real_spectra_index, predict_pixel_files, predict_summed_files
-from eels_core.weights import DEFAULT_WEIGHTS, load_model
+from eels_core.forward.config import SynthesisConfig
+from eels_core.learning.metrics import evaluate, per_spectrum_scores
+from eels_core.forward.edges import edge_labels
+from eels_core.real.real_spectra import load_real_spectra_index, predict_pixel_files, predict_summed_files
+from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, load_model
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install headless Chromium (Debian package `chromium`) for tests/test_site.py, if missing.
+# Install headless Chromium (Debian package `chromium`) for tests/book/test_site.py, if missing.
 # Idempotent; needs root (CI runs as root) or sudo. Override the browser with CHROMIUM=/path.
 set -euo pipefail
 

@@ -24,12 +24,12 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from eels_core.config import SynthesisConfig  # noqa: E402
-from eels_core.metrics import evaluate  # noqa: E402
-from eels_core.preprocessing import sample_windows  # noqa: E402
-from eels_core.synthesis import synthesize  # noqa: E402
-from eels_core.training import make_batch, predict_logits  # noqa: E402
-from eels_core.weights import DEFAULT_WEIGHTS, export_weights, load_model  # noqa: E402
+from eels_core.forward.config import SynthesisConfig  # noqa: E402
+from eels_core.learning.metrics import evaluate  # noqa: E402
+from eels_core.learning.preprocessing import sample_windows  # noqa: E402
+from eels_core.forward.synthesis import synthesize  # noqa: E402
+from eels_core.learning.training import make_batch, predict_logits  # noqa: E402
+from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, export_weights, load_model  # noqa: E402
 
 VALIDATION_SEED = 2026  # never used for training (the training streams use data seeds 0-13)
 
@@ -70,7 +70,7 @@ def main() -> None:
         phases.extend(previous["phases"])
         phases[-1]["shipped_sha256"] = previous["sha256"]  # the weights the next phase started from
     for path in [*args.phase, args.checkpoint]:
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        state = torch.load(path, map_location="cpu", weights_only=True)
         history = json.loads(state["history"])
         wall = args.wall_time[len(phases)] if len(args.wall_time) > len(phases) else history[-1].get("elapsed_s")
         phases.append(

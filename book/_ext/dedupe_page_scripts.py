@@ -3,7 +3,7 @@
 With Jupyter Book 1.0.4 (Sphinx 7.4), the inline configuration scripts that sphinx-thebe and
 sphinx-togglebutton add while the builder starts end up twice on every page. sphinx-thebe's
 declares ``const THEBE_JS_URL``, so in every browser the second copy throws "SyntaxError:
-Identifier 'THEBE_JS_URL' has already been declared" (tests/test_site.py fails on JavaScript
+Identifier 'THEBE_JS_URL' has already been declared" (tests/book/test_site.py fails on JavaScript
 errors). This drops the second and later copies of a script with the same source, inline body
 and attributes, whatever their priorities; the order of the rest is kept.
 """

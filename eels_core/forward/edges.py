@@ -1,0 +1,456 @@
+"""The edge library: 20 core-loss edges as multi-Gaussian models (paper: "Edge modeling", Table 1).
+
+The paper digitised ~400 literature edges (not public) and fitted each with a sum of Gaussians.
+Our library is data, in ``eels_core/data/edge_library.yaml``: for each of the 20 Table 1 edges a
+reference onset, the Table 1 jump-ratio range, and several variants (compounds, valence states),
+each a list of Gaussian peaks plus error-function continuum steps with the source of its numbers.
+Edges fitted to public real spectra (``edge_library_fitted.yaml``) can be added on request.
+
+This module loads and validates the library and evaluates an edge on an energy grid:
+:func:`edge_template` (unbroadened near-edge profile) and :func:`extend_edge_tail` (the paper's
+inverse-power-law extension of the edge beyond its near-edge region). Beyond the paper,
+:func:`exelfs_modulation` adds the extended fine structure (EXELFS) that modulates an edge for
+tens to hundreds of eV above its near-edge region.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.constants
+import yaml
+from numpy.typing import ArrayLike, NDArray
+
+from .config import ELEMENTS
+from .profiles import near_edge_profile
+
+LIBRARY_FILE = "edge_library.yaml"
+FITTED_LIBRARY_FILE = "edge_library_fitted.yaml"
+DISTRACTOR_FILE = "distractor_edges.yaml"
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class EdgeVariant:
+    """One modelled edge of one compound (a row of the edge library).
+
+    Attributes
+    ----------
+    symbol, edge : str
+        Element and edge type, e.g. ``"Ti"``, ``"L2,3"``.
+    name : str
+        Compound / valence state, e.g. ``"TiO2 (rutile), Ti4+"``.
+    source : str
+        Where the peak positions come from (publication or fitted real spectrum).
+    edge_onset_ev : float
+        Where the edge starts to rise; the onset label of a synthetic spectrum.
+    tail_start_ev : float
+        Beyond this energy the edge is extended by an inverse power law.
+    peaks : ndarray, shape (k, 3)
+        Gaussian peaks: centre (eV), FWHM (eV), amplitude.
+    steps : ndarray, shape (m, 3)
+        Continuum steps: centre (eV), FWHM of the rise (eV), height.
+    fitted : bool
+        True for entries fitted to the shared real spectra.
+    """
+
+    symbol: str
+    edge: str
+    name: str
+    source: str
+    edge_onset_ev: float
+    tail_start_ev: float
+    peaks: NDArray[np.float64]
+    steps: NDArray[np.float64]
+    fitted: bool = False
+
+    @property
+    def label(self) -> str:
+        """Edge name as in the paper, e.g. ``"Ti L2,3"``."""
+        return f"{self.symbol} {self.edge}"
+
+
+@dataclass(frozen=True)
+class ElementEdge:
+    """One of the 20 target edges with its variants and Table 1 data."""
+
+    symbol: str
+    edge: str
+    edge_onset_ev: float
+    onset_source: str
+    xraydb_onset_ev: float
+    jump_ratio_range: tuple[float, float]
+    table1_n_edges: int
+    variants: tuple[EdgeVariant, ...]
+
+    @property
+    def label(self) -> str:
+        """Edge name as in the paper, e.g. ``"Ti L2,3"``."""
+        return f"{self.symbol} {self.edge}"
+
+
+@dataclass(frozen=True)
+class EdgeLibrary:
+    """The 20 target edges in Table 1 order, plus the bibliography of the library file."""
+
+    elements: tuple[ElementEdge, ...]
+    sources: dict[str, str]
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """Element symbols in label order."""
+        return tuple(e.symbol for e in self.elements)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Edge names in label order, e.g. ``("B K", ..., "Ar L2,3")``."""
+        return tuple(e.label for e in self.elements)
+
+    def element(self, symbol: str) -> ElementEdge:
+        """The entry of one element; ``ValueError`` naming the allowed symbols otherwise."""
+        for e in self.elements:
+            if e.symbol == symbol:
+                return e
+        raise ValueError(f"unknown element {symbol!r}; the library has {', '.join(self.symbols)}")
+
+    @property
+    def variants(self) -> tuple[EdgeVariant, ...]:
+        """All variants, element by element."""
+        return tuple(v for e in self.elements for v in e.variants)
+
+
+def _as_rows(value: Any, what: str, where: str) -> NDArray[np.float64]:
+    arr = np.asarray(value if value is not None else [], dtype=np.float64).reshape(-1, 3)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{where}: {what} must be finite numbers")
+    return arr
+
+
+def validate_variant(v: EdgeVariant, reference_onset_ev: float) -> None:
+    """Check one variant against the library rules of ``eels_core/data/README.md``.
+
+    Raises
+    ------
+    ValueError
+        Naming the variant and the broken rule.
+    """
+    where = f"{v.label} variant {v.name!r}"
+    if v.steps.shape[0] < 1:
+        raise ValueError(f"{where}: needs at least one continuum step (an edge never returns to zero)")
+    if np.any(v.peaks[:, 1] < 0.6):
+        raise ValueError(f"{where}: every peak FWHM must be >= 0.6 eV")
+    if np.any(v.steps[:, 1] < 0.5):
+        raise ValueError(f"{where}: every step FWHM must be >= 0.5 eV")
+    if np.any(v.peaks[:, 2] <= 0) or np.any(v.steps[:, 2] <= 0):
+        raise ValueError(f"{where}: peak amplitudes and step heights must be > 0")
+    centres = np.concatenate([v.peaks[:, 0], v.steps[:, 0]])
+    if np.any(centres < v.edge_onset_ev - 2.0) or np.any(centres > v.tail_start_ev):
+        raise ValueError(
+            f"{where}: peak/step centres must lie in [edge_onset_ev - 2, tail_start_ev] = "
+            f"[{v.edge_onset_ev - 2}, {v.tail_start_ev}]"
+        )
+    if abs(v.edge_onset_ev - reference_onset_ev) > 8.0:
+        raise ValueError(
+            f"{where}: edge_onset_ev {v.edge_onset_ev} is more than 8 eV from the reference onset {reference_onset_ev}"
+        )
+    if not 15.0 <= v.tail_start_ev - v.edge_onset_ev <= 90.0:
+        raise ValueError(f"{where}: tail_start_ev - edge_onset_ev must be within [15, 90] eV")
+
+
+def _parse_variants(entries: list[dict[str, Any]], symbol: str, edge: str, fitted: bool) -> list[EdgeVariant]:
+    out = []
+    for i, ent in enumerate(entries):
+        where = f"{symbol} {edge} variant #{i}"
+        try:
+            out.append(
+                EdgeVariant(
+                    symbol=symbol,
+                    edge=edge,
+                    name=str(ent["name"]),
+                    source=str(ent["source"]),
+                    edge_onset_ev=float(ent["edge_onset_ev"]),
+                    tail_start_ev=float(ent["tail_start_ev"]),
+                    peaks=_as_rows(ent.get("peaks"), "peaks", where),
+                    steps=_as_rows(ent.get("steps"), "steps", where),
+                    fitted=fitted,
+                )
+            )
+        except KeyError as exc:
+            raise ValueError(f"{where}: missing field {exc.args[0]!r}") from None
+    return out
+
+
+def _read_yaml(path: Path | None, name: str) -> dict[str, Any]:
+    if path is None:
+        text = resources.files("eels_core.data").joinpath(name).read_text(encoding="utf-8")
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(f"{path or name}: not an edge library of schema_version {SCHEMA_VERSION}")
+    return data
+
+
+@functools.lru_cache(maxsize=8)
+def load_edge_library(include_fitted: bool = False, path: str | None = None) -> EdgeLibrary:
+    """Load and validate the edge library.
+
+    Parameters
+    ----------
+    include_fitted : bool
+        Add the variants fitted to public real spectra (``edge_library_fitted.yaml``).
+    path : str, optional
+        Another library file of the same schema (default: the packaged one).
+
+    Returns
+    -------
+    EdgeLibrary
+        Elements in Table 1 order.
+    """
+    data = _read_yaml(Path(path) if path else None, LIBRARY_FILE)
+    fitted: dict[str, list[EdgeVariant]] = {}
+    if include_fitted:
+        fdata = _read_yaml(None, FITTED_LIBRARY_FILE)
+        for ent in fdata.get("elements", []):
+            fitted.setdefault(ent["symbol"], []).extend(
+                _parse_variants(ent.get("variants", []), ent["symbol"], ent["edge"], fitted=True)
+            )
+    elements = []
+    for ent in data["elements"]:
+        symbol, edge = str(ent["symbol"]), str(ent["edge"])
+        variants = _parse_variants(ent["variants"], symbol, edge, fitted=False) + fitted.get(symbol, [])
+        ref = float(ent["edge_onset_ev"])
+        for v in variants:
+            validate_variant(v, ref)
+        lo, hi = (float(x) for x in ent["jump_ratio_range"])
+        elements.append(
+            ElementEdge(
+                symbol=symbol,
+                edge=edge,
+                edge_onset_ev=ref,
+                onset_source=str(ent.get("onset_source", "")),
+                xraydb_onset_ev=float(ent.get("xraydb_onset_ev", np.nan)),
+                jump_ratio_range=(lo, hi),
+                table1_n_edges=int(ent.get("table1_n_edges", 0)),
+                variants=tuple(variants),
+            )
+        )
+    symbols = tuple(e.symbol for e in elements)
+    if symbols != ELEMENTS:
+        raise ValueError(f"edge library elements {symbols} must be exactly Table 1's, in order: {ELEMENTS}")
+    return EdgeLibrary(elements=tuple(elements), sources=dict(data.get("sources", {})))
+
+
+def jittered_variant(
+    variant: EdgeVariant,
+    rng: np.random.Generator,
+    spacing_scale: tuple[float, float] = (0.85, 1.15),
+    position_sd_ev: float = 0.4,
+    width_sd: float = 0.25,
+    amplitude_sd: float = 0.35,
+    copy: int = 0,
+) -> EdgeVariant:
+    """A randomly varied copy of a variant's near-edge structure (beyond the paper).
+
+    The library holds a few compounds per edge; real specimens show near-edge structures in
+    between and beside them. A copy keeps the variant's onset and continuum, and
+
+    * for a K edge, stretches the distances of its peaks and steps from the onset by one factor
+      drawn in ``spacing_scale`` (the energies of multiple-scattering resonances above an edge
+      scale with the inverse square of the bond length, Natoli's rule [EG]: a few per cent in bond
+      length move them by 10-15 per cent). L2,3 edges are not stretched: their L3-L2 distance is
+      the atom's spin-orbit splitting, a fingerprint of the element;
+    * moves every peak independently by a normal error of ``position_sd_ev``;
+    * scales every width and amplitude by log-normal factors (``width_sd``, ``amplitude_sd``),
+      keeping widths at or above the library's minimum (0.6 eV peaks, 0.5 eV steps).
+
+    Returns
+    -------
+    EdgeVariant
+        Valid under :func:`validate_variant`; named after the original with ``[ELNES variation k]``.
+    """
+    onset = variant.edge_onset_ev
+    scale = rng.uniform(*spacing_scale)  # drawn for every edge, so the later draws do not depend on the type
+    if variant.edge != "K":
+        scale = 1.0
+    peaks = variant.peaks.copy()
+    steps = variant.steps.copy()
+    peaks[:, 0] = onset + (peaks[:, 0] - onset) * scale + rng.normal(0.0, position_sd_ev, len(peaks))
+    steps[:, 0] = onset + (steps[:, 0] - onset) * scale
+    peaks[:, 1] = np.maximum(peaks[:, 1] * np.exp(rng.normal(0.0, width_sd, len(peaks))), 0.6)
+    steps[:, 1] = np.maximum(steps[:, 1] * np.exp(rng.normal(0.0, width_sd, len(steps))), 0.5)
+    peaks[:, 2] *= np.exp(rng.normal(0.0, amplitude_sd, len(peaks)))
+    steps[:, 2] *= np.exp(rng.normal(0.0, amplitude_sd / 2, len(steps)))
+    lo, hi = onset - 2.0, variant.tail_start_ev
+    peaks[:, 0] = np.clip(peaks[:, 0], lo, hi)
+    steps[:, 0] = np.clip(steps[:, 0], lo, hi)
+    return dataclasses.replace(
+        variant,
+        name=f"{variant.name} [ELNES variation {copy}]",
+        source=f"random variation of the variant above (eels_core.forward.edges.jittered_variant): {variant.source}",
+        peaks=peaks,
+        steps=steps,
+    )
+
+
+def with_elnes_variation(library: EdgeLibrary, copies: int, seed: int = 0) -> EdgeLibrary:
+    """The library with ``copies`` varied copies (:func:`jittered_variant`) after every variant.
+
+    The copies of one variant depend only on ``seed`` and the variant's place in the library, so a
+    library is the same in every process. ``copies = 0`` returns ``library`` itself.
+    """
+    if copies < 0:
+        raise ValueError(f"copies = {copies}: must be >= 0")
+    if copies == 0:
+        return library
+    elements = []
+    for i, el in enumerate(library.elements):
+        variants: list[EdgeVariant] = []
+        for j, v in enumerate(el.variants):
+            variants.append(v)
+            for k in range(copies):
+                rng = np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(i, j, k)))
+                copy = jittered_variant(v, rng, copy=k + 1)
+                validate_variant(copy, el.edge_onset_ev)
+                variants.append(copy)
+        elements.append(dataclasses.replace(el, variants=tuple(variants)))
+    return EdgeLibrary(elements=tuple(elements), sources=library.sources)
+
+
+@functools.lru_cache(maxsize=2)
+def load_distractor_edges() -> tuple[EdgeVariant, ...]:
+    """Edges of elements outside the 20 (``distractor_edges.yaml``), validated like the library's."""
+    data = _read_yaml(None, DISTRACTOR_FILE)
+    out: list[EdgeVariant] = []
+    for ent in data["elements"]:
+        if ent["symbol"] in ELEMENTS:
+            raise ValueError(f"{DISTRACTOR_FILE}: {ent['symbol']} is one of the 20 target elements")
+        for v in _parse_variants(ent["variants"], str(ent["symbol"]), str(ent["edge"]), fitted=False):
+            validate_variant(v, float(ent["edge_onset_ev"]))
+            out.append(v)
+    return tuple(out)
+
+
+def edge_template(variant: EdgeVariant, energy_ev: ArrayLike) -> NDArray[np.float64]:
+    """Unbroadened near-edge profile of a variant (Gaussians + steps), with no tail extension."""
+    return near_edge_profile(energy_ev, variant.peaks, variant.steps)
+
+
+def extend_edge_tail(
+    energy_ev: ArrayLike, profile: ArrayLike, tail_start_ev: float, tail_exponent: float
+) -> NDArray[np.float64]:
+    """Extend an edge beyond ``tail_start_ev`` by an inverse power law (paper: Fig. 3, Table 2).
+
+    Above ``tail_start_ev`` the profile is multiplied by ``(E / tail_start_ev)^-tail_exponent``,
+    so the edge is continuous and decays smoothly into the spectrum's high-energy end.
+
+    Parameters
+    ----------
+    energy_ev, profile : array_like, shape (n,)
+    tail_start_ev : float
+    tail_exponent : float
+        Positive exponent (paper: 1.8-3.8).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+    """
+    e = np.asarray(energy_ev, dtype=np.float64)
+    return np.asarray(profile, dtype=np.float64) * tail_decay(e, tail_start_ev, tail_exponent)
+
+
+def tail_decay(energy_ev: ArrayLike, tail_start_ev: ArrayLike, tail_exponent: ArrayLike) -> NDArray[np.float64]:
+    """Factor ``min(1, (E / tail_start_ev)^-tail_exponent)``; broadcasts over all arguments."""
+    e = np.asarray(energy_ev, dtype=np.float64)
+    t = np.asarray(tail_start_ev, dtype=np.float64)
+    s = np.asarray(tail_exponent, dtype=np.float64)
+    return np.exp(-s * np.maximum(np.log(e / t), 0.0))
+
+
+# k (1/Angstrom) of a free electron of 1 eV kinetic energy: sqrt(2 m_e e / hbar^2) * 1e-10 (~0.5123)
+_WAVENUMBER_PER_SQRT_EV = float(
+    np.sqrt(2.0 * scipy.constants.m_e * scipy.constants.e) / scipy.constants.hbar * 1e-10
+)
+#: Wavenumber (1/Angstrom; ~34 eV above the onset) from which the EXELFS has its full amplitude;
+#: below it the near-edge peaks of the library describe the edge and the modulation grows in.
+EXELFS_REFERENCE_K = 3.0
+
+
+def photoelectron_wavenumber(energy_above_onset_ev: ArrayLike) -> NDArray[np.float64]:
+    """Wavenumber k (1/Angstrom) of the ejected core electron, free-electron dispersion.
+
+    ``k = sqrt(2 m_e (E - E_0)) / hbar``, zero below the onset (the usual EXAFS / EXELFS variable).
+    """
+    de = np.maximum(np.asarray(energy_above_onset_ev, dtype=np.float64), 0.0)
+    return _WAVENUMBER_PER_SQRT_EV * np.sqrt(de)
+
+
+def exelfs_modulation(
+    energy_ev: ArrayLike,
+    edge_onset_ev: ArrayLike,
+    amplitude: ArrayLike,
+    distance_a: ArrayLike,
+    phase: ArrayLike,
+    debye_waller_a2: ArrayLike,
+) -> NDArray[np.float64]:
+    """Factor ``1 + chi(E)`` of the extended energy-loss fine structure (EXELFS) of an edge.
+
+    The ejected core electron is back-scattered by the neighbouring atoms; the interference of
+    outgoing and back-scattered waves modulates the edge intensity for hundreds of eV above the
+    near-edge region. One shell in the single-scattering picture of EXAFS (Sayers, Stern & Lytle
+    1971)::
+
+        chi(k) = A g(k) sin(2 k R + phi),
+        g(k) = (k / k_ref)^2                               for k < k_ref (near-edge region),
+        g(k) = (k_ref / k) exp(-2 sigma^2 (k^2 - k_ref^2))  for k >= k_ref,
+
+    with k from :func:`photoelectron_wavenumber`, ``k_ref`` = :data:`EXELFS_REFERENCE_K`, R the
+    distance to the back-scattering neighbours and sigma^2 their mean-square relative
+    displacement (Debye-Waller factor). The scattering amplitude's k-dependence and the phase
+    shifts of real atoms are folded into A and phi.
+
+    Parameters
+    ----------
+    energy_ev : array_like, shape (n,)
+    edge_onset_ev, amplitude, distance_a, phase, debye_waller_a2 : array_like
+        Onset (eV), relative amplitude A at ``k_ref`` (0: no modulation), R (Angstrom), phi (rad)
+        and sigma^2 (Angstrom^2); each a scalar or shape (m, 1) for m edges.
+
+    Returns
+    -------
+    ndarray, shape (n,) or (m, n)
+        1 below the onset; positive for amplitudes below 1.
+    """
+    e = np.asarray(energy_ev, dtype=np.float64)
+    k = photoelectron_wavenumber(e - np.asarray(edge_onset_ev, dtype=np.float64))
+    sigma2 = np.asarray(debye_waller_a2, dtype=np.float64)
+    k_ref = EXELFS_REFERENCE_K
+    envelope = np.where(
+        k < k_ref,
+        (k / k_ref) ** 2,
+        k_ref / np.maximum(k, k_ref) * np.exp(-2.0 * sigma2 * (k**2 - k_ref**2)),
+    )
+    oscillation = np.sin(2.0 * k * np.asarray(distance_a, dtype=np.float64) + np.asarray(phase, dtype=np.float64))
+    return 1.0 + np.asarray(amplitude, dtype=np.float64) * envelope * oscillation
+
+
+@functools.lru_cache(maxsize=1)
+def _reference_onsets() -> tuple[float, ...]:
+    return tuple(float(el.edge_onset_ev) for el in load_edge_library().elements)
+
+
+def reference_onsets_ev() -> NDArray[np.float64]:
+    """Reference onset of each of the 20 edges (Table 1 order), from the edge library."""
+    return np.array(_reference_onsets())
+
+
+@functools.lru_cache(maxsize=1)
+def edge_labels() -> tuple[str, ...]:
+    """The 20 edge names in Table 1 (= label) order."""
+    return tuple(el.label for el in load_edge_library().elements)

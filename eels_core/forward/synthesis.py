@@ -1,0 +1,1009 @@
+"""Spectrum synthesis and data augmentation (paper: Methods, "Spectrum synthesis ...", Figs 3-4, Table 2).
+
+One synthetic spectrum is made in the order of the paper's Fig. 3:
+
+1. pick 1-6 distinct edges (20/20/20/15/15/10 %), a library variant of each, and a jump ratio
+   uniform in [0.15, Table 1 maximum];
+2. extend each edge beyond its near-edge region by an inverse power law (exponent 1.8-3.8) and
+   convolve it with the spectrum's PSF (Gaussian FWHM 0.1-1.6 eV (x) Lorentzian HWHM 0.1-0.6 eV),
+   all on the 50-1100 eV model grid;
+3. scale each edge so that its peak above the background, over the background at its onset,
+   equals its jump ratio, and add the background J_n(E) = (E/50)^-r, r ~ N(1.88, 0.2);
+4. contract/expand the energy axis by up to 1.5 % and shift it by up to 15 eV, sampling the result
+   on the network's 90-1000 eV grid (0.2 eV, 4551 channels);
+5. add the paper's fixed-pattern noise (and, beyond the paper and off by default, shot noise).
+
+Every random choice is a :class:`SpectrumParameters` field, so a spectrum can be regenerated and
+explained from its stored parameters (:func:`render_spectra`).
+
+Reproducibility: spectra are made in canonical blocks of :data:`BLOCK_SIZE`; block ``k`` of seed
+``s`` draws from ``SeedSequence(s, spawn_key=(k,))``. Spectrum ``i`` is therefore a pure function of
+``(seed, i, config)``, and :func:`synthesize` returns bit-identical arrays whatever ``start``, ``n``
+or the number of threads.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+from tqdm.auto import tqdm
+
+from .background import (
+    BACKGROUND_REFERENCE_EV,
+    extrapolated_background_fit,
+    power_law_background,
+    sample_background_exponent,
+)
+from .config import ELEMENTS, SynthesisConfig
+from .edges import (
+    EdgeLibrary,
+    EdgeVariant,
+    edge_template,
+    exelfs_modulation,
+    extend_edge_tail,
+    load_distractor_edges,
+    load_edge_library,
+    with_elnes_variation,
+)
+from .noise import fixed_pattern_noise, shot_noise
+from .psf import convolve_psf, fft_length
+from .scattering import plural_scattering_transfer
+
+#: Number of spectra drawn together from one random stream (part of the reproducibility contract).
+BLOCK_SIZE: int = 64
+#: Most edges one spectrum can hold.
+MAX_EDGES: int = 6
+#: Most unlabelled distractor edges (elements outside the 20) one spectrum can hold.
+MAX_DISTRACTORS: int = 2
+N_ELEMENTS: int = len(ELEMENTS)
+
+
+def _no_exelfs(n: int) -> dict[str, NDArray[np.float64]]:
+    """EXELFS fields of n spectra whose edges all have smooth tails (amplitude 0)."""
+    slots = MAX_EDGES + MAX_DISTRACTORS
+    return {"exelfs_amplitude": np.zeros((n, slots)), "exelfs_distance_a": np.full((n, slots), 2.0),
+            "exelfs_phase": np.zeros((n, slots)), "exelfs_debye_waller_a2": np.zeros(n)}
+
+
+@dataclass
+class SpectrumParameters:
+    """Every random choice behind a batch of spectra (struct of arrays, first axis = spectrum).
+
+    Edge slots beyond ``n_edges`` hold ``element_index = -1``.
+    """
+
+    n_edges: NDArray[np.int8]
+    element_index: NDArray[np.int8]  # (b, 6) index into Table 1 order, -1 = empty slot
+    variant_index: NDArray[np.int16]  # (b, 6) index into that element's variants, -1 = empty
+    jump_ratio: NDArray[np.float64]  # (b, 6)
+    tail_exponent: NDArray[np.float64]  # (b, 6)
+    psf_fwhm_gauss_ev: NDArray[np.float64]
+    psf_hwhm_lorentz_ev: NDArray[np.float64]
+    background_exponent: NDArray[np.float64]
+    stretch: NDArray[np.float64]
+    shift_ev: NDArray[np.float64]
+    savgol_frame: NDArray[np.int16]
+    noise_coefficient: NDArray[np.float64]
+    noise_seed: NDArray[np.uint64]
+    shot_noise_dose: NDArray[np.float64]  # NaN = no shot noise
+    distractor_index: NDArray[np.int8]  # (b, 2) index into the distractor edges, -1 = none
+    distractor_jump_ratio: NDArray[np.float64]  # (b, 2)
+    distractor_tail_exponent: NDArray[np.float64]  # (b, 2)
+    thickness: NDArray[np.float64]  # t / lambda of the plural scattering (0 = none)
+    plasmon_energy_ev: NDArray[np.float64]
+    plasmon_fwhm_ev: NDArray[np.float64]
+    background_subtracted: NDArray[np.bool_]
+    # the background that a background-subtracted spectrum had removed: errors of its fit, and
+    # where (model energy) it was fitted; zeros / any energy: the true background
+    background_fit_exponent_error: NDArray[np.float64]
+    background_fit_scale_error: NDArray[np.float64]
+    background_fit_reference_ev: NDArray[np.float64]
+    # extended fine structure of each edge, slots 0-5 labelled, 6-7 distractors (amplitude 0: none)
+    exelfs_amplitude: NDArray[np.float64]  # (b, 8)
+    exelfs_distance_a: NDArray[np.float64]  # (b, 8)
+    exelfs_phase: NDArray[np.float64]  # (b, 8)
+    exelfs_debye_waller_a2: NDArray[np.float64]  # (b,)
+
+    def __len__(self) -> int:
+        return int(self.n_edges.shape[0])
+
+    def __getitem__(self, index: slice | NDArray[np.integer] | int) -> "SpectrumParameters":
+        if isinstance(index, (int, np.integer)):
+            index = slice(int(index), int(index) + 1)
+        return SpectrumParameters(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    def to_dict(self) -> dict[str, NDArray]:
+        """Name -> array (for HDF5)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, NDArray]) -> "SpectrumParameters":
+        """Inverse of :meth:`to_dict` (databases written before the background-fit and EXELFS
+        fields existed read as exact background subtraction and smooth edge tails)."""
+        d = dict(d)
+        n = len(np.asarray(d["n_edges"]))
+        d.setdefault("background_fit_exponent_error", np.zeros(n))
+        d.setdefault("background_fit_scale_error", np.zeros(n))
+        d.setdefault("background_fit_reference_ev", np.full(n, BACKGROUND_REFERENCE_EV))
+        for name, value in _no_exelfs(n).items():
+            d.setdefault(name, value)
+        return cls(**{f.name: np.asarray(d[f.name]) for f in fields(cls)})
+
+    @classmethod
+    def concatenate(cls, parts: list["SpectrumParameters"]) -> "SpectrumParameters":
+        """Join batches along the spectrum axis."""
+        return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})
+
+
+@dataclass
+class SyntheticBatch:
+    """Synthetic spectra with their labels and parameters.
+
+    Attributes
+    ----------
+    energy_ev : ndarray, shape (n_channels,)
+        Network input grid (eV).
+    spectra : ndarray, shape (b, n_channels), float32
+        Intensities in units of J_n (background = 1 at 50 eV).
+    labels : ndarray, shape (b, 20), uint8
+        Multi-hot presence of the 20 edges, Table 1 order.
+    edge_onset_ev : ndarray, shape (b, 20), float32
+        Onset of each present edge on the output axis (after stretch and shift); NaN if absent.
+    jump_ratio : ndarray, shape (b, 20), float32
+        Jump ratio of each present edge; 0 if absent.
+    params : SpectrumParameters
+    index : ndarray, shape (b,)
+        Global index of each spectrum in the (seed, config) stream.
+    """
+
+    energy_ev: NDArray[np.float64]
+    spectra: NDArray[np.float32]
+    labels: NDArray[np.uint8]
+    edge_onset_ev: NDArray[np.float32]
+    jump_ratio: NDArray[np.float32]
+    params: SpectrumParameters
+    index: NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return int(self.spectra.shape[0])
+
+
+@dataclass
+class SynthesisComponents:
+    """The parts of rendered spectra, for plots (Fig. 3): all on the output grid."""
+
+    background: NDArray[np.float64]  # (b, n)
+    edges: NDArray[np.float64]  # (b, 6, n) scaled edges, zeros in empty slots
+    distractors: NDArray[np.float64]  # (b, 2, n) unlabelled edges of other elements
+    clean: NDArray[np.float64]  # (b, n) background + edges (+ shot noise if on)
+    noise: NDArray[np.float64]  # (b, n) fixed-pattern noise
+
+
+# ---------------------------------------------------------------------------- precomputation
+@dataclass(frozen=True)
+class _Tables:
+    library: EdgeLibrary
+    model_energy: NDArray[np.float64]
+    output_energy: NDArray[np.float64]
+    templates: NDArray[np.float32]  # (n_variants_total, n_fft) unbroadened near-edge profiles, zero-padded
+    variant_offset: NDArray[np.int64]  # (20,) first flat variant of each element
+    n_variants: NDArray[np.int64]  # (20,)
+    onset_ev: NDArray[np.float64]  # (n_variants_total,)
+    tail_start_ev: NDArray[np.float64]  # (n_variants_total,)
+    log_model_energy: NDArray[np.float32]  # (n_model,)
+    log_tail_start: NDArray[np.float32]  # (n_variants_total,)
+    jump_ratio_max: NDArray[np.float64]  # (20,)
+    allowed: NDArray[np.int64]  # indices (Table 1 order) of the elements the config may draw
+    distractors: tuple[EdgeVariant, ...]  # their templates follow the library's in `templates`
+    n_library_variants: int
+
+
+@functools.lru_cache(maxsize=4)
+def _tables(config: SynthesisConfig) -> _Tables:
+    library = with_elnes_variation(load_edge_library(include_fitted=config.include_fitted_edges),
+                                   config.elnes_variation_copies)
+    e_model = config.model_energy_axis()
+    distractors = load_distractor_edges()
+    variants = library.variants + distractors
+    templates = np.zeros((len(variants), fft_length(e_model.size)), dtype=np.float32)
+    templates[:, : e_model.size] = np.stack([edge_template(v, e_model) for v in variants])
+    n_var = np.array([len(el.variants) for el in library.elements], dtype=np.int64)
+    return _Tables(
+        library=library,
+        model_energy=e_model,
+        output_energy=config.output_energy_axis(),
+        templates=templates,
+        variant_offset=np.concatenate([[0], np.cumsum(n_var)[:-1]]),
+        n_variants=n_var,
+        onset_ev=np.array([v.edge_onset_ev for v in variants]),
+        tail_start_ev=np.array([v.tail_start_ev for v in variants]),
+        log_model_energy=np.log(e_model).astype(np.float32),
+        log_tail_start=np.log([v.tail_start_ev for v in variants]).astype(np.float32),
+        jump_ratio_max=np.array([el.jump_ratio_range[1] for el in library.elements]),
+        allowed=np.array([ELEMENTS.index(s) for s in config.elements], dtype=np.int64),
+        distractors=distractors,
+        n_library_variants=len(library.variants),
+    )
+
+
+def edge_library_for(config: SynthesisConfig) -> EdgeLibrary:
+    """The edge library a config draws from (with fitted edges if it asks for them)."""
+    return _tables(config).library
+
+
+# ---------------------------------------------------------------------------- sampling
+def _block_rng(seed: int, block: int) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy=seed, spawn_key=(block,))))
+
+
+def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig) -> SpectrumParameters:
+    """Draw the random choices of ``n`` spectra (paper, Table 2).
+
+    The draws have fixed shapes whatever the outcome, so the stream is reproducible.
+    """
+    t = _tables(config)
+    p = np.asarray(config.n_edges_probabilities, dtype=float)
+    n_edges = (rng.choice(p.size, size=n, p=p / p.sum()) + 1).astype(np.int8)
+    # distinct elements: the first n_edges of a random permutation of the allowed ones
+    order = np.argsort(rng.random((n, t.allowed.size)), axis=1)[:, :MAX_EDGES]
+    picked = t.allowed[order]
+    if picked.shape[1] < MAX_EDGES:
+        picked = np.pad(picked, ((0, 0), (0, MAX_EDGES - picked.shape[1])), constant_values=-1)
+    present = np.arange(MAX_EDGES)[None, :] < n_edges[:, None]
+    element_index = np.where(present, picked, -1).astype(np.int8)
+    safe_el = np.maximum(element_index, 0)
+
+    u_variant = rng.random((n, MAX_EDGES))
+    variant_index = np.where(present, np.floor(u_variant * t.n_variants[safe_el]), -1).astype(np.int16)
+    u_jr = rng.random((n, MAX_EDGES))
+    jr_max = t.jump_ratio_max[safe_el]
+    if config.jump_ratio_max_scale == 1.0:
+        jump = np.where(present, config.jump_ratio_min + u_jr * (jr_max - config.jump_ratio_min), 0.0)
+    else:  # beyond the paper: log-uniform up to the scaled maximum
+        ratio = jr_max * config.jump_ratio_max_scale / config.jump_ratio_min
+        jump = np.where(present, config.jump_ratio_min * ratio**u_jr, 0.0)
+    tail = np.where(present, rng.uniform(*config.tail_exponent, size=(n, MAX_EDGES)), 0.0)
+
+    fwhm = rng.uniform(*config.psf_fwhm_gauss_ev, size=n)
+    hwhm = rng.uniform(*config.psf_hwhm_lorentz_ev, size=n)
+    r = sample_background_exponent(
+        rng, n, config.background_exponent_mean, config.background_exponent_sd, config.background_exponent_min
+    )
+    stretch = rng.uniform(-config.stretch_max, config.stretch_max, size=n)
+    shift = rng.uniform(-config.shift_max_ev, config.shift_max_ev, size=n)
+    f0, f1 = config.savgol_frame
+    frame = (f0 + 2 * rng.integers(0, (f1 - f0) // 2 + 1, size=n)).astype(np.int16)
+    coeff = rng.uniform(*config.noise_coefficient, size=n)
+    seeds = rng.integers(0, 2**63 - 1, size=n, dtype=np.int64).astype(np.uint64)
+    u_dose = rng.random(n)
+    if config.shot_noise_dose is None:
+        dose = np.full(n, np.nan)
+    else:
+        lo, hi = np.log(config.shot_noise_dose[0]), np.log(config.shot_noise_dose[1])
+        dose = np.exp(lo + u_dose * (hi - lo))
+
+    # beyond the paper: unlabelled distractor edges, plural scattering, background subtraction
+    n_d_avail = len(t.distractors)
+    has_d = rng.random(n) < config.distractor_probability
+    n_d = np.where(has_d, 1 + rng.integers(0, MAX_DISTRACTORS, size=n), 0)
+    d_pick = np.argsort(rng.random((n, n_d_avail)), axis=1)[:, :MAX_DISTRACTORS]
+    d_index = np.where(np.arange(MAX_DISTRACTORS)[None, :] < n_d[:, None], d_pick, -1).astype(np.int8)
+    d_jump = np.where(d_index >= 0, rng.uniform(*config.distractor_jump_ratio, size=(n, MAX_DISTRACTORS)), 0.0)
+    d_tail = np.where(d_index >= 0, rng.uniform(*config.tail_exponent, size=(n, MAX_DISTRACTORS)), 0.0)
+    thickness = rng.uniform(*config.thickness, size=n)
+    plasmon_energy = rng.uniform(*config.plasmon_energy_ev, size=n)
+    plasmon_fwhm = rng.uniform(*config.plasmon_fwhm_ev, size=n)
+    bg_sub = rng.random(n) < config.background_subtracted_probability
+    if config.background_exponent_range is not None:  # drawn last: the paper's stream stays as it was
+        r = rng.uniform(*config.background_exponent_range, size=n)
+    fit_exp_err, fit_scale_err = np.zeros(n), np.zeros(n)
+    fit_gap = np.zeros(n)
+    if config.background_fit_error_sd != (0.0, 0.0):  # after everything else, for the same reason
+        fit_exp_err = rng.normal(0.0, config.background_fit_error_sd[0], size=n)
+        fit_scale_err = np.maximum(rng.normal(0.0, config.background_fit_error_sd[1], size=n), -0.5)
+        fit_gap = rng.uniform(3.0, 30.0, size=n)
+    exelfs = _no_exelfs(n)
+    if config.exelfs_probability > 0:  # after everything else, for the same reason
+        slots = MAX_EDGES + MAX_DISTRACTORS
+        has_edge = np.concatenate([present, d_index >= 0], axis=1)
+        has_exelfs = has_edge & (rng.random((n, slots)) < config.exelfs_probability)
+        exelfs["exelfs_amplitude"] = np.where(has_exelfs, rng.uniform(*config.exelfs_amplitude, size=(n, slots)), 0.0)
+        exelfs["exelfs_distance_a"] = rng.uniform(*config.exelfs_distance_a, size=(n, slots))
+        exelfs["exelfs_phase"] = rng.uniform(0.0, 2.0 * np.pi, size=(n, slots))
+        exelfs["exelfs_debye_waller_a2"] = rng.uniform(*config.exelfs_debye_waller_a2, size=n)
+
+    # keep every onset inside the output window: raise (or lower) the shift just enough
+    flat = t.variant_offset[safe_el] + np.maximum(variant_index, 0)
+    onset = t.onset_ev[flat] * (1.0 + stretch[:, None])
+    o0, o1, _ = config.output_energy_ev
+    m = config.onset_margin_ev
+    need_low = (o0 + m) - np.where(present, onset, np.inf).min(axis=1)
+    need_high = (o1 - m) - np.where(present, onset, -np.inf).max(axis=1)
+    shift = np.minimum(np.maximum(shift, need_low), need_high)
+    shift = np.clip(shift, -config.shift_max_ev, config.shift_max_ev)
+    # the background fit window ends fit_gap eV below the lowest edge (model energy)
+    lowest = np.where(present, t.onset_ev[flat], np.inf).min(axis=1)
+    fit_reference = np.maximum(lowest - fit_gap, config.model_energy_ev[0] + 1.0)
+
+    return SpectrumParameters(
+        n_edges=n_edges,
+        element_index=element_index,
+        variant_index=variant_index,
+        jump_ratio=jump,
+        tail_exponent=tail,
+        psf_fwhm_gauss_ev=fwhm,
+        psf_hwhm_lorentz_ev=hwhm,
+        background_exponent=r,
+        stretch=stretch,
+        shift_ev=shift,
+        savgol_frame=frame,
+        noise_coefficient=coeff,
+        noise_seed=seeds,
+        shot_noise_dose=dose,
+        distractor_index=d_index,
+        distractor_jump_ratio=d_jump,
+        distractor_tail_exponent=d_tail,
+        thickness=thickness,
+        plasmon_energy_ev=plasmon_energy,
+        plasmon_fwhm_ev=plasmon_fwhm,
+        background_subtracted=bg_sub,
+        background_fit_exponent_error=fit_exp_err,
+        background_fit_scale_error=fit_scale_err,
+        background_fit_reference_ev=fit_reference,
+        **exelfs,
+    )
+
+
+def make_parameters(
+    elements: Sequence[str],
+    variants: int | Sequence[int] = 0,
+    jump_ratio: float | Sequence[float] = 0.5,
+    tail_exponent: float | Sequence[float] = 2.8,
+    psf_fwhm_gauss_ev: float = 0.85,
+    psf_hwhm_lorentz_ev: float = 0.35,
+    background_exponent: float = 1.88,
+    stretch: float = 0.0,
+    shift_ev: float = 0.0,
+    savgol_frame: int = 45,
+    noise_coefficient: float = 1.5,
+    noise_seed: int = 0,
+    shot_noise_dose: float | None = None,
+    config: SynthesisConfig | None = None,
+) -> SpectrumParameters:
+    """The parameters of ONE spectrum, chosen by hand instead of drawn (for explorers and teaching).
+
+    The result renders with :func:`render_spectra` / :func:`synthesis_stages` like a drawn spectrum.
+    Values are not restricted to the ranges of Table 2 (``config``), only to what the model can
+    render. Defaults are the middles of the Table 2 ranges. The options beyond the paper other than
+    shot noise (distractor edges, plural scattering, background subtraction) are off.
+
+    Parameters
+    ----------
+    elements : sequence of str
+        1 to 6 distinct element symbols of Table 1 (e.g. ``("Ti", "O")``), one edge each.
+    variants : int or sequence of int
+        Library variant of each edge (an int: the same index for all).
+    jump_ratio, tail_exponent : float or sequence of float
+        Per edge (a float: the same for all); both > 0.
+    psf_fwhm_gauss_ev, psf_hwhm_lorentz_ev : float
+        PSF Gaussian FWHM and Lorentzian HWHM, eV (both > 0).
+    background_exponent : float
+        r of J_n(E) = (E / 50 eV)^-r (> 0).
+    stretch, shift_ev : float
+        Relative contraction/expansion (|stretch| < 0.5) and shift (eV) of the energy axis.
+    savgol_frame : int
+        Odd Savitzky-Golay frame length, longer than ``config.savgol_order``.
+    noise_coefficient : float
+        C >= 0 (0: no fixed-pattern noise).
+    noise_seed : int
+        Seed of this spectrum's noise streams (>= 0).
+    shot_noise_dose : float, optional
+        Electrons per channel where J_n = 1. Rendering applies it only with a config whose
+        ``shot_noise_dose`` is set, so a dose with such a config missing is refused: use e.g.
+        ``config.replace(shot_noise_dose=(dose, dose))`` for ``config`` and for rendering.
+    config : SynthesisConfig, optional
+        The config the spectrum will be rendered with (its edge library decides the variants).
+
+    Raises
+    ------
+    ValueError
+        Naming the offending argument.
+    """
+    config = config or SynthesisConfig()
+    t = _tables(config)
+    symbols = [str(s) for s in elements] if not isinstance(elements, str) else [elements]
+    if not 1 <= len(symbols) <= MAX_EDGES:
+        raise ValueError(f"elements: give 1 to {MAX_EDGES} element symbols, got {len(symbols)}")
+    unknown = [s for s in symbols if s not in ELEMENTS]
+    if unknown:
+        raise ValueError(f"elements: unknown symbol(s) {unknown}; Table 1 has {', '.join(ELEMENTS)}")
+    if len(set(symbols)) != len(symbols):
+        raise ValueError(f"elements: each edge at most once, got {symbols}")
+    k = len(symbols)
+    el = np.array([ELEMENTS.index(s) for s in symbols], dtype=np.int64)
+
+    def per_edge(name: str, value: float | Sequence[float], dtype: type) -> NDArray:
+        arr = np.asarray(value, dtype=dtype)
+        arr = np.full(k, arr, dtype=dtype) if arr.ndim == 0 else arr
+        if arr.shape != (k,):
+            raise ValueError(f"{name}: give one value or one per element ({k}), got shape {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be finite")
+        return arr
+
+    var = per_edge("variants", variants, np.int64)
+    n_var = t.n_variants[el]
+    bad = (var < 0) | (var >= n_var)
+    if np.any(bad):
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"variants: {symbols[i]} has variants 0-{n_var[i] - 1}, got {var[i]}")
+    jr = per_edge("jump_ratio", jump_ratio, np.float64)
+    tail = per_edge("tail_exponent", tail_exponent, np.float64)
+    if np.any(jr <= 0) or np.any(tail <= 0):
+        raise ValueError("jump_ratio and tail_exponent must be > 0")
+    scalars = {"psf_fwhm_gauss_ev": psf_fwhm_gauss_ev, "psf_hwhm_lorentz_ev": psf_hwhm_lorentz_ev,
+               "background_exponent": background_exponent, "stretch": stretch, "shift_ev": shift_ev,
+               "noise_coefficient": noise_coefficient}
+    for name, value in scalars.items():
+        if not np.isfinite(float(value)):
+            raise ValueError(f"{name} must be finite, got {value!r}")
+    if psf_fwhm_gauss_ev <= 0 or psf_hwhm_lorentz_ev <= 0:
+        raise ValueError("psf_fwhm_gauss_ev and psf_hwhm_lorentz_ev must be > 0")
+    if background_exponent <= 0:
+        raise ValueError(f"background_exponent must be > 0, got {background_exponent}")
+    if not abs(stretch) < 0.5:
+        raise ValueError(f"stretch = {stretch}: must be a relative change, |stretch| < 0.5")
+    if int(savgol_frame) != savgol_frame or savgol_frame % 2 == 0 or savgol_frame <= config.savgol_order:
+        raise ValueError(f"savgol_frame = {savgol_frame}: must be an odd integer > savgol_order ({config.savgol_order})")
+    if noise_coefficient < 0:
+        raise ValueError(f"noise_coefficient must be >= 0, got {noise_coefficient}")
+    if int(noise_seed) != noise_seed or noise_seed < 0:
+        raise ValueError(f"noise_seed = {noise_seed!r}: must be a non-negative integer")
+    if shot_noise_dose is None:
+        dose = np.nan
+    else:
+        if not (np.isfinite(shot_noise_dose) and shot_noise_dose > 0):
+            raise ValueError(f"shot_noise_dose must be > 0 or None, got {shot_noise_dose!r}")
+        if config.shot_noise_dose is None:
+            raise ValueError(
+                "shot_noise_dose is only rendered with a config that has shot noise on: pass "
+                "config=config.replace(shot_noise_dose=(dose, dose)) here and when rendering"
+            )
+        dose = float(shot_noise_dose)
+
+    def slots(values: NDArray, fill: float, dtype: type) -> NDArray:
+        out = np.full((1, MAX_EDGES), fill, dtype=dtype)
+        out[0, :k] = values
+        return out
+
+    return SpectrumParameters(
+        n_edges=np.array([k], dtype=np.int8),
+        element_index=slots(el, -1, np.int8),
+        variant_index=slots(var, -1, np.int16),
+        jump_ratio=slots(jr, 0.0, np.float64),
+        tail_exponent=slots(tail, 0.0, np.float64),
+        psf_fwhm_gauss_ev=np.array([psf_fwhm_gauss_ev], dtype=np.float64),
+        psf_hwhm_lorentz_ev=np.array([psf_hwhm_lorentz_ev], dtype=np.float64),
+        background_exponent=np.array([background_exponent], dtype=np.float64),
+        stretch=np.array([stretch], dtype=np.float64),
+        shift_ev=np.array([shift_ev], dtype=np.float64),
+        savgol_frame=np.array([savgol_frame], dtype=np.int16),
+        noise_coefficient=np.array([noise_coefficient], dtype=np.float64),
+        noise_seed=np.array([noise_seed], dtype=np.uint64),
+        shot_noise_dose=np.array([dose], dtype=np.float64),
+        # beyond the paper, all off: no distractor edges, no plural scattering, background kept,
+        # smooth edge tails
+        distractor_index=np.full((1, MAX_DISTRACTORS), -1, dtype=np.int8),
+        distractor_jump_ratio=np.zeros((1, MAX_DISTRACTORS)),
+        distractor_tail_exponent=np.zeros((1, MAX_DISTRACTORS)),
+        thickness=np.zeros(1),
+        plasmon_energy_ev=np.array([float(np.mean(config.plasmon_energy_ev))]),
+        plasmon_fwhm_ev=np.array([float(np.mean(config.plasmon_fwhm_ev))]),
+        background_subtracted=np.zeros(1, dtype=bool),
+        background_fit_exponent_error=np.zeros(1),
+        background_fit_scale_error=np.zeros(1),
+        background_fit_reference_ev=np.full(1, BACKGROUND_REFERENCE_EV),
+        **_no_exelfs(1),
+    )
+
+
+# ---------------------------------------------------------------------------- rendering
+def output_to_model_energy(output_energy_ev: NDArray, stretch: NDArray, shift_ev: NDArray) -> NDArray[np.float64]:
+    """Model energy seen at each output channel: x = (E - shift) / (1 + stretch).
+
+    A feature at model energy E_m appears at ``E_m * (1 + stretch) + shift`` on the output axis.
+    Returns shape (b, n) for per-spectrum ``stretch``/``shift`` of shape (b,).
+    """
+    s = np.asarray(stretch, dtype=np.float64)[..., None]
+    d = np.asarray(shift_ev, dtype=np.float64)[..., None]
+    return (np.asarray(output_energy_ev, dtype=np.float64) - d) / (1.0 + s)
+
+
+def stretch_and_shift(
+    model_values: NDArray, model_start_ev: float, model_step_ev: float, model_energy_at_output: NDArray
+) -> NDArray:
+    """Sample rows of model-grid values at the (stretched, shifted) output positions (linear interpolation).
+
+    Parameters
+    ----------
+    model_values : ndarray, shape (b, n_model)
+    model_start_ev, model_step_ev : float
+        The uniform model grid.
+    model_energy_at_output : ndarray, shape (b, n_out)
+        From :func:`output_to_model_energy`, one row per row of ``model_values``.
+    """
+    pos = (model_energy_at_output - model_start_ev) / model_step_ev
+    i0 = np.clip(np.floor(pos).astype(np.int64), 0, model_values.shape[-1] - 2)
+    frac = (pos - i0).astype(model_values.dtype)
+    v0 = np.take_along_axis(model_values, i0, axis=-1)
+    v1 = np.take_along_axis(model_values, i0 + 1, axis=-1)
+    return v0 + frac * (v1 - v0)
+
+
+def refined_peak(rows: NDArray) -> NDArray[np.float64]:
+    """Maximum of each row, refined by a parabola through the top channel and its two neighbours."""
+    i = np.argmax(rows, axis=1)
+    j = np.clip(i, 1, rows.shape[1] - 2)
+    r = np.arange(rows.shape[0])
+    a, b, c = (rows[r, j - 1].astype(np.float64), rows[r, j].astype(np.float64), rows[r, j + 1].astype(np.float64))
+    denom = a - 2.0 * b + c
+    interior = (i == j) & (denom < 0)
+    return np.where(interior, b - (a - c) ** 2 / (8.0 * np.where(interior, denom, -1.0)), rows[r, i])
+
+
+def output_grid_peak(
+    edges_model: NDArray, config: SynthesisConfig, stretch: NDArray, shift_ev: NDArray, half_width: int = 4
+) -> NDArray[np.float64]:
+    """Largest value of each model-grid edge once resampled on the output grid.
+
+    Only the output channels within ``half_width`` of where the model-grid maximum lands are
+    resampled (cheap). If that position falls outside the output grid, the model-grid maximum
+    refined by a parabola is returned instead.
+    """
+    m0, _, dm = config.model_energy_ev
+    o0, _, do = config.output_energy_ev
+    n_out = int(round((config.output_energy_ev[1] - o0) / do)) + 1
+    i_peak = np.argmax(edges_model, axis=1)
+    e_peak_out = (m0 + dm * i_peak) * (1.0 + stretch) + shift_ev
+    j = np.rint((e_peak_out - o0) / do).astype(np.int64)[:, None] + np.arange(-half_width, half_width + 1)
+    inside = (j[:, 0] >= 0) & (j[:, -1] < n_out)
+    j = np.clip(j, 0, n_out - 1)
+    x = (o0 + do * j - shift_ev[:, None]) / (1.0 + stretch[:, None])
+    local = stretch_and_shift(edges_model, m0, dm, x).max(axis=1).astype(np.float64)
+    return np.where(inside, local, refined_peak(edges_model))
+
+
+def noise_scale(background_exponent: NDArray, config: SynthesisConfig) -> NDArray[np.float64]:
+    """Factor on the filtered noise of each spectrum (``config.noise_reference_ev``; 1 when None).
+
+    ``(E_ref / 50)^(mean - r)``: the noise relative to the background at ``E_ref`` is then that of
+    a spectrum whose background exponent is the paper's mean.
+    """
+    r = np.asarray(background_exponent, dtype=np.float64)
+    if config.noise_reference_ev is None:
+        return np.ones_like(r)
+    return (config.noise_reference_ev / 50.0) ** (config.background_exponent_mean - r)
+
+
+def render_spectra(
+    params: SpectrumParameters,
+    config: SynthesisConfig | None = None,
+    return_components: bool = False,
+    out: NDArray[np.float32] | None = None,
+) -> tuple[NDArray[np.float32], NDArray[np.uint8], NDArray[np.float32], NDArray[np.float32]] | tuple[
+    NDArray[np.float32], NDArray[np.uint8], NDArray[np.float32], NDArray[np.float32], SynthesisComponents
+]:
+    """Make spectra from their parameters (deterministic).
+
+    Returns
+    -------
+    spectra : ndarray (b, n_out) float32
+    labels : ndarray (b, 20) uint8
+    edge_onset_ev : ndarray (b, 20) float32
+    jump_ratio : ndarray (b, 20) float32
+    components : SynthesisComponents, only if ``return_components``
+
+    ``out`` (b, n_out) float32, optional, receives the spectra (which are then returned as ``out``).
+    """
+    config = config or SynthesisConfig()
+    t = _tables(config)
+    b = len(params)
+    m0, _, dm = config.model_energy_ev
+    rows = _model_grid_edges(params, config)
+    edges_model = rows.edges
+    x = output_to_model_energy(t.output_energy, params.stretch, params.shift_ev)  # (b, n_out)
+
+    # 4. sum the edges of each spectrum, then stretch + shift onto the output grid
+    edge_sum = np.zeros((b, edges_model.shape[1]), dtype=np.float32)
+    for k in range(MAX_EDGES + MAX_DISTRACTORS):  # each spectrum has at most one edge per slot
+        sel = np.flatnonzero(rows.slot == k)
+        edge_sum[rows.spectrum[sel]] += edges_model[sel]
+    background = power_law_background(x, params.background_exponent[:, None])
+    clean = background + stretch_and_shift(edge_sum, m0, dm, x)
+
+    # 5. noise (and, beyond the paper, background subtraction)
+    n_out = t.output_energy.size
+    if config.shot_noise_dose is not None:
+        clean = shot_noise(clean, params.shot_noise_dose, params.noise_seed)
+    noise = fixed_pattern_noise(
+        params.noise_seed, n_out, config.noise_sd, params.savgol_frame, params.noise_coefficient, config.savgol_order
+    )
+    if config.noise_reference_ev is not None:
+        noise *= noise_scale(params.background_exponent, config)[:, None]
+    spectra = clean + noise
+    if params.background_subtracted.any():
+        fitted = extrapolated_background_fit(
+            x, params.background_exponent[:, None], params.background_fit_reference_ev[:, None],
+            params.background_fit_exponent_error[:, None], params.background_fit_scale_error[:, None],
+        )
+        spectra -= np.where(params.background_subtracted[:, None], fitted, 0.0)
+    if out is None:
+        spectra = spectra.astype(np.float32)
+    else:
+        out[...] = spectra  # the same float32 rounding as astype, without another array
+        spectra = out
+
+    lab = rows.slot < MAX_EDGES
+    spec_idx, slot_idx, el = rows.spectrum[lab], rows.slot[lab], rows.element[lab]
+    labels = np.zeros((b, N_ELEMENTS), dtype=np.uint8)
+    onsets = np.full((b, N_ELEMENTS), np.nan, dtype=np.float32)
+    jumps = np.zeros((b, N_ELEMENTS), dtype=np.float32)
+    labels[spec_idx, el] = 1
+    onsets[spec_idx, el] = t.onset_ev[rows.flat[lab]] * (1.0 + params.stretch[spec_idx]) + params.shift_ev[spec_idx]
+    jumps[spec_idx, el] = params.jump_ratio[spec_idx, slot_idx]
+    if not return_components:
+        return spectra, labels, onsets, jumps
+    per_edge = stretch_and_shift(edges_model, m0, dm, x[rows.spectrum])
+    per_slot = np.zeros((b, MAX_EDGES, n_out))
+    per_slot[spec_idx, slot_idx] = per_edge[lab]
+    per_distractor = np.zeros((b, MAX_DISTRACTORS, n_out))
+    per_distractor[rows.spectrum[~lab], rows.slot[~lab] - MAX_EDGES] = per_edge[~lab]
+    return spectra, labels, onsets, jumps, SynthesisComponents(background, per_slot, per_distractor, clean, noise)
+
+
+@dataclass
+class _EdgeRows:
+    """All edges of a batch, one row each (labelled slots 0-5, distractor slots 6-7)."""
+
+    spectrum: NDArray[np.int64]
+    slot: NDArray[np.int64]
+    element: NDArray[np.int64]  # Table 1 index, -1 for distractors
+    flat: NDArray[np.int64]  # row of the template table
+    tail_exponent: NDArray[np.float64]
+    scale: NDArray[np.float64]  # unit template -> edge with its jump ratio
+    edges: NDArray[np.float32]  # (rows, n_model): scaled, tail-extended, convolved
+
+
+def _model_grid_edges(params: SpectrumParameters, config: SynthesisConfig) -> _EdgeRows:
+    """Steps 2-3 of the synthesis for every edge of a batch, on the model grid."""
+    t = _tables(config)
+    m0, _, dm = config.model_energy_ev
+    spec_l, slot_l = np.nonzero(params.element_index >= 0)
+    el = params.element_index[spec_l, slot_l].astype(np.int64)
+    flat_l = t.variant_offset[el] + params.variant_index[spec_l, slot_l].astype(np.int64)
+    spec_d, slot_d = np.nonzero(params.distractor_index >= 0)
+    flat_d = t.n_library_variants + params.distractor_index[spec_d, slot_d].astype(np.int64)
+    spec = np.concatenate([spec_l, spec_d])
+    slot = np.concatenate([slot_l, MAX_EDGES + slot_d])
+    flat = np.concatenate([flat_l, flat_d])
+    tail = np.concatenate([params.tail_exponent[spec_l, slot_l], params.distractor_tail_exponent[spec_d, slot_d]])
+    jump = np.concatenate([params.jump_ratio[spec_l, slot_l], params.distractor_jump_ratio[spec_d, slot_d]])
+
+    # 2. edges on the model grid: template x power-law tail, convolved with each spectrum's PSF
+    #    (and plural-scattering distribution), built straight into the zero-padded FFT buffer;
+    #    the tail factor is 1 below each edge's tail start, so it is only evaluated from the
+    #    lowest tail start on
+    n_model = t.model_energy.size
+    n_fft = t.templates.shape[1]  # the templates are stored zero-padded to the FFT length
+    buffer = t.templates[flat]
+    j0 = int(np.searchsorted(t.log_model_energy, t.log_tail_start[flat].min())) if flat.size else n_model
+    log_distance = np.maximum(t.log_model_energy[None, j0:] - t.log_tail_start[flat][:, None], np.float32(0.0))
+    log_distance *= -tail.astype(np.float32)[:, None]
+    buffer[:, j0:n_model] *= np.exp(log_distance, out=log_distance)
+    _apply_exelfs(buffer, params, spec, slot, t.onset_ev[flat], t.model_energy)
+    plural = None
+    if config.thickness[1] > 0:
+        plural = plural_scattering_transfer(
+            n_fft, dm, params.thickness[spec], params.plasmon_energy_ev[spec], params.plasmon_fwhm_ev[spec]
+        )
+    edges = convolve_psf(
+        buffer, dm, params.psf_fwhm_gauss_ev[spec], params.psf_hwhm_lorentz_ev[spec], pad=0, extra_transfer=plural
+    )[:, :n_model]
+
+    # 3. jump ratio: peak above background / background at the onset, with the peak read off the
+    #    output grid (as one would read it off the recorded spectrum): the edge's model-grid
+    #    maximum is resampled at the few output channels around it.
+    i_o = power_law_background(t.onset_ev[flat], params.background_exponent[spec])
+    peak = output_grid_peak(edges, config, params.stretch[spec], params.shift_ev[spec])
+    scale = jump * i_o / peak
+    edges *= scale.astype(np.float32)[:, None]
+    element = np.concatenate([el, np.full(spec_d.size, -1, dtype=np.int64)])
+    return _EdgeRows(spec, slot, element, flat, tail, scale, edges)
+
+
+def _apply_exelfs(
+    buffer: NDArray[np.float32], params: SpectrumParameters, spec: NDArray[np.int64], slot: NDArray[np.int64],
+    onset_ev: NDArray[np.float64], model_energy: NDArray[np.float64],
+) -> None:
+    """Multiply the rows of edges that carry EXELFS by their modulation, in place (model grid)."""
+    amplitude = params.exelfs_amplitude[spec, slot]
+    rows = np.flatnonzero(amplitude > 0)
+    if rows.size == 0:
+        return
+    s_, k_ = spec[rows], slot[rows]
+    factor = exelfs_modulation(
+        model_energy, onset_ev[rows, None], amplitude[rows, None], params.exelfs_distance_a[s_, k_][:, None],
+        params.exelfs_phase[s_, k_][:, None], params.exelfs_debye_waller_a2[s_][:, None],
+    )
+    buffer[rows, : model_energy.size] *= factor.astype(np.float32)
+
+
+def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfig | None = None) -> NDArray[np.float64]:
+    """Make ONE spectrum the plain way: a loop over its edges with real-space convolution.
+
+    The same physics as :func:`render_spectra`, written as one would on paper: each edge is
+    extended, convolved with the PSF kernel built as Gaussian (x) Lorentzian
+    (:func:`eels_core.forward.psf.psf_kernel`, :func:`scipy.signal.fftconvolve`), scaled to its jump ratio,
+    added to the background, resampled with :func:`numpy.interp`, and the noise is filtered with
+    :func:`scipy.signal.savgol_filter`. It is the baseline of ``benchmarks/bench_synthesis.py``
+    and an independent check of the vectorised code (``tests/forward/test_synthesis.py``).
+
+    Parameters
+    ----------
+    params : SpectrumParameters
+        Parameters of exactly one spectrum.
+    config : SynthesisConfig, optional
+
+    Returns
+    -------
+    ndarray, shape (n_out,)
+    """
+    import scipy.signal
+
+    from .noise import shot_noise, white_noise
+    from .psf import psf_kernel
+    from .scattering import low_loss_distribution
+
+    if len(params) != 1:
+        raise ValueError(f"render_spectrum_reference makes one spectrum; got parameters of {len(params)}")
+    config = config or SynthesisConfig()
+    t = _tables(config)
+    m0, _, dm = config.model_energy_ev
+    e_model = t.model_energy
+    _, kernel = psf_kernel(dm, float(params.psf_fwhm_gauss_ev[0]), float(params.psf_hwhm_lorentz_ev[0]))
+    r = float(params.background_exponent[0])
+    x = (t.output_energy - params.shift_ev[0]) / (1.0 + params.stretch[0])
+    total = np.zeros_like(e_model)
+    edges = [
+        (t.library.elements[el].variants[int(v)], float(s), float(jr), slot)
+        for slot, (el, v, s, jr) in enumerate(
+            zip(params.element_index[0], params.variant_index[0], params.tail_exponent[0], params.jump_ratio[0])
+        )
+        if el >= 0
+    ] + [
+        (t.distractors[d], float(s), float(jr), MAX_EDGES + slot)
+        for slot, (d, s, jr) in enumerate(
+            zip(params.distractor_index[0], params.distractor_tail_exponent[0], params.distractor_jump_ratio[0])
+        )
+        if d >= 0
+    ]
+    tau = float(params.thickness[0])
+    if tau > 0:  # plural scattering: the continuous part of the low-loss distribution, in energy space
+        e_ll = dm * np.arange(-int(300 / dm), int(300 / dm) + 1)
+        zero_loss_weight, ll = low_loss_distribution(
+            e_ll, tau, float(params.plasmon_energy_ev[0]), float(params.plasmon_fwhm_ev[0])
+        )
+    for variant, tail_exponent, jr, slot in edges:
+        edge = extend_edge_tail(e_model, edge_template(variant, e_model), variant.tail_start_ev, tail_exponent)
+        edge = edge * exelfs_modulation(
+            e_model, variant.edge_onset_ev, params.exelfs_amplitude[0, slot], params.exelfs_distance_a[0, slot],
+            params.exelfs_phase[0, slot], params.exelfs_debye_waller_a2[0],
+        )
+        edge = scipy.signal.fftconvolve(edge, kernel, mode="same") * dm
+        if tau > 0:
+            edge = zero_loss_weight * edge + scipy.signal.fftconvolve(edge, ll, mode="same") * dm
+        peak = np.interp(x, e_model, edge).max()  # the peak as recorded on the output grid
+        i_o = (variant.edge_onset_ev / 50.0) ** (-r)
+        total += edge * jr * i_o / peak
+    background = (x / 50.0) ** (-r)
+    clean = background + np.interp(x, e_model, total)
+    if config.shot_noise_dose is not None:
+        clean = shot_noise(clean[None, :], params.shot_noise_dose, params.noise_seed)[0]
+    white = white_noise(params.noise_seed, t.output_energy.size, config.noise_sd)[0]
+    noise = scipy.signal.savgol_filter(white, int(params.savgol_frame[0]), config.savgol_order, mode="mirror")
+    if params.background_subtracted[0]:
+        clean = clean - extrapolated_background_fit(
+            x, r, float(params.background_fit_reference_ev[0]),
+            float(params.background_fit_exponent_error[0]), float(params.background_fit_scale_error[0]),
+        )
+    if config.noise_reference_ev is not None:
+        noise = noise * float(noise_scale(params.background_exponent, config)[0])
+    return clean + float(params.noise_coefficient[0]) * noise
+
+
+@dataclass
+class SynthesisStages:
+    """One spectrum after each step of the paper's Fig. 3 (for plots and teaching).
+
+    Model-grid arrays are on ``model_energy_ev``; output-grid arrays on ``output_energy_ev``.
+    """
+
+    model_energy_ev: NDArray[np.float64]
+    output_energy_ev: NDArray[np.float64]
+    labels: tuple[str, ...]  # edge names, one per edge below
+    edges_unbroadened: NDArray[np.float64]  # (k, n_model) scaled, tail-extended, before the PSF
+    edges_convolved: NDArray[np.float64]  # (k, n_model) after the PSF (Fig. 3a)
+    background: NDArray[np.float64]  # (n_model,)  J_n on the model grid
+    with_background: NDArray[np.float64]  # (n_model,) Fig. 3d
+    stretched: NDArray[np.float64]  # (n_out,) Fig. 3e: contraction/expansion only
+    shifted: NDArray[np.float64]  # (n_out,) Fig. 3f: and the shift
+    final: NDArray[np.float64]  # (n_out,) Fig. 3g: and the noise (the network input)
+
+
+def synthesis_stages(params: SpectrumParameters, config: SynthesisConfig | None = None) -> SynthesisStages:
+    """Follow one spectrum through the synthesis steps (paper, Fig. 3 b-g).
+
+    ``final`` equals :func:`render_spectra` of the same parameters (to float32 precision).
+    """
+    if len(params) != 1:
+        raise ValueError(f"synthesis_stages follows one spectrum; got parameters of {len(params)}")
+    config = config or SynthesisConfig()
+    t = _tables(config)
+    m0, _, dm = config.model_energy_ev
+    final = render_spectra(params, config)[0][0].astype(np.float64)
+    rows = _model_grid_edges(params, config)
+    lab = rows.slot < MAX_EDGES
+    unbroadened = np.array(
+        [
+            extend_edge_tail(t.model_energy, t.templates[f, : t.model_energy.size].astype(np.float64), t.tail_start_ev[f], float(s))
+            * exelfs_modulation(
+                t.model_energy, t.onset_ev[f], params.exelfs_amplitude[0, k], params.exelfs_distance_a[0, k],
+                params.exelfs_phase[0, k], params.exelfs_debye_waller_a2[0],
+            )
+            * sc
+            for f, s, sc, k in zip(rows.flat[lab], rows.tail_exponent[lab], rows.scale[lab], rows.slot[lab])
+        ]
+    )
+    background = power_law_background(t.model_energy, float(params.background_exponent[0]))
+    with_bg = background + rows.edges.astype(np.float64).sum(axis=0)  # distractors included
+    stretched_x = output_to_model_energy(t.output_energy, params.stretch, np.zeros(1))
+    shifted_x = output_to_model_energy(t.output_energy, params.stretch, params.shift_ev)
+    return SynthesisStages(
+        model_energy_ev=t.model_energy,
+        output_energy_ev=t.output_energy,
+        labels=tuple(t.library.elements[e].label for e in rows.element[lab]),
+        edges_unbroadened=unbroadened,
+        edges_convolved=rows.edges[lab].astype(np.float64),
+        background=background,
+        with_background=with_bg,
+        stretched=stretch_and_shift(with_bg[None, :], m0, dm, stretched_x)[0],
+        shifted=stretch_and_shift(with_bg[None, :], m0, dm, shifted_x)[0],
+        final=final,
+    )
+
+
+# ---------------------------------------------------------------------------- public entry point
+def _synthesize_block(
+    seed: int, block: int, config: SynthesisConfig, out: NDArray[np.float32] | None = None
+) -> SyntheticBatch:
+    params = sample_parameters(_block_rng(seed, block), BLOCK_SIZE, config)
+    spectra, labels, onsets, jumps = render_spectra(params, config, out=out)
+    index = block * BLOCK_SIZE + np.arange(BLOCK_SIZE, dtype=np.int64)
+    return SyntheticBatch(_tables(config).output_energy, spectra, labels, onsets, jumps, params, index)
+
+
+def _join(parts: list[SyntheticBatch], sl: slice) -> dict:
+    """Labels, parameters and indices of consecutive blocks, joined and sliced to the request."""
+    return dict(
+        labels=np.concatenate([p.labels for p in parts])[sl],
+        edge_onset_ev=np.concatenate([p.edge_onset_ev for p in parts])[sl],
+        jump_ratio=np.concatenate([p.jump_ratio for p in parts])[sl],
+        params=SpectrumParameters.concatenate([p.params for p in parts])[sl],
+        index=np.concatenate([p.index for p in parts])[sl],
+    )
+
+
+def _check_request(n: int, seed: int, start: int) -> None:
+    if isinstance(n, bool) or int(n) != n or n <= 0:
+        raise ValueError(f"n = {n!r}: the number of spectra must be a positive integer")
+    if isinstance(seed, bool) or int(seed) != seed or seed < 0:
+        raise ValueError(f"seed = {seed!r}: must be a non-negative integer")
+    if int(start) != start or start < 0:
+        raise ValueError(f"start = {start!r}: must be a non-negative integer")
+
+
+def iter_blocks(
+    seed: int,
+    first_block: int,
+    n_blocks: int,
+    config: SynthesisConfig,
+    n_threads: int | None = None,
+    out_for: Callable[[int], NDArray[np.float32] | None] | None = None,
+) -> Iterator[SyntheticBatch]:
+    """Yield canonical blocks ``first_block ... first_block + n_blocks - 1`` in order (threaded).
+
+    ``out_for(block)`` may return a (64, n_out) float32 array that receives that block's spectra.
+    """
+    threads = n_threads or min(2, os.cpu_count() or 1)
+    blocks = range(first_block, first_block + n_blocks)
+
+    def make(k: int) -> SyntheticBatch:
+        return _synthesize_block(seed, k, config, out_for(k) if out_for else None)
+
+    if threads == 1 or n_blocks == 1:
+        for k in blocks:
+            yield make(k)
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        # bounded look-ahead keeps memory flat for long runs
+        window = 2 * threads
+        futures = [pool.submit(make, k) for k in blocks[:window]]
+        for j in range(n_blocks):
+            done = futures[j].result()
+            futures[j] = None  # type: ignore[call-overload]
+            nxt = j + window
+            if nxt < n_blocks:
+                futures.append(pool.submit(make, blocks[nxt]))
+            yield done
+
+
+def synthesize(
+    n: int,
+    seed: int = 0,
+    config: SynthesisConfig | None = None,
+    start: int = 0,
+    n_threads: int | None = None,
+    progress: bool = False,
+) -> SyntheticBatch:
+    """Synthesise ``n`` labelled spectra: indices ``start ... start + n - 1`` of the stream ``seed``.
+
+    Parameters
+    ----------
+    n : int
+        Number of spectra (> 0).
+    seed : int
+        Seed of the stream (>= 0).
+    config : SynthesisConfig, optional
+        Randomness ranges (default: the paper's Table 2).
+    start : int
+        Global index of the first spectrum; ``synthesize(10, s, start=5)`` equals
+        ``synthesize(15, s)[5:]`` bit for bit.
+    n_threads : int, optional
+        Worker threads (default: up to 2). Does not change the result.
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    SyntheticBatch
+    """
+    _check_request(n, seed, start)
+    config = config or SynthesisConfig()
+    first, last = start // BLOCK_SIZE, (start + n - 1) // BLOCK_SIZE
+    spectra = np.empty((n, _tables(config).output_energy.size), dtype=np.float32)
+
+    def out_for(block: int) -> NDArray[np.float32] | None:
+        """Blocks wholly inside the request render straight into the result."""
+        lo = block * BLOCK_SIZE - start
+        return spectra[lo : lo + BLOCK_SIZE] if lo >= 0 and lo + BLOCK_SIZE <= n else None
+
+    parts = []
+    for part in tqdm(
+        iter_blocks(seed, first, last - first + 1, config, n_threads, out_for),
+        total=last - first + 1,
+        disable=not progress,
+        desc="synthesising",
+        unit="block",
+    ):
+        keep = (part.index >= start) & (part.index < start + n)
+        if out_for(int(part.index[0]) // BLOCK_SIZE) is None:  # a partial block at either end
+            spectra[part.index[keep] - start] = part.spectra[keep]
+        parts.append(part)
+    lo = start - first * BLOCK_SIZE
+    return SyntheticBatch(energy_ev=parts[0].energy_ev, spectra=spectra, **_join(parts, slice(lo, lo + n)))

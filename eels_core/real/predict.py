@@ -1,0 +1,338 @@
+"""Name the edges of measured spectra with the trained network.
+
+:func:`predict_edges` takes an energy axis and counts (one spectrum, a line scan or a spectrum
+image), applies the same preprocessing as training (:mod:`eels_core.learning.preprocessing`), and returns
+per-edge probabilities, detections and an estimated onset of every edge. An edge is never
+reported when its reference onset lies outside the measured window (``start + 5 <= onset <=
+stop - 20`` eV, clipped to 90-1000 eV).
+
+Estimated onset
+    :func:`eels_core.real.onsets.estimate_onsets`: the leading flank of the steepest rise near
+    each edge's reference onset.
+
+Speed on spectrum images
+    All spectra of a line scan or spectrum image share one energy axis, hence one measured
+    window. Outside it the network input is the same for every pixel (no data, the coverage mask
+    and the energy coordinate), so by default (``fast=True``) :func:`predict_edges` computes the
+    layers of the network there once, and per pixel only where the window can reach: the
+    convolutions on the receptive field of the window, each LSTM direction from the state in which
+    it enters the window. Resampling and normalisation are vectorised over pixels
+    (:func:`eels_core.learning.preprocessing.preprocess_window`). The probabilities equal those of the plain
+    forward pass of :func:`eels_core.learning.preprocessing.preprocess_spectrum` up to float rounding
+    (``tests/real/test_predict_and_cli.py`` checks < 1e-4); ``fast=False`` runs the plain pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike, NDArray
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..forward.axis import check_counts, check_energy_axis, measured_window
+from ..forward.background import fit_power_law, power_law
+from ..forward.config import ELEMENTS
+from ..forward.edges import edge_labels, reference_onsets_ev
+from ..learning.network import WindowedForward, inference_autocast
+from ..learning.preprocessing import edges_in_window, preprocess_spectrum, preprocess_window, window_slice
+from .onsets import estimate_onsets
+
+@dataclass(frozen=True)
+class EdgePrediction:
+    """Per-edge probabilities, detections and onsets (last axis: the 20 edges in Table 1 order).
+
+    Attributes
+    ----------
+    labels : tuple of str
+        Edge names, e.g. ``"O K"``, ``"Mn L2,3"``.
+    probabilities : ndarray (..., 20), float32
+        Network output; 0 for a spectrum with no positive signal (see ``valid``).
+    detected : ndarray (..., 20), bool
+        ``probability >= threshold`` and the edge inside the measured window.
+    in_window : ndarray (20,), bool
+        Reference onset inside the measured window (only these can be detected).
+    window_ev : (float, float)
+        Measured window, clipped to 90-1000 eV.
+    threshold : float
+    onset_ev : ndarray (..., 20), float64, optional
+        Estimated onset (:func:`estimate_onsets`) of each edge inside the window; NaN elsewhere.
+    reference_onset_ev : ndarray (20,), optional
+        Reference onsets of the edge library.
+    valid : ndarray (...), bool, optional
+        False for spectra (pixels) without positive counts in the window; they get probability 0.
+    """
+
+    labels: tuple[str, ...]
+    probabilities: NDArray[np.float32]
+    detected: NDArray[np.bool_]
+    in_window: NDArray[np.bool_]
+    window_ev: tuple[float, float]
+    threshold: float
+    onset_ev: NDArray[np.float64] | None = None
+    reference_onset_ev: NDArray[np.float64] | None = None
+    valid: NDArray[np.bool_] | None = None
+
+    @property
+    def navigation_shape(self) -> tuple[int, ...]:
+        """``()`` for one spectrum, ``(m,)`` for a line scan, ``(h, w)`` for a spectrum image."""
+        return tuple(self.probabilities.shape[:-1])
+
+    def _row(self, array: NDArray[Any], index: tuple[int, ...]) -> NDArray[Any]:
+        row = array[index] if index else array
+        if row.ndim != 1:
+            raise ValueError("give the index of one spectrum of the line scan / spectrum image")
+        return row
+
+    def detected_edges(self, index: tuple[int, ...] = ()) -> list[str]:
+        """Names of the edges detected in one spectrum (``index`` into the navigation axes)."""
+        row = self._row(self.detected, index)
+        return [self.labels[i] for i in np.flatnonzero(row)]
+
+    def edge_table(self, index: tuple[int, ...] = (), only_detected: bool = False) -> list[dict[str, Any]]:
+        """One dict per edge inside the window, by reference onset: the rows of the CLI table.
+
+        Keys: ``edge``, ``element``, ``probability`` (rounded to 4 decimals), ``detected``,
+        ``onset_ev`` (estimated, 0.1 eV; None if not estimated), ``reference_onset_ev``.
+        """
+        prob = self._row(self.probabilities, index)
+        det = self._row(self.detected, index)
+        onset = self._row(self.onset_ev, index) if self.onset_ev is not None else np.full(prob.shape, np.nan)
+        ref = self.reference_onset_ev if self.reference_onset_ev is not None else reference_onsets_ev()
+        rows = []
+        for k in sorted(np.flatnonzero(self.in_window), key=lambda j: ref[j]):
+            if only_detected and not det[k]:
+                continue
+            rows.append({
+                "edge": self.labels[k],
+                "element": self.labels[k].split()[0],
+                "probability": round(float(prob[k]), 4),
+                "detected": bool(det[k]),
+                "onset_ev": None if not np.isfinite(onset[k]) else round(float(onset[k]), 1),
+                "reference_onset_ev": round(float(ref[k]), 1),
+            })
+        return rows
+
+
+# --------------------------------------------------------------------------------------------
+# predict_edges
+# --------------------------------------------------------------------------------------------
+
+
+def _positive_signal(counts: NDArray[np.float64], energy_ev: NDArray[np.float64], window: tuple[float, float]) -> NDArray[np.bool_]:
+    """Spectra whose median count inside the measured window is > 0."""
+    inside = (energy_ev >= window[0]) & (energy_ev <= window[1])
+    return np.median(counts[:, inside], axis=1) > 0
+
+
+def _as_axis_and_counts(energy_ev: Any, counts: Any) -> tuple[NDArray[np.float64], NDArray[Any]]:
+    if counts is None:  # a Spectrum, a path or a HyperSpy-like signal
+        from .io import as_spectrum
+
+        spectrum = as_spectrum(energy_ev)
+        return spectrum.energy_ev, spectrum.counts
+    return np.asarray(energy_ev, dtype=np.float64), np.asarray(counts)
+
+
+def predict_edges(
+    energy_ev: Any,
+    counts: ArrayLike | None = None,
+    model: nn.Module | None = None,
+    threshold: float = 0.5,
+    batch_size: int = 256,
+    progress: bool = False,
+    onsets: bool = True,
+    fast: bool = True,
+    precision: str = "float32",
+) -> EdgePrediction:
+    """Probabilities, detections and estimated onsets of the 20 edges.
+
+    Parameters
+    ----------
+    energy_ev : array_like, shape (n,)
+        Strictly increasing energy-loss axis in eV. Or, with ``counts`` omitted, a
+        :class:`~eels_core.real.io.Spectrum`, a file path or a HyperSpy signal.
+    counts : array_like, shape (n,), (m, n) or (h, w, n)
+        One spectrum, a line scan or a spectrum image (energy channels last).
+    model : torch.nn.Module, optional
+        Default: the shipped weights (:func:`eels_core.learning.checkpoint.load_model`).
+    threshold : float
+        Probability at or above which an edge is reported.
+    batch_size : int
+        Spectra per forward pass.
+    progress : bool
+        tqdm bar over the spectra (for spectrum images).
+    onsets : bool
+        Estimate the onset of every edge inside the window (:func:`estimate_onsets`).
+    fast : bool
+        Compute pixel-independent parts of the network once (module docstring); False: the
+        plain forward pass of :func:`~eels_core.learning.preprocessing.preprocess_spectrum` per batch.
+    precision : {"float32", "bfloat16"}
+        Arithmetic of the network (:func:`~eels_core.learning.network.inference_autocast`): bfloat16 is
+        about twice as fast on CPUs with native bfloat16 support, with probabilities that differ
+        by a few hundredths at most.
+
+    Raises
+    ------
+    ValueError
+        A bad energy axis (not increasing, non-finite, less than ``MIN_WINDOW_EV`` (35 eV) inside 90-1000 eV), counts
+        that do not match it, NaN / infinite counts, or no spectrum with positive counts.
+    """
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold = {threshold}: must be between 0 and 1")
+    if batch_size < 1:
+        raise ValueError(f"batch_size = {batch_size}: must be at least 1")
+    e, c = _as_axis_and_counts(energy_ev, counts)
+    window = measured_window(e)  # checks the axis
+    if c.ndim == 0 or c.shape[-1] != e.size:
+        check_counts(c, e.size)  # raises: the energy channels are not the last axis
+    nav = c.shape[:-1]
+    flat = c.reshape(-1, e.size)
+    if flat.shape[0] == 0:
+        raise ValueError("no spectra: the navigation axes have length 0")
+    if model is None:
+        from ..learning.checkpoint import load_model
+
+        model = load_model()
+    model.eval()
+    device = next(model.parameters()).device
+    autocast = inference_autocast(precision, device)  # checks precision; entered once per batch
+    refs = reference_onsets_ev()
+    inside = edges_in_window(refs[None, :], np.array(window))[0]
+
+    n = flat.shape[0]
+    probs = np.zeros((n, len(ELEMENTS)), dtype=np.float32)
+    onset = np.full((n, len(ELEMENTS)), np.nan)
+    valid = np.zeros(n, dtype=bool)
+    forward: Callable[[NDArray[np.float64]], torch.Tensor]
+    windowed = None
+    if fast and WindowedForward.supports(model):
+        try:
+            windowed = WindowedForward(model, window_slice(e))
+        except NotImplementedError:
+            windowed = None
+    if windowed is not None:
+
+        def forward(rows: NDArray[np.float64]) -> torch.Tensor:
+            return windowed(torch.from_numpy(preprocess_window(e, rows)[0]).to(device))
+    else:
+
+        def forward(rows: NDArray[np.float64]) -> torch.Tensor:
+            return model(torch.from_numpy(preprocess_spectrum(e, rows)).to(device))
+
+    with tqdm(total=n, disable=not progress, desc="labelling", unit="spectra") as bar, torch.inference_mode():
+        for s in range(0, n, batch_size):
+            rows = np.asarray(flat[s : s + batch_size], dtype=np.float64)
+            if not np.all(np.isfinite(rows)):
+                bad = int(np.count_nonzero(~np.isfinite(rows)))
+                raise ValueError(f"the counts contain {bad} NaN or infinite values; fix or drop those channels")
+            ok = _positive_signal(rows, e, window)
+            valid[s : s + rows.shape[0]] = ok
+            if ok.any():
+                with autocast:
+                    logits = forward(rows[ok])
+                p = torch.sigmoid(logits.float()).cpu().numpy()
+                probs[s : s + rows.shape[0]][ok] = p
+                if onsets:
+                    onset[s : s + rows.shape[0]][ok] = estimate_onsets(e, rows[ok], refs, inside)
+            bar.update(rows.shape[0])
+    if not valid.any():
+        raise ValueError(
+            "the counts are all zero or negative inside the measured window "
+            f"({window[0]:.1f}-{window[1]:.1f} eV): an EELS spectrum needs positive counts "
+            "(raw counts or electrons, not a background-subtracted or empty signal)"
+        )
+    shape = nav + (len(ELEMENTS),)
+    probs = probs.reshape(shape)
+    detected = (probs >= threshold) & inside
+    return EdgePrediction(
+        labels=edge_labels(),
+        probabilities=probs,
+        detected=detected,
+        in_window=inside,
+        window_ev=window,
+        threshold=threshold,
+        onset_ev=onset.reshape(shape) if onsets else None,
+        reference_onset_ev=refs,
+        valid=valid.reshape(nav),
+    )
+
+
+@dataclass(frozen=True)
+class OcclusionScan:
+    """What part of a spectrum an edge's probability rests on (:func:`occlusion_scan`).
+
+    Attributes
+    ----------
+    centre_ev : ndarray, shape (k,)
+        Centre of each occluded range.
+    width_ev : float
+        Width of the occluded ranges.
+    probabilities : ndarray, shape (k, 20)
+        The 20 probabilities with that range occluded.
+    unoccluded : ndarray, shape (20,)
+        The probabilities of the spectrum as measured.
+    """
+
+    centre_ev: NDArray[np.float64]
+    width_ev: float
+    probabilities: NDArray[np.float32]
+    unoccluded: NDArray[np.float32]
+
+    def of(self, edge: str) -> NDArray[np.float32]:
+        """The probability of one edge (e.g. ``"Sc L2,3"``) for every occluded range."""
+        return self.probabilities[:, edge_labels().index(edge)]
+
+
+def occlusion_scan(
+    energy_ev: ArrayLike,
+    counts: ArrayLike,
+    width_ev: float = 10.0,
+    step_ev: float = 2.0,
+    span_ev: tuple[float, float] | None = None,
+    model: nn.Module | None = None,
+) -> OcclusionScan:
+    """Occlude one energy range after another and record the network's probabilities.
+
+    Each range ``[c - width/2, c + width/2]`` is replaced by the power law through the counts at
+    its two ends (a featureless background), so a near-edge feature inside it disappears while the
+    rest of the spectrum stays as measured. Where an edge's probability drops, the network relied
+    on what was there: a diagnostic of a surprising detection, not a correction of it.
+
+    Parameters
+    ----------
+    energy_ev : array_like, shape (n,)
+    counts : array_like, shape (n,)
+        One spectrum (sum a spectrum image first); positive at the ends of every range.
+    width_ev, step_ev : float
+        Width of the occluded range and distance between successive centres, eV.
+    span_ev : (float, float), optional
+        Range of the centres (default: the measured window inside 90-1000 eV).
+    model : torch.nn.Module, optional
+        Default: the shipped weights.
+    """
+    e = check_energy_axis(energy_ev)
+    c = check_counts(counts, e.size)
+    if c.shape != e.shape:
+        raise ValueError(f"counts must be one spectrum of {e.size} channels, got shape {c.shape}")
+    if width_ev <= 0 or step_ev <= 0:
+        raise ValueError(f"width_ev = {width_ev} and step_ev = {step_ev} must be > 0")
+    lo, hi = span_ev if span_ev is not None else measured_window(e)
+    centres = np.arange(lo + width_ev / 2, hi - width_ev / 2 + 1e-9, step_ev)
+    if centres.size == 0:
+        raise ValueError(f"no occluded range of {width_ev} eV fits into {lo:.1f}-{hi:.1f} eV")
+    rows = np.repeat(c[None, :], centres.size, axis=0)
+    for i, centre in enumerate(centres):
+        a = max(int(np.searchsorted(e, centre - width_ev / 2)) - 1, 0)
+        b = min(int(np.searchsorted(e, centre + width_ev / 2)), e.size - 1)
+        inner = slice(a + 1, b)
+        if c[a] > 0 and c[b] > 0:
+            amplitude, exponent = fit_power_law(e[[a, b]], c[[a, b]])
+            rows[i, inner] = power_law(e[inner], amplitude, exponent)
+        else:  # not positive (background-subtracted data): a straight line instead
+            rows[i, inner] = np.interp(e[inner], [e[a], e[b]], [c[a], c[b]])
+    probabilities = predict_edges(e, np.vstack([c[None, :], rows]), model=model, onsets=False).probabilities
+    return OcclusionScan(centres, float(width_ev), probabilities[1:], probabilities[0])

@@ -1,0 +1,89 @@
+"""Every notebook runs end to end with the CI parameter set, and follows the book's conventions.
+
+Executed notebooks land in book/<stem>.ipynb, where scripts/run_tests.sh re-runs them with
+nbval and the Jupyter Book renders them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("execute_notebooks", REPO / "scripts" / "execute_notebooks.py")
+xnb = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(xnb)
+
+NOTEBOOKS = xnb.find_notebooks()
+IDS = [p.stem for p in NOTEBOOKS]
+
+
+def test_notebook_names():
+    """Only NN_topic.py notebooks are run; anything else in notebooks/ is probably misnamed."""
+    stray = [p.name for p in xnb.NOTEBOOK_DIR.glob("*.py") if p not in NOTEBOOKS]
+    assert not stray, f"notebooks not named NN_topic.py (never executed): {stray}"
+
+
+def test_presets_name_existing_notebooks():
+    for name in ("ci", "full"):
+        unknown = set(xnb.load_parameters(name)) - set(IDS)
+        assert not unknown, f"parameters/{name}.yaml has entries for missing notebooks: {sorted(unknown)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_conventions(path):
+    nb = xnb.read_notebook(path)
+    assert len(xnb.parameters_cells(nb)) == 1, "needs exactly one cell tagged 'parameters'"
+    first_md = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
+    assert "Reproduces" in first_md, "first markdown cell must say which paper section it reproduces ('Reproduces ...')"
+    assert "eels_core" in first_md, "first markdown cell must name the eels_core module(s) it explains"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_executes(path):
+    params = xnb.load_parameters("ci").get(path.stem, {})
+    out = xnb.execute(path, xnb.DEFAULT_OUT, params)
+    assert out.is_file()
+
+
+# A solution block: ```{admonition} Solution or :::{admonition} Solution, whose options (the
+# ":name: value" lines right after it) include ":class: dropdown" (collapsed until clicked).
+SOLUTION = re.compile(
+    r"(?:`{3,}|:{3,})\{admonition\}[ \t]*Solution[^\n]*\n(?:[ \t]*:[\w-]+:[^\n]*\n)*?[ \t]*:class:[^\n]*\bdropdown\b"
+)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_teaching_structure(path):
+    """Opens with what it reproduces and its prerequisites; ends with 1-3 exercises whose
+    solutions are collapsed ({admonition} Solution with :class: dropdown)."""
+    nb = xnb.read_notebook(path)
+    md = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert md and "Prerequisites" in md[0], "first markdown cell must list the 'Prerequisites'"
+    headings = [(k, h.strip()) for k, src in enumerate(md) for h in re.findall(r"^##[ \t]+(.+)$", src, re.M)]
+    exercises = [k for k, h in headings if re.match(r"Exercises\b", h)]
+    assert exercises, "needs a '## Exercises' section"
+    later = [h for k, h in headings if k > exercises[-1]]
+    assert not later, f"'## Exercises' must be the last section; found after it: {later}"
+    n_items = len(re.findall(r"^\d+\.[ \t]", md[exercises[-1]], re.M))
+    assert n_items <= 3, f"{n_items} exercises; keep 1-3"
+    n_solutions = len(SOLUTION.findall("\n".join(md[exercises[-1]:])))
+    assert n_solutions >= 1, "exercises need at least one '{admonition} Solution' with ':class: dropdown'"
+
+
+def test_figure_map_covers_every_figure_and_table():
+    """book/figure_map.md names a chapter for every figure and table of the paper, and every
+    chapter it links to is in _toc.yml."""
+    text = (REPO / "book" / "figure_map.md").read_text()
+    rows = {m.group(1).strip(): m.group(2) for m in re.finditer(r"^\|\s*((?:Fig|Table)\.?\s*[^|]+?)\s*\|(.*)$", text, re.M)}
+    wanted = ["Fig. 1a", "Fig. 1b", "Fig. 1c", "Fig. 2", *[f"Fig. 3{c}" for c in "abcdefg"], "Fig. 4",
+              "Fig. 5a-c", "Fig. 6a", "Fig. 6b", "Fig. 7", "Table 1", "Table 2", "Table 3", "Table 4"]
+    missing = [w for w in wanted if w not in rows or "{doc}" not in rows[w]]
+    assert not missing, f"figure_map.md has no chapter link for: {missing}"
+    toc = (REPO / "_toc.yml").read_text()
+    docs = set(re.findall(r"\{doc\}`([^`<]+)`", text))
+    absent = sorted(d for d in docs if f"book/{d}" not in toc)
+    assert not absent, f"figure_map.md links to pages missing from _toc.yml: {absent}"

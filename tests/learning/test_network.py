@@ -1,0 +1,188 @@
+"""Network shape and outputs, one optimiser step, shared preprocessing, checkpoints."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from eels_core.learning.network import CNNBiLSTM, NetworkConfig, count_parameters, fused_for_inference
+from eels_core.learning.preprocessing import CONTRAST_FLOOR, edges_in_window, preprocess_batch, preprocess_spectrum, sample_windows, stretch_contrast
+from eels_core.forward.axis import network_energy_axis
+from eels_core.forward.synthesis import synthesize
+from eels_core.learning.checkpoint import save_checkpoint
+from eels_core.learning.presets import preset
+from eels_core.learning.training import _payload, masked_bce
+from eels_core.learning.checkpoint import CheckpointError, export_weights, load_checkpoint, load_model
+
+
+def test_output_shape_and_probabilities():
+    torch.manual_seed(0)
+    m = CNNBiLSTM()
+    x = torch.randn(5, 4, 4551)
+    logits = m(x)
+    assert logits.shape == (5, 20)
+    p = m.predict_proba(x)
+    assert p.shape == (5, 20) and float(p.min()) >= 0 and float(p.max()) <= 1
+    assert m.training  # predict_proba restores the mode
+    assert 100_000 < count_parameters(m) < 1_000_000
+    assert NetworkConfig().sequence_length == 72
+
+
+def test_fused_inference_copy_gives_the_same_logits_and_leaves_the_model_alone():
+    torch.manual_seed(2)
+    m = CNNBiLSTM()
+    m.train()
+    x = torch.randn(8, 4, 4551)
+    for _ in range(3):  # batch-norm running statistics away from their initial values
+        m(x * 3 + 1)
+    m.eval()
+    with torch.no_grad():
+        ref = m(x)
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    fused = fused_for_inference(m)
+    assert not any(isinstance(layer, torch.nn.BatchNorm1d) for layer in fused.features)
+    with torch.inference_mode():
+        torch.testing.assert_close(fused(x), ref, rtol=1e-4, atol=1e-4)
+    assert all(torch.equal(v, m.state_dict()[k]) for k, v in before.items())
+    assert any(isinstance(layer, torch.nn.BatchNorm1d) for layer in m.features)
+
+
+def test_ablation_variant_without_lstm_runs():
+    m = CNNBiLSTM(NetworkConfig(use_lstm=False))
+    assert m(torch.randn(2, 4, 4551)).shape == (2, 20)
+    with pytest.raises(ValueError, match="kernel_size"):
+        NetworkConfig(kernel_size=10)
+
+
+def test_one_optimiser_step_lowers_the_loss_on_a_fixed_batch():
+    torch.manual_seed(1)
+    b = synthesize(32, seed=1)
+    x = torch.from_numpy(preprocess_batch(b.spectra))
+    y = torch.from_numpy(b.labels.astype(np.float32))
+    mask = torch.ones_like(y)
+    m = CNNBiLSTM()
+    m.eval()  # fixed batch-norm statistics and no dropout, so the two losses are comparable
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    before = masked_bce(m(x), y, mask)
+    opt.zero_grad()
+    before.backward()
+    opt.step()
+    with torch.no_grad():
+        after = masked_bce(m(x), y, mask)
+    assert float(after) < float(before.detach())
+
+
+def test_training_and_prediction_preprocessing_identical():
+    """A synthetic spectrum through the training path and through the real-spectrum path."""
+    b = synthesize(3, seed=2)
+    e = network_energy_axis()
+    train_in = preprocess_batch(b.spectra, np.array([[200.0, 700.0]] * 3))
+    pred_in = preprocess_spectrum(e[(e >= 200) & (e <= 700)], b.spectra[:, (e >= 200) & (e <= 700)])
+    np.testing.assert_allclose(pred_in, train_in, atol=1e-5)
+    # any intensity scale gives the same input
+    np.testing.assert_allclose(preprocess_batch(b.spectra * 1234.5), preprocess_batch(b.spectra), atol=1e-5)
+
+
+def test_stretch_contrast_lifts_only_rows_below_the_floor():
+    mask = np.zeros((4, 10), dtype=bool)
+    mask[:, 2:8] = True
+    z = np.zeros((4, 10))
+    z[0, 2:8] = [0.01, -0.01, 0.02, -0.02, 0.0, 0.0]  # flat: below the floor
+    z[1, 2:8] = [1.0, -1.0, 0.5, -0.5, 0.2, -0.2]  # already varied enough
+    z[3, 2:8] = [0.1, -0.1, 0.1, -0.1, 0.1, -0.1]
+    out = stretch_contrast(z, mask, floor=0.3)
+    rms = np.sqrt((out[:, 2:8] ** 2).mean(axis=1))
+    assert rms[0] == pytest.approx(0.3) and rms[3] == pytest.approx(0.3)
+    np.testing.assert_array_equal(out[1], z[1])  # unchanged
+    np.testing.assert_array_equal(out[2], 0.0)  # constant row: nothing to stretch, no division by zero
+    np.testing.assert_allclose(out[0] / out[0, 2], z[0] / z[0, 2])  # shape kept, only scaled
+    assert np.all(out[:, :2] == 0) and np.all(out[:, 8:] == 0)  # outside the window stays 0
+    np.testing.assert_array_equal(stretch_contrast(z, mask, floor=0.0), z)  # 0 switches it off
+
+
+def test_contrast_floor_undoes_most_of_a_large_pedestal():
+    """A narrow window on a constant level 100x the signal: without the floor the edges nearly vanish
+    from channel 1; with it they come back close to their size without the pedestal."""
+    b = synthesize(8, seed=3)
+    window = np.array([[500.0, 580.0]] * 8)
+    e = network_energy_axis()
+    inside = (e >= 500) & (e <= 580)
+    pedestal = 100.0 * np.median(b.spectra[:, inside], axis=1, keepdims=True)
+    clean = preprocess_batch(b.spectra, window, contrast_floor=0.0)
+    flat_off = preprocess_batch(b.spectra + pedestal, window, contrast_floor=0.0)
+    flat_on = preprocess_batch(b.spectra + pedestal, window)
+    size = lambda x: np.sqrt((x[:, 1, inside] ** 2).mean(axis=1))  # noqa: E731
+    assert np.all(size(flat_off) < 0.05 * size(clean))
+    rms_on = np.sqrt((flat_on[:, 0, inside] ** 2).mean(axis=1))
+    np.testing.assert_allclose(rms_on, CONTRAST_FLOOR, rtol=1e-4)
+    assert np.all(size(flat_on) > 10 * size(flat_off))
+    # full-range spectra vary far more than the floor: untouched
+    np.testing.assert_array_equal(preprocess_batch(b.spectra), preprocess_batch(b.spectra, contrast_floor=0.0))
+
+
+@pytest.mark.parametrize(
+    "energy,message",
+    [(np.linspace(2000, 2100, 100), "overlaps"), (np.linspace(100, 130, 100), "overlaps"),
+     (np.r_[np.linspace(100, 300, 50), np.linspace(200, 400, 50)], "strictly increasing"),
+     (np.r_[np.nan, np.linspace(100, 400, 99)], "NaN")],
+)
+def test_bad_energy_axes(energy, message):
+    with pytest.raises(ValueError, match=message):
+        preprocess_spectrum(energy, np.ones_like(energy))
+
+
+def test_nan_counts_refused():
+    e = np.linspace(300, 700, 400)
+    c = np.ones_like(e)
+    c[10] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        preprocess_spectrum(e, c)
+
+
+def test_windows_and_in_window_rule():
+    w = sample_windows(np.random.default_rng(0), 2000, full_fraction=0.25)
+    assert np.all(w[:, 1] - w[:, 0] >= 60 - 1e-9) and w.min() >= 90 and w.max() <= 1000
+    assert np.mean((w[:, 0] == 90) & (w[:, 1] == 1000)) == pytest.approx(0.25, abs=0.03)
+    inside = edges_in_window(np.array([[100.0, 300.0, np.nan, 690.0]]), np.array([[96.0, 700.0]]))
+    assert inside.tolist() == [[False, True, False, False]]
+
+
+def test_checkpoint_round_trip_and_refusals(tmp_path):
+    torch.manual_seed(3)
+    cfg = preset("cpu-ci")
+    m = CNNBiLSTM(cfg.network)
+    ckpt = tmp_path / "checkpoint.pt"
+    save_checkpoint(ckpt, _payload(m, cfg, 10, [{"step": 10}], None))
+    w = export_weights(ckpt, tmp_path / "w.pt", {"note": "test"})
+    loaded = load_model(w)
+    x = torch.randn(2, 4, 4551)
+    m.eval()
+    torch.testing.assert_close(loaded(x), m(x))
+    assert json.loads((tmp_path / "w.json").read_text())["note"] == "test"
+
+    # tampered: one byte changed -> sha256 mismatch
+    data = bytearray(w.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(bytes(data))
+    (tmp_path / "bad.json").write_text((tmp_path / "w.json").read_text())
+    with pytest.raises(CheckpointError, match="sha256"):
+        load_model(bad)
+
+    # mismatched: other labels / other architecture
+    state = torch.load(w, weights_only=True)
+    state["labels"] = state["labels"][::-1]
+    torch.save(state, tmp_path / "labels.pt")
+    with pytest.raises(CheckpointError, match="labels"):
+        load_checkpoint(tmp_path / "labels.pt")
+    state = torch.load(w, weights_only=True)
+    state["network_config"]["lstm_hidden"] = 50
+    torch.save(state, tmp_path / "arch.pt")
+    with pytest.raises(CheckpointError, match="do not fit"):
+        load_model(tmp_path / "arch.pt")
+    (tmp_path / "junk.pt").write_text("not a checkpoint")
+    with pytest.raises(CheckpointError, match="not a readable"):
+        load_checkpoint(tmp_path / "junk.pt")
+    with pytest.raises(FileNotFoundError):
+        load_checkpoint(tmp_path / "missing.pt")

@@ -1,0 +1,183 @@
+"""Training: beats the base rate, resumes after an interruption, runs under torchrun (gloo, 2 CPUs)."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import eels_core.learning.training as training
+from eels_core.forward.acquisition import AcquisitionConfig
+from eels_core.learning.metrics import evaluate
+from eels_core.learning.network import NetworkConfig
+from eels_core.learning.presets import all_presets, preset
+from eels_core.learning.training import TrainingConfig, base_rate_loss, stream_batch, train, validation_data
+
+TINY = TrainingConfig(
+    steps=6, batch_size=64, validate_every=3, n_validation=64, checkpoint_every=2,
+    network=NetworkConfig(conv_channels=(4, 8, 8), lstm_hidden=8, dense_units=16),
+)
+
+
+def test_ci_preset_beats_the_base_rate_loss():
+    torch.set_num_threads(2)
+    result = train(preset("cpu-ci"), progress=False)
+    final = result.history[-1]
+    assert final["step"] == preset("cpu-ci").steps
+    assert final["loss"] < 0.95 * result.base_rate_loss, (final["loss"], result.base_rate_loss)
+
+
+def test_base_rate_is_the_constant_predictor_loss():
+    data = validation_data(TINY)
+    p = data.targets.mean(0).clamp(1e-6, 1 - 1e-6)
+    const = torch.log(p / (1 - p)).expand_as(data.targets)
+    worse = torch.zeros_like(data.targets)  # p = 0.5 everywhere
+    assert base_rate_loss(data.targets, data.loss_mask) == pytest.approx(
+        float(training.masked_bce(const, data.targets, data.loss_mask)), rel=1e-4
+    )
+    assert float(training.masked_bce(worse, data.targets, data.loss_mask)) > base_rate_loss(data.targets, data.loss_mask)
+
+
+def test_resume_after_interruption_gives_the_same_model(tmp_path, monkeypatch):
+    full = train(TINY, out_dir=tmp_path / "full", progress=False)
+
+    real_batch = training.stream_batch
+
+    def interrupted(cfg, step, rank=0, world=1):
+        if step == 4:
+            raise KeyboardInterrupt  # as if killed during step 5
+        return real_batch(cfg, step, rank, world)
+
+    monkeypatch.setattr(training, "stream_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(TINY, out_dir=tmp_path / "cut", progress=False)
+    state = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 4
+    monkeypatch.setattr(training, "stream_batch", real_batch)
+    resumed = train(TINY, out_dir=tmp_path / "cut", progress=False)
+    for (k, a), b in zip(full.model.state_dict().items(), resumed.model.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=k)
+    assert [h["step"] for h in resumed.history] == [3, 6]
+
+
+def test_resume_refuses_another_configuration(tmp_path):
+    train(dataclasses.replace(TINY, steps=2), out_dir=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="another training configuration"):
+        train(dataclasses.replace(TINY, steps=2, learning_rate=1e-4), out_dir=tmp_path, progress=False)
+
+
+@pytest.mark.parametrize("changes,field", [({"steps": 0}, "steps"), ({"learning_rate": 2.0}, "learning_rate"),
+                                           ({"gradient_clip": 0.0}, "gradient_clip"),
+                                           ({"min_window_ev": 20.0}, "min_window_ev")])
+def test_bad_training_config(changes, field):
+    with pytest.raises(ValueError, match=field):
+        TrainingConfig(**changes)
+    with pytest.raises(ValueError, match="unknown preset"):
+        preset("gpu-huge")
+
+
+def test_config_round_trip():
+    for name in all_presets():
+        cfg = preset(name)
+        assert TrainingConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+
+
+def test_a_recorded_config_without_newer_fields_is_the_same_config():
+    cfg = preset("cpu-long")
+    recorded = cfg.to_dict()
+    del recorded["acquisition"], recorded["min_window_ev"]  # written before these fields existed
+    assert cfg.same_as(json.dumps(recorded))
+    assert not preset("cpu-joint-mild").same_as(json.dumps(recorded))
+    assert not cfg.same_as("not json")
+
+
+def test_shipped_recipe_batches_use_narrow_windows_and_the_augmentations():
+    cfg = dataclasses.replace(preset("cpu-joint-mild"), batch_size=256,
+                              acquisition=AcquisitionConfig(coarse_dispersion_probability=1.0))
+    plain = dataclasses.replace(cfg, acquisition=AcquisitionConfig())
+    a, b = stream_batch(cfg, 4), stream_batch(plain, 4)
+    assert torch.equal(a.targets, b.targets)  # the augmentation never changes the labels
+    assert not torch.equal(a.inputs, b.inputs)
+    assert torch.equal(a.inputs[:, 2:], b.inputs[:, 2:])  # same windows (mask and energy channels)
+    assert torch.equal(stream_batch(cfg, 4).inputs, a.inputs)  # reproducible
+    coverage = a.inputs[:, 2].sum(1) * 0.2
+    assert coverage.min() < 60 and coverage.min() >= 35 - 0.5
+
+
+def test_ddp_under_torchrun_with_gloo(tmp_path):
+    """Unchanged code under torchrun: 2 CPU processes, gloo backend."""
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "eels_core.cli", "train", "--preset", "cpu-ci", "--steps", "4", "--out", str(out),
+           "--threads", "1", "--quiet"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = (out / "train.log").read_text()
+    assert "world 2" in log
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 4
+
+
+def test_rehearsal_batches_come_from_the_other_physics_on_odd_steps():
+    from eels_core.forward.config import SynthesisConfig
+    from eels_core.forward.synthesis import synthesize
+
+    cfg = dataclasses.replace(preset("cpu-joint-mild"), batch_size=64, acquisition=AcquisitionConfig(),
+                              full_window_fraction=1.0)
+    odd, even = stream_batch(cfg, 1), stream_batch(cfg, 2)
+    paper = synthesize(64, seed=cfg.data_seed + 1, config=SynthesisConfig(), start=64)
+    real = synthesize(64, seed=cfg.data_seed, config=cfg.synthesis, start=128)
+    torch.testing.assert_close(odd.inputs, training.make_batch(paper.spectra, paper.labels, paper.edge_onset_ev, None).inputs)
+    torch.testing.assert_close(even.inputs, training.make_batch(real.spectra, real.labels, real.edge_onset_ev, None).inputs)
+    assert preset("cpu-long").rehearsal_synthesis is None
+
+
+def test_rehearsal_batches_can_skip_the_augmentations():
+    augment = AcquisitionConfig(coarse_dispersion_probability=1.0, pedestal_probability=1.0)
+    cfg = dataclasses.replace(preset("cpu-joint-mild"), batch_size=32, acquisition=augment, augment_rehearsal=True)
+    clean = dataclasses.replace(cfg, acquisition=AcquisitionConfig())
+    skip = dataclasses.replace(cfg, augment_rehearsal=False)
+    assert preset("cpu-joint-mild").augment_rehearsal is False
+    # odd step = rehearsal: augmented by default, clean with augment_rehearsal=False
+    assert not torch.equal(stream_batch(cfg, 3).inputs, stream_batch(clean, 3).inputs)
+    assert torch.equal(stream_batch(skip, 3).inputs, stream_batch(clean, 3).inputs)
+    # even step = the new physics: augmented either way
+    assert torch.equal(stream_batch(skip, 4).inputs, stream_batch(cfg, 4).inputs)
+    assert not torch.equal(stream_batch(skip, 4).inputs, stream_batch(clean, 4).inputs)
+
+
+def test_validation_ignores_detections_at_a_window_border():
+    data = validation_data(dataclasses.replace(TINY, n_validation=64), windowed=True)
+
+    class Constant(torch.nn.Module):  # says "yes" to every edge
+        def forward(self, x):
+            return torch.full((x.shape[0], 20), 5.0)
+
+    model = Constant()
+    model.weight = torch.nn.Parameter(torch.zeros(1))
+    report = training.validate(model, data, torch.device("cpu"))
+    truth = data.targets.numpy() > 0
+    yes = np.ones_like(truth)
+    counted = data.loss_mask.numpy() > 0
+    assert (~counted).any()  # the windows do cut edges
+    expected = evaluate(truth, yes & counted).as_dict()
+    assert report["precision"] == pytest.approx(expected["precision"])
+    assert report["exact_accuracy"] == pytest.approx(expected["exact_accuracy"])
+    assert report["precision"] > evaluate(truth, yes).precision
+
+
+def test_cli_seed_overrides_reach_the_recorded_config(tmp_path):
+    out = tmp_path / "seeded"
+    cmd = [sys.executable, "-m", "eels_core.cli", "train", "--preset", "cpu-ci", "--steps", "2", "--batch-size", "8",
+           "--seed", "3", "--data-seed", "0", "--out", str(out), "--threads", "1", "--quiet"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    recorded = json.loads(torch.load(out / "checkpoint.pt", weights_only=True)["training_config"])
+    assert (recorded["seed"], recorded["data_seed"]) == (3, 0)  # 0 is an override too, not "unset"
+    assert preset("cpu-ci", steps=2, batch_size=8, seed=3, data_seed=0).same_as(json.dumps(recorded))
+    assert not preset("cpu-ci", steps=2, batch_size=8, data_seed=0).same_as(json.dumps(recorded))
