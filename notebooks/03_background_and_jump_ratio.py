@@ -57,7 +57,7 @@ from eels_core.real.io import read_spectrum
 from eels_core.forward.psf import convolve_psf
 from eels_core.real.real_spectra import find_real_spectra_dir, load_real_spectra_index
 from eels_core.forward.synthesis import output_to_model_energy, synthesis_stages, synthesize
-from eels_core.learning.presets import preset
+from eels_core.learning.presets import load_recipe
 
 # %% tags=["parameters"]
 # Every tunable value of this chapter. The defaults run in a few seconds on a CPU.
@@ -536,7 +536,8 @@ for i in range(len(fit_batch)):
     fitted_level = np.exp(np.log(amplitude) - r_fit * np.log(window_stop))  # in logs: r_fit can be large
     level_errors.append(fitted_level / power_law_background(x_stop, r_true) - 1.0)
 exponent_errors, level_errors = np.array(exponent_errors), np.array(level_errors)
-sd_exponent, sd_level = preset("cpu-joint-resolution").synthesis.background_fit_error_sd  # what training draws
+resolution_recipe = load_recipe("../experiments/recipes/cpu-joint-resolution.yaml")[1]  # a tried recipe
+sd_exponent, sd_level = resolution_recipe.synthesis.background_fit_error_sd  # what training draws
 print(f"{exponent_errors.size} fits: median |delta| {np.median(np.abs(exponent_errors)):.3f} "
       f"(training draw N(0, {sd_exponent}): {norm.ppf(0.75) * sd_exponent:.3f}); 90th percentile "
       f"{np.percentile(np.abs(exponent_errors), 90):.2f}; median |epsilon| {np.median(np.abs(level_errors)):.3f} "
