@@ -21,6 +21,8 @@ Deviations (each shown in the book's network chapter, with an ablation where it 
 from __future__ import annotations
 
 import copy
+import os
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Callable
 
@@ -125,19 +127,46 @@ class CNNBiLSTM(nn.Module):
 PRECISIONS: tuple[str, ...] = ("float32", "bfloat16")
 
 
+def native_bfloat16(device: torch.device | str = "cpu") -> bool:
+    """Whether ``device`` does bfloat16 arithmetic in hardware.
+
+    CUDA devices: :func:`torch.cuda.is_bf16_supported`. CPUs: AVX512-BF16 or AMX instructions,
+    as reported by PyTorch, and not switched off by ``ONEDNN_MAX_CPU_ISA`` (oneDNN then cannot run
+    the LSTM in bfloat16 at all; elsewhere it emulates it at a fraction of float32's speed).
+    """
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    if dev.type != "cpu":
+        return False
+    limit = os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper()
+    if limit and limit != "ALL" and "BF16" not in limit and "AMX" not in limit:
+        return False
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
 def inference_autocast(precision: str, device: torch.device | str = "cpu") -> torch.autocast:
     """Context manager for inference at ``precision`` on ``device``.
 
     ``"bfloat16"`` runs convolutions, the LSTM and the dense layers in bfloat16 through
-    :class:`torch.autocast`; on CPUs with native bfloat16 instructions (AVX512-BF16, AMX) that
-    halves inference time, elsewhere it can be slower. The shipped model's detections on 2,000
-    synthetic validation spectra were the same at both precisions (chapter 06). ``"float32"``
-    changes nothing.
+    :class:`torch.autocast` where the device does bfloat16 in hardware (:func:`native_bfloat16`):
+    on such CPUs that halves inference time. Elsewhere bfloat16 would be emulated (slower) or
+    unavailable, so a :class:`UserWarning` says so and inference runs in float32. ``"float32"``
+    (the default everywhere) changes nothing.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision = {precision!r}: choose one of {', '.join(PRECISIONS)}")
     dev = torch.device(device)
-    return torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == "bfloat16")
+    enabled = precision == "bfloat16"
+    if enabled and not native_bfloat16(dev):
+        warnings.warn(
+            f"bfloat16 is not native on this {dev.type.upper()} (no AVX512-BF16/AMX, or limited by "
+            "ONEDNN_MAX_CPU_ISA): running in float32 instead",
+            UserWarning,
+            stacklevel=2,
+        )
+        enabled = False
+    return torch.autocast(dev.type, dtype=torch.bfloat16, enabled=enabled)
 
 
 def folded_conv_parameters(conv: nn.Conv1d, bn: nn.BatchNorm1d | None) -> tuple[torch.Tensor, torch.Tensor]:
