@@ -54,6 +54,9 @@ class RealSpectrumRecord:
     notes: str
     source_repo: str
     license: str
+    #: Edges of elements in the specimen whose edge is not visible in the data (index column
+    #: ``optional_edges``): neither required nor wrong, so they are left out of truth and prediction.
+    optional_edges: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -89,6 +92,7 @@ def load_real_spectra_index(folder: Path | None = None) -> list[RealSpectrumReco
             notes=r["notes"],
             source_repo=r["source_repo"],
             license=r["license"],
+            optional_edges=tuple(e.strip() for e in (r.get("optional_edges") or "").split(";") if e.strip()),
         )
         for r in rows
     ]
@@ -99,7 +103,8 @@ def scored_edges(labels: Sequence[str], energy_min_ev: float, energy_max_ev: flo
 
     The scoring rule of chapters 08 and 10 (and of the project's notes on the classical peers): an
     edge counts when ``energy_min + 5 eV <= onset <= energy_max - 20 eV`` (reference onset of
-    :func:`eels_core.real.predict.reference_onsets_ev`).
+    :func:`eels_core.real.predict.reference_onsets_ev`). For a file of the index, use
+    :func:`record_scored_edges`, which also leaves out the record's ``optional_edges``.
     """
     from .predict import edge_labels, reference_onsets_ev
     from ..learning.preprocessing import edges_in_window
@@ -108,6 +113,16 @@ def scored_edges(labels: Sequence[str], energy_min_ev: float, energy_max_ev: flo
     onsets = [[ref[x] for x in labels]]
     inside = edges_in_window(onsets, (energy_min_ev, energy_max_ev))[0] if labels else []
     return [x for x, ok in zip(labels, inside) if ok]
+
+
+def record_scored_edges(record: RealSpectrumRecord, labels: Sequence[str]) -> list[str]:
+    """The labels scored on one file: inside its window (:func:`scored_edges`) and not optional.
+
+    The index's README: an optional edge (in the specimen, not visible in the data) is removed from
+    both the expected and the predicted set before precision, recall, F1 and exact accuracy.
+    """
+    return [x for x in scored_edges(labels, record.energy_min_ev, record.energy_max_ev)
+            if x not in record.optional_edges]
 
 
 @dataclass
@@ -120,7 +135,7 @@ class SummedFileResult:
     spectrum : Spectrum
         The file as read (:func:`eels_core.real.io.read_spectrum`), pixels not summed.
     truth, pred : ndarray of bool, shape (20,)
-        Expected and detected edges (Table 1 order), both restricted by :func:`scored_edges`.
+        Expected and detected edges (Table 1 order), both restricted by :func:`record_scored_edges`.
     result : EdgePrediction or None
         None when ``predict_edges`` refused the window (``refused`` then holds its message);
         such a file counts as one in which nothing was found.
@@ -157,7 +172,7 @@ def predict_summed_files(
     labels = edge_labels()
     out = []
     for r in records:
-        allowed = set(scored_edges(labels, r.energy_min_ev, r.energy_max_ev))
+        allowed = set(record_scored_edges(r, labels))
         result, refused, detected = None, None, []
         spectrum = read_spectrum(r.path)
         try:
@@ -181,7 +196,7 @@ class PixelFileResult:
         The file's summed result (record, spectrum, summed truth).
     truth, pred : ndarray of bool, shape (n_scored, 20)
         Per scored pixel: the file's expected edges (every pixel takes the truth of its file) and
-        the detections, both restricted by :func:`scored_edges`.
+        the detections, both restricted by :func:`record_scored_edges`.
     """
 
     item: SummedFileResult
@@ -232,7 +247,7 @@ def predict_pixel_files(
         flat = s.counts.reshape(-1, s.n_channels)[::pixel_step]
         res = predict_edges(s.energy_ev, flat, model=model, threshold=threshold, batch_size=batch_size, onsets=False)
         r = it.record
-        allowed = np.isin(labels, scored_edges(labels, r.energy_min_ev, r.energy_max_ev))
+        allowed = np.isin(labels, record_scored_edges(r, labels))
         truth = np.repeat(it.truth[None, :], flat.shape[0], axis=0)
         out.append(PixelFileResult(it, truth, res.detected & allowed[None, :]))
     return out
