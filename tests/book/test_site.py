@@ -10,7 +10,10 @@ the Chrome DevTools protocol (``websocket-client``). A page fails if it is missi
 fails or answers >= 400, if it asks for anything outside the site (the book must work offline),
 if an image does not decode, if JavaScript logs an error or throws, if its equations are not
 typeset, or if a widget area stays empty. A screenshot of each page (and of each widget area) is
-written to ``_build/screenshots/``.
+written to ``_build/screenshots/``. Every link of every page must reach its target: a relative link
+a file of the site (and its anchor, if it names one), and no link may point at a placeholder
+(YOUR-ORG, example.org/.com, localhost); the sources and ``_config.yml`` are checked for such
+placeholders without a build.
 
 Chromium: ``$CHROMIUM``, else ``/usr/bin/chromium`` (``scripts/setup_browser.sh`` installs it).
 """
@@ -19,15 +22,18 @@ from __future__ import annotations
 
 import base64
 import functools
+import html.parser
 import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
@@ -72,6 +78,143 @@ def unavailable(reason: str):
     if REQUIRED:
         pytest.fail(reason + " (EELS_SITE_REQUIRED=1)")
     pytest.skip(reason)
+
+
+# ---------------------------------------------------------------------------- links
+# A link to a placeholder: an unfilled repository owner, a documentation example domain, or a
+# server on this machine (the book is read from a web server or from disk, never from localhost).
+PLACEHOLDER = re.compile(
+    r"YOUR[-_]ORG|(?:^|[/.@])example\.(?:org|com|net)\b|://(?:localhost|127\.0\.0\.1|0\.0\.0\.0)(?:[:/]|$)",
+    re.IGNORECASE,
+)
+URL_IN_TEXT = re.compile(r"https?://[^\s)\"'<>`\]]+")
+LINK_ATTRIBUTES = {"a": "href", "link": "href", "img": "src", "script": "src", "iframe": "src", "source": "src"}
+
+
+class _Links(html.parser.HTMLParser):
+    """The link targets and the element ids of one HTML page."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for key in ("id", "name"):
+            if attrs.get(key):
+                self.ids.add(attrs[key])
+        target = attrs.get(LINK_ATTRIBUTES.get(tag, ""))
+        if target:
+            self.links.append(target.strip())
+
+
+def _parse(path: Path) -> _Links:
+    parser = _Links()
+    parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+    return parser
+
+
+def find_bad_links(site: Path, pages: list[str]) -> list[str]:
+    """Problems with the links of ``pages`` (paths under ``site`` without ``.html``): links to a
+    placeholder, relative links to a missing file, and anchors missing from their page."""
+    problems: list[str] = []
+    parsed: dict[Path, _Links] = {}
+
+    def page(path: Path) -> _Links:
+        if path not in parsed:
+            parsed[path] = _parse(path)
+        return parsed[path]
+
+    for name in pages:
+        source = site / f"{name}.html"
+        if not source.is_file():
+            problems.append(f"{name}.html: page missing")
+            continue
+        for link in page(source).links:
+            if PLACEHOLDER.search(link):
+                problems.append(f"{name}.html: link to a placeholder: {link}")
+                continue
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc or link.startswith(("data:", "mailto:", "javascript:")):
+                continue  # external (the browser test refuses requests outside the site)
+            target = source if not parts.path else (source.parent / unquote(parts.path)).resolve()
+            if parts.path.endswith("/") or target.is_dir():
+                target = target / "index.html"
+            if not target.is_file():
+                problems.append(f"{name}.html: link to a missing file: {link}")
+            elif parts.fragment and target.suffix == ".html" and unquote(parts.fragment) not in page(target).ids:
+                problems.append(f"{name}.html: link to a missing anchor: {link}")
+    return problems
+
+
+def placeholder_links_in_sources(repo: Path = REPO) -> list[str]:
+    """Placeholder links written in the book's sources or set in ``_config.yml``."""
+    problems = []
+    files = [*sorted((repo / "book").glob("*.md")), *sorted((repo / "notebooks").glob("*.py")), repo / "_toc.yml"]
+    for path in files:
+        for k, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for found in [*URL_IN_TEXT.findall(line), *re.findall(r"YOUR[-_]ORG", line, re.IGNORECASE)]:
+                if PLACEHOLDER.search(found):
+                    problems.append(f"{path.relative_to(repo)}:{k}: {found}")
+
+    def walk(value, where):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{where}.{key}" if where else str(key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{where}[{i}]")
+        elif isinstance(value, str) and PLACEHOLDER.search(value):
+            problems.append(f"_config.yml: {where} = {value}")
+
+    walk(yaml.safe_load((repo / "_config.yml").read_text()), "")
+    return problems
+
+
+def test_no_placeholder_links_in_sources_or_config():
+    problems = placeholder_links_in_sources()
+    assert not problems, "placeholder links (set a real address or none):\n  " + "\n  ".join(problems)
+
+
+def test_launch_buttons_need_the_repository_setting():
+    """One setting, repository.url: empty means no launch buttons, set means Binder buttons."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("launch_buttons", REPO / "book" / "_ext" / "launch_buttons.py")
+    launch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(launch)
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    assert "url" in config["repository"], "_config.yml: repository.url must be given ('' for none)"
+    assert "launch_buttons" in config["sphinx"]["local_extensions"]
+    buttons = config["launch_buttons"]
+    assert launch.launch_settings({"repository_url": "", "launch_buttons": buttons}) == {}
+    assert launch.launch_settings({"launch_buttons": buttons}) == {}
+    assert launch.launch_settings({"repository_url": "https://github.com/o/r", "launch_buttons": buttons}) == buttons
+
+
+def test_link_check_finds_placeholders_missing_files_and_anchors(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.html").write_text(
+        '<a href="sub/b.html#here">ok</a><a href="#top">ok</a><h1 id="top">A</h1>'
+        '<a href="https://doi.org/10.1/x">external</a><img src="data:image/png;base64,AA">'
+        '<a href="https://github.com/YOUR-ORG/eels-edge-book">bad</a><a href="http://localhost:8000/x">bad</a>'
+        '<a href="https://hub.example.org/">bad</a><a href="missing.html">bad</a><a href="sub/b.html#nowhere">bad</a>'
+    )
+    (tmp_path / "sub" / "b.html").write_text('<section id="here"><a href="../a.html">back</a></section>')
+    problems = find_bad_links(tmp_path, ["a", "sub/b", "gone"])
+    assert len(problems) == 6, problems
+    assert sum("placeholder" in p for p in problems) == 3
+    assert any("missing file: missing.html" in p for p in problems)
+    assert any("missing anchor: sub/b.html#nowhere" in p for p in problems)
+    assert any("gone.html: page missing" in p for p in problems)
+
+
+def test_site_links_reach_their_targets():
+    if not (SITE / "index.html").is_file():
+        unavailable(f"no built site at {SITE}")
+    problems = find_bad_links(SITE, PAGES)
+    assert not problems, f"{len(problems)} bad links:\n  " + "\n  ".join(problems[:40])
 
 
 # ---------------------------------------------------------------------------- HTTP server
