@@ -92,6 +92,11 @@ class SynthesisConfig:
     include_fitted_edges : bool
         Also draw edges fitted to the shared real spectra (off by default: those spectra are the
         validation set).
+    library_additions : bool
+        Also draw the variants of ``eels_core/data/edge_library_additions.yaml`` (near-edge
+        structures added after the shipped model was trained, each with its source: the h-BN
+        N K and B K with sigma* taller than pi*, a computed h-BN N K, the Sc3+ L2,3 multiplet
+        pattern). Off by default, so that the default variant draws are unchanged.
 
     Beyond the paper (all off by default, so ``SynthesisConfig()`` is the paper's Table 2; see
     :meth:`with_real_data_physics` for the settings the shipped model is fine-tuned with):
@@ -107,6 +112,18 @@ class SynthesisConfig:
         (``eels_core/data/distractor_edges.yaml``: Ba M4,5, La M4,5, Sb M4,5, U N4,5 ...).
     distractor_jump_ratio : (float, float)
         Jump-ratio range of the distractor edges.
+    distractor_table : str
+        Which distractor edges are drawn (:func:`eels_core.forward.edges.load_distractor_edges`):
+        ``"curated"`` (13 hand-picked edges, ``distractor_edges.yaml``; the default) or
+        ``"complete"`` (every K, L2,3, M2,3, M4,5, N4,5, N6,7 and O4,5 edge of every element
+        outside the 20 between 70 and 1000 eV, ``distractor_edge_table.yaml``, with a near-edge
+        shape per edge class: lanthanide M4,5 white lines, delayed M4,5 maxima of the 4d
+        elements, N4,5 giant resonances ...).
+    companion_probability : float
+        Probability that an edge drawn in a variant that never occurs alone (h-BN N K, h-BN B K)
+        brings its companion edge, as listed in ``eels_core/data/edge_companions.yaml`` (boron
+        nitride shows B K and N K together), when the spectrum has a free slot and lacks the
+        companion's element (:func:`eels_core.forward.edges.add_companion_edges`). 0: off.
     background_subtracted_probability : float
         Probability that a spectrum is delivered with its power-law background subtracted (as
         some public spectra are).
@@ -172,11 +189,14 @@ class SynthesisConfig:
     output_energy_ev: tuple[float, float, float] = (90.0, 1000.0, 0.2)
     onset_margin_ev: float = 3.0
     include_fitted_edges: bool = False
+    library_additions: bool = False
     thickness: tuple[float, float] = (0.0, 0.0)
     plasmon_energy_ev: tuple[float, float] = (15.0, 30.0)
     plasmon_fwhm_ev: tuple[float, float] = (3.0, 12.0)
     distractor_probability: float = 0.0
     distractor_jump_ratio: tuple[float, float] = (0.15, 1.0)
+    distractor_table: str = "curated"
+    companion_probability: float = 0.0
     background_subtracted_probability: float = 0.0
     background_fit_error_sd: tuple[float, float] = (0.0, 0.0)
     elnes_variation_copies: int = 0
@@ -279,7 +299,10 @@ class SynthesisConfig:
         _range_ok("exelfs_amplitude", self.exelfs_amplitude, 0.0, 0.9)
         _range_ok("exelfs_distance_a", self.exelfs_distance_a, 0.5, 10.0)
         _range_ok("exelfs_debye_waller_a2", self.exelfs_debye_waller_a2, 0.0, 0.05)
-        for name in ("distractor_probability", "background_subtracted_probability", "exelfs_probability"):
+        if self.distractor_table not in ("curated", "complete"):
+            raise ValueError(f"distractor_table = {self.distractor_table!r}: choose 'curated' or 'complete'")
+        for name in ("distractor_probability", "background_subtracted_probability", "exelfs_probability",
+                     "companion_probability"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} = {getattr(self, name)} outside [0, 1]")
         if len(self.background_fit_error_sd) != 2 or not all(0.0 <= v <= 1.0 for v in self.background_fit_error_sd):

@@ -32,7 +32,18 @@ from .profiles import near_edge_profile
 
 LIBRARY_FILE = "edge_library.yaml"
 FITTED_LIBRARY_FILE = "edge_library_fitted.yaml"
+#: Variants added after the shipped model was trained (``SynthesisConfig.library_additions``): kept in
+#: their own file so that the default library, and so every default synthesis stream, is unchanged.
+ADDITIONS_FILE = "edge_library_additions.yaml"
+#: Edges that a library variant brings with it (boron nitride: B K with N K).
+COMPANION_FILE = "edge_companions.yaml"
 DISTRACTOR_FILE = "distractor_edges.yaml"
+#: The distractor tables :func:`load_distractor_edges` reads: ``"curated"`` (13 hand-picked edges, the
+#: default and what the shipped model saw) and ``"complete"`` (every edge of every element outside
+#: the 20 between 70 and 1000 eV, written by ``scripts/make_distractor_edge_table.py``).
+DISTRACTOR_TABLES: dict[str, str] = {"curated": DISTRACTOR_FILE, "complete": "distractor_edge_table.yaml"}
+#: Most distractor variants a table may hold: the synthesis stores the index as int8.
+MAX_DISTRACTOR_VARIANTS = 127
 SCHEMA_VERSION = 1
 
 
@@ -198,7 +209,7 @@ def _read_yaml(path: Path | None, name: str) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=8)
-def load_edge_library(include_fitted: bool = False, path: str | None = None) -> EdgeLibrary:
+def load_edge_library(include_fitted: bool = False, path: str | None = None, include_additions: bool = False) -> EdgeLibrary:
     """Load and validate the edge library.
 
     Parameters
@@ -207,6 +218,10 @@ def load_edge_library(include_fitted: bool = False, path: str | None = None) -> 
         Add the variants fitted to public real spectra (``edge_library_fitted.yaml``).
     path : str, optional
         Another library file of the same schema (default: the packaged one).
+    include_additions : bool
+        Add the variants of ``edge_library_additions.yaml`` after each element's own (and fitted)
+        ones: near-edge structures added after the shipped model was trained (the h-BN N K with
+        its sigma* taller than its pi*, the Sc3+ L2,3 multiplet pattern, ...).
 
     Returns
     -------
@@ -220,6 +235,12 @@ def load_edge_library(include_fitted: bool = False, path: str | None = None) -> 
         for ent in fdata.get("elements", []):
             fitted.setdefault(ent["symbol"], []).extend(
                 _parse_variants(ent.get("variants", []), ent["symbol"], ent["edge"], fitted=True)
+            )
+    if include_additions:
+        adata = _read_yaml(None, ADDITIONS_FILE)
+        for ent in adata.get("elements", []):
+            fitted.setdefault(ent["symbol"], []).extend(
+                _parse_variants(ent.get("variants", []), ent["symbol"], ent["edge"], fitted=False)
             )
     elements = []
     for ent in data["elements"]:
@@ -323,18 +344,175 @@ def with_elnes_variation(library: EdgeLibrary, copies: int, seed: int = 0) -> Ed
     return EdgeLibrary(elements=tuple(elements), sources=library.sources)
 
 
-@functools.lru_cache(maxsize=2)
-def load_distractor_edges() -> tuple[EdgeVariant, ...]:
-    """Edges of elements outside the 20 (``distractor_edges.yaml``), validated like the library's."""
-    data = _read_yaml(None, DISTRACTOR_FILE)
+@functools.lru_cache(maxsize=8)
+def synthesis_library(include_fitted: bool = False, include_additions: bool = False, elnes_variation_copies: int = 0) -> EdgeLibrary:
+    """The library a synthesis configuration draws from: :func:`load_edge_library` with the fitted
+    and added variants it asks for, then :func:`with_elnes_variation` (cached)."""
+    library = load_edge_library(include_fitted=include_fitted, include_additions=include_additions)
+    return with_elnes_variation(library, elnes_variation_copies)
+
+
+@functools.lru_cache(maxsize=4)
+def load_distractor_edges(table: str = "curated") -> tuple[EdgeVariant, ...]:
+    """Edges of elements outside the 20, validated like the library's.
+
+    Parameters
+    ----------
+    table : str
+        ``"curated"`` (``distractor_edges.yaml``: 13 hand-picked edges; the default) or
+        ``"complete"`` (``distractor_edge_table.yaml``: every K, L2,3, M2,3, M4,5, N4,5, N6,7 and
+        O4,5 edge of the elements outside the 20 between 70 and 1000 eV, energies from xraydb,
+        a near-edge shape per edge class from exspy's EELS-atlas descriptors; see
+        ``scripts/make_distractor_edge_table.py``). :class:`~eels_core.forward.config.SynthesisConfig`
+        chooses with ``distractor_table``.
+    """
+    if table not in DISTRACTOR_TABLES:
+        raise ValueError(f"distractor table {table!r}: choose one of {', '.join(DISTRACTOR_TABLES)}")
+    name = DISTRACTOR_TABLES[table]
+    data = _read_yaml(None, name)
     out: list[EdgeVariant] = []
     for ent in data["elements"]:
         if ent["symbol"] in ELEMENTS:
-            raise ValueError(f"{DISTRACTOR_FILE}: {ent['symbol']} is one of the 20 target elements")
+            raise ValueError(f"{name}: {ent['symbol']} is one of the 20 target elements")
         for v in _parse_variants(ent["variants"], str(ent["symbol"]), str(ent["edge"]), fitted=False):
             validate_variant(v, float(ent["edge_onset_ev"]))
             out.append(v)
+    if len(out) > MAX_DISTRACTOR_VARIANTS:
+        raise ValueError(f"{name}: {len(out)} variants, more than the {MAX_DISTRACTOR_VARIANTS} the synthesis can index")
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class CompanionRule:
+    """An edge that comes with another: when ``symbol``'s edge is drawn in a variant whose name
+    contains ``variant_contains``, ``companion``'s edge is added in a variant whose name contains
+    ``companion_variant_contains`` (one row of ``edge_companions.yaml``)."""
+
+    symbol: str
+    variant_contains: str
+    companion: str
+    companion_variant_contains: str
+    source: str
+
+
+@functools.lru_cache(maxsize=1)
+def load_companion_rules() -> tuple[CompanionRule, ...]:
+    """The co-occurrence rules of ``edge_companions.yaml``; ``ValueError`` naming a bad row."""
+    data = _read_yaml(None, COMPANION_FILE)
+    rules = []
+    for i, ent in enumerate(data.get("companions", [])):
+        try:
+            rule = CompanionRule(
+                symbol=str(ent["when"]["symbol"]), variant_contains=str(ent["when"]["variant_contains"]),
+                companion=str(ent["add"]["symbol"]), companion_variant_contains=str(ent["add"]["variant_contains"]),
+                source=str(ent["source"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{COMPANION_FILE}: companion #{i} lacks {exc}; give when/add symbol and variant_contains, and source") from None
+        for sym in (rule.symbol, rule.companion):
+            if sym not in ELEMENTS:
+                raise ValueError(f"{COMPANION_FILE}: companion #{i}: {sym!r} is not one of the 20 elements")
+        rules.append(rule)
+    return tuple(rules)
+
+
+def _companion_table(library: EdgeLibrary) -> tuple[NDArray[np.int64], list[NDArray[np.int64]], NDArray[np.int64]]:
+    """For every (element, variant) of ``library``: the rule it triggers (-1: none); per rule, the
+    companion's matching variants; per rule, the companion's element index."""
+    rules = load_companion_rules()
+    n_var = max(len(el.variants) for el in library.elements)
+    trigger = np.full((len(library.elements), n_var), -1, dtype=np.int64)
+    choices, target = [], []
+    for r, rule in enumerate(rules):
+        i = ELEMENTS.index(rule.symbol)
+        for j, v in enumerate(library.elements[i].variants):
+            if rule.variant_contains in v.name and trigger[i, j] < 0:
+                trigger[i, j] = r
+        k = ELEMENTS.index(rule.companion)
+        match = [j for j, v in enumerate(library.elements[k].variants) if rule.companion_variant_contains in v.name]
+        if not match:
+            raise ValueError(f"{COMPANION_FILE}: no {rule.companion} variant named like {rule.companion_variant_contains!r}")
+        choices.append(np.array(match, dtype=np.int64))
+        target.append(k)
+    return trigger, choices, np.array(target, dtype=np.int64)
+
+
+def add_companion_edges(params: Any, rng: np.random.Generator, config: Any) -> Any:
+    """Drawn spectrum parameters with the companion edges of ``edge_companions.yaml`` added (beyond the paper).
+
+    Some compounds always show two of the 20 edges: boron nitride shows B K (pi* ~192 eV) whenever
+    it shows N K (pi* ~401 eV), so a network that has only seen h-BN's N K alone may name it as
+    Sc L2,3, whose onset lies 1 eV higher. For every drawn edge whose variant triggers a rule
+    (:class:`CompanionRule`), with probability ``config.companion_probability``, the companion edge
+    is put into the next free slot, in one of its matching variants, with a jump ratio and tail
+    exponent drawn as the synthesis draws them, when the spectrum has a free slot, lacks the
+    companion's element, and the companion's onset stays inside the output window after the
+    spectrum's stretch and shift. The background-fit window of a background-subtracted spectrum
+    moves below the companion when it is the lowest edge.
+
+    Parameters
+    ----------
+    params : eels_core.forward.synthesis.SpectrumParameters
+        Parameters drawn by ``sample_parameters`` (not changed).
+    rng : numpy Generator
+        Continues the stream that drew ``params``; the draws have fixed shapes.
+    config : SynthesisConfig
+
+    Returns
+    -------
+    SpectrumParameters
+        ``params`` itself when ``config.companion_probability`` is 0 (nothing drawn).
+    """
+    p = float(config.companion_probability)
+    if p <= 0:
+        return params
+    library = synthesis_library(config.include_fitted_edges, config.library_additions, config.elnes_variation_copies)
+    trigger, choices, target = _companion_table(library)
+    element = np.asarray(params.element_index).astype(np.int64)
+    variant = np.asarray(params.variant_index).astype(np.int64)
+    n, slots = element.shape
+    u_add = rng.random((n, slots))
+    u_variant = rng.random(n)
+    u_jump = rng.random(n)
+    tail_draw = rng.uniform(*config.tail_exponent, size=n)
+    present = element >= 0
+    rule = np.where(present, trigger[np.maximum(element, 0), np.maximum(variant, 0)], -1)
+    candidates = np.flatnonzero(np.any((rule >= 0) & (u_add < p), axis=1))
+    if candidates.size == 0:
+        return params
+    out = {name: np.array(getattr(params, name)) for name in
+           ("n_edges", "element_index", "variant_index", "jump_ratio", "tail_exponent", "background_fit_reference_ev")}
+    jr_max = np.array([el.jump_ratio_range[1] for el in library.elements])
+    o0, o1, _ = config.output_energy_ev
+    margin = config.onset_margin_ev
+    for i in candidates:
+        free = int(out["n_edges"][i])
+        for k in np.flatnonzero((rule[i] >= 0) & (u_add[i] < p)):
+            r = int(rule[i, k])
+            comp = int(target[r])
+            if free >= slots or np.any(out["element_index"][i] == comp):
+                continue
+            j = int(choices[r][int(u_variant[i] * len(choices[r]))])
+            onset = library.elements[comp].variants[j].edge_onset_ev
+            shown = onset * (1.0 + params.stretch[i]) + params.shift_ev[i]
+            if not o0 + margin <= shown <= o1 - margin:
+                continue
+            if config.jump_ratio_max_scale == 1.0:
+                jump = config.jump_ratio_min + u_jump[i] * (jr_max[comp] - config.jump_ratio_min)
+            else:
+                jump = config.jump_ratio_min * (jr_max[comp] * config.jump_ratio_max_scale / config.jump_ratio_min) ** u_jump[i]
+            lowest = min(library.elements[int(e)].variants[int(v)].edge_onset_ev
+                         for e, v in zip(out["element_index"][i], out["variant_index"][i]) if e >= 0)
+            if onset < lowest:
+                out["background_fit_reference_ev"][i] = max(out["background_fit_reference_ev"][i] - (lowest - onset),
+                                                             config.model_energy_ev[0] + 1.0)
+            out["element_index"][i, free] = comp
+            out["variant_index"][i, free] = j
+            out["jump_ratio"][i, free] = jump
+            out["tail_exponent"][i, free] = tail_draw[i]
+            free += 1
+            out["n_edges"][i] = free
+    return dataclasses.replace(params, **out)
 
 
 def edge_template(variant: EdgeVariant, energy_ev: ArrayLike) -> NDArray[np.float64]:

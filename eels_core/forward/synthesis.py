@@ -44,12 +44,12 @@ from .config import ELEMENTS, SynthesisConfig
 from .edges import (
     EdgeLibrary,
     EdgeVariant,
+    add_companion_edges,
     edge_template,
     exelfs_modulation,
     extend_edge_tail,
     load_distractor_edges,
-    load_edge_library,
-    with_elnes_variation,
+    synthesis_library,
 )
 from .noise import fixed_pattern_noise, shot_noise
 from .psf import convolve_psf, fft_length
@@ -206,10 +206,9 @@ class _Tables:
 
 @functools.lru_cache(maxsize=4)
 def _tables(config: SynthesisConfig) -> _Tables:
-    library = with_elnes_variation(load_edge_library(include_fitted=config.include_fitted_edges),
-                                   config.elnes_variation_copies)
+    library = synthesis_library(config.include_fitted_edges, config.library_additions, config.elnes_variation_copies)
     e_model = config.model_energy_axis()
-    distractors = load_distractor_edges()
+    distractors = load_distractor_edges(config.distractor_table)
     variants = library.variants + distractors
     templates = np.zeros((len(variants), fft_length(e_model.size)), dtype=np.float32)
     templates[:, : e_model.size] = np.stack([edge_template(v, e_model) for v in variants])
@@ -892,7 +891,8 @@ def synthesis_stages(params: SpectrumParameters, config: SynthesisConfig | None 
 def _synthesize_block(
     seed: int, block: int, config: SynthesisConfig, out: NDArray[np.float32] | None = None
 ) -> SyntheticBatch:
-    params = sample_parameters(_block_rng(seed, block), BLOCK_SIZE, config)
+    rng = _block_rng(seed, block)
+    params = add_companion_edges(sample_parameters(rng, BLOCK_SIZE, config), rng, config)  # no draw when off
     spectra, labels, onsets, jumps = render_spectra(params, config, out=out)
     index = block * BLOCK_SIZE + np.arange(BLOCK_SIZE, dtype=np.int64)
     return SyntheticBatch(_tables(config).output_energy, spectra, labels, onsets, jumps, params, index)

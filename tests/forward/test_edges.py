@@ -133,3 +133,91 @@ def test_elnes_variation_stretches_k_edge_resonances():
     c = jittered_variant(v, rng, spacing_scale=(1.2, 1.2), position_sd_ev=0.0, width_sd=0.0, amplitude_sd=0.0)
     np.testing.assert_allclose(c.peaks[:, 0] - v.edge_onset_ev, 1.2 * (v.peaks[:, 0] - v.edge_onset_ev))
     np.testing.assert_allclose(c.peaks[:, 1:], v.peaks[:, 1:])
+
+
+def test_complete_distractor_table_covers_every_edge_family_outside_the_20():
+    import yaml
+    from importlib import resources
+
+    from eels_core.forward.edges import MAX_DISTRACTOR_VARIANTS, load_distractor_edges
+
+    curated, complete = load_distractor_edges(), load_distractor_edges("complete")
+    assert len(curated) == 13 and [v.name for v in curated] == [v.name for v in load_distractor_edges("curated")]
+    assert len(curated) < len(complete) <= MAX_DISTRACTOR_VARIANTS
+    assert not {v.symbol for v in complete} & set(ELEMENTS)
+    data = yaml.safe_load(resources.files("eels_core.data").joinpath("distractor_edge_table.yaml").read_text())
+    labels = {(e["symbol"], e["edge"]) for e in data["elements"]}
+    # the failure cases named in the text: La M4,5 (read as Ni L2,3), Ba M4,5 (Co L2,3), Ru M4,5 (C K)
+    for needed in [("La", "M4,5"), ("Ba", "M4,5"), ("Ru", "M4,5"), ("Ce", "N4,5"), ("Be", "K"), ("W", "N4,5")]:
+        assert needed in labels, needed
+    for ent in data["elements"]:
+        subs = ent["xraydb_subedges_ev"]
+        for sub, energy in subs.items():  # the X-ray energies are xraydb's
+            assert energy == pytest.approx(xraydb.xray_edge(ent["symbol"], sub).energy, abs=0.05)
+        # the onset is the lowest sub-edge, exspy's (EELS) value where it has one within 8 eV
+        assert ent["edge_onset_ev"] == pytest.approx(min(ent["subedges_ev"].values()), abs=0.05)
+        assert abs(ent["edge_onset_ev"] - ent["xraydb_onset_ev"]) <= 8.0
+        assert 70.0 <= ent["edge_onset_ev"] < 1000.0
+        assert ent["shape_class"] in data["shape_classes"]
+    la = next(e for e in data["elements"] if (e["symbol"], e["edge"]) == ("La", "M4,5"))
+    assert la["subedges_ev"] == {"M5": 832.0, "M4": 849.0}  # EELS energies, not the X-ray 836/853
+    with pytest.raises(ValueError, match="curated"):
+        load_distractor_edges("all")
+
+
+def test_distractor_shapes_follow_their_edge_class():
+    from eels_core.forward.edges import load_distractor_edges
+
+    by_name = {v.label: v for v in load_distractor_edges("complete")}
+    e = np.arange(60.0, 1100.0, 0.1)
+
+    def peak_position(label):
+        v = by_name[label]
+        return e[np.argmax(edge_template(v, e))] - v.edge_onset_ev
+
+    def sharpest(label):
+        return by_name[label].peaks[:, 1].min()
+
+    # lanthanide M4,5: two sharp white lines, the M4 (upper) the tallest, 17 eV apart for La
+    la = by_name["La M4,5"]
+    assert sharpest("La M4,5") <= 2.0 and peak_position("La M4,5") == pytest.approx(849.0 + 1.5 - 832.0, abs=0.3)
+    # 4d-element M4,5: a delayed maximum, far above the onset and broad
+    assert peak_position("Zr M4,5") > 15.0 and sharpest("Zr M4,5") >= 2.0
+    assert peak_position("Ru M4,5") > 15.0
+    # lanthanide N4,5: the giant resonance ~12 eV above the onset; Lu's very delayed
+    assert 8.0 < peak_position("Gd N4,5") < 16.0 and peak_position("Lu N4,5") > 25.0
+    # K L2,3: a sharp doublet like Ca's
+    assert sharpest("K L2,3") < 1.2
+    assert la.edge_onset_ev == pytest.approx(832.0)
+
+
+def test_library_additions_are_held_out_by_default_and_keep_their_sources():
+    with_added = load_edge_library(include_additions=True)
+    for el, el_a in zip(LIB.elements, with_added.elements):
+        for v, v_a in zip(el.variants, el_a.variants):  # the library's own come first, unchanged
+            assert v_a.name == v.name and np.array_equal(v_a.peaks, v.peaks) and np.array_equal(v_a.steps, v.steps)
+        for v in el_a.variants[len(el.variants):]:
+            assert len(v.source) > 20
+            validate_variant(v, el.edge_onset_ev)
+    added = {el.symbol: len(el_a.variants) - len(el.variants) for el, el_a in zip(LIB.elements, with_added.elements)}
+    assert added["N"] >= 2 and added["B"] >= 1 and added["Sc"] >= 1
+
+
+def test_added_variants_separate_sc_l23_from_h_bn_n_k():
+    """Sc3+ has four sharp lines with one at 403-405 eV where h-BN's N K has its valley; h-BN has one
+    sharp pi* and a broad sigma* taller than it (the fact-sheet addendum)."""
+    lib = load_edge_library(include_additions=True)
+    e = np.arange(395.0, 440.0, 0.05)
+    sc = next(v for v in lib.element("Sc").variants if "multiplet" in v.name)
+    bn = next(v for v in lib.element("N").variants if "sigma* taller" in v.name)
+    y_sc, y_bn = edge_template(sc, e), edge_template(bn, e)
+    valley = (e > 403.0) & (e < 405.0)
+    assert y_sc[valley].max() > 0.8 * y_sc.max()  # a Sc line in the window
+    assert y_bn[valley].max() < 0.5 * y_bn.max()  # the h-BN valley
+    # four sharp Sc lines above 401 eV: four local maxima
+    above = y_sc[(e > 401) & (e < 410)]
+    maxima = np.flatnonzero((above[1:-1] > above[:-2]) & (above[1:-1] > above[2:]))
+    assert maxima.size == 4
+    # h-BN: the sigma* (406-411 eV) taller than the pi* (400-402 eV), and structure beyond 410 eV
+    assert y_bn[(e > 406) & (e < 411)].max() > y_bn[(e > 400) & (e < 402)].max()
+    assert y_bn[(e > 412) & (e < 430)].max() > 3 * y_sc[(e > 412) & (e < 430)].max()
