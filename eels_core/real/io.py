@@ -357,7 +357,7 @@ def read_spectrum(path: str | os.PathLike[str] | Any, lazy: bool = False) -> Spe
     elif kind in ("text", "text-named-emsa"):
         spectrum = _read_two_column_text(file_path, text, lazy, named_emsa=kind == "text-named-emsa")
     else:
-        spectrum = _read_with_rsciio(file_path, plugins, lazy)
+        spectrum = _read_with_rsciio(file_path, plugins, lazy, foreign_hdf5=kind == "hdf5-other")
     return _as_lazy(spectrum) if lazy and not spectrum.lazy else spectrum
 
 
@@ -455,7 +455,10 @@ def _describe_bytes(head: bytes) -> str:
 
 
 def _detect_format(file_path: Path) -> tuple[str, tuple[str, ...], str]:
-    """(kind, rosettasciio plugin modules, text) for a path; kind is 'emsa', 'text', 'text-named-emsa' or 'rsciio'.
+    """(kind, rosettasciio plugin modules, text) for a path.
+
+    kind is 'emsa', 'text', 'text-named-emsa', 'rsciio' or 'hdf5-other' (an HDF5 file that is not a
+    HyperSpy file: the plugins are tried in turn).
 
     Raises the one-line errors for a missing file, a folder, an empty, unreadable, compressed
     or unrecognised file.
@@ -478,7 +481,8 @@ def _detect_format(file_path: Path) -> tuple[str, tuple[str, ...], str]:
     if not head:  # pragma: no cover - st_size said otherwise (a file emptied meanwhile)
         raise ValueError(f"'{file_path}' is empty (0 bytes); the file was not written completely.")
     if head.startswith(_HDF5_SIGNATURE) or any(head[o : o + 8] == _HDF5_SIGNATURE for o in (512, 1024, 2048)):
-        return "rsciio", _hdf5_plugins(file_path, ext), ""
+        plugins = _hdf5_plugins(file_path, ext)
+        return ("rsciio" if plugins == ("rsciio.hspy",) else "hdf5-other"), plugins, ""
     if head[:4] in _DM_SIGNATURES:
         return "rsciio", ("rsciio.digitalmicrograph",), ""
     for signature, what, fix in _FOREIGN_SIGNATURES:
@@ -597,9 +601,6 @@ def _axis_summary(axis: Any) -> dict[str, Any]:
     summary["units"] = _clean_units(get("units", None))
     return {key: summary[key] for key in ("name", "units", "offset", "scale", "size")}
 
-
-# kept for code that imported the old name
-_signal_axis_summary = _axis_summary
 
 
 def _uncalibrated(scale: Any, offset: Any) -> bool:
@@ -768,15 +769,18 @@ def _call_rsciio(api: str, file_path: Path, lazy: bool) -> list[dict[str, Any]]:
 
 def _missing_package_message(file_path: Path, plugin: str, exc: ImportError) -> str:
     package = getattr(exc, "name", None) or str(exc)
-    extra = " (pip install zarr)" if plugin == "zspy" else f" (pip install {package})"
-    alternative = "; or save the signal as .hspy instead" if plugin == "zspy" else ""
+    if plugin == "zspy":
+        return (
+            f"Reading '{file_path}' (a HyperSpy .zspy store) needs the Python package 'zarr' (with numcodecs), which "
+            f"is not installed (importing '{package}' failed); pip install zarr, or save the signal as .hspy instead."
+        )
     return (
         f"Reading '{file_path}' ({plugin} format) needs the Python package '{package}', which is not installed; "
-        f"install it{extra}{alternative}."
+        f"pip install {package}."
     )
 
 
-def _read_with_rsciio(file_path: Path, plugins: tuple[str, ...], lazy: bool) -> Spectrum:
+def _read_with_rsciio(file_path: Path, plugins: tuple[str, ...], lazy: bool, foreign_hdf5: bool = False) -> Spectrum:
     """Read a file with the first of `plugins` that gives an EELS spectrum."""
     failures: list[tuple[str, BaseException]] = []
     refusals: list[ValueError] = []
@@ -796,6 +800,13 @@ def _read_with_rsciio(file_path: Path, plugins: tuple[str, ...], lazy: bool) -> 
             return _spectrum_from_signals(signals, file_path, plugin, lazy)
         except ValueError as exc:
             refusals.append(exc)
+    if foreign_hdf5:
+        first = refusals[0] if refusals else failures[0][1]
+        raise ValueError(
+            f"Could not read '{file_path}' as an EELS spectrum: it is an HDF5 file without HyperSpy's file_format mark; "
+            f"rosettasciio's {', '.join(_plugin_name(p) for p in plugins)} readers found no spectrum in it (first "
+            f"answer: {type(first).__name__}: {' '.join(str(first).split())}); save the spectrum from HyperSpy as .hspy."
+        ) from first
     if refusals:
         raise refusals[0]
     plugin, exc = failures[0]
@@ -970,7 +981,7 @@ def _canonical_emsa_lines(lines: list[str], data_start: int) -> list[str]:
         elif i < data_start:
             out.append("\n" if not stripped else f"#{stripped}\n")  # stray text in the header: a comment
         else:
-            out.append(line if line.strip() else "\n")
+            out.append(line.lstrip(" \t") if line.strip() else "\n")
     return out
 
 
