@@ -15,14 +15,27 @@ without an entry runs with the defaults of its ``parameters`` cell. A parameter 
 that the notebook's ``parameters`` cell does not define is an error (a typo would otherwise run
 the notebook at its default, possibly paper-scale, size).
 
-Importable: tests/book/test_notebooks.py uses ``find_notebooks``, ``load_parameters`` and ``execute``.
+Reproducibility: each run records in the executed notebook the sha256 of its source and its
+parameters. When ``book/<stem>.ipynb`` from an earlier run of the same source and parameters is
+there (the main job, ``scripts/build_book.sh``, leaves them), :func:`execute` compares the new
+outputs with it, after the replacements of ``tests/book/output_sanitize.cfg`` (times, addresses,
+temporary paths), and reports every cell whose text output changed: the check that a re-run gives
+the same book, without executing any notebook twice in one run. Cells tagged
+``nbval-ignore-output`` (timings, machine-dependent figures) are not compared.
+
+Importable: tests/book/test_notebooks.py uses ``find_notebooks``, ``load_parameters``, ``execute``
+and ``changed_outputs``.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import configparser
+import hashlib
+import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -34,6 +47,12 @@ DEFAULT_OUT = REPO / "book"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.py"
 KERNEL = "python3"
 TIMEOUT_S = 900
+SANITIZE = REPO / "tests" / "book" / "output_sanitize.cfg"
+#: Output types whose text is compared between runs (images are not: PNG bytes differ between
+#: matplotlib builds without any visible change).
+COMPARED = ("text/plain", "text/markdown", "text/latex")
+#: Tag of cells whose outputs may differ between runs (the tag nbval uses for the same purpose).
+IGNORE_TAG = "nbval-ignore-output"
 
 
 def find_notebooks(only: list[str] | None = None) -> list[Path]:
@@ -85,9 +104,62 @@ def parameter_names(nb) -> set[str]:
     return names
 
 
+def _fingerprint(path: Path, parameters: dict) -> dict:
+    return {"source_sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "parameters": parameters}
+
+
+def _sanitize_rules() -> list[tuple[re.Pattern, str]]:
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read(SANITIZE)
+    return [(re.compile(cfg[s]["regex"]), cfg[s]["replace"]) for s in cfg.sections()]
+
+
+def _cell_texts(nb: dict, rules: list[tuple[re.Pattern, str]]) -> list[str]:
+    """The sanitised text outputs of every code cell, one string per cell."""
+    texts = []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        if IGNORE_TAG in cell.get("metadata", {}).get("tags", []):
+            texts.append("")
+            continue
+        parts = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                parts.append("".join(out.get("text", "")))
+            for kind in COMPARED:
+                if kind in out.get("data", {}):
+                    parts.append("".join(out["data"][kind]))
+        text = "\n".join(parts)
+        for pattern, replacement in rules:
+            text = pattern.sub(replacement, text)
+        texts.append(text)
+    return texts
+
+
+def changed_outputs(previous: dict, current: dict) -> list[str]:
+    """Cells whose sanitised text output differs between two executions of one notebook."""
+    rules = _sanitize_rules()
+    old, new = _cell_texts(previous, rules), _cell_texts(current, rules)
+    if len(old) != len(new):
+        return [f"{len(old)} code cells before, {len(new)} now"]
+    return [f"code cell {k + 1}: {a[:160]!r} -> {b[:160]!r}" for k, (a, b) in enumerate(zip(old, new)) if a != b]
+
+
+def previous_run(out: Path, path: Path, parameters: dict) -> dict | None:
+    """The executed notebook of an earlier run of the same source and parameters, if any."""
+    try:
+        nb = json.loads(out.read_text())
+    except (OSError, ValueError):
+        return None
+    return nb if nb.get("metadata", {}).get("eels_edge_book") == _fingerprint(path, parameters) else None
+
+
 def execute(path: Path, out_dir: Path = DEFAULT_OUT, parameters: dict | None = None,
             timeout: int = TIMEOUT_S) -> Path:
-    """Run one notebook; return the executed ``.ipynb``. Raises on a failing cell.
+    """Run one notebook; return the executed ``.ipynb``. Raises on a failing cell, and with
+    ``RuntimeError`` when the outputs differ from an earlier run of the same source and
+    parameters (see the module docstring).
 
     The executed notebook (with the failing cell's traceback, if any) is written either way.
     """
@@ -95,18 +167,25 @@ def execute(path: Path, out_dir: Path = DEFAULT_OUT, parameters: dict | None = N
 
     parameters = dict(parameters or {})
     nb = read_notebook(path)
+    nb.metadata["eels_edge_book"] = _fingerprint(path, parameters)
     unknown = set(parameters) - parameter_names(nb)
     if unknown:
         raise ValueError(f"{path.stem}: the parameter set sets {sorted(unknown)}, not defined in its 'parameters' cell")
-    # Progress bars are noise in a rendered book and make nbval comparisons timing-dependent.
+    # Progress bars are noise in a rendered book and make output comparisons timing-dependent.
     # Export TQDM_DISABLE= (empty) to keep them.
     os.environ.setdefault("TQDM_DISABLE", "1")
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"{path.stem}.ipynb"
+    before = previous_run(out, path, parameters)
     papermill.execute_notebook(
         nb, str(out), parameters=parameters, kernel_name=KERNEL, language="python",
         cwd=str(path.parent), execution_timeout=timeout, progress_bar=False,
     )
+    if before is not None:
+        changed = changed_outputs(before, json.loads(out.read_text()))
+        if changed:
+            raise RuntimeError(f"{path.stem}: outputs differ from the previous run of the same source:\n  "
+                               + "\n  ".join(changed[:10]))
     return out
 
 

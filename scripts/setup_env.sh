@@ -25,7 +25,7 @@ PY="$VENV/bin/python"
 # torch first and pinned: a bare 'torch' lets pip pick a multi-GB CUDA build.
 "$PY" -m pip install --quiet "torch==2.13.0"
 "$PY" -m pip install --quiet -e ".[book,test,hyperspy]"
-# Kernel 'python3' pointing at this venv's interpreter (papermill and nbval use it).
+# Kernel 'python3' pointing at this venv's interpreter (papermill uses it).
 "$PY" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (eels-edge-book)" >/dev/null
 echo "$want" > "$STAMP"
 echo "setup_env: $VENV ready ($("$PY" -c 'import torch, numpy; print("torch", torch.__version__, "numpy", numpy.__version__)'))"

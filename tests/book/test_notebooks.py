@@ -1,7 +1,7 @@
 """Every notebook runs end to end with the CI parameter set, and follows the book's conventions.
 
-Executed notebooks land in book/<stem>.ipynb, where scripts/run_tests.sh re-runs them with
-nbval and the Jupyter Book renders them.
+Executed notebooks land in book/<stem>.ipynb, where the Jupyter Book renders them; a notebook
+whose earlier run of the same source is there must give the same text outputs.
 """
 
 from __future__ import annotations

@@ -1,0 +1,61 @@
+"""The notebook runner's reproducibility check: a re-run must give the same text outputs."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("execute_notebooks", REPO / "scripts" / "execute_notebooks.py")
+xnb = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(xnb)
+
+
+def _nb(*outputs: dict, fingerprint: dict | None = None) -> dict:
+    cells = [{"cell_type": "markdown", "source": "# t"}]
+    cells += [{"cell_type": "code", "source": "x", "outputs": [out]} for out in outputs]
+    return {"cells": cells, "metadata": {"eels_edge_book": fingerprint} if fingerprint else {}}
+
+
+def _stream(text: str) -> dict:
+    return {"output_type": "stream", "name": "stdout", "text": text}
+
+
+def test_same_outputs_up_to_times_and_addresses_are_unchanged():
+    a = _nb(_stream("F1 0.912 in 3.2 s at 0x7f00aa\n"), {"output_type": "execute_result", "data": {"text/plain": "42"}})
+    b = _nb(_stream("F1 0.912 in 4.9 s at 0x7f11bb\n"), {"output_type": "execute_result", "data": {"text/plain": "42"}})
+    assert xnb.changed_outputs(a, b) == []
+
+
+def test_a_changed_number_or_cell_count_is_reported():
+    a = _nb(_stream("F1 0.912\n"), _stream("ok\n"))
+    changed = xnb.changed_outputs(a, _nb(_stream("F1 0.913\n"), _stream("ok\n")))
+    assert len(changed) == 1 and changed[0].startswith("code cell 1:") and "0.913" in changed[0]
+    assert xnb.changed_outputs(a, _nb(_stream("F1 0.912\n"))) == ["2 code cells before, 1 now"]
+
+
+def test_cells_tagged_to_ignore_are_not_compared():
+    a, b = _nb(_stream("took 12 spectra/s\n")), _nb(_stream("took 19 spectra/s\n"))
+    assert xnb.changed_outputs(a, b)
+    for nb in (a, b):
+        nb["cells"][1]["metadata"] = {"tags": [xnb.IGNORE_TAG]}
+    assert xnb.changed_outputs(a, b) == []
+
+
+def test_images_are_not_compared():
+    png = {"output_type": "display_data", "data": {"image/png": "AAAA", "text/plain": "<Figure>"}}
+    other = {"output_type": "display_data", "data": {"image/png": "BBBB", "text/plain": "<Figure>"}}
+    assert xnb.changed_outputs(_nb(png), _nb(other)) == []
+
+
+def test_only_a_run_of_the_same_source_and_parameters_is_compared(tmp_path):
+    source = tmp_path / "01_x.py"
+    source.write_text("# %%\nx = 1\n")
+    out = tmp_path / "01_x.ipynb"
+    out.write_text(json.dumps(_nb(_stream("1\n"), fingerprint=xnb._fingerprint(source, {"n": 2}))))
+    assert xnb.previous_run(out, source, {"n": 2}) is not None
+    assert xnb.previous_run(out, source, {"n": 3}) is None
+    source.write_text("# %%\nx = 2\n")
+    assert xnb.previous_run(out, source, {"n": 2}) is None
+    assert xnb.previous_run(tmp_path / "missing.ipynb", source, {}) is None
