@@ -970,14 +970,18 @@ def _emsa_header(lines: list[str]) -> tuple[dict[str, str], int | None]:
     return header, None
 
 
-def _canonical_emsa_lines(lines: list[str], data_start: int) -> list[str]:
-    """Header lines rewritten as '#KEY: value' (what rosettasciio's parser splits on), data lines as they are."""
+def _canonical_emsa_lines(lines: list[str], data_start: int, numbers: dict[str, float | None]) -> list[str]:
+    """Header lines rewritten as '#KEY: value' (what rosettasciio's parser splits on), with the values of
+    the keywords in `numbers` as read here; data lines as they are."""
     out = []
     for i, line in enumerate(lines):
         stripped = line.strip()
         if i < data_start and stripped.startswith("#"):
             key, sep, value = stripped.lstrip("#").partition(":")
-            out.append(f"#{key.strip()}: {value.strip().replace(': ', ':')}\n" if sep else f"#{key.strip()}\n")
+            key = key.strip()
+            if numbers.get(key.upper()) is not None:
+                value = repr(numbers[key.upper()])
+            out.append(f"#{key}: {value.strip().replace(': ', ':')}\n" if sep else f"#{key}\n")
         elif i < data_start:
             out.append("\n" if not stripped else f"#{stripped}\n")  # stray text in the header: a comment
         else:
@@ -985,17 +989,28 @@ def _canonical_emsa_lines(lines: list[str], data_start: int) -> list[str]:
     return out
 
 
+_LEADING_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)(\s*[eE]\s*[+-]?\d+)?")
+
+
 def _emsa_number(header: dict[str, str], key: str, file_path: Path) -> float | None:
-    """A numeric header value (first word, as rosettasciio reads it), None when absent or empty."""
+    """A numeric header value, None when absent or empty.
+
+    Read as rosettasciio intends, and a little more: '2.0 E-06' (a blank inside the exponent)
+    and '0.5 eV' (a unit after the number) are numbers too.
+    """
     raw = header.get(key, "").strip()
     if not raw:
         return None
     try:
-        return float(raw.replace(" ", "")) if "e" in raw.lower() else float(raw.split()[0])
+        return float(raw)
     except ValueError:
-        raise ValueError(
-            f"'{file_path}': the EMSA keyword #{key} has the value '{raw}', which is not a number; correct the header."
-        ) from None
+        pass
+    leading = _LEADING_NUMBER.match(raw)
+    if leading:
+        return float(re.sub(r"\s+", "", leading.group(0)))
+    raise ValueError(
+        f"'{file_path}': the EMSA keyword #{key} has the value '{raw}', which is not a number; correct the header."
+    )
 
 
 def _emsa_data_columns(lines: list[str], data_start: int, datatype: str) -> tuple[list[float], list[float]]:
@@ -1033,10 +1048,12 @@ def _read_emsa(file_path: Path, text: str, lazy: bool) -> Spectrum:
             f"Could not read {where} as an EMSA file: #DATATYPE is '{header.get('DATATYPE', 'missing')}', "
             "not Y or XY; add '#DATATYPE : Y' (one counts column) or '#DATATYPE : XY' (energy, counts)."
         )
+    numbers = {key: _emsa_number(header, key, file_path) for key in ("NPOINTS", "NCOLUMNS", "OFFSET", "XPERCHAN")}
     try:
         xs, ys = _emsa_data_columns(lines, data_start, datatype)
+        canonical = _canonical_emsa_lines(lines, data_start, numbers)
         with _quiet_rsciio():
-            signals = parse_msa_string(io.StringIO("".join(_canonical_emsa_lines(lines, data_start))), filename=str(file_path))
+            signals = parse_msa_string(io.StringIO("".join(canonical)), filename=str(file_path))
     except Exception as exc:  # noqa: BLE001 - a non-numeric data row, a broken header ...
         raise ValueError(
             f"Could not read {where} as an EMSA file ({type(exc).__name__}: {' '.join(str(exc).split())}); "
@@ -1047,8 +1064,8 @@ def _read_emsa(file_path: Path, text: str, lazy: bool) -> Spectrum:
     if n_points == 0:
         raise ValueError(f"{where} holds no data points after its '#SPECTRUM' line; the file is empty or truncated.")
     notes: list[str] = []
-    n_declared = _emsa_number(header, "NPOINTS", file_path)
-    per_row = max(1, int(_emsa_number(header, "NCOLUMNS", file_path) or 1))
+    n_declared = numbers["NPOINTS"]
+    per_row = max(1, int(numbers["NCOLUMNS"] or 1))
     if n_declared is not None and int(n_declared) > 0 and int(n_declared) != n_points:
         missing = int(n_declared) - n_points
         if 0 < missing <= per_row:
@@ -1075,8 +1092,7 @@ def _read_emsa(file_path: Path, text: str, lazy: bool) -> Spectrum:
             )
         signal["axes"][0]["units"] = units
         return _spectrum_from_signals(signals, file_path, "msa", lazy)  # 'no energy axis', units named
-    offset = _emsa_number(header, "OFFSET", file_path)
-    scale = _emsa_number(header, "XPERCHAN", file_path)
+    offset, scale = numbers["OFFSET"], numbers["XPERCHAN"]
     axis: dict[str, Any] = {"size": n_points, "index_in_array": 0, "name": header.get("XLABEL", "") or "Energy loss",
                             "units": units, "navigate": False}
     source = "header"
@@ -1151,7 +1167,7 @@ def _read_two_column_text(file_path: Path, text: str, lazy: bool = False, named_
     lines = text.splitlines()
     what = "an EMSA file (no '#FORMAT : EMSA/MAS' / '#SPECTRUM' header) nor as" if named_emsa else "as"
     for lineno, raw in enumerate(lines, start=1):
-        line = raw.strip().lstrip("\ufeff")
+        line = raw.split("#", 1)[0].strip().lstrip("\ufeff")  # '#' starts a comment, also after the numbers
         if not line or line.startswith(_COMMENT_PREFIXES):
             continue
         if not rows:

@@ -151,6 +151,9 @@ GOOD_FILES = {
     "emsa-xy-x-column-only": lambda t: (write_emsa(t / "s.msa", datatype="XY", drop=("OFFSET", "XPERCHAN")),
                                          {"energy_axis_source": "X column"}),
     "emsa-kev-axis": lambda t: (write_emsa(t / "s.msa", offset=0.4, scale=0.0005, xunits="keV"), {}),
+    "emsa-values-with-units-and-spaced-exponent": lambda t: (
+        write_emsa(t / "s.msa", [ln.replace("0.5", "5.0 E-01 eV") if ln.startswith("#XPERCHAN") else ln
+                                 for ln in emsa_lines()]), {}),
     "emsa-no-signal-type": lambda t: (write_emsa(t / "s.msa", drop=("SIGNALTYPE",)), {}),
     # HyperSpy HDF5 under other names
     "hspy": lambda t: (write_hspy(t / "s.hspy", COUNTS.astype(np.float32), offset=400.0), {}),
@@ -183,6 +186,7 @@ GOOD_FILES = {
     "text-kev-header": lambda t: (write_text(t / "s.txt", ["Energy (keV)\tCounts",
                                                            *(f"{e / 1000:.4f}\t{c}" for e, c in zip(ENERGY, COUNTS))]),
                                   {"energy_units_from_header": "keV"}),
+    "text-inline-comments": lambda t: (write_text(t / "s.txt", [r + "  # note" for r in two_columns()]), {}),
     "text-percent-comments": lambda t: (write_text(t / "s.txt", ["% MATLAB export", *two_columns()]), {}),
     "text-in-msa-without-header": lambda t: (write_text(t / "s.msa", two_columns()), {"warns": "no EMSA header"}),
 }
