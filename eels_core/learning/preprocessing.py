@@ -18,6 +18,9 @@ channels:
 Outside the window channel 0 is 0. :func:`preprocess_batch` is used on synthetic batches during
 training and :func:`preprocess_spectrum` on measured spectra; both call :func:`_normalise`, so the
 network sees the same transformation in both cases (``tests/learning/test_network.py`` checks it).
+Before anything else, both repair isolated dead, hot and negative channels with the one
+:func:`eels_core.learning.defects.repair_bad_channels` (on the grid for training batches, on the
+recorded channels for measured spectra).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from ..forward.axis import (
     measured_window,
     network_energy_axis,
 )
+from .defects import repair_bad_channels
 
 N_INPUTS = 4
 #: Half width (eV) of the running mean removed in the high-passed channel.
@@ -148,7 +152,8 @@ def assemble_inputs(intensity: NDArray, mask: NDArray, contrast_floor: float = C
 
 
 def preprocess_batch(
-    spectra: ArrayLike, window_ev: ArrayLike | None = None, contrast_floor: float = CONTRAST_FLOOR
+    spectra: ArrayLike, window_ev: ArrayLike | None = None, contrast_floor: float = CONTRAST_FLOOR,
+    repair: bool = True,
 ) -> NDArray[np.float32]:
     """Network input of spectra already on the 4551-channel grid (synthetic batches).
 
@@ -161,6 +166,9 @@ def preprocess_batch(
     contrast_floor : float
         Smallest root-mean-square of channel 0 (:func:`stretch_contrast`); 0 switches it off.
         Training and prediction use the default; other values are for studying it (chapter 08).
+    repair : bool
+        Repair isolated dead, hot and negative channels inside each window first
+        (:func:`~eels_core.learning.defects.repair_bad_channels`).
     """
     x = np.asarray(spectra)
     if x.ndim != 2 or x.shape[1] != N_CHANNELS:
@@ -171,10 +179,12 @@ def preprocess_batch(
     else:
         w = np.asarray(window_ev, dtype=np.float64).reshape(-1, 2)
         mask = (e[None, :] >= w[:, :1]) & (e[None, :] <= w[:, 1:])
+    if repair:
+        x = repair_bad_channels(x, mask).counts
     return assemble_inputs(x, mask, contrast_floor)
 
 
-def preprocess_spectrum(energy_ev: ArrayLike, counts: ArrayLike) -> NDArray[np.float32]:
+def preprocess_spectrum(energy_ev: ArrayLike, counts: ArrayLike, repair: bool = True) -> NDArray[np.float32]:
     """Network input of measured spectra on any energy axis.
 
     Parameters
@@ -184,12 +194,17 @@ def preprocess_spectrum(energy_ev: ArrayLike, counts: ArrayLike) -> NDArray[np.f
     counts : array_like, shape (n,) or (b, n)
         Intensities (any scale). Resampled onto the 0.2 eV grid by :func:`resample_rows` (linear
         interpolation; binning for channels finer than the grid).
+    repair : bool
+        Repair isolated dead, hot and negative channels first, on the recorded channels
+        (:func:`~eels_core.learning.defects.repair_bad_channels`); False for counts already repaired.
 
     Returns
     -------
     ndarray, shape (b, 4, 4551)
     """
     e, c = _checked_counts(energy_ev, counts)
+    if repair:
+        c = repair_bad_channels(c).counts
     grid = network_energy_axis()
     lo, hi = measured_window(e)
     mask = np.broadcast_to((grid >= lo) & (grid <= hi), (c.shape[0], grid.size))
@@ -250,7 +265,9 @@ def window_slice(energy_ev: ArrayLike) -> slice:
     return slice(int(inside[0]), int(inside[-1]) + 1)
 
 
-def preprocess_window(energy_ev: ArrayLike, counts: ArrayLike) -> tuple[NDArray[np.float32], slice]:
+def preprocess_window(
+    energy_ev: ArrayLike, counts: ArrayLike, repair: bool = True
+) -> tuple[NDArray[np.float32], slice]:
     """Channels 0 and 1 of :func:`preprocess_spectrum`, computed on the measured window only.
 
     Outside the window those channels are 0, and channels 2 (mask) and 3 (energy coordinate) are
@@ -258,6 +275,7 @@ def preprocess_window(energy_ev: ArrayLike, counts: ArrayLike) -> tuple[NDArray[
     pixel (:func:`eels_core.real.predict.predict_edges` uses it). Same arithmetic as
     :func:`preprocess_spectrum` on the same values; only the order of the sums in the mean and
     the running mean can differ, i.e. by float rounding (< 1e-5, ``tests/real/test_predict_and_cli.py``).
+    ``repair`` as in :func:`preprocess_spectrum`.
 
     Returns
     -------
@@ -266,6 +284,8 @@ def preprocess_window(energy_ev: ArrayLike, counts: ArrayLike) -> tuple[NDArray[
         Where those channels sit on the 4551-channel grid.
     """
     e, c = _checked_counts(energy_ev, counts)
+    if repair:
+        c = repair_bad_channels(c).counts
     window = window_slice(e)
     grid = network_energy_axis()[window]
     resampled = resample_rows(grid, e, c)
@@ -328,19 +348,80 @@ def edges_in_window(onset_ev: ArrayLike, window_ev: ArrayLike) -> NDArray[np.boo
         return (o >= w[:, :1] + ONSET_MARGIN_LOW_EV) & (o <= w[:, 1:] - ONSET_MARGIN_HIGH_EV)
 
 
+#: Narrowest window the training may draw (eV): narrower than ``MIN_WINDOW_EV`` (35 eV, what
+#: prediction accepts) so that a model trained with it can later name edges in 20-35 eV windows
+#: (one white-line pair); ``MIN_WINDOW_EV`` stays until such a model ships.
+NARROWEST_TRAINING_WINDOW_EV = 20.0
+
+
 def sample_windows(
-    rng: np.random.Generator, n: int, full_fraction: float = 0.3, min_width_ev: float = TRAINING_MIN_WINDOW_EV
+    rng: np.random.Generator,
+    n: int,
+    full_fraction: float = 0.3,
+    min_width_ev: float = TRAINING_MIN_WINDOW_EV,
+    onsets_ev: ArrayLike | None = None,
+    onset_fraction: float = 0.0,
+    before_onset_ev: tuple[float, float] = (0.0, 10.0),
 ) -> NDArray[np.float64]:
     """Random measured windows for training: full range with probability ``full_fraction``, else a
     random sub-range of at least ``min_width_ev`` (width log-uniform in min_width-910 eV, position
-    uniform)."""
-    if not MIN_WINDOW_EV <= min_width_ev <= GRID_STOP_EV - GRID_START_EV:
+    uniform).
+
+    Beyond that (``onset_fraction > 0``), a share ``onset_fraction`` of the sub-range windows
+    starts just below an edge onset, ``before_onset_ev`` (0-10 eV) below it: half of them below the
+    onset of an edge in the spectrum (``onsets_ev``), half below one of the 20 reference onsets,
+    present in the spectrum or not. Measured windows start anywhere relative to the onsets; a
+    network that has seen window starts at random places only rarely sees one 5 eV below Sc L2,3,
+    and may take the window border itself for the edge. The labels follow the usual rule
+    (:func:`edges_in_window`: an onset less than 5 eV inside the window is left out of the loss).
+    These draws come after the others, so ``onset_fraction = 0`` gives the windows as before.
+
+    Parameters
+    ----------
+    rng : numpy Generator
+    n : int
+    full_fraction : float
+    min_width_ev : float
+        Narrowest window, eV, at least ``NARROWEST_TRAINING_WINDOW_EV``.
+    onsets_ev : array_like, shape (n, k), optional
+        Onsets of the edges present in each spectrum, NaN for absent ones (a synthetic batch's
+        ``edge_onset_ev``); needed when ``onset_fraction > 0``.
+    onset_fraction : float
+    before_onset_ev : (float, float)
+        Range (uniform) of the distance from the window start up to the onset, eV.
+    """
+    if not NARROWEST_TRAINING_WINDOW_EV <= min_width_ev <= GRID_STOP_EV - GRID_START_EV:
         raise ValueError(
-            f"min_width_ev = {min_width_ev}: must lie in [{MIN_WINDOW_EV:g}, {GRID_STOP_EV - GRID_START_EV:g}] eV"
+            f"min_width_ev = {min_width_ev}: must lie in [{NARROWEST_TRAINING_WINDOW_EV:g}, "
+            f"{GRID_STOP_EV - GRID_START_EV:g}] eV"
         )
+    if not 0.0 <= onset_fraction <= 1.0:
+        raise ValueError(f"onset_fraction = {onset_fraction}: must be a probability in [0, 1]")
     width = np.exp(rng.uniform(np.log(min_width_ev), np.log(GRID_STOP_EV - GRID_START_EV), n))
     start = GRID_START_EV + rng.random(n) * (GRID_STOP_EV - GRID_START_EV - width)
     full = rng.random(n) < full_fraction
     start = np.where(full, GRID_START_EV, start)
     stop = np.where(full, GRID_STOP_EV, start + width)
+    if onset_fraction > 0:
+        from ..forward.edges import reference_onsets_ev
+
+        if onsets_ev is None:
+            raise ValueError("sample_windows: onset_fraction > 0 needs the spectra's onsets (onsets_ev)")
+        onsets = np.asarray(onsets_ev, dtype=np.float64).reshape(n, -1)
+        anchored = (rng.random(n) < onset_fraction) & ~full
+        use_present = rng.random(n) < 0.5
+        u_pick = rng.random(n)
+        refs = reference_onsets_ev()
+        ref_pick = refs[rng.integers(0, refs.size, size=n)]
+        offset = rng.uniform(*before_onset_ev, size=n)
+        present = np.isfinite(onsets)
+        n_present = present.sum(axis=1)
+        # the k-th present onset of each row, k drawn uniformly
+        k = np.minimum((u_pick * n_present).astype(np.int64), np.maximum(n_present - 1, 0))
+        order = np.argsort(~present, axis=1, kind="stable")
+        chosen = np.take_along_axis(np.where(present, onsets, np.nan), order, axis=1)[np.arange(n), k]
+        anchor = np.where(use_present & (n_present > 0), chosen, ref_pick)
+        a_start = np.clip(anchor - offset, GRID_START_EV, GRID_STOP_EV - min_width_ev)
+        start = np.where(anchored, a_start, start)
+        stop = np.where(anchored, np.minimum(a_start + width, GRID_STOP_EV), stop)
     return np.stack([start, stop], axis=1)

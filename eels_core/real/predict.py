@@ -20,6 +20,28 @@ Speed on spectrum images
     (:func:`eels_core.learning.preprocessing.preprocess_window`). The probabilities equal those of the plain
     forward pass of :func:`eels_core.learning.preprocessing.preprocess_spectrum` up to float rounding
     (``tests/real/test_predict_and_cli.py`` checks < 1e-4); ``fast=False`` runs the plain pass.
+
+Bad channels
+    Isolated dead, cold, hot and negative channels are repaired before the network and the
+    onset estimator see a spectrum (:func:`eels_core.learning.defects.repair_bad_channels`, the
+    repair training batches go through too); the result says which channels were repaired
+    (``repaired_channels_ev``, ``repaired_count``). ``repair=False`` switches it off.
+
+Any scale
+    Each spectrum is divided by its largest magnitude before anything else, so counts of any
+    finite scale (1e-300 ... 1e307) give the same probabilities, without overflow.
+
+Big spectrum images
+    A lazy :class:`~eels_core.real.io.Spectrum` (``read_spectrum(path, lazy=True)``) or a lazy
+    HyperSpy signal is labelled batch by batch (:meth:`~eels_core.real.io.Spectrum.iter_rows`):
+    memory holds one batch of spectra plus the per-pixel results, whatever the file size.
+    :func:`summed_counts` sums one chunk-wise, in a safe scale.
+
+HyperSpy
+    :func:`predict_edges` accepts HyperSpy signals (lazy ones too); :meth:`EdgePrediction.to_signals`
+    returns the maps as HyperSpy signals with the navigation axes of the input, and
+    :func:`add_detected_elements` writes the detected elements into a signal's
+    ``metadata.Sample.elements`` for exspy's ``add_elements`` / ``create_model``.
 """
 
 from __future__ import annotations
@@ -37,9 +59,14 @@ from ..forward.axis import check_counts, check_energy_axis, measured_window
 from ..forward.background import fit_power_law, power_law
 from ..forward.config import ELEMENTS
 from ..forward.edges import edge_labels, reference_onsets_ev
+from ..learning.defects import repair_bad_channels
 from ..learning.network import WindowedForward, inference_autocast
 from ..learning.preprocessing import edges_in_window, preprocess_spectrum, preprocess_window, window_slice
 from .onsets import estimate_onsets
+
+#: What :meth:`EdgePrediction.to_signals` can map.
+SIGNAL_QUANTITIES = ("probability", "detected", "onset_ev")
+
 
 @dataclass(frozen=True)
 class EdgePrediction:
@@ -64,6 +91,16 @@ class EdgePrediction:
         Reference onsets of the edge library.
     valid : ndarray (...), bool, optional
         False for spectra (pixels) without positive counts in the window; they get probability 0.
+    repaired_count : ndarray (...), int32, optional
+        Number of channels repaired in each spectrum (dead, cold, hot or negative;
+        :func:`~eels_core.learning.defects.repair_bad_channels`).
+    repaired_channels_ev : ndarray (k,), float64, optional
+        Energies (eV) of the channels repaired in at least one spectrum, increasing.
+    repaired_spectra : ndarray (k,), int64, optional
+        In how many spectra each of those channels was repaired.
+    navigation_axes : tuple of dict, optional
+        Calibration of the navigation axes of the input, array order (``name``, ``units``,
+        ``offset``, ``scale``, ``size``), when the input had it (a file or a HyperSpy signal).
     """
 
     labels: tuple[str, ...]
@@ -75,6 +112,10 @@ class EdgePrediction:
     onset_ev: NDArray[np.float64] | None = None
     reference_onset_ev: NDArray[np.float64] | None = None
     valid: NDArray[np.bool_] | None = None
+    repaired_count: NDArray[np.int32] | None = None
+    repaired_channels_ev: NDArray[np.float64] | None = None
+    repaired_spectra: NDArray[np.int64] | None = None
+    navigation_axes: tuple[dict[str, Any], ...] | None = None
 
     @property
     def navigation_shape(self) -> tuple[int, ...]:
@@ -91,6 +132,22 @@ class EdgePrediction:
         """Names of the edges detected in one spectrum (``index`` into the navigation axes)."""
         row = self._row(self.detected, index)
         return [self.labels[i] for i in np.flatnonzero(row)]
+
+    def detected_elements(self, min_fraction: float = 0.0) -> list[str]:
+        """Chemical symbols of the detected edges, by reference onset.
+
+        For a line scan or spectrum image: the elements detected in more than ``min_fraction`` of
+        the valid pixels (default: in any pixel).
+        """
+        det = self.detected.reshape(-1, len(self.labels))
+        if self.valid is not None:
+            det = det[self.valid.reshape(-1)]
+        if det.shape[0] == 0:
+            return []
+        share = det.mean(axis=0)
+        refs = self.reference_onset_ev if self.reference_onset_ev is not None else reference_onsets_ev()
+        hits = [k for k in np.argsort(refs, kind="stable") if det[:, k].any() and share[k] > min_fraction]
+        return list(dict.fromkeys(self.labels[k].split()[0] for k in hits))
 
     def edge_table(self, index: tuple[int, ...] = (), only_detected: bool = False) -> list[dict[str, Any]]:
         """One dict per edge inside the window, by reference onset: the rows of the CLI table.
@@ -109,12 +166,116 @@ class EdgePrediction:
             rows.append({
                 "edge": self.labels[k],
                 "element": self.labels[k].split()[0],
-                "probability": round(float(prob[k]), 4),
+                "probability": round(float(prob[k]), 4) if np.isfinite(prob[k]) else None,
                 "detected": bool(det[k]),
                 "onset_ev": None if not np.isfinite(onset[k]) else round(float(onset[k]), 1),
                 "reference_onset_ev": round(float(ref[k]), 1),
             })
         return rows
+
+    def to_signals(self, quantity: str = "probability", only_in_window: bool = True) -> dict[str, Any]:
+        """Per-edge maps as HyperSpy signals, with the navigation axes of the input.
+
+        Parameters
+        ----------
+        quantity : {"probability", "detected", "onset_ev"}
+            What to map: the network's probability (float32), the detection (bool) or the
+            estimated onset (float64, NaN where not estimated).
+        only_in_window : bool
+            Only the edges inside the measured window (the others are never detected).
+
+        Returns
+        -------
+        dict
+            Edge name -> ``hyperspy.signals.Signal2D`` for a spectrum image (image axes: the
+            input's navigation axes, same name, units, offset and scale), ``Signal1D`` for a line
+            scan. Titles such as ``"O K probability"``.
+
+        Raises
+        ------
+        ValueError
+            A single spectrum (nothing to map), or an unknown ``quantity``.
+        ImportError
+            HyperSpy is not installed (``pip install eels-edge-book[hyperspy]``).
+        """
+        if quantity not in SIGNAL_QUANTITIES:
+            raise ValueError(f"quantity = {quantity!r}: choose one of {', '.join(SIGNAL_QUANTITIES)}")
+        nav = self.navigation_shape
+        if len(nav) not in (1, 2):
+            raise ValueError(
+                f"to_signals needs a line scan or spectrum image, this prediction has navigation shape {nav}; "
+                "for one spectrum use edge_table() or detected_edges()"
+            )
+        if quantity == "onset_ev" and self.onset_ev is None:
+            raise ValueError("this prediction has no onsets (predict_edges(..., onsets=False)); use onsets=True")
+        try:
+            import hyperspy.api as hs
+        except ImportError as exc:  # pragma: no cover - hyperspy is the optional 'hyperspy' extra
+            raise ImportError(
+                "to_signals needs HyperSpy: pip install 'eels-edge-book[hyperspy]' (or hyperspy>=2.1)"
+            ) from exc
+        data = {"probability": self.probabilities, "detected": self.detected, "onset_ev": self.onset_ev}[quantity]
+        axes = _signal_axes(self.navigation_axes, nav)
+        cls = hs.signals.Signal2D if len(nav) == 2 else hs.signals.Signal1D
+        out = {}
+        for k in range(len(self.labels)):
+            if only_in_window and not self.in_window[k]:
+                continue
+            signal = cls(np.array(data[..., k]), axes=[dict(a) for a in axes])
+            signal.metadata.General.title = f"{self.labels[k]} {quantity.replace('_ev', ' (eV)')}"
+            out[self.labels[k]] = signal
+        return out
+
+
+def _signal_axes(navigation_axes: tuple[dict[str, Any], ...] | None, nav: tuple[int, ...]) -> list[dict[str, Any]]:
+    """HyperSpy axis dicts (array order) for maps of navigation shape ``nav``."""
+    default_names = ("y", "x") if len(nav) == 2 else ("x",)
+    axes = []
+    for i, size in enumerate(nav):
+        given = dict(navigation_axes[i]) if navigation_axes and len(navigation_axes) == len(nav) else {}
+        axis = {"size": int(size), "name": given.get("name") or default_names[i],
+                "units": given.get("units") or "", "navigate": False}
+        for key, default in (("offset", 0.0), ("scale", 1.0)):
+            value = given.get(key)
+            axis[key] = float(value) if isinstance(value, (int, float)) and np.isfinite(value) else default
+        if int(given.get("size") or size) != size:  # calibration of another shape: do not guess
+            axis.update(offset=0.0, scale=1.0, units="")
+        axes.append(axis)
+    return axes
+
+
+def add_detected_elements(signal: Any, result: EdgePrediction, min_fraction: float = 0.0) -> list[str]:
+    """Put the elements of the detected edges into ``signal.metadata.Sample.elements``.
+
+    So that exspy can take over: ``s.add_elements`` is then not needed, and
+    ``s.create_model()`` adds an ionisation edge for each element (with the GOS data exspy has).
+
+    Parameters
+    ----------
+    signal : HyperSpy signal
+        Usually the signal ``result`` was predicted from.
+    result : EdgePrediction
+    min_fraction : float
+        For a line scan / spectrum image: only elements detected in more than this fraction of the
+        valid pixels (default: any pixel).
+
+    Returns
+    -------
+    list of str
+        The elements now in ``metadata.Sample.elements`` (those already there are kept), sorted.
+    """
+    if not (hasattr(signal, "metadata") and hasattr(signal.metadata, "set_item")):
+        raise ValueError(
+            f"add_detected_elements needs a HyperSpy signal (with metadata), got {type(signal).__name__}"
+        )
+    found = result.detected_elements(min_fraction)
+    have = list(signal.metadata.get_item("Sample.elements", default=[]) or [])
+    elements = sorted(set(have) | set(found))
+    if hasattr(signal, "add_elements") and found:  # exspy's EELSSpectrum: its own bookkeeping
+        signal.add_elements(found)
+        elements = sorted(set(signal.metadata.get_item("Sample.elements", default=[]) or []) | set(elements))
+    signal.metadata.set_item("Sample.elements", elements)
+    return elements
 
 
 # --------------------------------------------------------------------------------------------
@@ -128,13 +289,64 @@ def _positive_signal(counts: NDArray[np.float64], energy_ev: NDArray[np.float64]
     return np.median(counts[:, inside], axis=1) > 0
 
 
-def _as_axis_and_counts(energy_ev: Any, counts: Any) -> tuple[NDArray[np.float64], NDArray[Any]]:
+def unit_scale(rows: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each row divided by its largest magnitude (all-zero rows unchanged): values in [-1, 1]."""
+    peak = np.max(np.abs(rows), axis=1, keepdims=True)
+    return rows / np.where(peak > 0, peak, 1.0)
+
+
+def _is_lazy(values: Any) -> bool:
+    return type(values).__module__.startswith("dask.") and hasattr(values, "compute")
+
+
+def _source(energy_ev: Any, counts: Any) -> tuple[NDArray[np.float64], Any, Any]:
+    """(energy axis, counts (ndarray or a lazy Spectrum's dask array), Spectrum or None)."""
     if counts is None:  # a Spectrum, a path or a HyperSpy-like signal
         from .io import as_spectrum
 
         spectrum = as_spectrum(energy_ev)
-        return spectrum.energy_ev, spectrum.counts
-    return np.asarray(energy_ev, dtype=np.float64), np.asarray(counts)
+        return spectrum.energy_ev, spectrum.counts, spectrum
+    e = np.asarray(energy_ev, dtype=np.float64)
+    if _is_lazy(counts):
+        from .io import Spectrum
+
+        spectrum = Spectrum(e, counts)
+        return spectrum.energy_ev, spectrum.counts, spectrum
+    return e, np.asarray(counts), None
+
+
+def _batches(flat: Any, spectrum: Any, batch_size: int) -> Any:
+    """(start, float64 rows) batches: a lazy Spectrum's iter_rows, else slices of ``flat``."""
+    if spectrum is not None and getattr(spectrum, "lazy", False):
+        yield from spectrum.iter_rows(batch_size)
+        return
+    for s in range(0, flat.shape[0], batch_size):
+        yield s, np.asarray(flat[s : s + batch_size], dtype=np.float64)
+
+
+def summed_counts(source: Any, batch_size: int = 256) -> NDArray[np.float64]:
+    """The sum of all spectra of a Spectrum (lazy or not), chunk by chunk, in a safe scale.
+
+    Returns the summed counts divided by a positive constant (the largest magnitude of any
+    count), so that the sum of 262,144 spectra of 1e307 does not overflow; the probabilities do
+    not depend on the scale. NaN or infinite counts raise ValueError.
+    """
+    from .io import as_spectrum
+
+    spectrum = as_spectrum(source)
+    total = np.zeros(spectrum.n_channels)
+    scale = 0.0
+    for _, rows in spectrum.iter_rows(batch_size):
+        if not np.all(np.isfinite(rows)):
+            bad = int(np.count_nonzero(~np.isfinite(rows)))
+            raise ValueError(f"'{spectrum.path}': the counts contain {bad} NaN or infinite values; fix or drop those channels")
+        peak = float(np.max(np.abs(rows))) if rows.size else 0.0
+        if peak > scale:
+            total *= scale / peak if scale > 0 else 0.0
+            scale = peak
+        if scale > 0:
+            total += np.sum(rows / scale, axis=0)
+    return total
 
 
 def predict_edges(
@@ -147,6 +359,7 @@ def predict_edges(
     onsets: bool = True,
     fast: bool = True,
     precision: str = "float32",
+    repair: bool = True,
 ) -> EdgePrediction:
     """Probabilities, detections and estimated onsets of the 20 edges.
 
@@ -154,15 +367,17 @@ def predict_edges(
     ----------
     energy_ev : array_like, shape (n,)
         Strictly increasing energy-loss axis in eV. Or, with ``counts`` omitted, a
-        :class:`~eels_core.real.io.Spectrum`, a file path or a HyperSpy signal.
+        :class:`~eels_core.real.io.Spectrum` (lazy or not), a file path or a HyperSpy signal
+        (lazy or not).
     counts : array_like, shape (n,), (m, n) or (h, w, n)
-        One spectrum, a line scan or a spectrum image (energy channels last).
+        One spectrum, a line scan or a spectrum image (energy channels last); a dask array is
+        read chunk by chunk.
     model : torch.nn.Module, optional
         Default: the shipped weights (:func:`eels_core.learning.checkpoint.load_model`).
     threshold : float
         Probability at or above which an edge is reported.
     batch_size : int
-        Spectra per forward pass.
+        Spectra per forward pass (and per chunk read from a lazy source).
     progress : bool
         tqdm bar over the spectra (for spectrum images).
     onsets : bool
@@ -174,6 +389,8 @@ def predict_edges(
         Arithmetic of the network (:func:`~eels_core.learning.network.inference_autocast`): bfloat16 is
         about twice as fast on CPUs with native bfloat16 support, with probabilities that differ
         by a few hundredths at most.
+    repair : bool
+        Repair isolated dead, hot and negative channels first (module docstring).
 
     Raises
     ------
@@ -185,14 +402,15 @@ def predict_edges(
         raise ValueError(f"threshold = {threshold}: must be between 0 and 1")
     if batch_size < 1:
         raise ValueError(f"batch_size = {batch_size}: must be at least 1")
-    e, c = _as_axis_and_counts(energy_ev, counts)
+    e, c, spectrum = _source(energy_ev, counts)
     window = measured_window(e)  # checks the axis
     if c.ndim == 0 or c.shape[-1] != e.size:
-        check_counts(c, e.size)  # raises: the energy channels are not the last axis
-    nav = c.shape[:-1]
-    flat = c.reshape(-1, e.size)
-    if flat.shape[0] == 0:
+        check_counts(np.broadcast_to(np.float64(0.0), c.shape), e.size)  # raises: the energy channels are not the last axis
+    nav = tuple(int(k) for k in c.shape[:-1])
+    n = int(np.prod(nav, dtype=np.int64))
+    if n == 0:
         raise ValueError("no spectra: the navigation axes have length 0")
+    flat = None if _is_lazy(c) else c.reshape(n, e.size)
     if model is None:
         from ..learning.checkpoint import load_model
 
@@ -203,10 +421,11 @@ def predict_edges(
     refs = reference_onsets_ev()
     inside = edges_in_window(refs[None, :], np.array(window))[0]
 
-    n = flat.shape[0]
     probs = np.zeros((n, len(ELEMENTS)), dtype=np.float32)
-    onset = np.full((n, len(ELEMENTS)), np.nan)
+    onset = np.full((n, len(ELEMENTS)), np.nan) if onsets else None
     valid = np.zeros(n, dtype=bool)
+    repaired_count = np.zeros(n, dtype=np.int32)
+    repaired_per_channel = np.zeros(e.size, dtype=np.int64)
     forward: Callable[[NDArray[np.float64]], torch.Tensor]
     windowed = None
     if fast and WindowedForward.supports(model):
@@ -217,27 +436,33 @@ def predict_edges(
     if windowed is not None:
 
         def forward(rows: NDArray[np.float64]) -> torch.Tensor:
-            return windowed(torch.from_numpy(preprocess_window(e, rows)[0]).to(device))
+            return windowed(torch.from_numpy(preprocess_window(e, rows, repair=False)[0]).to(device))
     else:
 
         def forward(rows: NDArray[np.float64]) -> torch.Tensor:
-            return model(torch.from_numpy(preprocess_spectrum(e, rows)).to(device))
+            return model(torch.from_numpy(preprocess_spectrum(e, rows, repair=False)).to(device))
 
     with tqdm(total=n, disable=not progress, desc="labelling", unit="spectra") as bar, torch.inference_mode():
-        for s in range(0, n, batch_size):
-            rows = np.asarray(flat[s : s + batch_size], dtype=np.float64)
+        for s, rows in _batches(flat, spectrum, batch_size):
             if not np.all(np.isfinite(rows)):
                 bad = int(np.count_nonzero(~np.isfinite(rows)))
                 raise ValueError(f"the counts contain {bad} NaN or infinite values; fix or drop those channels")
+            rows = unit_scale(rows)  # any finite scale: no overflow below
+            stop = s + rows.shape[0]
+            if repair:
+                fixed = repair_bad_channels(rows)
+                rows = fixed.counts
+                repaired_count[s:stop] = fixed.n_repaired
+                repaired_per_channel += np.count_nonzero(fixed.repaired, axis=0)
             ok = _positive_signal(rows, e, window)
-            valid[s : s + rows.shape[0]] = ok
+            valid[s:stop] = ok
             if ok.any():
                 with autocast:
                     logits = forward(rows[ok])
                 p = torch.sigmoid(logits.float()).cpu().numpy()
-                probs[s : s + rows.shape[0]][ok] = p
-                if onsets:
-                    onset[s : s + rows.shape[0]][ok] = estimate_onsets(e, rows[ok], refs, inside)
+                probs[s:stop][ok] = np.nan_to_num(p, nan=0.0)  # never NaN (a finite input gives a finite output)
+                if onset is not None:
+                    onset[s:stop][ok] = estimate_onsets(e, rows[ok], refs, inside)
             bar.update(rows.shape[0])
     if not valid.any():
         raise ValueError(
@@ -248,6 +473,12 @@ def predict_edges(
     shape = nav + (len(ELEMENTS),)
     probs = probs.reshape(shape)
     detected = (probs >= threshold) & inside
+    channels = np.flatnonzero(repaired_per_channel)
+    nav_axes = None
+    if spectrum is not None:
+        given = (spectrum.metadata or {}).get("navigation_axes")
+        if isinstance(given, (list, tuple)) and len(given) == len(nav):
+            nav_axes = tuple(dict(a) for a in given)
     return EdgePrediction(
         labels=edge_labels(),
         probabilities=probs,
@@ -255,9 +486,13 @@ def predict_edges(
         in_window=inside,
         window_ev=window,
         threshold=threshold,
-        onset_ev=onset.reshape(shape) if onsets else None,
+        onset_ev=onset.reshape(shape) if onset is not None else None,
         reference_onset_ev=refs,
         valid=valid.reshape(nav),
+        repaired_count=repaired_count.reshape(nav),
+        repaired_channels_ev=e[channels],
+        repaired_spectra=repaired_per_channel[channels],
+        navigation_axes=nav_axes,
     )
 
 
