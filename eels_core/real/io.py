@@ -199,10 +199,10 @@ class Spectrum:
         if self.counts.ndim == 1:
             if not self.lazy:
                 return self
-            return Spectrum(self.energy_ev, np.asarray(self.counts.compute()), dict(self.metadata), self.path)
+            return Spectrum(self.energy_ev, _compute(self.counts, self.path), dict(self.metadata), self.path)
         if self.lazy:
             nav = tuple(range(self.counts.ndim - 1))
-            summed_counts = np.asarray(self.counts.sum(axis=nav, dtype=np.float64).compute())
+            summed_counts = _compute(self.counts.sum(axis=nav, dtype=np.float64), self.path)
         else:
             summed_counts = self.counts.reshape(-1, self.n_channels).sum(axis=0)
         metadata = {**self.metadata, "summed_spectra": self.n_spectra}
@@ -250,13 +250,26 @@ class Spectrum:
         """An in-memory (float64) copy of a lazy spectrum; an in-memory one is returned as is."""
         if not self.lazy:
             return self
-        return Spectrum(self.energy_ev, np.asarray(self.counts.compute()), dict(self.metadata), self.path)
+        return Spectrum(self.energy_ev, _compute(self.counts, self.path), dict(self.metadata), self.path)
+
+
+def _compute(values: Any, path: str) -> NDArray[Any]:
+    """``values.compute()`` as a NumPy array; a failure to read the file is one ValueError naming it."""
+    try:
+        return np.asarray(values.compute())
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - h5py, the file system, a plugin: all mean the data cannot be read
+        raise ValueError(
+            f"Could not read the counts of '{path}' ({type(exc).__name__}: {' '.join(str(exc).split())}); the file "
+            "is truncated or corrupt, or was moved while being read: copy it again."
+        ) from exc
 
 
 def _iter_lazy_rows(counts: Any, batch_size: int, n: int, path: str) -> Iterator[tuple[int, NDArray[np.float64]]]:
     """Batches of rows of a dask array of shape (..., n), read along its first axis."""
     if counts.ndim == 1:
-        rows = np.asarray(counts.compute(), dtype=np.float64)[None, :]
+        rows = np.asarray(_compute(counts, path), dtype=np.float64)[None, :]
         check_counts(rows, n, path)
         yield 0, rows
         return
@@ -271,7 +284,7 @@ def _iter_lazy_rows(counts: Any, batch_size: int, n: int, path: str) -> Iterator
         return first, rows
 
     for a0 in range(0, nav[0], step):
-        block = np.asarray(counts[a0 : a0 + step].compute(), dtype=np.float64).reshape(-1, n)
+        block = np.asarray(_compute(counts[a0 : a0 + step], path), dtype=np.float64).reshape(-1, n)
         pending.append(block)
         n_pending += block.shape[0]
         if n_pending < batch_size:
@@ -450,6 +463,19 @@ def _decode_text(data: bytes) -> str | None:
     return None if controls > 0.01 * max(len(text[:4096]), 1) else text
 
 
+def _whole_text(file_path: Path, head: bytes, head_text: str) -> str:
+    """The text of a whole file whose first bytes (`head`) decoded as `head_text`."""
+    if len(head) < _HEAD_BYTES:
+        return head_text
+    text = _decode_text(_read_bytes(file_path))
+    if text is None:
+        raise ValueError(
+            f"Could not read '{file_path}' as text: binary data follow its first {_HEAD_BYTES} bytes of text; the file "
+            "is corrupt (copy it again)."
+        )
+    return text
+
+
 def _describe_bytes(head: bytes) -> str:
     return "binary data (first bytes " + " ".join(f"{b:02x}" for b in head[:8]) + ")"
 
@@ -492,7 +518,7 @@ def _detect_format(file_path: Path) -> tuple[str, tuple[str, ...], str]:
             raise ValueError(f"Could not read '{file_path}': it is {what}, not a spectrum file; {fix}.")
     text = _decode_text(head)
     if text is not None and _looks_like_emsa(text):
-        return "emsa", (), _decode_text(_read_bytes(file_path)) or ""
+        return "emsa", (), _whole_text(file_path, head, text)
     if ext in TEXT_FORMATS or ext in EMSA_EXTENSIONS:
         if text is None:
             what = "an EMSA (text)" if ext in EMSA_EXTENSIONS else "a text"
@@ -500,10 +526,7 @@ def _detect_format(file_path: Path) -> tuple[str, tuple[str, ...], str]:
                 f"Could not read '{file_path}' as {what} file: it holds {_describe_bytes(head)}; the file is "
                 f"corrupt or of another format than its extension '{file_path.suffix}' says."
             )
-        full = _decode_text(_read_bytes(file_path))
-        if full is None:
-            raise ValueError(f"Could not read '{file_path}' as text: binary data follow the first {_HEAD_BYTES} bytes.")
-        return ("text" if ext in TEXT_FORMATS else "text-named-emsa"), (), full
+        return ("text" if ext in TEXT_FORMATS else "text-named-emsa"), (), _whole_text(file_path, head, text)
     if ext in (".dm3", ".dm4"):
         raise ValueError(
             f"Could not read '{file_path}' as a DigitalMicrograph file: it does not start with a DM3/DM4 header "
@@ -1123,10 +1146,10 @@ def _read_emsa(file_path: Path, text: str, lazy: bool) -> Spectrum:
         axis.update(offset=offset, scale=scale)
     signal["axes"] = [axis]
     signal["data"] = np.asarray(ys, dtype=np.float64)
-    for note in notes:
-        warnings.warn(note, SpectrumReadWarning, stacklevel=3)
     spectrum = _spectrum_from_signals(signals, file_path, "msa", lazy, {"energy_axis_source": source})
     spectrum.metadata["warnings"].extend(notes)
+    for note in notes:  # only once the spectrum is known to be good
+        warnings.warn(note, SpectrumReadWarning, stacklevel=3)
     return spectrum
 
 
@@ -1240,9 +1263,10 @@ def _read_two_column_text(file_path: Path, text: str, lazy: bool = False, named_
         "header_lines": header_lines,
         "warnings": notes,
     }
+    spectrum = Spectrum(energy_ev, counts, metadata, str(file_path))
     for note in notes:
         warnings.warn(note, SpectrumReadWarning, stacklevel=3)
-    return Spectrum(energy_ev, counts, metadata, str(file_path))
+    return spectrum
 
 
 # --------------------------------------------------------------------------------------------

@@ -329,7 +329,7 @@ def test_hyperspy_like_decreasing_axis_is_reversed_and_unit_navigation_dropped()
     "signal,message",
     [
         (_FakeSignal1D(np.ones(10), _Axis(10, units="nm")), "no energy axis"),
-        (_FakeSignal1D(np.ones(10), _Axis(10, units="<undefined>")), "no energy axis"),
+        (_FakeSignal1D(np.ones(10), _Axis(10, units="<undefined>")), "no energy axis: its signal axis is uncalibrated"),
         (_FakeSignal1D(np.ones(10), _Axis(12)), "12 channels"),
         (_FakeSignal1D(np.r_[np.ones(9), np.nan], _Axis(10, offset=400.0)), "NaN or infinite"),
     ],

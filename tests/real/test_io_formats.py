@@ -373,6 +373,8 @@ BAD_FILES = {
                   ValueError, "PNG image"),
     "pdf": (lambda t: _bytes(t / "s.txt", b"%PDF-1.7\n" + b"\x00" * 64), ValueError,
             "PDF document"),
+    "text-then-binary": (lambda t: _bytes(t / "s.txt", "".join(f"{400 + 0.01 * i:.2f} {i}\n" for i in range(8000)).encode()
+                                          + b"\x00\x17" * 100), ValueError, "binary data follow its first 65536 bytes"),
     "unknown-extension-text": (lambda t: write_text(t / "s.xyz", two_columns()), ValueError,
                                "Unsupported file extension '.xyz'.*text but not EMSA"),
     # damaged containers

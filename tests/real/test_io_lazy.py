@@ -121,6 +121,17 @@ def test_lazy_nan_is_found_by_summed_and_by_iter_rows() -> None:
         next(rows)
 
 
+def test_lazy_counts_that_cannot_be_read_name_the_file() -> None:
+    def unreadable(block):
+        raise OSError("Can't read data (truncated file)")
+
+    counts = da.ones((4, 3, 16), chunks=(1, 3, 16)).map_blocks(unreadable, dtype=np.float64)
+    spectrum = Spectrum(np.arange(16.0) + 400.0, counts, path="gone.hspy")
+    for use in (spectrum.summed, lambda: next(spectrum.iter_rows(2)), spectrum.compute):
+        with pytest.raises(ValueError, match=r"Could not read the counts of 'gone.hspy' \(OSError: Can't read data"):
+            use()
+
+
 # ---------------------------------------------------------------------------------------------
 # iter_rows
 # ---------------------------------------------------------------------------------------------
