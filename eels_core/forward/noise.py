@@ -15,6 +15,8 @@ are counted electrons.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import scipy.ndimage
 import scipy.signal
@@ -37,31 +39,102 @@ def white_noise(noise_seeds: ArrayLike, n_channels: int, noise_sd: float) -> NDA
     -------
     ndarray, shape (b, n_channels)
     """
-    seeds = np.asarray(noise_seeds, dtype=np.uint64).reshape(-1)
-    out = np.empty((seeds.size, n_channels), dtype=np.float64)
-    for i, s in enumerate(seeds):
-        np.random.Generator(np.random.SFC64(int(s))).standard_normal(out=out[i])
-    out *= noise_sd
+    streams = _WhiteNoise(noise_seeds, noise_sd)
+    out = np.empty((len(streams), n_channels), dtype=np.float64)
+    for i in range(len(streams)):
+        streams.row(i, out[i])
     return out
+
+
+class _WhiteNoise:
+    """White noise of many spectra: row ``i`` is ``noise_sd`` times the first standard normal draws
+    of ``np.random.Generator(np.random.SFC64(int(seed_i)))``.
+
+    The generators' starting states are computed for all seeds at once (:func:`_sfc64_states`)
+    and loaded into one reused generator, which is cheaper than seeding one generator per row.
+    """
+
+    def __init__(self, noise_seeds: ArrayLike, noise_sd: float) -> None:
+        self.states = _sfc64_states(noise_seeds)
+        self.noise_sd = noise_sd
+        self._bits = np.random.SFC64(0)
+        self._standard_normal = np.random.Generator(self._bits).standard_normal
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    def row(self, i: int, out: NDArray[np.float64]) -> None:
+        """Row ``i`` of the noise, written into ``out``."""
+        self._bits.state = {"bit_generator": "SFC64", "state": {"state": self.states[i]}, "has_uint32": 0, "uinteger": 0}
+        self._standard_normal(out=out)
+        out *= self.noise_sd
+
+
+_MASK32 = 0xFFFFFFFF
+
+
+def _sfc64_states(seeds: ArrayLike) -> NDArray[np.uint64]:
+    """The state (b, 4) of ``np.random.SFC64(int(seed))`` for each seed, computed for all at once.
+
+    numpy seeds SFC64 from a ``SeedSequence`` of the integer (hash of its two 32-bit words, pool
+    of four, three 64-bit words drawn) and then runs the generator 12 steps; this repeats those
+    integer operations on arrays. ``tests/forward/test_synthesis.py`` compares the result with
+    numpy's own seeding.
+    """
+    s = np.asarray(seeds, dtype=np.uint64).reshape(-1)
+    u32, u64 = np.uint32, np.uint64
+    hash_const = [0x43B0D7E5]
+
+    def hashmix(value: NDArray[np.uint32]) -> NDArray[np.uint32]:
+        value = value ^ u32(hash_const[0])
+        hash_const[0] = (hash_const[0] * 0x931E8875) & _MASK32
+        value = value * u32(hash_const[0])
+        return value ^ (value >> u32(16))
+
+    zero = np.zeros(s.size, dtype=u32)
+    pool = [hashmix(w) for w in ((s & u64(_MASK32)).astype(u32), (s >> u64(32)).astype(u32), zero, zero)]
+    for i_src in range(4):
+        for i_dst in range(4):
+            if i_src != i_dst:
+                mixed = u32(0xCA01F9DD) * pool[i_dst] - u32(0x4973F715) * hashmix(pool[i_src])
+                pool[i_dst] = mixed ^ (mixed >> u32(16))
+    out_const = 0x8B51F9DD
+    words = []
+    for i in range(6):
+        value = pool[i % 4] ^ u32(out_const)
+        out_const = (out_const * 0x58F38DED) & _MASK32
+        value = value * u32(out_const)
+        words.append((value ^ (value >> u32(16))).astype(u64))
+    a, b, c = (words[2 * k] | (words[2 * k + 1] << u64(32)) for k in range(3))
+    counter = np.ones(s.size, dtype=u64)
+    for _ in range(12):
+        step = a + b + counter
+        counter = counter + u64(1)
+        a, b, c = b ^ (b >> u64(11)), c + (c << u64(3)), ((c << u64(24)) | (c >> u64(40))) + step
+    return np.stack([a, b, c, counter], axis=1)
+
+
+def _smooth_row(row: NDArray[np.float64], frame: int, order: int, out: NDArray[np.float64]) -> None:
+    """Savitzky-Golay filter of one row into ``out`` (see :func:`savgol_smooth`)."""
+    if order <= 1:
+        scipy.ndimage.uniform_filter1d(row, int(frame), mode="mirror", output=out)
+    else:
+        out[...] = scipy.signal.savgol_filter(row, int(frame), order, mode="mirror")
 
 
 def savgol_smooth(noise: ArrayLike, frame_lengths: ArrayLike, order: int = 1) -> NDArray[np.float64]:
     """Savitzky-Golay filter each row with its own odd frame length (edges: ``mode="mirror"``).
 
-    Rows sharing a frame length are filtered together with :func:`scipy.signal.savgol_filter`.
-    For ``order <= 1`` the Savitzky-Golay coefficients are all ``1 / frame`` (a first-order fit
-    and a constant give the same centre value), so the identical moving average of
+    Each row is filtered with :func:`scipy.signal.savgol_filter`, straight into the result. For
+    ``order <= 1`` the Savitzky-Golay coefficients are all ``1 / frame`` (a first-order fit and a
+    constant give the same centre value), so the identical moving average of
     :func:`scipy.ndimage.uniform_filter1d` is used: O(n) instead of O(n * frame).
     """
     x = np.asarray(noise, dtype=np.float64)
-    frames = np.asarray(frame_lengths, dtype=np.int64).reshape(-1)
+    frames = np.broadcast_to(np.asarray(frame_lengths, dtype=np.int64).reshape(-1), x.shape[:1])
     out = np.empty_like(x)
-    for frame in np.unique(frames):
-        rows = np.flatnonzero(frames == frame)
-        if order <= 1:
-            out[rows] = scipy.ndimage.uniform_filter1d(x[rows], int(frame), axis=-1, mode="mirror")
-        else:
-            out[rows] = scipy.signal.savgol_filter(x[rows], int(frame), order, axis=-1, mode="mirror")
+    for i, frame in enumerate(frames):
+        _smooth_row(x[i], frame, order, out[i])
     return out
 
 
@@ -74,8 +147,34 @@ def fixed_pattern_noise(
     order: int = 1,
 ) -> NDArray[np.float64]:
     """The paper's noise: C * SavGol(N(0, noise_sd^2)), one row per spectrum."""
-    c = np.asarray(noise_coefficient, dtype=np.float64).reshape(-1, 1)
-    return c * savgol_smooth(white_noise(noise_seeds, n_channels, noise_sd), frame_lengths, order)
+    return _fixed_pattern_noise(noise_seeds, n_channels, noise_sd, frame_lengths, noise_coefficient, order)
+
+
+def _fixed_pattern_noise(
+    noise_seeds: ArrayLike,
+    n_channels: int,
+    noise_sd: float,
+    frame_lengths: ArrayLike,
+    noise_coefficient: ArrayLike,
+    order: int = 1,
+    clock: Callable[[str], None] | None = None,
+) -> NDArray[np.float64]:
+    """:func:`fixed_pattern_noise`, one spectrum at a time through a small reused buffer (the
+    same values as ``C * savgol_smooth(white_noise(...))``); ``clock(stage)``, if given, is
+    called after each stage (profiling)."""
+    clock = clock or (lambda stage: None)
+    streams = _WhiteNoise(noise_seeds, noise_sd)
+    frames = np.broadcast_to(np.asarray(frame_lengths, dtype=np.int64).reshape(-1), (len(streams),))
+    out = np.empty((len(streams), n_channels), dtype=np.float64)
+    white = np.empty(n_channels, dtype=np.float64)
+    for i, frame in enumerate(frames):
+        streams.row(i, white)
+        clock("white noise (random numbers)")
+        _smooth_row(white, frame, order, out[i])
+        clock("Savitzky-Golay filter")
+    out *= np.asarray(noise_coefficient, dtype=np.float64).reshape(-1, 1)
+    clock("Savitzky-Golay filter")
+    return out
 
 
 def shot_noise(

@@ -16,6 +16,8 @@ Two views of the same function are given:
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import scipy.fft
 import scipy.signal
@@ -160,6 +162,7 @@ def convolve_psf(
     psf_hwhm_lorentz: ArrayLike,
     pad: int | None = None,
     extra_transfer: NDArray[np.complexfloating] | None = None,
+    rows: NDArray[np.integer] | None = None,
 ) -> NDArray[np.floating]:
     """Convolve each row of ``signal`` with its own PSF (exact Voigt, via FFT).
 
@@ -179,11 +182,32 @@ def convolve_psf(
         Another transfer function to apply in the same pass (e.g. plural scattering,
         :func:`eels_core.forward.scattering.plural_scattering_transfer`); needs ``n_fft`` =
         :func:`fft_length` of the input.
+    rows : ndarray of int, shape (b,), optional
+        Which PSF each row of ``signal`` uses: the PSF parameters (and the rows of
+        ``extra_transfer``) are then given once per distinct PSF, for example once per spectrum
+        when the rows are the edges of several spectra, and each transfer function is evaluated
+        once instead of once per row. The result is the same, bit for bit, as repeating the
+        parameters per row.
 
     Returns
     -------
     ndarray, same shape and dtype as ``signal``
     """
+    return _convolve_psf(signal, spacing_ev, psf_fwhm_gauss, psf_hwhm_lorentz, pad, extra_transfer, rows)
+
+
+def _convolve_psf(
+    signal: ArrayLike,
+    spacing_ev: float,
+    psf_fwhm_gauss: ArrayLike,
+    psf_hwhm_lorentz: ArrayLike,
+    pad: int | None = None,
+    extra_transfer: NDArray[np.complexfloating] | None = None,
+    rows: NDArray[np.integer] | None = None,
+    clock: Callable[[str], None] | None = None,
+) -> NDArray[np.floating]:
+    """:func:`convolve_psf`; ``clock(stage)``, if given, is called after each stage (profiling)."""
+    clock = clock or (lambda stage: None)
     x = np.asarray(signal)
     if not np.issubdtype(x.dtype, np.floating):
         x = x.astype(np.float64)
@@ -195,8 +219,16 @@ def convolve_psf(
         )
     else:
         h = psf_transfer_function(n_fft, spacing_ev, psf_fwhm_gauss, psf_hwhm_lorentz)
+    clock("PSF transfer functions")
     spec = scipy.fft.rfft(x, n=n_fft, axis=-1)
+    clock("FFT of the edges")
+    if rows is not None:
+        h = h[rows]
+        extra_transfer = None if extra_transfer is None else extra_transfer[rows]
     spec *= h
     if extra_transfer is not None:
         spec *= extra_transfer
-    return scipy.fft.irfft(spec, n=n_fft, axis=-1)[..., :n].astype(x.dtype, copy=False)
+    clock("multiply by the transfer functions")
+    out = scipy.fft.irfft(spec, n=n_fft, axis=-1)[..., :n].astype(x.dtype, copy=False)
+    clock("inverse FFT")
+    return out

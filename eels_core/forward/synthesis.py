@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from typing import Callable, Iterator, Sequence
@@ -51,8 +52,8 @@ from .edges import (
     load_distractor_edges,
     synthesis_library,
 )
-from .noise import fixed_pattern_noise, shot_noise
-from .psf import convolve_psf, fft_length
+from .noise import _fixed_pattern_noise, shot_noise
+from .psf import _convolve_psf, fft_length
 from .scattering import plural_scattering_transfer
 
 #: Number of spectra drawn together from one random stream (part of the reproducibility contract).
@@ -537,17 +538,52 @@ def stretch_and_shift(
     model_energy_at_output : ndarray, shape (b, n_out)
         From :func:`output_to_model_energy`, one row per row of ``model_values``.
     """
+    i0, frac = _interpolation_weights(model_values.shape[-1], model_start_ev, model_step_ev, model_energy_at_output)
+    return _interpolate(model_values, i0, frac.astype(model_values.dtype))
+
+
+def _interpolation_weights(
+    n_model: int, model_start_ev: float, model_step_ev: float, model_energy_at_output: NDArray
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Left model-grid channel of each output position and the fraction of the step beyond it."""
     pos = (model_energy_at_output - model_start_ev) / model_step_ev
-    i0 = np.clip(np.floor(pos).astype(np.int64), 0, model_values.shape[-1] - 2)
-    frac = (pos - i0).astype(model_values.dtype)
-    v0 = np.take_along_axis(model_values, i0, axis=-1)
-    v1 = np.take_along_axis(model_values, i0 + 1, axis=-1)
-    return v0 + frac * (v1 - v0)
+    # truncation is the floor for pos >= 0, and for pos < 0 both end at channel 0 after the clip
+    i0 = np.clip(pos.astype(np.int64), 0, n_model - 2)
+    return i0, np.subtract(pos, i0, out=pos)
+
+
+def _interpolate(model_values: NDArray, i0: NDArray[np.int64], frac: NDArray) -> NDArray:
+    """``v0 + frac (v1 - v0)`` with ``v0, v1`` the values at channels ``i0, i0 + 1`` of each row.
+
+    Rows whose channels are contiguous in memory are gathered with one flat :func:`numpy.take`
+    (several times faster than :func:`numpy.take_along_axis`); the arithmetic is the same.
+    """
+    v = model_values
+    if v.ndim == 2 and i0.ndim == 2 and i0.shape[0] == v.shape[0] and v.strides[1] == v.itemsize and v.size:
+        row_stride = v.strides[0] // v.itemsize
+        # every element of every row, and the padding between rows, as one 1-D view
+        flat = np.lib.stride_tricks.as_strided(v, shape=((v.shape[0] - 1) * row_stride + v.shape[1],),
+                                               strides=(v.itemsize,), writeable=False)
+        index = i0 + (row_stride * np.arange(v.shape[0]))[:, None]
+        v0 = np.take(flat, index)
+        index += 1
+        out = np.take(flat, index)
+    else:
+        v0 = np.take_along_axis(v, i0, axis=-1)
+        out = np.take_along_axis(v, i0 + 1, axis=-1)
+    out -= v0
+    out *= frac
+    out += v0
+    return out
 
 
 def refined_peak(rows: NDArray) -> NDArray[np.float64]:
     """Maximum of each row, refined by a parabola through the top channel and its two neighbours."""
-    i = np.argmax(rows, axis=1)
+    return _refined_peak_at(rows, np.argmax(rows, axis=1))
+
+
+def _refined_peak_at(rows: NDArray, i: NDArray[np.int64]) -> NDArray[np.float64]:
+    """:func:`refined_peak` given the channel ``i`` of each row's maximum."""
     j = np.clip(i, 1, rows.shape[1] - 2)
     r = np.arange(rows.shape[0])
     a, b, c = (rows[r, j - 1].astype(np.float64), rows[r, j].astype(np.float64), rows[r, j + 1].astype(np.float64))
@@ -575,7 +611,7 @@ def output_grid_peak(
     j = np.clip(j, 0, n_out - 1)
     x = (o0 + do * j - shift_ev[:, None]) / (1.0 + stretch[:, None])
     local = stretch_and_shift(edges_model, m0, dm, x).max(axis=1).astype(np.float64)
-    return np.where(inside, local, refined_peak(edges_model))
+    return np.where(inside, local, _refined_peak_at(edges_model, i_peak))
 
 
 def noise_scale(background_exponent: NDArray, config: SynthesisConfig) -> NDArray[np.float64]:
@@ -610,43 +646,87 @@ def render_spectra(
 
     ``out`` (b, n_out) float32, optional, receives the spectra (which are then returned as ``out``).
     """
-    config = config or SynthesisConfig()
+    return _render(params, config or SynthesisConfig(), return_components, out, _no_clock)
+
+
+class _StageClock:
+    """Wall time per stage of :func:`render_spectra`: ``clock(stage)`` adds the time elapsed since
+    its previous call to ``stage`` (profiling; :func:`render_stage_seconds`)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._last
+        self._last = now
+
+
+def _no_clock(stage: str) -> None:
+    """The stage clock of normal rendering: records nothing."""
+
+
+def render_stage_seconds(params: SpectrumParameters, config: SynthesisConfig | None = None) -> dict[str, float]:
+    """Where :func:`render_spectra` spends its time: wall seconds per stage for these spectra.
+
+    Runs the same code as :func:`render_spectra` (in the calling thread) with a clock read
+    between stages; the stages come in the order they first ran. For profiling
+    (``benchmarks/bench_synthesis.py``, chapter 05).
+    """
+    clock = _StageClock()
+    _render(params, config or SynthesisConfig(), False, None, clock)
+    return clock.seconds
+
+
+def _render(
+    params: SpectrumParameters, config: SynthesisConfig, return_components: bool, out: NDArray[np.float32] | None,
+    clock: Callable[[str], None],
+) -> tuple:
+    """:func:`render_spectra`, with ``clock(stage)`` called after each stage."""
     t = _tables(config)
     b = len(params)
     m0, _, dm = config.model_energy_ev
-    rows = _model_grid_edges(params, config)
+    rows = _model_grid_edges(params, config, clock)
     edges_model = rows.edges
     x = output_to_model_energy(t.output_energy, params.stretch, params.shift_ev)  # (b, n_out)
 
     # 4. sum the edges of each spectrum, then stretch + shift onto the output grid
-    edge_sum = np.zeros((b, edges_model.shape[1]), dtype=np.float32)
-    for k in range(MAX_EDGES + MAX_DISTRACTORS):  # each spectrum has at most one edge per slot
-        sel = np.flatnonzero(rows.slot == k)
-        edge_sum[rows.spectrum[sel]] += edges_model[sel]
+    edge_sum = _sum_per_spectrum(rows, b)
+    clock("sum the edges of each spectrum")
+    i0, frac = _interpolation_weights(edges_model.shape[1], m0, dm, x)
+    resampled = _interpolate(edge_sum, i0, frac.astype(edge_sum.dtype))
+    clock("stretch and shift (interpolation)")
     background = power_law_background(x, params.background_exponent[:, None])
-    clean = background + stretch_and_shift(edge_sum, m0, dm, x)
+    clock("background (float64 log and exp)")
+    clean = background + resampled if return_components else np.add(background, resampled, out=background)
 
     # 5. noise (and, beyond the paper, background subtraction)
     n_out = t.output_energy.size
     if config.shot_noise_dose is not None:
         clean = shot_noise(clean, params.shot_noise_dose, params.noise_seed)
-    noise = fixed_pattern_noise(
-        params.noise_seed, n_out, config.noise_sd, params.savgol_frame, params.noise_coefficient, config.savgol_order
+        clock("shot noise")
+    noise = _fixed_pattern_noise(
+        params.noise_seed, n_out, config.noise_sd, params.savgol_frame, params.noise_coefficient,
+        config.savgol_order, clock,
     )
     if config.noise_reference_ev is not None:
         noise *= noise_scale(params.background_exponent, config)[:, None]
-    spectra = clean + noise
-    if params.background_subtracted.any():
-        fitted = extrapolated_background_fit(
-            x, params.background_exponent[:, None], params.background_fit_reference_ev[:, None],
-            params.background_fit_exponent_error[:, None], params.background_fit_scale_error[:, None],
+    spectra = clean + noise if return_components else np.add(clean, noise, out=clean)
+    subtracted = np.flatnonzero(params.background_subtracted)
+    if subtracted.size:
+        spectra[subtracted] -= extrapolated_background_fit(
+            x[subtracted], params.background_exponent[subtracted, None],
+            params.background_fit_reference_ev[subtracted, None],
+            params.background_fit_exponent_error[subtracted, None], params.background_fit_scale_error[subtracted, None],
         )
-        spectra -= np.where(params.background_subtracted[:, None], fitted, 0.0)
+        clock("background subtraction")
     if out is None:
         spectra = spectra.astype(np.float32)
     else:
         out[...] = spectra  # the same float32 rounding as astype, without another array
         spectra = out
+    clock("add the noise, float32 output")
 
     lab = rows.slot < MAX_EDGES
     spec_idx, slot_idx, el = rows.spectrum[lab], rows.slot[lab], rows.element[lab]
@@ -668,10 +748,12 @@ def render_spectra(
 
 @dataclass
 class _EdgeRows:
-    """All edges of a batch, one row each (labelled slots 0-5, distractor slots 6-7)."""
+    """All edges of a batch, one row each (labelled slots 0-5, distractor slots 6-7), in (rank,
+    spectrum) order: the first edge of every spectrum, then the second of those that have one ..."""
 
     spectrum: NDArray[np.int64]
     slot: NDArray[np.int64]
+    rank: NDArray[np.int64]  # 0 for the spectrum's edge in its lowest slot, 1 for the next ...
     element: NDArray[np.int64]  # Table 1 index, -1 for distractors
     flat: NDArray[np.int64]  # row of the template table
     tail_exponent: NDArray[np.float64]
@@ -679,8 +761,57 @@ class _EdgeRows:
     edges: NDArray[np.float32]  # (rows, n_model): scaled, tail-extended, convolved
 
 
-def _model_grid_edges(params: SpectrumParameters, config: SynthesisConfig) -> _EdgeRows:
-    """Steps 2-3 of the synthesis for every edge of a batch, on the model grid."""
+def _sum_per_spectrum(rows: _EdgeRows, b: int) -> NDArray[np.float32]:
+    """The edges of each of ``b`` spectra added up in slot order (rows in (rank, spectrum) order).
+
+    Rank by rank, as ``((0 + e_0) + e_1) + ...``: the order of the additions is part of the result
+    (``np.add.reduceat`` would associate them otherwise).
+    """
+    total = np.zeros((b, rows.edges.shape[1]), dtype=rows.edges.dtype)
+    start = 0
+    for count in np.bincount(rows.rank):
+        block = slice(start, start + count)
+        if count == b:  # every spectrum has an edge of this rank: rows are spectra 0 ... b - 1
+            total += rows.edges[block]
+        else:
+            total[rows.spectrum[block]] += rows.edges[block]
+        start += count
+    return total
+
+
+def _extend_tails(
+    model_rows: NDArray[np.float32], log_energy: NDArray[np.float32], log_tail_start: NDArray[np.float32],
+    tail_exponent: NDArray[np.float64], first_channel: NDArray[np.int64], group: int = 16,
+) -> None:
+    """Multiply each row by its inverse power-law tail ``(E / E_tail)^-s`` above ``E_tail``, in place.
+
+    The rows are sorted by ``first_channel``, the first model channel at or above their tail
+    start (below it the factor is exactly 1). Groups of ``group`` consecutive rows evaluate the
+    factor from the first channel of their first row on, so each row's factor is computed on
+    little more than its tail instead of from the lowest tail start of the batch.
+    """
+    n = model_rows.shape[1]
+    minus_s = -tail_exponent.astype(np.float32)
+    for r0 in range(0, model_rows.shape[0], group):
+        r1 = min(r0 + group, model_rows.shape[0])
+        j0 = int(first_channel[r0])
+        if j0 >= n:  # this row and all later ones have their tail start beyond the grid
+            break
+        d = log_energy[None, j0:n] - log_tail_start[r0:r1, None]
+        np.maximum(d, np.float32(0.0), out=d)
+        d *= minus_s[r0:r1, None]
+        model_rows[r0:r1, j0:n] *= np.exp(d, out=d)
+
+
+def _model_grid_edges(
+    params: SpectrumParameters, config: SynthesisConfig, clock: Callable[[str], None] = _no_clock
+) -> _EdgeRows:
+    """Steps 2-3 of the synthesis for every edge of a batch, on the model grid.
+
+    The rows come back in (rank, spectrum) order. While they are built they are kept in the
+    order of the channel where their power-law tail starts (:func:`_extend_tails`); every row is
+    transformed on its own, so the order does not change its values.
+    """
     t = _tables(config)
     m0, _, dm = config.model_energy_ev
     spec_l, slot_l = np.nonzero(params.element_index >= 0)
@@ -693,37 +824,50 @@ def _model_grid_edges(params: SpectrumParameters, config: SynthesisConfig) -> _E
     flat = np.concatenate([flat_l, flat_d])
     tail = np.concatenate([params.tail_exponent[spec_l, slot_l], params.distractor_tail_exponent[spec_d, slot_d]])
     jump = np.concatenate([params.jump_ratio[spec_l, slot_l], params.distractor_jump_ratio[spec_d, slot_d]])
+    element = np.concatenate([el, np.full(spec_d.size, -1, dtype=np.int64)])
+    # rows in (rank, spectrum) order, the rank being the place of an edge among its spectrum's slots
+    by_spectrum = np.argsort(spec * (MAX_EDGES + MAX_DISTRACTORS) + slot, kind="stable")
+    per_spectrum = np.bincount(spec, minlength=len(params))
+    rank = np.arange(spec.size) - (np.cumsum(per_spectrum) - per_spectrum)[spec[by_spectrum]]
+    to_rank = np.argsort(rank * len(params) + spec[by_spectrum], kind="stable")
+    order, rank = by_spectrum[to_rank], rank[to_rank]
+    spec, slot, flat, tail, jump, element = (a[order] for a in (spec, slot, flat, tail, jump, element))
 
     # 2. edges on the model grid: template x power-law tail, convolved with each spectrum's PSF
-    #    (and plural-scattering distribution), built straight into the zero-padded FFT buffer;
-    #    the tail factor is 1 below each edge's tail start, so it is only evaluated from the
-    #    lowest tail start on
+    #    (and plural-scattering distribution), built straight into the zero-padded FFT buffer.
+    #    Working order w: by the channel where the tail starts.
     n_model = t.model_energy.size
     n_fft = t.templates.shape[1]  # the templates are stored zero-padded to the FFT length
-    buffer = t.templates[flat]
-    j0 = int(np.searchsorted(t.log_model_energy, t.log_tail_start[flat].min())) if flat.size else n_model
-    log_distance = np.maximum(t.log_model_energy[None, j0:] - t.log_tail_start[flat][:, None], np.float32(0.0))
-    log_distance *= -tail.astype(np.float32)[:, None]
-    buffer[:, j0:n_model] *= np.exp(log_distance, out=log_distance)
-    _apply_exelfs(buffer, params, spec, slot, t.onset_ev[flat], t.model_energy)
+    first_tail_channel = np.searchsorted(t.log_model_energy, t.log_tail_start[flat])
+    w = np.argsort(first_tail_channel, kind="stable")
+    flat_w, spec_w = flat[w], spec[w]
+    clock("edge bookkeeping")
+    buffer = t.templates[flat_w]
+    clock("edge templates")
+    _extend_tails(buffer[:, :n_model], t.log_model_energy, t.log_tail_start[flat_w], tail[w], first_tail_channel[w])
+    _apply_exelfs(buffer, params, spec_w, slot[w], t.onset_ev[flat_w], t.model_energy)
+    clock("power-law tails")
     plural = None
-    if config.thickness[1] > 0:
-        plural = plural_scattering_transfer(
-            n_fft, dm, params.thickness[spec], params.plasmon_energy_ev[spec], params.plasmon_fwhm_ev[spec]
-        )
-    edges = convolve_psf(
-        buffer, dm, params.psf_fwhm_gauss_ev[spec], params.psf_hwhm_lorentz_ev[spec], pad=0, extra_transfer=plural
+    if config.thickness[1] > 0:  # one transfer function per spectrum, shared by its edges
+        plural = plural_scattering_transfer(n_fft, dm, params.thickness, params.plasmon_energy_ev, params.plasmon_fwhm_ev)
+        clock("plural-scattering transfer functions")
+    edges = _convolve_psf(
+        buffer, dm, params.psf_fwhm_gauss_ev, params.psf_hwhm_lorentz_ev, pad=0, extra_transfer=plural, rows=spec_w,
+        clock=clock,
     )[:, :n_model]
 
     # 3. jump ratio: peak above background / background at the onset, with the peak read off the
     #    output grid (as one would read it off the recorded spectrum): the edge's model-grid
     #    maximum is resampled at the few output channels around it.
-    i_o = power_law_background(t.onset_ev[flat], params.background_exponent[spec])
-    peak = output_grid_peak(edges, config, params.stretch[spec], params.shift_ev[spec])
-    scale = jump * i_o / peak
+    i_o = power_law_background(t.onset_ev[flat_w], params.background_exponent[spec_w])
+    peak = output_grid_peak(edges, config, params.stretch[spec_w], params.shift_ev[spec_w])
+    back = np.argsort(w)  # working order -> (rank, spectrum) order
+    scale = (jump[w] * i_o / peak)[back]
+    clock("edge peaks on the output grid")
+    edges = edges[back]
     edges *= scale.astype(np.float32)[:, None]
-    element = np.concatenate([el, np.full(spec_d.size, -1, dtype=np.int64)])
-    return _EdgeRows(spec, slot, element, flat, tail, scale, edges)
+    clock("scale the edges")
+    return _EdgeRows(spec, slot, rank, element, flat, tail, scale, edges)
 
 
 def _apply_exelfs(
