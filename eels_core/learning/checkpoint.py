@@ -6,9 +6,18 @@ The trained model lives in ``eels_core/weights/`` as two files:
   preprocessing version, training config, state dict; no optimiser state);
 * ``cnn_bilstm.json``: its metadata: sha256 of the ``.pt``, data seed, training curve, metrics.
 
-:func:`load_model` refuses, with a message saying what to do, a file whose sha256 does not match
-its metadata (tampered or truncated), another format or version, another label order or
-preprocessing, or a state dict that does not fit the network config.
+Loading is safe against crafted files: the checkpoint is unpickled with ``torch.load(...,
+weights_only=True)``, which builds tensors, numbers, strings and containers only and refuses any
+other object, so a file cannot run code (a pickle whose ``__reduce__`` calls a function is
+refused before the call). Whoever supplies a weights file also supplies its sidecar, so the
+sha256 there detects damage, not malice.
+
+:func:`load_model` refuses, with one message that names the file and says what to do, a sidecar
+that is not valid JSON or not of the schema :data:`SIDECAR_SCHEMA` (required keys and their
+types), a file whose sha256 does not match its sidecar (modified or truncated), a sidecar that
+describes another format or network than the checkpoint, another format or version, another label
+order or preprocessing, a state dict that does not fit the network config, and NaN or infinite
+weights.
 """
 
 from __future__ import annotations
@@ -16,6 +25,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +47,85 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be used, with the reason and the fix."""
 
 
+#: The JSON sidecar of a weights file: required keys and their types ...
+SIDECAR_REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "sha256": str,
+    "format": str,
+    "format_version": int,
+    "network_config": dict,
+    "step": int,
+}
+#: ... and optional keys, checked when present (other keys are free-form metadata).
+SIDECAR_OPTIONAL: dict[str, type | tuple[type, ...]] = {
+    "training_config": dict,
+    "history": list,
+    "metrics": dict,
+    "phases": list,
+    "description": str,
+    "machine": str,
+    "wall_time_s": (int, float),
+}
+SIDECAR_SCHEMA = {"required": SIDECAR_REQUIRED, "optional": SIDECAR_OPTIONAL}
+_SIDECAR_FIX = (
+    "restore it together with the weights file it belongs to, or write both again with "
+    "eels_core.learning.checkpoint.export_weights"
+)
+
+
+def _type_name(t: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", dict: "an object", list: "a list"}
+    ts = t if isinstance(t, tuple) else (t,)
+    return " or ".join(names.get(x, x.__name__) for x in ts)
+
+
+def read_sidecar(weights: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The validated JSON sidecar of a weights file; None when there is none.
+
+    Raises
+    ------
+    CheckpointError
+        Unreadable, not JSON, not an object, a required key missing, or a key of the wrong type
+        (:data:`SIDECAR_SCHEMA`); the message names the file and the fix.
+    """
+    meta = metadata_path(Path(weights))
+    if not meta.exists():
+        return None
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        detail = " ".join(str(exc).split())[:120]
+        raise CheckpointError(f"{meta}: the weights' sidecar is not readable JSON ({type(exc).__name__}: {detail}); "
+                              f"{_SIDECAR_FIX}") from None
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{meta}: the weights' sidecar holds a JSON {type(data).__name__}, not an object; {_SIDECAR_FIX}")
+    problems = [f"'{k}' is missing" for k in SIDECAR_REQUIRED if k not in data]
+    for key, want in {**SIDECAR_REQUIRED, **SIDECAR_OPTIONAL}.items():
+        if key in data and (not isinstance(data[key], want) or isinstance(data[key], bool)):
+            problems.append(f"'{key}' is {type(data[key]).__name__} {json.dumps(data[key])[:40]}, not {_type_name(want)}")
+    sha = data.get("sha256")
+    if isinstance(sha, str) and not re.fullmatch(r"[0-9a-f]{64}", sha):
+        problems.append("'sha256' is not 64 lower-case hex digits")
+    if problems:
+        raise CheckpointError(f"{meta}: the weights' sidecar does not match its schema ({'; '.join(problems)}); {_SIDECAR_FIX}")
+    return data
+
+
+def _check_finite(path: Path, state_dict: dict[str, Any]) -> None:
+    """Refuse NaN or infinite weights (a diverged training or a damaged file)."""
+    bad = {}
+    for name, value in state_dict.items():
+        if isinstance(value, torch.Tensor) and value.is_floating_point():
+            n = int((~torch.isfinite(value)).sum())
+            if n:
+                bad[name] = n
+    if bad:
+        first = next(iter(bad))
+        raise CheckpointError(
+            f"{path}: {sum(bad.values())} weights are NaN or infinite ({len(bad)} tensors, e.g. {first}): the training "
+            "diverged or the file is damaged; use an earlier checkpoint or retrain"
+        )
+
+
 def sha256_of(path: str | os.PathLike[str]) -> str:
     """Hex sha256 of a file."""
     h = hashlib.sha256()
@@ -53,11 +143,20 @@ def read_checkpoint_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means 'not a checkpoint'
+    except pickle.UnpicklingError as exc:  # weights_only refused an object: never loaded, never run
+        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
+        what = f" ({found.group(1)})" if found else ""
+        raise CheckpointError(
+            f"{path} is not a readable PyTorch checkpoint of tensors and plain values: it holds other Python "
+            f"objects{what}, refused because loading them could run code; use weights written by eels-core train "
+            "or eels_core.learning.checkpoint.export_weights"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - any other failure means 'not a checkpoint'
+        detail = re.sub(r"\x1b\[[0-9;]*m", "", " ".join(str(exc).split()))[:100]
         raise CheckpointError(
             f"{path} is not a readable PyTorch checkpoint of tensors and plain values "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
-            "use weights written by eels-core train or scripts/ship_model.py"
+            f"({type(exc).__name__}: {detail}); use weights written by eels-core train or "
+            "eels_core.learning.checkpoint.export_weights"
         ) from None
     if not isinstance(state, dict):
         raise CheckpointError(f"{path} holds a {type(state).__name__}, not a checkpoint dict")
@@ -125,9 +224,12 @@ def load_checkpoint(path: str | os.PathLike[str] | None = None, verify_sha256: b
     p = Path(path) if path is not None else DEFAULT_WEIGHTS
     if not p.exists():
         raise FileNotFoundError(f"{p}: no such weights file; train one (chapter 07) or pass the right path")
+    if not p.is_file():
+        raise CheckpointError(f"{p} is a directory, not a weights file; pass the .pt file inside it")
     meta = metadata_path(p)
-    if verify_sha256 and meta.exists():
-        want = json.loads(meta.read_text()).get("sha256")
+    sidecar = read_sidecar(p)
+    if verify_sha256 and sidecar is not None:
+        want = sidecar["sha256"]
         got = sha256_of(p)
         if want != got:
             raise CheckpointError(
@@ -149,6 +251,16 @@ def load_checkpoint(path: str | os.PathLike[str] | None = None, verify_sha256: b
             f"{p} was trained with preprocessing version {state.get('preprocessing_version')}, this eels_core "
             f"uses {PREPROCESSING_VERSION}: retrain"
         )
+    if not isinstance(state.get("network_config"), dict) or not isinstance(state.get("state_dict"), dict):
+        raise CheckpointError(f"{p} lacks its network config or state dict; use weights written by export_weights")
+    if sidecar is not None:
+        for key in ("format", "format_version", "network_config"):
+            if sidecar[key] != json.loads(json.dumps(state.get(key), default=str)):  # tuples as JSON lists
+                raise CheckpointError(
+                    f"{meta}: its '{key}' does not match the checkpoint {p.name} ({json.dumps(sidecar[key])[:60]} vs "
+                    f"{json.dumps(state.get(key), default=str)[:60]}): the sidecar belongs to other weights; {_SIDECAR_FIX}"
+                )
+    _check_finite(p, state["state_dict"])
     return state
 
 

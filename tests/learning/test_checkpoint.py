@@ -1,0 +1,139 @@
+"""Safe weights (eels_core.learning.checkpoint): crafted pickles, bad sidecars and NaN weights are refused,
+each with one message naming the file and the fix."""
+
+from __future__ import annotations
+
+import builtins
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from eels_core.learning.checkpoint import (
+    DEFAULT_WEIGHTS,
+    CheckpointError,
+    load_checkpoint,
+    load_model,
+    read_checkpoint_file,
+    read_sidecar,
+    sha256_of,
+)
+from eels_core.real.cli import main
+from eels_core.real.real_spectra import SHIPPED_REAL_SPECTRA_DIR
+
+SPECTRUM = SHIPPED_REAL_SPECTRA_DIR / "files" / "joverbee_pyEELSMODEL__hl.msa"
+
+
+@pytest.fixture(scope="module")
+def shipped_state():
+    return torch.load(DEFAULT_WEIGHTS, map_location="cpu", weights_only=True)
+
+
+def _write(tmp: Path, state: dict, name: str = "w.pt", sidecar: dict | None | bool = True) -> Path:
+    path = tmp / name
+    torch.save(state, path)
+    if sidecar is True:
+        sidecar = {"sha256": sha256_of(path), "format": state["format"], "format_version": state["format_version"],
+                   "network_config": state["network_config"], "step": state["step"]}
+    if isinstance(sidecar, dict):
+        path.with_suffix(".json").write_text(json.dumps(sidecar))
+    return path
+
+
+class _RunsCode:
+    """Unpickling this calls open(marker, 'w'), i.e. creates the marker file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (builtins.open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("with_sidecar", [False, True], ids=["no-sidecar", "matching-sidecar"])
+def test_a_pickle_that_would_run_code_is_refused_without_running_it(tmp_path, shipped_state, with_sidecar, capsys):
+    marker = tmp_path / "marker"
+    state = dict(shipped_state)
+    state["payload"] = _RunsCode(marker)
+    path = _write(tmp_path, state, sidecar=with_sidecar)
+    for load in (read_checkpoint_file, load_checkpoint, load_model):
+        with pytest.raises(CheckpointError, match="not a readable PyTorch checkpoint") as info:
+            load(path)
+        assert str(path) in str(info.value) and "export_weights" in str(info.value)
+        assert not marker.exists()
+    # and from the command line: one line, exit 2, nothing run
+    assert main(["predict", str(SPECTRUM), "--weights", str(path)]) == 2
+    assert not marker.exists()
+    assert "not a readable PyTorch checkpoint" in capsys.readouterr().err
+
+
+def test_the_shipped_weights_and_their_sidecar_pass(shipped_state):
+    meta = read_sidecar(DEFAULT_WEIGHTS)
+    assert meta is not None and meta["sha256"] == sha256_of(DEFAULT_WEIGHTS)
+    assert load_checkpoint()["step"] == shipped_state["step"]
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf"])
+@pytest.mark.parametrize("with_sidecar", [False, True], ids=["no-sidecar", "sidecar"])
+def test_non_finite_weights_are_refused(tmp_path, shipped_state, bad, with_sidecar):
+    state = dict(shipped_state)
+    sd = {k: v.clone() for k, v in state["state_dict"].items()}
+    name = next(k for k, v in sd.items() if v.is_floating_point() and v.numel() > 10)
+    sd[name].view(-1)[3] = float(bad)
+    state["state_dict"] = sd
+    path = _write(tmp_path, state, sidecar=with_sidecar)
+    with pytest.raises(CheckpointError, match="NaN or infinite") as info:
+        load_model(path)
+    assert str(path) in str(info.value) and "retrain" in str(info.value)
+
+
+SIDECAR_CASES = {
+    "not-json": "{sha256: nope",
+    "a-list": [1, 2, 3],
+    "step-as-string": {"step": "18000"},
+    "version-as-bool": {"format_version": True},
+    "missing-sha256": {"sha256": None},
+    "sha256-not-hex": {"sha256": "zz" * 32},
+    "config-as-list": {"network_config": [4, 20]},
+    "history-as-string": {"history": "[]"},
+    "other-network": {"network_config": {"n_inputs": 4, "lstm_hidden": 7}},
+    "other-format-version": {"format_version": 99},
+}
+
+
+@pytest.mark.parametrize("case", list(SIDECAR_CASES), ids=list(SIDECAR_CASES))
+def test_a_bad_sidecar_is_refused_naming_the_file_and_the_fix(tmp_path, shipped_state, case):
+    path = _write(tmp_path, shipped_state)
+    meta = path.with_suffix(".json")
+    good = json.loads(meta.read_text())
+    change = SIDECAR_CASES[case]
+    if isinstance(change, str):
+        meta.write_text(change)
+    elif isinstance(change, list):
+        meta.write_text(json.dumps(change))
+    else:
+        data = {**good, **change}
+        data = {k: v for k, v in data.items() if v is not None}
+        meta.write_text(json.dumps(data))
+    with pytest.raises(CheckpointError) as info:
+        load_model(path)
+    message = str(info.value)
+    assert str(meta) in message and "export_weights" in message, message
+    # verify_sha256=False still checks the schema: a sidecar is either valid or refused
+    with pytest.raises(CheckpointError):
+        load_checkpoint(path, verify_sha256=False)
+
+
+def test_a_directory_missing_state_dict_and_cli_refusals(tmp_path, shipped_state, capsys):
+    with pytest.raises(CheckpointError, match="directory"):
+        load_model(tmp_path)
+    state = {k: v for k, v in shipped_state.items() if k != "state_dict"}
+    path = _write(tmp_path, state, sidecar=False)
+    with pytest.raises(CheckpointError, match="state dict"):
+        load_model(path)
+    path = _write(tmp_path, shipped_state, name="v.pt")
+    path.with_suffix(".json").write_text("[]")
+    assert main(["predict", str(SPECTRUM), "--weights", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("eels-edges: error: ") and "v.json" in err[0]
