@@ -232,8 +232,10 @@ class Spectrum:
 
         Notes
         -----
-        A lazy spectrum is read a block of its first navigation axis at a time, so memory is
-        bounded by about two batches plus one row of the image.
+        A lazy spectrum is read a block of its first navigation axis at a time (whole chunks of
+        that axis when a block of them stays under 128 MiB), kept in its stored dtype, and
+        converted to float64 one batch at a time; memory is bounded by about one block plus two
+        batches, whatever the size of the image.
         """
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be a positive number of spectra, got {batch_size}.")
@@ -266,6 +268,10 @@ def _compute(values: Any, path: str) -> NDArray[Any]:
         ) from exc
 
 
+#: Largest block (bytes, stored dtype) that iter_rows reads at once to follow the chunks of a lazy array.
+_MAX_BLOCK_BYTES = 128 * 2**20
+
+
 def _iter_lazy_rows(counts: Any, batch_size: int, n: int, path: str) -> Iterator[tuple[int, NDArray[np.float64]]]:
     """Batches of rows of a dask array of shape (..., n), read along its first axis."""
     if counts.ndim == 1:
@@ -274,17 +280,21 @@ def _iter_lazy_rows(counts: Any, batch_size: int, n: int, path: str) -> Iterator
         yield 0, rows
         return
     nav = tuple(int(k) for k in counts.shape[:-1])
-    inner = int(np.prod(nav[1:], dtype=np.int64))  # spectra per index of the first axis
-    step = max(1, batch_size // max(inner, 1))
-    pending: list[NDArray[np.float64]] = []
+    inner = max(int(np.prod(nav[1:], dtype=np.int64)), 1)  # spectra per index of the first axis
+    step = max(1, batch_size // inner)
+    chunk0 = int(counts.chunks[0][0])  # read whole chunks of the first axis when they are not too big
+    if step < chunk0 and chunk0 * inner * n * counts.dtype.itemsize <= _MAX_BLOCK_BYTES:
+        step = chunk0
+    pending: list[NDArray[Any]] = []
     n_pending, start = 0, 0
 
-    def emit(rows: NDArray[np.float64], first: int) -> tuple[int, NDArray[np.float64]]:
+    def emit(rows: NDArray[Any], first: int) -> tuple[int, NDArray[np.float64]]:
+        rows = np.array(rows, dtype=np.float64)  # float64 one batch at a time
         check_counts(rows, n, f"{path} (spectra {first}-{first + rows.shape[0] - 1})")
         return first, rows
 
     for a0 in range(0, nav[0], step):
-        block = np.asarray(_compute(counts[a0 : a0 + step], path), dtype=np.float64).reshape(-1, n)
+        block = _compute(counts[a0 : a0 + step], path).reshape(-1, n)  # the stored dtype
         pending.append(block)
         n_pending += block.shape[0]
         if n_pending < batch_size:
@@ -292,13 +302,12 @@ def _iter_lazy_rows(counts: Any, batch_size: int, n: int, path: str) -> Iterator
         joined = np.concatenate(pending) if len(pending) > 1 else pending[0]
         cut = (n_pending // batch_size) * batch_size
         for i in range(0, cut, batch_size):
-            yield emit(np.array(joined[i : i + batch_size]), start)
+            yield emit(joined[i : i + batch_size], start)
             start += batch_size
         pending = [joined[cut:]] if cut < n_pending else []
         n_pending -= cut
     if n_pending:
-        rows = np.concatenate(pending) if len(pending) > 1 else pending[0]
-        yield emit(np.array(rows), start)
+        yield emit(np.concatenate(pending) if len(pending) > 1 else pending[0], start)
 
 
 def _checked_lazy_counts(counts: Any, n_channels: int, path: str) -> Any:

@@ -253,6 +253,19 @@ def test_hspy_spectrum_image_keeps_navigation_calibration(tmp_path: Path) -> Non
         ("nav0", "nm", 2.0, 0.0, 3), ("nav1", "nm", 3.0, 10.0, 4)]
 
 
+def test_hspy_non_uniform_energy_axis(tmp_path: Path) -> None:
+    from rsciio.hspy import file_writer
+
+    energy = 400.0 + np.cumsum(np.linspace(0.4, 0.6, 40))
+    file_writer(str(tmp_path / "nu.hspy"), {
+        "data": COUNTS.astype(np.float32), "axes": [{"axis": energy, "name": "E", "units": "eV", "navigate": False}],
+        "metadata": {"General": {"title": "nu"}, "Signal": {"signal_type": "EELS"}}, "original_metadata": {},
+        "tmp_parameters": {}, "attributes": {"_lazy": False}, "package_info": {"name": "t", "version": "0"},
+        "learning_results": {}, "models": {},
+    })
+    assert_reads_as(read_spectrum(tmp_path / "nu.hspy"), energy, COUNTS)
+
+
 def test_zspy_store_reads_or_names_the_missing_package(tmp_path: Path) -> None:
     """A .zspy folder (HyperSpy's zarr format): read with zarr when it is installed, else one clear line."""
     store = tmp_path / "s.zspy"
