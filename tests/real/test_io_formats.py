@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import os
+import re
 import shutil
 import warnings
 import zipfile
@@ -501,3 +502,19 @@ def test_input_kinds_are_at_least_35() -> None:
     kinds = set(GOOD_FILES) | set(WARNED_EMSA) | set(BAD_FILES)
     assert len(kinds) == len(GOOD_FILES) + len(WARNED_EMSA) + len(BAD_FILES)
     assert len(kinds) >= 35
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES), ids=list(BAD_FILES))
+def test_bad_files_through_the_command_are_one_line_and_exit_2(case: str, tmp_path: Path, capsys) -> None:
+    """The same files given to ``eels-edges predict``: one line on stderr, exit status 2, no traceback."""
+    from eels_core.real.cli import main
+
+    make, _, message = BAD_FILES[case]
+    if case == "fifo" and not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this platform")
+    rc = main(["predict", str(make(tmp_path))])
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("eels-edges: error: "), err
+    assert re.search(message, lines[0]), lines[0]
