@@ -918,6 +918,7 @@ def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfi
     config = config or SynthesisConfig()
     t = _tables(config)
     m0, _, dm = config.model_energy_ev
+    o0, _, do = config.output_energy_ev
     e_model = t.model_energy
     _, kernel = psf_kernel(dm, float(params.psf_fwhm_gauss_ev[0]), float(params.psf_hwhm_lorentz_ev[0]))
     r = float(params.background_exponent[0])
@@ -951,7 +952,14 @@ def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfi
         edge = scipy.signal.fftconvolve(edge, kernel, mode="same") * dm
         if tau > 0:
             edge = zero_loss_weight * edge + scipy.signal.fftconvolve(edge, ll, mode="same") * dm
-        peak = np.interp(x, e_model, edge).max()  # the peak as recorded on the output grid
+        i = int(np.argmax(edge))
+        j = round((e_model[i] * (1.0 + params.stretch[0]) + params.shift_ev[0] - o0) / do)
+        if 4 <= j < t.output_energy.size - 4:
+            peak = np.interp(x, e_model, edge).max()  # the peak as recorded on the output grid
+        else:  # recorded outside the output grid: the model-grid maximum, refined by a parabola
+            a, b, c = edge[max(i - 1, 0)], edge[i], edge[min(i + 1, edge.size - 1)]
+            curved = 0 < i < edge.size - 1 and a - 2.0 * b + c < 0
+            peak = b - (a - c) ** 2 / (8.0 * (a - 2.0 * b + c)) if curved else b
         i_o = (variant.edge_onset_ev / 50.0) ** (-r)
         total += edge * jr * i_o / peak
     background = (x / 50.0) ** (-r)

@@ -60,3 +60,18 @@ def test_batched_convolution_uses_each_rows_psf():
         np.testing.assert_allclose(out[i], single, atol=1e-6)
     # wider PSFs have lower peaks
     assert out[0].max() > out[1].max() > out[2].max()
+
+
+def test_one_psf_per_spectrum_shared_by_its_rows_gives_the_same_bits():
+    from eels_core.forward.psf import fft_length
+    from eels_core.forward.scattering import plural_scattering_transfer
+
+    rng = np.random.default_rng(4)
+    x = rng.random((9, 1500)).astype(np.float32)
+    spectrum = np.array([0, 0, 1, 2, 2, 2, 1, 3, 0])  # rows in any order
+    fw, hw = rng.uniform(0.1, 1.6, 4), rng.uniform(0.1, 0.6, 4)
+    n_fft = fft_length(1500, 1024)
+    plural = plural_scattering_transfer(n_fft, 0.2, rng.uniform(0, 0.8, 4), rng.uniform(15, 30, 4), rng.uniform(3, 12, 4))
+    shared = convolve_psf(x, 0.2, fw, hw, pad=1024, extra_transfer=plural, rows=spectrum)
+    repeated = convolve_psf(x, 0.2, fw[spectrum], hw[spectrum], pad=1024, extra_transfer=plural[spectrum])
+    np.testing.assert_array_equal(shared, repeated)

@@ -463,3 +463,118 @@ def test_exelfs_modulation_follows_the_single_scattering_formula():
     two = exelfs_modulation(e, np.array([[300.0], [500.0]]), np.array([[0.2], [0.1]]), 2.5, 0.0, 0.0)
     assert two.shape == (2, e.size)
     np.testing.assert_allclose(two[0], f)
+
+
+# ---------------------------------------------------------------------------- the fast renderer
+# Each optimisation of render_spectra keeps every spectrum's bits: the tests below compare each
+# optimised step with its plain formulation bit for bit, and the whole renderer with the
+# independent one-spectrum loop for several seeds and both physics.
+
+@pytest.mark.parametrize("seed", [0, 31, 2024])
+@pytest.mark.parametrize("physics", ["paper", "real", "real-all-extras"])
+def test_fast_renderer_equals_plain_reference_loop(seed, physics):
+    config = {
+        "paper": SynthesisConfig(),
+        "real": REAL,
+        "real-all-extras": REAL.replace(distractor_probability=1.0, background_subtracted_probability=0.5,
+                                        background_fit_error_sd=(0.05, 0.05), exelfs_probability=0.5),
+    }[physics]
+    b = synthesize(10, seed=seed, config=config, start=64 * seed)
+    for i in range(len(b)):
+        ref = render_spectrum_reference(b.params[i], config)
+        np.testing.assert_allclose(b.spectra[i], ref, rtol=0, atol=3e-3 * np.abs(ref).max())
+
+
+def test_render_stage_seconds_profiles_the_same_rendering():
+    from eels_core.forward.synthesis import render_stage_seconds, sample_parameters, _block_rng
+
+    params = sample_parameters(_block_rng(3, 0), BLOCK_SIZE, REAL)
+    seconds = render_stage_seconds(params, REAL)
+    for stage in ("FFT of the edges", "inverse FFT", "background (float64 log and exp)",
+                  "white noise (random numbers)", "Savitzky-Golay filter", "plural-scattering transfer functions"):
+        assert seconds[stage] > 0, stage
+    assert all(v >= 0 for v in seconds.values())
+    assert "plural-scattering transfer functions" not in render_stage_seconds(params[:4], SynthesisConfig())
+
+
+def test_noise_streams_are_numpys_sfc64_streams():
+    """The vectorised seeding gives the state of np.random.SFC64(seed), so every spectrum's noise
+    is the stream its stored noise_seed names."""
+    from eels_core.forward.noise import _sfc64_states, white_noise
+
+    rng = np.random.default_rng(8)
+    seeds = np.concatenate([[0, 1, 2**32 - 1, 2**32, 2**63 - 2], rng.integers(0, 2**63 - 1, 300)]).astype(np.uint64)
+    expected = np.array([np.random.SFC64(int(s)).state["state"]["state"] for s in seeds])
+    np.testing.assert_array_equal(_sfc64_states(seeds), expected)
+    white = white_noise(seeds[:6], 500, 0.0012)
+    for i, s in enumerate(seeds[:6]):
+        plain = np.random.Generator(np.random.SFC64(int(s))).standard_normal(500) * 0.0012
+        np.testing.assert_array_equal(white[i], plain)
+
+
+def test_fixed_pattern_noise_row_by_row_equals_the_plain_formula():
+    from eels_core.forward.noise import fixed_pattern_noise, savgol_smooth, white_noise
+    import scipy.ndimage
+    import scipy.signal
+
+    seeds, frames, coeff = np.arange(12, dtype=np.uint64) * 977, 31 + 2 * (np.arange(12) % 5), 1 + np.arange(12) / 12
+    white = white_noise(seeds, 800, 0.0012)
+    for order in (1, 2):
+        plain = np.empty_like(white)
+        for frame in np.unique(frames):  # rows sharing a frame filtered together
+            rows = frames == frame
+            plain[rows] = (scipy.ndimage.uniform_filter1d(white[rows], frame, axis=-1, mode="mirror") if order == 1
+                           else scipy.signal.savgol_filter(white[rows], frame, order, axis=-1, mode="mirror"))
+        np.testing.assert_array_equal(savgol_smooth(white, frames, order), plain)
+        np.testing.assert_array_equal(fixed_pattern_noise(seeds, 800, 0.0012, frames, coeff, order),
+                                      coeff[:, None] * plain)
+
+
+def test_interpolation_by_flat_gathers_equals_take_along_axis():
+    from eels_core.forward.synthesis import stretch_and_shift
+
+    def plain(values, x):
+        pos = (x - 50.0) / 0.2
+        i0 = np.clip(np.floor(pos).astype(np.int64), 0, values.shape[1] - 2)
+        frac = (pos - i0).astype(values.dtype)
+        v0, v1 = np.take_along_axis(values, i0, axis=-1), np.take_along_axis(values, i0 + 1, axis=-1)
+        return v0 + frac * (v1 - v0)
+
+    rng = np.random.default_rng(2)
+    base = rng.random((7, 400)).astype(np.float32)
+    x = 50.0 + rng.uniform(-3, 85, (7, 300))  # includes positions left of the grid (clipped)
+    for values in (base, base[:, :350], np.asfortranarray(base), base.astype(np.float64)):
+        np.testing.assert_array_equal(stretch_and_shift(values, 50.0, 0.2, x), plain(values, x))
+
+
+def test_edge_sums_tails_and_peaks_equal_their_plain_formulation():
+    from eels_core.forward.synthesis import (
+        _extend_tails, _model_grid_edges, _sum_per_spectrum, _tables, output_grid_peak, refined_peak,
+        sample_parameters, _block_rng,
+    )
+
+    config = REAL.replace(distractor_probability=0.6)
+    params = sample_parameters(_block_rng(5, 1), BLOCK_SIZE, config)
+    rows = _model_grid_edges(params, config)
+    # the edges of each spectrum added slot by slot, as ((0 + e0) + e1) + ...
+    plain = np.zeros((BLOCK_SIZE, rows.edges.shape[1]), dtype=np.float32)
+    for k in range(MAX_EDGES + 2):
+        sel = np.flatnonzero(rows.slot == k)
+        plain[rows.spectrum[sel]] += rows.edges[sel]
+    np.testing.assert_array_equal(_sum_per_spectrum(rows, BLOCK_SIZE), plain)
+    # tails evaluated group by group from each group's first tail channel = from the lowest one
+    t = _tables(config)
+    n_model = t.model_energy.size
+    first = np.searchsorted(t.log_model_energy, t.log_tail_start[rows.flat])
+    w = np.argsort(first, kind="stable")
+    grouped = t.templates[rows.flat[w], :n_model].copy()
+    _extend_tails(grouped, t.log_model_energy, t.log_tail_start[rows.flat[w]], rows.tail_exponent[w], first[w])
+    whole = t.templates[rows.flat[w], :n_model].copy()
+    j0 = int(first.min())
+    d = np.maximum(t.log_model_energy[None, j0:] - t.log_tail_start[rows.flat[w]][:, None], np.float32(0.0))
+    d *= -rows.tail_exponent[w].astype(np.float32)[:, None]
+    whole[:, j0:] *= np.exp(d)
+    np.testing.assert_array_equal(grouped, whole)
+    # a peak that falls outside the output grid is the refined model-grid maximum
+    far = np.full(rows.edges.shape[0], -5000.0)  # every peak lands far left of the output grid
+    np.testing.assert_array_equal(output_grid_peak(rows.edges, config, np.zeros_like(far), far), refined_peak(rows.edges))
