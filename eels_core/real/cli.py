@@ -2,7 +2,7 @@
 
 ::
 
-    eels-edges predict FILE [--json] [--threshold T] [--maps OUT] [--sum] [--weights PT] [--precision P] [--quiet]
+    eels-edges predict FILE [--json] [--threshold T] [--maps OUT [--overwrite]] [--sum] [--weights PT] [--precision P] [--quiet]
 
 FILE is anything :func:`eels_core.real.io.read_spectrum` reads (``.msa``, ``.dm3``, ``.dm4``,
 ``.hspy``, two-column ``.txt``/``.csv``/``.dat``).
@@ -13,10 +13,21 @@ FILE is anything :func:`eels_core.real.io.read_spectrum` reads (``.msa``, ``.dm3
   of pixels in which each edge is detected (``--sum``: the summed spectrum only, faster).
   ``--maps OUT`` also writes per-edge maps into the folder OUT (see below), with a progress bar.
 
+Bad channels: isolated dead, cold, hot or negative channels are repaired before the network sees
+the spectrum (:func:`eels_core.learning.defects.repair_bad_channels`); the text output says which
+(``note: repaired ...``), the JSON lists them under ``repaired_channels``.
+
+Big files: a file larger than :data:`LAZY_READ_BYTES` (256 MiB) is read lazily
+(``read_spectrum(FILE, lazy=True)``, where the format allows it: HyperSpy ``.hspy``/``.zspy``,
+DigitalMicrograph and others) and labelled chunk by chunk, so memory stays bounded whatever the
+size of the spectrum image; ``--sum`` sums it chunk by chunk in a safe scale.
+
 Bad input (missing file, unsupported format, no energy axis, non-monotonic axis, NaN/inf counts,
 all-zero or negative counts, a window outside 90-1000 eV or narrower than 35 eV there, a corrupt
-or truncated file, a bad option) prints one line ``eels-edges: error: ...`` on stderr and exits
-with status 2. Exit status 0: success; 1: an unexpected internal error (one line, please report).
+or truncated file, unsafe or damaged weights, a ``--maps`` folder that cannot be written or is
+not empty without ``--overwrite`` (checked before the run), a bad option) prints one line
+``eels-edges: error: ...`` on stderr and exits with status 2. Exit status 0: success; 1: an
+unexpected internal error (one line, please report). The JSON never holds NaN or Infinity.
 
 JSON output (``--json``), schema ``eels-edges.predict/1``
 ---------------------------------------------------------
@@ -49,12 +60,18 @@ One object on stdout. Keys (stable; new keys may be added, none removed or renam
     :func:`eels_core.real.predict.estimate_onsets`) has 0.1 eV and is null when it was not estimated.
 ``detected``
     Names of the detected edges (those of ``edges`` with ``detected`` true), by reference onset.
+``repaired_channels``
+    Channels of the labelled spectrum (single or summed) repaired before the network saw it:
+    ``[{"channel": 1640, "energy_ev": 500.0}, ...]`` (channel index in the file; energy 0.001 eV);
+    ``[]`` when none.
 ``outside_window``
     Names of the edges that cannot be checked on this window.
 ``pixels``
     null for a single spectrum or with ``--sum``; else ``{"n_valid": pixels with positive counts,
-    "edges": [{"edge", "detected_fraction", "mean_probability"}, ...]}`` over the pixels, same
-    order as ``edges`` (fractions and means with 4 decimals).
+    "edges": [{"edge", "detected_fraction", "mean_probability"}, ...], "repaired": {"n_spectra",
+    "n_channels"}}`` over the pixels, same order as ``edges`` (fractions and means with 4
+    decimals); ``repaired`` counts the pixels with at least one repaired channel and the channels
+    repaired in at least one pixel.
 ``maps``
     null without ``--maps``; else ``{"directory": OUT, "files": [names written, sorted]}``.
 
@@ -81,6 +98,8 @@ from typing import Any, NoReturn
 import numpy as np
 
 SCHEMA = "eels-edges.predict/1"
+#: Files larger than this are read lazily and labelled chunk by chunk.
+LAZY_READ_BYTES = 256 * 1024**2
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--json", action="store_true", help="print one JSON object (schema eels-edges.predict/1)")
     pr.add_argument("--threshold", type=float, default=0.5, help="probability for a detection (default 0.5)")
     pr.add_argument("--maps", metavar="OUT", help="write per-edge maps (PNG and .npy) of a line scan / spectrum image into OUT")
+    pr.add_argument("--overwrite", action="store_true", help="with --maps: write into OUT even if it already holds files")
     pr.add_argument("--sum", action="store_true", help="line scan / spectrum image: label the summed spectrum only")
     pr.add_argument("--weights", metavar="PT", help="weights file (default: the shipped eels_core/weights/cnn_bilstm.pt)")
     pr.add_argument("--batch-size", type=int, default=256, help="spectra per forward pass (default 256)")
@@ -122,16 +142,52 @@ def _tag(label: str) -> str:
     return label.replace(",", "").replace(" ", "_")
 
 
-def _check_input(args: argparse.Namespace, spectrum: Any) -> tuple[float, float]:
-    """Checks that need no network: window, positive counts, options. Returns the window."""
-    from ..forward.axis import measured_window
+def _check_maps_folder(out: str, overwrite: bool) -> None:
+    """Refuse, before any work, a ``--maps`` folder that cannot be written or would be overwritten."""
+    import os
 
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"--maps '{out}' is a file, not a folder; choose a folder name for the maps")
+    if path.is_dir():
+        held = sorted(p.name for p in path.iterdir())
+        if held and not overwrite:
+            raise ValueError(
+                f"--maps folder '{out}' is not empty ({len(held)} entries, e.g. '{held[0]}'); pass --overwrite to "
+                "write the maps into it anyway, or choose a new folder"
+            )
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise ValueError(f"--maps folder '{out}' is not writable (permission denied); choose a folder you can write to")
+        return
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"--maps '{out}': '{parent}' is a file, so the folder cannot be made; choose another path")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"--maps '{out}' cannot be made: '{parent}' is not writable (permission denied); "
+                         "choose a folder you can write to")
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Checks of the options alone, before the file is read."""
     if not 0.0 < args.threshold < 1.0:
         raise ValueError(f"--threshold {args.threshold:g}: must be between 0 and 1")
     if args.batch_size < 1:
         raise ValueError(f"--batch-size {args.batch_size}: must be at least 1")
+    if args.sum and args.maps:
+        raise ValueError("--sum and --maps exclude each other: maps need the per-pixel prediction")
+    if args.overwrite and not args.maps:
+        raise ValueError("--overwrite applies to --maps only; add --maps OUT or drop --overwrite")
+    if args.maps:
+        _check_maps_folder(args.maps, args.overwrite)
+
+
+def _check_input(args: argparse.Namespace, spectrum: Any, summed: Any) -> tuple[float, float]:
+    """Checks that need no network: window, positive counts. Returns the window."""
+    from ..forward.axis import measured_window
+
     window = measured_window(spectrum.energy_ev, args.file)
-    summed = spectrum.summed().counts
     inside = (spectrum.energy_ev >= window[0]) & (spectrum.energy_ev <= window[1])
     if not np.median(summed[inside]) > 0:
         what = "all zero" if not np.any(summed[inside]) else "zero or negative"
@@ -141,23 +197,17 @@ def _check_input(args: argparse.Namespace, spectrum: Any) -> tuple[float, float]
         )
     if spectrum.counts.ndim == 1 and args.maps:
         raise ValueError(f"--maps: '{args.file}' holds a single spectrum; maps need a line scan or spectrum image")
-    if args.sum and args.maps:
-        raise ValueError("--sum and --maps exclude each other: maps need the per-pixel prediction")
     return window
 
 
 def _model_info(weights: str | None) -> dict[str, Any]:
-    from ..learning.checkpoint import DEFAULT_WEIGHTS, metadata_path
+    from ..learning.checkpoint import DEFAULT_WEIGHTS, read_sidecar
 
     path = Path(weights) if weights else DEFAULT_WEIGHTS
     info: dict[str, Any] = {"weights": str(path), "sha256": None, "step": None}
-    meta = metadata_path(path)
-    if meta.is_file():
-        try:
-            data = json.loads(meta.read_text())
-            info["sha256"], info["step"] = data.get("sha256"), data.get("step")
-        except (OSError, json.JSONDecodeError):
-            pass
+    data = read_sidecar(path)  # validated when the model was loaded
+    if data is not None:
+        info["sha256"], info["step"] = data["sha256"], data["step"]
     return info
 
 
@@ -173,7 +223,30 @@ def _pixel_summary(result: Any) -> dict[str, Any]:
             "detected_fraction": round(float(det[:, k].mean()), 4) if valid.any() else 0.0,
             "mean_probability": round(float(probs[:, k].mean()), 4) if valid.any() else 0.0,
         })
-    return {"n_valid": int(valid.sum()), "edges": rows}
+    repaired = {
+        "n_spectra": int(np.count_nonzero(result.repaired_count)) if result.repaired_count is not None else 0,
+        "n_channels": int(result.repaired_channels_ev.size) if result.repaired_channels_ev is not None else 0,
+    }
+    return {"n_valid": int(valid.sum()), "edges": rows, "repaired": repaired}
+
+
+def _repaired_channels(result: Any, energy_ev: np.ndarray) -> list[dict[str, Any]]:
+    """The repaired channels of a one-spectrum prediction: channel index and energy."""
+    if result.repaired_channels_ev is None:
+        return []
+    index = np.searchsorted(energy_ev, result.repaired_channels_ev)
+    return [{"channel": int(i), "energy_ev": round(float(v), 3)} for i, v in zip(index, result.repaired_channels_ev)]
+
+
+def _finite_json(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by None (strict JSON: no NaN / Infinity)."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_json(v) for v in value]
+    return value
 
 
 def write_maps(result: Any, out: str | Path, source: str = "") -> list[str]:
@@ -284,6 +357,11 @@ def _format_text(report: dict[str, Any]) -> str:
     missed = [f"{r['edge']} {r['probability']:.4f}" for r in report["edges"] if not r["detected"]]
     lines.append("not detected (inside the window): " + (", ".join(missed) or "none"))
     lines.append("outside the window (not checked): " + (", ".join(report["outside_window"]) or "none"))
+    repaired = report.get("repaired_channels") or []
+    if repaired:
+        where = ", ".join(f"{r['energy_ev']:.1f}" for r in repaired[:10]) + (" ..." if len(repaired) > 10 else "")
+        lines.append(f"note: repaired {len(repaired)} bad channel{'s' if len(repaired) > 1 else ''} (dead, hot or "
+                     f"negative) of the {title} before labelling, at {where} eV")
     if report["pixels"] is not None:
         px = report["pixels"]
         lines.append("")
@@ -291,6 +369,10 @@ def _format_text(report: dict[str, Any]) -> str:
         lines.append(f"  {'edge':<9} {'pixels detected':>16} {'mean probability':>17}")
         for r in px["edges"]:
             lines.append(f"  {r['edge']:<9} {100 * r['detected_fraction']:>15.1f}% {r['mean_probability']:>17.4f}")
+        fixed = px.get("repaired") or {}
+        if fixed.get("n_spectra"):
+            lines.append(f"note: repaired bad channels (dead, hot or negative) in {fixed['n_spectra']} of "
+                         f"{report['n_spectra']} pixels ({fixed['n_channels']} distinct channels) before labelling")
     if report["maps"] is not None:
         lines.append("")
         lines.append(f"maps written to {report['maps']['directory']}: {len(report['maps']['files'])} files "
@@ -298,31 +380,41 @@ def _format_text(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def predict_file(args: argparse.Namespace) -> dict[str, Any]:
-    """Run the prediction for parsed arguments; returns the JSON report (module docstring)."""
+def _read(path: str) -> Any:
+    """The spectrum of FILE: lazily (chunk by chunk later) when the file is larger than LAZY_READ_BYTES."""
     from .io import read_spectrum
 
-    spectrum = read_spectrum(args.file)
-    window = _check_input(args, spectrum)
+    try:
+        big = Path(path).is_file() and Path(path).stat().st_size > LAZY_READ_BYTES
+    except OSError:
+        big = False
+    return read_spectrum(path, lazy=True) if big else read_spectrum(path)
 
-    from .predict import predict_edges
+
+def predict_file(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the prediction for parsed arguments; returns the JSON report (module docstring)."""
+    _check_options(args)
+    spectrum = _read(args.file)
+
+    from .predict import predict_edges, summed_counts
+
+    summed = summed_counts(spectrum, args.batch_size)  # chunk by chunk, in a safe scale
+    window = _check_input(args, spectrum, summed)
+
     from ..learning.checkpoint import load_model
 
     model = load_model(args.weights)
-    summed = spectrum.summed()
-    result = predict_edges(
-        summed.energy_ev, summed.counts, model=model, threshold=args.threshold, precision=args.precision
-    )
+    e = spectrum.energy_ev
+    result = predict_edges(e, summed, model=model, threshold=args.threshold, precision=args.precision)
     per_pixel = None
     if spectrum.counts.ndim > 1 and not args.sum:
         per_pixel = predict_edges(
-            spectrum.energy_ev, spectrum.counts, model=model, threshold=args.threshold,
+            spectrum, model=model, threshold=args.threshold,
             batch_size=args.batch_size, progress=not args.quiet, precision=args.precision,
         )
     maps = None
     if args.maps and per_pixel is not None:
         maps = {"directory": str(args.maps), "files": write_maps(per_pixel, args.maps, str(args.file))}
-    e = spectrum.energy_ev
     refs = result.reference_onset_ev
     return {
         "schema": SCHEMA,
@@ -339,6 +431,7 @@ def predict_file(args: argparse.Namespace) -> dict[str, Any]:
         "model": _model_info(args.weights),
         "edges": result.edge_table(),
         "detected": result.detected_edges(),
+        "repaired_channels": _repaired_channels(result, e),
         "outside_window": [result.labels[k] for k in sorted(np.flatnonzero(~result.in_window), key=lambda j: refs[j])],
         "pixels": _pixel_summary(per_pixel) if per_pixel is not None else None,
         "maps": maps,
@@ -363,6 +456,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, OSError) as exc:
         print(f"eels-edges: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print("eels-edges: error: out of memory; try --sum, a smaller --batch-size, or a machine with more memory",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("eels-edges: interrupted", file=sys.stderr)
         return 130
@@ -371,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         rsciio_logger.setLevel(level)
-    print(json.dumps(report, indent=1) if args.json else _format_text(report))
+    print(json.dumps(_finite_json(report), indent=1, allow_nan=False) if args.json else _format_text(report))
     return 0
 
 
