@@ -1,7 +1,10 @@
 """Command line: ``eels-core make-database``, ``eels-core train`` and ``eels-core info``.
 
 Errors in the input (a bad config value, a database of another version) print one line naming
-the problem and exit with status 2; no traceback.
+the problem and exit with status 2; no traceback. ``make-database`` holds a lock while it writes,
+verifies existing shards when it resumes, and runs its shards as dask tasks with ``--workers N``
+or ``--scheduler-address tcp://HOST:PORT`` (see :mod:`eels_core.forward.database`); ``info``
+checks every shard against the SHA-256 recorded in the index.
 """
 
 from __future__ import annotations
@@ -22,8 +25,14 @@ def _parser() -> argparse.ArgumentParser:
     mk = sub.add_parser(
         "make-database",
         help="write (or resume) a sharded HDF5 database of synthetic spectra",
-        description="Write a sharded HDF5 database. Run the same command again after an interruption: "
-        "complete shards are kept and writing resumes at the next missing one.",
+        description="Write a sharded HDF5 database (index OUT, shards in OUT-stem-shards/, each with a SHA-256 "
+        "file). Run the same command again after an interruption, a full disk or a crash: complete shards are "
+        "verified and kept, a missing, half-written or corrupted shard is written again. One writer at a "
+        "time (a lock OUT-stem.lock; a second one is refused). With --workers N or --scheduler-address the shards "
+        "are dask tasks; the files are byte for byte those of a run in one process.",
+        epilog="cluster: eels-core make-database --n 1000000 --seed 0 --out /shared/db.h5 "
+        "--scheduler-address tcp://HOST:8786 (workers started with `dask worker tcp://HOST:8786` must see "
+        "/shared under the same path); on one machine: --workers 8.",
     )
     mk.add_argument("--n", type=int, required=True, help="number of spectra (paper: 250000)")
     mk.add_argument("--seed", type=int, default=0, help="seed of the synthesis stream (default 0)")
@@ -38,7 +47,14 @@ def _parser() -> argparse.ArgumentParser:
     mk.add_argument("--dtype", choices=("float16", "float32"), default="float16", help="storage type of spectra")
     mk.add_argument("--validation-fraction", type=float, default=0.2, help="validation share (paper: 0.2)")
     mk.add_argument("--overwrite", action="store_true", help="discard an existing database of other settings")
-    mk.add_argument("--threads", type=int, default=None, help="synthesis threads (default: up to 2)")
+    mk.add_argument("--threads", type=int, default=None,
+                    help="synthesis threads per process (default: up to 2 in one process, 1 per dask task)")
+    where = mk.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="N",
+                       help="write the shards on a local dask cluster of N processes (1 thread each)")
+    where.add_argument("--scheduler-address", metavar="tcp://HOST:PORT",
+                       help="write the shards on a running dask.distributed scheduler; its workers must see "
+                       "--out under the same path")
     mk.add_argument("--quiet", action="store_true", help="no progress bar")
     tr = sub.add_parser(
         "train",
@@ -70,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     tr.add_argument("--threads", type=int, help="torch CPU threads")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
-    info = sub.add_parser("info", help="print what a database holds")
+    info = sub.add_parser("info", help="print what a database holds and check its shards (SHA-256)")
     info.add_argument("path", help="index file of a database")
     return p
 
@@ -121,6 +137,13 @@ def _train(args: argparse.Namespace) -> None:
         print(json.dumps({"final": result.history[-1], "spectra_per_second": round(result.spectra_per_second, 1)}))
 
 
+def _note(line: str) -> None:
+    """A make-database note (a shard repaired or verified), printed above the progress bar."""
+    from tqdm.auto import tqdm
+
+    tqdm.write(f"eels-core: note: {line}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``eels-core`` command."""
     args = _parser().parse_args(argv)
@@ -139,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
                 overwrite=args.overwrite,
                 progress=not args.quiet,
                 n_threads=args.threads,
+                workers=args.workers,
+                scheduler_address=args.scheduler_address,
+                log=_note,
             )
             print(f"wrote {out}")
         elif args.command == "train":
@@ -146,11 +172,12 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "info":
             from .forward.database import open_database
 
-            d = open_database(args.path)
+            d = open_database(args.path, verify=True)
             print(
                 json.dumps(
                     {"path": str(d.path), "n": d.n, "seed": d.seed, "shard_size": d.shard_size, "dtype": d.dtype,
-                     "n_channels": int(d.energy_ev.size), "config": d.config.to_dict()},
+                     "n_channels": int(d.energy_ev.size), "n_shards": len(d.shards), "checksums": d.checksums,
+                     "verified": d.verified, "config": d.config.to_dict()},
                     indent=2,
                 )
             )

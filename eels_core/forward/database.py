@@ -17,8 +17,9 @@ Surviving faults
 * **Interruptions.** A shard (and its checksum) is written to a uniquely named ``*.tmp`` file,
   flushed to disk and renamed when complete, so a killed run leaves no half shard; running the
   same command again resumes. Nothing is lost or duplicated.
-* **One writer.** ``make-database`` holds an exclusive lock (``fcntl.flock``) on ``<out>.lock``
-  next to the index while it writes; a second writer of the same database is refused with
+* **One writer.** ``make-database`` holds an exclusive lock (``fcntl.flock``) on ``<out stem>.lock``
+  next to the index (``db.h5`` -> ``db.lock``, shared by every index name that would share the
+  shard folder) while it writes; a second writer of the same database is refused with
   :class:`DatabaseLockedError`. The lock dies with its process, so a killed run leaves no stale lock.
 * **Damaged shards.** On resume every existing shard is verified: its SHA-256 against its
   checksum file, then its settings and row count. A zero-byte, half-written, truncated or
@@ -108,9 +109,9 @@ def shard_path(out: str | os.PathLike[str], k: int) -> Path:
 
 
 def lock_path(out: str | os.PathLike[str]) -> Path:
-    """Lock file that a writer of ``out`` holds (``db.h5`` -> ``db.h5.lock``)."""
+    """Lock file that a writer of ``out`` holds (``db.h5`` -> ``db.lock``; one per shard folder)."""
     p = Path(out)
-    return p.with_name(p.name + LOCK_SUFFIX)
+    return p.with_name(p.stem + LOCK_SUFFIX)
 
 
 def _checksum_path(path: Path) -> Path:
@@ -199,7 +200,7 @@ def _write_atomic(path: Path, data: bytes | memoryview) -> None:
 
 @contextlib.contextmanager
 def database_lock(out: str | os.PathLike[str]) -> Iterator[Path]:
-    """Hold the exclusive write lock of the database ``out`` (``fcntl.flock`` on ``<out>.lock``).
+    """Hold the exclusive write lock of the database ``out`` (``fcntl.flock`` on :func:`lock_path`).
 
     Raises
     ------
@@ -423,7 +424,7 @@ def write_database(
     Parameters
     ----------
     out : path
-        Index file to create, e.g. ``db.h5``; shards go to ``db-shards/``, the lock is ``db.h5.lock``.
+        Index file to create, e.g. ``db.h5``; shards go to ``db-shards/``, the lock is ``db.lock``.
     n : int
         Number of spectra (paper: 250,000).
     seed : int
@@ -576,11 +577,11 @@ def _run_on_cluster(
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    dashboard_address=":0", silence_logs=logging.ERROR)
             client = Client(cluster)
-    except (OSError, ValueError, TimeoutError) as exc:
+    except Exception as exc:  # an unreachable address, a malformed one, a cluster that cannot start
         if cluster is not None:
             cluster.close()
         target = f"--scheduler-address {scheduler_address}" if scheduler_address else f"--workers {workers}"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise DatabaseError(
             f"{target}: cannot start or reach a dask cluster ({first}); check the address, start one with "
             "`dask scheduler` and `dask worker ADDRESS`, or drop the option to write in one process"
@@ -588,8 +589,8 @@ def _run_on_cluster(
     records: list[_ShardRecord | None] = [None] * len(jobs)
     futures = []
     try:
-        futures = [client.submit(_ensure_shard, job, pure=False, key=f"eels-core-shard-{job.k:05d}-{secrets.token_hex(4)}")
-                   for job in jobs]
+        run = secrets.token_hex(4)
+        futures = [client.submit(_ensure_shard, job, pure=False, key=f"eels-core-shard-{job.k:05d}-{run}") for job in jobs]
         index = {f.key: job.k for f, job in zip(futures, jobs)}
         with tqdm(total=len(jobs), disable=not progress, desc=f"writing {out.name} on {where}", unit="shard") as bar:
             for fut in as_completed(futures):
@@ -599,9 +600,10 @@ def _run_on_cluster(
                 except DatabaseError:
                     raise
                 except Exception as exc:  # a task that failed on a worker
+                    why = (str(exc).strip().splitlines() or [""])[0]
                     raise DatabaseError(
-                        f"shard {k} failed on {where} ({type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}); "
-                        "complete shards are kept: fix the cause and run the same command again"
+                        f"shard {k} failed on {where} ({type(exc).__name__}: {why}); complete shards are kept: "
+                        "fix the cause and run the same command again"
                     ) from None
                 records[k] = rec
                 if rec.note and log is not None:
@@ -613,7 +615,15 @@ def _run_on_cluster(
         client.close()
         if cluster is not None:
             cluster.close()
-    return [r for r in records if r is not None]
+    done = [r for r in records if r is not None]
+    for r in done:  # the workers wrote to their file system: is it the one this machine sees?
+        path = shard_path(out, r.k)
+        if not path.exists() or path.stat().st_size != r.nbytes:
+            raise DatabaseError(
+                f"{path}, written by a worker of {where}, is not visible here: the workers must write to a "
+                "file system that this machine sees under the same path (a shared folder for --out)"
+            )
+    return done
 
 
 class _QuietLayout(h5py.VirtualLayout):

@@ -110,10 +110,13 @@ def test_second_writer_is_refused_in_one_line(copy, capsys):
     assert err.startswith("eels-core: error: ") and err.count("\n") == 1, err
     assert str(lock_path(copy)) in err and "another make-database" in err and "wait" in err
     assert f"process {os.getpid()}" in err  # names who holds it
-    _one_line_error(capsys, "db.h5.lock")
+    _one_line_error(capsys, "db.lock")
     with pytest.raises(DatabaseLockedError):
         with database_lock(copy):
             write_database(copy, n=300, seed=2, shard_size=128, dtype="float32", progress=False)
+    with database_lock(copy.with_suffix(".hdf5")):  # another index name, the same shard folder
+        assert main(_cmd(copy)) == 2
+    _one_line_error(capsys, "db.lock")
     assert main(_cmd(copy)) == 0  # released: the same command now runs
 
 
@@ -272,7 +275,7 @@ def test_bad_out_is_one_line_exit_2(tmp_path, capsys):
     (tmp_path / "x-shards").write_text("in the way")
     assert main(["make-database", *ARGS, "--out", str(tmp_path / "x.h5")]) == 2
     _one_line_error(capsys, "x-shards", "is a file")
-    assert main(["make-database", *ARGS, "--out", str(tmp_path / "db.h5.lock")]) == 2
+    assert main(["make-database", *ARGS, "--out", str(tmp_path / "db.lock")]) == 2
     _one_line_error(capsys, "end it in .h5")
     assert main(["info", str(folder)]) == 2
     _one_line_error(capsys, "is a folder")
