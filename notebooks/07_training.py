@@ -17,9 +17,10 @@
 # 80/20 training/validation split of Kong, Ji & Xin (2022), and the training behind the validation
 # metrics of their Fig. 6a.
 #
-# **Explains:** `eels_core.learning.training` (`TrainingConfig`, `PRESETS`, `preset`, `train`,
-# `make_batch`, `masked_bce`, `base_rate_loss`), the command `eels-core train` of
-# `eels_core.cli`, multi-GPU training with `torchrun`, and the shipped weights' metadata read by
+# **Explains:** `eels_core.learning.training` (`TrainingConfig`, `train`, `make_batch`,
+# `masked_bce`, `base_rate_loss`), `eels_core.learning.presets` (`all_presets`, `preset`, the data
+# file `eels_core/data/training_presets.yaml`), the command `eels-core train` of `eels_core.cli`,
+# multi-GPU training with `torchrun`, and the shipped weights' metadata read by
 # `eels_core.learning.checkpoint`.
 #
 # **Prerequisites:** chapter 06 (the network and its four input channels) and chapter 05 (the
@@ -32,8 +33,9 @@
 # ## Parameters
 #
 # With the CI values the chapter trains for a minute on two CPU cores: enough to watch the loss
-# leave the base rate, nowhere near the paper's accuracy. The full values
-# (`parameters/full.yaml`; a GPU is recommended) train 3000 steps.
+# leave the base rate, nowhere near the paper's accuracy; the runs below are smoke tests of the
+# code, not experiments. The full values (`parameters/full.yaml`; a GPU is recommended) train
+# long enough to compare.
 
 # %% tags=["parameters"]
 steps = 150  # optimiser steps of the demonstration run (cpu-ci preset; full: 3000)
@@ -60,9 +62,11 @@ from IPython.display import Markdown, display
 from matplotlib.ticker import FormatStrFormatter
 
 from eels_core.forward.config import ELEMENTS, SynthesisConfig
-from eels_core.learning.preprocessing import ONSET_MARGIN_HIGH_EV, ONSET_MARGIN_LOW_EV, sample_windows
+from eels_core.forward.axis import network_energy_axis
+from eels_core.learning.preprocessing import (ONSET_MARGIN_HIGH_EV, ONSET_MARGIN_LOW_EV, TRAINING_MIN_WINDOW_EV,
+                                              sample_windows)
 from eels_core.forward.synthesis import synthesize
-from eels_core.learning.presets import all_presets, preset
+from eels_core.learning.presets import all_presets, preset, preset_description
 from eels_core.learning.training import (
     TrainingConfig,
     _lr_at,
@@ -139,22 +143,23 @@ display(md_table(("Setting", "Paper", "Ours"), not_listed))
 # %% [markdown]
 # ## The presets
 #
-# A training run is one frozen `TrainingConfig`; `PRESETS` holds the named ones and
-# `preset(name, **changes)` returns one with some fields changed. The whole configuration (network
-# and synthesis included) is stored in every checkpoint. The last five rows are derived: which
-# synthesis the spectra come from (and, for a fine-tuning run, which one every other batch
-# rehearses), the share of spectra that get the measurement augmentations, how many spectra a run
-# sees, and how many passes over the paper's 200,000 training spectra that would be.
+# A training run is one frozen `TrainingConfig`. The library keeps four named ones, read from
+# `eels_core/data/training_presets.yaml` (`all_presets()`, `preset(name, **changes)`); the whole
+# configuration, network and synthesis included, is stored in every checkpoint. The last rows are
+# derived: which synthesis the spectra come from (and which one every other batch rehearses),
+# the share of spectra that get the measurement augmentations, how many spectra a run sees, and
+# how many passes over the paper's 200,000 training spectra that would be.
 
-# %%
+# %% tags=["hide-input"]
 fields = [f.name for f in dataclasses.fields(TrainingConfig)
           if f.name not in ("network", "synthesis", "rehearsal_synthesis", "acquisition")]
 columns = {"default": default, **PRESETS}
+
+
 def cell(value):
     return f"{value:g}" if isinstance(value, float) else "—" if value is None else value
 
 
-rows = [(f"`{name}`", *(cell(getattr(c, name)) for c in columns.values())) for name in fields]
 def synthesis_name(c):
     """Paper, real-data physics, or real-data physics with the fields that differ from it."""
     if c == SynthesisConfig():
@@ -164,9 +169,10 @@ def synthesis_name(c):
     return "real-data physics" + (f" with {', '.join(changed)}" if changed else "")
 
 
+rows = [(f"`{name}`", *(cell(getattr(c, name)) for c in columns.values())) for name in fields]
 rows.append(("synthesis", *(synthesis_name(c.synthesis) for c in columns.values())))
-rows.append(("rehearsal synthesis (odd steps)", *("—" if c.rehearsal_synthesis is None else
-                                                  "paper (Table 2)" if c.rehearsal_synthesis == SynthesisConfig() else "custom"
+rows.append(("rehearsal synthesis (odd steps)", *("—" if c.rehearsal_synthesis is None else "paper (Table 2)"
+                                                  if c.rehearsal_synthesis == SynthesisConfig() else "custom"
                                                   for c in columns.values())))
 rows.append(("acquisition (coarse dispersion, pedestal up to x median, extra background)",
              *(f"{c.acquisition.coarse_dispersion_probability:.0%}, {c.acquisition.pedestal_probability:.0%} "
@@ -175,76 +181,45 @@ rows.append(("acquisition (coarse dispersion, pedestal up to x median, extra bac
 rows.append(("spectra seen", *(f"{c.steps * c.batch_size:,}" for c in columns.values())))
 rows.append(("passes over 200,000", *(f"{c.steps * c.batch_size / 200_000:.2f}" for c in columns.values())))
 display(md_table(("Field", *columns), rows))
+display(md_table(("Preset", "What it is for"), [(f"`{n}`", preset_description(n)) for n in PRESETS]))
 
 # %% [markdown]
 # * **cpu-ci** is what this chapter runs: a minute or two on two cores, full-range spectra only, a
 #   high learning rate. Its only job is to show that training works and beats the base rate.
-# * **cpu-long** is what a two-core machine can do in the background in a few hours, with one
-#   thread so the other core stays free. It sees about a million fresh spectra, 30 % of them over
-#   the full range and the rest through random windows.
-# * **cpu-finetune** continues from the `cpu-long` weights (`init_from`: the network weights of
-#   another checkpoint, with a fresh optimiser) at a lower rate, on spectra synthesised with
-#   physics the paper leaves out (`SynthesisConfig.with_real_data_physics()`: plural scattering,
-#   unlabelled edges of other elements, background-subtracted spectra; see `eels_core.forward.config`),
-#   seen the way real measurements present them (`AcquisitionConfig`: a quarter of the spectra
-#   recorded at 0.3-1 eV per channel, 15 % on a constant pedestal, windows down to 35 eV; see
-#   `eels_core.forward.acquisition` and chapter 04), so that the model copes better with measured
-#   spectra. Every other batch rehearses the paper's own physics (`rehearsal_synthesis`), so the
-#   fine-tuning does not unlearn what the first phase learned.
-# * **cpu-refine** is a third phase on top of the weights of the first two (`init_from` the
-#   shipped weights file; new data seeds, the same rehearsal of the paper's physics), aimed at
-#   what the measured spectra of chapter 10 show and the second phase's physics did not:
-#   backgrounds steeper than the paper's (`background_exponent_range` 1.5-5, with the noise scaled
-#   to the background at 300 eV, `noise_reference_ev`; chapter 03 measures r on the real set),
-#   edges up to three times stronger than Table 1 (`jump_ratio_max_scale`), near-edge structures
-#   between the library's compounds (`elnes_variation_copies`, chapter 01), thicker specimens
-#   (t/λ up to 1.5), pedestals up to 100 times the median, backgrounds curved on a log-log plot
-#   (`add_background_component`) and more background-subtracted spectra (10 %). Its rehearsal
-#   batches stay clean (`augment_rehearsal=False`). No model of this phase was shipped: each
-#   trial scored about the same on the measured spectra and lost accuracy on the paper's physics
-#   (chapter 10 has the table).
-# * **cpu-joint**, **cpu-joint-mild** and **cpu-joint-resolution** learn everything in one phase
-#   from scratch instead of three: the odd steps are clean spectra of the paper's physics, the
-#   even steps spectra of the measured-spectrum physics with the augmentations, at `cpu-long`'s
-#   length and learning rate. Neither half is learned first and then partly forgotten, which is
-#   what the third-phase trials ran into. `cpu-joint` uses `cpu-refine`'s broad physics (steep
-#   backgrounds, strong edges); `cpu-joint-mild` the second phase's physics plus varied near-edge
-#   structures; `cpu-joint-resolution` adds to the mild recipe an instrument resolution up to
-#   3 eV (chapter 02) and background-subtracted spectra that keep the residual of a fitted
-#   background (chapter 03). Chapter 10 compares what they give on measured spectra.
-# * **cpu-joint-mild-extend** gives the `cpu-joint-mild` model a second, shorter cosine cycle
-#   (6,000 steps from a learning rate of 3e-4) on fresh spectra of the same mix.
-#   **cpu-joint-exelfs** is `cpu-joint-mild` with the extended fine structure of chapter 01 on half
-#   of the edges of the even steps, and the same seeds, so that the two runs see the same spectra
-#   except for the oscillations. How much of a difference between two recipes is the recipe? The
-#   command line's `--seed` (network initialisation and windows) and `--data-seed` (the stream of
-#   spectra) train a preset again with other random numbers; chapter 10 has two seeds of
-#   `cpu-joint-mild` side by side. The shipped weights are those of `cpu-joint-mild` (since
-#   2026-11-30; before, `cpu-long` + `cpu-finetune`). The extended model was better on every
-#   synthetic test and worse on the measured spectra; chapter 10 tells how it was chosen and then
-#   withdrawn.
-# * **cpu-joint-splice** is `cpu-joint-mild` trained after the preprocessing gained its contrast
-#   floor (chapter 08: a flat input is stretched to a minimum spread), with pedestals on a quarter
-#   of the even-step spectra and up to 100 times the median instead of 15 % and 1 times (narrow
-#   windows on an unsubtracted dark level), and splice steps (chapter 04) in a fifth of them:
-#   jumps of 2-15 % that a network trained without them takes for edges (chapter 08). Every model
-#   trained before the floor meets stretched inputs only when it predicts.
-# * **cpu-joint-elnes20** is `cpu-joint-mild` with 20 randomly varied copies of every library
-#   variant instead of 4 (chapter 01's ELNES variation): the library's peak heights, widths and
-#   spacings are mostly unsourced choices, and more copies spread the training over more of that
-#   uncertainty. Chapter 10 scores its two seeds.
-# * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05, batches of
-#   256, about 64 passes over the 200,000 training spectra (MATLAB's default would have been 30).
+# * **cpu-long** is the paper's recipe at the size a two-core machine manages in the background:
+#   the paper's physics only, fresh spectra at every step, most of them seen through random
+#   measured windows.
+# * **cpu-joint-mild** is the recipe of the shipped weights. Its odd steps are clean spectra of the
+#   paper's physics; its even steps spectra with physics the paper leaves out
+#   (`SynthesisConfig.with_real_data_physics()`: plural scattering, unlabelled edges of other
+#   elements, background-subtracted spectra, varied near-edge structures; see
+#   `eels_core.forward.config`), seen the way real measurements present them (`AcquisitionConfig`:
+#   coarse channels, constant pedestals, narrow windows; chapter 04). Learning both halves at once,
+#   from scratch, avoids forgetting one while learning the other.
+# * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05 and large batches.
+#
+# The other recipes that were tried on the way to the shipped weights are data files in
+# `experiments/recipes/`, trained with `eels-core train --recipe FILE`; the appendix
+# {doc}`13_training_recipes` lists them with their commands and what each scored.
 #
 # ## The learning-rate schedule
 #
-# The paper's rate is constant (MATLAB's default when no schedule is given). Ours warms up
-# linearly over the first `min(100, steps / 10)` steps, then follows half a cosine down to 2 % of
-# the initial rate. The warm-up protects the freshly initialised batch-norm statistics and the LSTM
-# from a full-size first step; the decay lets a run end with small steps that average out the
-# noise of single batches, and its end is fixed by `steps`, which suits a budget measured in hours.
+# The paper's rate is constant (MATLAB's default when no schedule is given). Ours, for a run of
+# $T$ steps with initial rate $\eta_0$ and final fraction $f$ (`final_lr_fraction`), is at step $t$
+#
+# $$\eta(t) = \eta_0 \, \min\!\left(1, \frac{t+1}{W}\right)
+#   \left[f + (1 - f)\,\frac{1 + \cos(\pi t / T)}{2}\right], \qquad W = \min(100, \lfloor T/10 \rfloor):$$
+#
+# a linear warm-up over $W$ steps, then half a cosine down to $f\,\eta_0$. The warm-up protects the
+# freshly initialised batch-norm statistics and the LSTM from a full-size first step; the decay
+# lets a run end with small steps that average out the noise of single batches, and its end is
+# fixed by $T$, which suits a budget measured in hours.
 
 # %%
+print(f"f = final_lr_fraction = {default.final_lr_fraction:g}; cpu-ci: T = {PRESETS['cpu-ci'].steps}, "
+      f"W = {min(100, PRESETS['cpu-ci'].steps // 10)}")
+
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.5))
 for i, (name, cfg) in enumerate(PRESETS.items()):
     s = np.arange(cfg.steps)
@@ -259,22 +234,25 @@ plt.show()
 # %% [markdown]
 # ## Windows, the coverage mask and the loss mask
 #
-# The paper trains and validates on spectra that all span 90-1000 eV. A measured spectrum usually
-# covers a few hundred eV, so (outside the CI preset) most training spectra are shown through a
-# random window: its width is drawn log-uniformly between 60 and 910 eV and its position uniformly
-# (`sample_windows`), and 30 % of spectra keep the full range. The network sees the window in its
-# coverage-mask channel (chapter 06). Two things follow for the labels (`make_batch`):
+# The paper trains and validates on spectra that all span the full grid. A measured spectrum
+# usually covers a few hundred eV, so (outside the CI preset) most training spectra are shown
+# through a random window $[E_\mathrm{lo}, E_\mathrm{hi}]$, its width drawn log-uniformly and its
+# position uniformly (`sample_windows`), while a fraction of the spectra keeps the full range. The
+# network sees the window in its coverage-mask channel (chapter 06). Two things follow for the
+# labels (`make_batch`):
 #
-# * an edge is a **target** only if it is present *and* its onset lies between 5 eV after the
-#   window start and 20 eV before its end, so that enough of it is visible;
-# * an edge that is present but only partly visible (its onset up to 30 eV below the start, or in the
-#   last 20 eV of the window) is **ambiguous**: it is left out of the loss (`loss_mask` = 0), so the
-#   network is neither rewarded nor punished for it.
-#
-# Here are the edges of a few spectra of the first `cpu-long` training batch:
+# * an edge is a **target** only if it is present *and* its onset $E_0$ satisfies
+#   $E_\mathrm{lo} + \delta_\mathrm{lo} \le E_0 \le E_\mathrm{hi} - \delta_\mathrm{hi}$, so that enough of it is visible;
+# * an edge that is present but only partly visible (its onset a little below the start, or in the
+#   last $\delta_\mathrm{hi}$ of the window) is **ambiguous**: it is left out of the loss
+#   (`loss_mask` = 0), so the network is neither rewarded nor punished for it.
 
 # %%
 cfg_long = preset("cpu-long")
+print(f"windows: width log-uniform in {TRAINING_MIN_WINDOW_EV:g}-{network_energy_axis()[-1] - network_energy_axis()[0]:g} eV; "
+      f"full range kept for {cfg_long.full_window_fraction:.0%} of the cpu-long spectra; "
+      f"margins delta_lo = {ONSET_MARGIN_LOW_EV:g} eV, delta_hi = {ONSET_MARGIN_HIGH_EV:g} eV")
+print("the edges of a few spectra of the first cpu-long training batch:")
 demo = synthesize(64, seed=cfg_long.data_seed, config=cfg_long.synthesis)
 windows = sample_windows(np.random.default_rng(3), 64, cfg_long.full_window_fraction)
 demo_batch = make_batch(demo.spectra, demo.labels, demo.edge_onset_ev, windows)
@@ -293,18 +271,23 @@ print(f"in this batch of 64: {int(present.sum())} edges present, {int(targets.su
       f"{int((present & (targets == 0) & (loss_mask == 1)).sum())} outside their window (label 0)")
 
 # %% [markdown]
-# The loss is `masked_bce`: the binary cross-entropy of each of the 20 outputs, averaged over the
-# entries whose mask is 1. An edge outside the window becomes a *negative*: the network must learn
-# not to report edges it cannot see. The coverage mask is what makes that learnable.
+# The loss is `masked_bce`: with logits $z_{ik}$, targets $y_{ik}$ and mask $m_{ik}$ for spectrum $i$
+# and edge $k$, and $\sigma$ the logistic function,
+#
+# $$L = \frac{\sum_{i,k} m_{ik}\,\ell_{ik}}{\sum_{i,k} m_{ik}}, \qquad
+#   \ell_{ik} = -\,y_{ik}\log\sigma(z_{ik}) - (1 - y_{ik})\log\bigl(1 - \sigma(z_{ik})\bigr).$$
+#
+# An edge outside the window becomes a *negative*: the network must learn not to report edges it
+# cannot see. The coverage mask is what makes that learnable.
 #
 # ## A short training run
 #
 # `train(config, out_dir)` builds the model, generates every batch on the fly (step `k` uses
 # spectra `k × batch_size ...` of the synthesis stream, so no spectrum is seen twice), validates
 # every `validate_every` steps on a fixed validation set, and writes `out_dir/checkpoint.pt`. The
-# reference a trained model must beat is the **base rate**: the loss of the best constant
-# prediction, each edge's frequency in the validation set. A network that has learned nothing
-# about spectra lands there.
+# reference a trained model must beat is the **base rate**: the loss $L$ above of the best constant
+# prediction, $\sigma(z_{ik}) = \bar y_k$, each edge's frequency among the counted entries of the
+# validation set. A network that has learned nothing about spectra lands there.
 
 # %%
 cfg_ci = preset("cpu-ci", steps=steps, batch_size=batch_size, validate_every=validate_every, n_validation=n_validation)
@@ -321,7 +304,7 @@ print(f"base-rate loss: {result.base_rate_loss:.3f}; final validation loss: {his
 print(f"{steps} steps × {batch_size} spectra in {result.seconds:.1f} s: {result.spectra_per_second:.0f} spectra/s "
       f"(synthesis, preprocessing and training, one thread)")
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7.5, 4))
 ax.plot([h["step"] for h in history], [h["train_loss"] for h in history], "o-", color="C0", label="training batch")
 ax.plot([h["step"] for h in history], [h["loss"] for h in history], "s-", color="C1", label="validation set")
@@ -397,25 +380,14 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # resume.
 #
 # ```bash
-# # CPU, in the background for about 80 minutes, one thread: the shipped model
+# # CPU, in the background (hours), one thread: the shipped model's recipe
 # eels-core train --preset cpu-joint-mild --out runs/cpu-joint-mild --threads 1
-# # ... and its second cosine cycle (better on synthetic spectra, worse on measured ones)
-# eels-core train --preset cpu-joint-mild-extend --out runs/cpu-joint-mild-extend --threads 1
 # # the same recipe with other random numbers (run-to-run spread)
 # eels-core train --preset cpu-joint-mild --seed 1 --data-seed 10 --out runs/cpu-joint-mild-s1 --threads 1
-# # the mild recipe with the contrast floor, large pedestals and splice steps, two seeds
-# eels-core train --preset cpu-joint-splice --out runs/cpu-joint-splice --threads 1
-# eels-core train --preset cpu-joint-splice --seed 1 --data-seed 10 --out runs/cpu-joint-splice-s1 --threads 1
-# # the mild recipe with 20 varied copies of each library variant instead of 4, two seeds
-# eels-core train --preset cpu-joint-elnes20 --out runs/cpu-joint-elnes20 --threads 1
-# eels-core train --preset cpu-joint-elnes20 --seed 1 --data-seed 10 --out runs/cpu-joint-elnes20-s1 --threads 1
-# # the earlier, phased recipe: the paper's physics first ...
+# # the paper's recipe on a CPU
 # eels-core train --preset cpu-long --out runs/cpu-long --threads 1
-# # ... optionally fine-tuned from there with the real-data physics
-# eels-core train --preset cpu-finetune --out runs/cpu-finetune --threads 1
-# # ... and refined from the shipped weights, whichever they are (phase 3; init_from is
-# # eels_core/weights/cnn_bilstm.pt; its trials started from the phase-2 weights)
-# eels-core train --preset cpu-refine --out runs/cpu-refine --threads 1
+# # any recipe file (the appendix lists those that were tried)
+# eels-core train --recipe experiments/recipes/cpu-joint-splice.yaml --out runs/cpu-joint-splice --threads 1
 #
 # # GPU at the paper's scale: write the 250,000-spectrum database once, then train from it
 # eels-core make-database --n 250000 --out db.h5
@@ -438,12 +410,21 @@ print("jupytext --to ipynb -o - notebooks/07_training.py | \\\n"
       f"  papermill - book/07_training.ipynb -k python3 --cwd notebooks {params}")
 
 # %% [markdown]
-# ## Which learning rate?
+# ## Which learning rate? A smoke test, and the command that answers it
 #
-# The paper's 0.001 was chosen for many epochs over a fixed database (and may simply be MATLAB's
-# default for Adam). Our CPU presets see each spectrum once and far fewer of them, so they use
-# higher initial rates: 0.002 for `cpu-long`, 0.003 for `cpu-ci`. Here the three rates train the
-# same network on the same data, `lr_steps` steps each, full-range spectra:
+# The paper's rate was chosen for many epochs over a fixed database (and may simply be MATLAB's
+# default for Adam). Our CPU presets see each spectrum once and far fewer of them, so they start
+# higher (the presets table above). Whether that is right is a question for whole runs, which no
+# CI build can afford, and this book holds no full-size result of it. The comparison below trains
+# the same network on the same data at three initial rates for `lr_steps` steps each: at the CI
+# size it is a **smoke test** that the code runs at every rate, and its ranking answers nothing.
+# The full-size comparison is made by
+#
+# ```bash
+# python scripts/execute_notebooks.py --parameters full --only 07_training
+# ```
+#
+# with the values of `parameters/full.yaml` (printed below).
 
 # %%
 lr_results = {}
@@ -453,31 +434,31 @@ for lr in learning_rates:
                             full_window_fraction=1.0, checkpoint_every=0)
     lr_results[lr] = train(cfg_lr, progress=False)
 base_lr = lr_results[learning_rates[0]].base_rate_loss
-
-fig, ax = plt.subplots(figsize=(7, 3.8))
-for i, (lr, r) in enumerate(lr_results.items()):
-    ax.plot([h["step"] for h in r.history], [h["loss"] for h in r.history], "o-", color=f"C{i}",
-            label=f"{lr:g}" + (" (paper)" if lr == 1e-3 else ""))
-ax.axhline(base_lr, color="k", ls="--", lw=1, label="base rate")
-ax.set_xlabel("Optimiser step")
-ax.set_ylabel("Validation loss")
-ax.set_title(f"Initial learning rate: {lr_steps} steps × {lr_batch_size} spectra each", fontsize=10)
-ax.legend(title="initial rate", fontsize=8)
-plt.show()
 rows = [(f"{lr:g}", f"{r.history[-1]['loss']:.3f}", f"{r.history[-1]['f1']:.3f}",
          f"{r.history[-1]['loss'] - base_lr:+.3f}") for lr, r in lr_results.items()]
 display(md_table(("Initial rate", "Final val. loss", "F1", "vs base rate"), rows))
+full_lr = (yaml.safe_load(Path("../parameters/full.yaml").read_text()) or {}).get("07_training", {})
+print(f"this run: {lr_steps} steps x {lr_batch_size} spectra per rate = {lr_steps * lr_batch_size:,} spectra; full size: "
+      f"{full_lr.get('lr_steps', '?')} steps x {full_lr.get('lr_batch_size', '?')} spectra"
+      + (f" = {full_lr['lr_steps'] * full_lr['lr_batch_size']:,} spectra" if {'lr_steps', 'lr_batch_size'} <= set(full_lr) else ""))
+
+# %% tags=["hide-input"]
+fig, ax = plt.subplots(figsize=(7, 3.8))
+for i, (lr, r) in enumerate(lr_results.items()):
+    ax.plot([h["step"] for h in r.history], [h["loss"] for h in r.history], "o-", color=f"C{i}", label=f"{lr:g}")
+ax.axhline(base_lr, color="k", ls="--", lw=1, label="base rate")
+ax.set_xlabel("Optimiser step")
+ax.set_ylabel("Validation loss")
+ax.set_title(f"Smoke test: initial learning rate, {lr_steps} steps × {lr_batch_size} spectra each", fontsize=10)
+ax.legend(title="initial rate", fontsize=8)
+plt.show()
 
 # %% [markdown]
-# **What this shows, and what it does not.** At the CI size every run is still in its first
-# phase, learning the label frequencies; the curves differ mostly in how fast they approach the
-# base rate, and a ranking at this point says little about where the runs end. Nor does one seed
-# give error bars. The choice of 0.002 for `cpu-long` is an argument, not a measurement shown
-# here: with a fixed budget of fresh spectra and a cosine decay, a higher initial rate covers more
-# ground early and the decay removes its noise at the end, whereas the paper's constant 0.001 over
-# 30 or more epochs had time to be cautious. The full parameters (3000 steps of 64 spectra per
-# rate, `parameters/full.yaml`) put that argument to a test over 192,000 spectra per rate; to settle
-# it for the shipped model, compare whole `cpu-long` runs.
+# At this size every run is still learning the label frequencies (the base rate), so the curves
+# differ mostly in how fast they approach it, and one seed gives no error bars. The argument for a
+# higher initial rate is this: with a fixed budget of fresh spectra and a cosine decay, a higher
+# rate covers more ground early and the decay removes its noise at the end, whereas a constant
+# rate over many epochs can afford to be cautious. The full-size run puts it to a test.
 #
 # ## The shipped model
 #
@@ -500,8 +481,8 @@ if tc:
                                                               "n_validation", "data") if k in tc))
 print(f"history: {len(hist)} validations" + (f", last at step {hist[-1]['step']:,}" if hist else ""))
 
-# %%
-# every training phase (first phase, fine-tuning) one after the other; fall back to the last phase
+# %% tags=["hide-input"]
+# every training phase one after the other; fall back to the last phase
 phases = meta.get("phases") or ([{"history": hist, "training_config": tc}] if hist else [])
 curve, boundaries, offset = [], [], 0
 for ph in phases:
@@ -578,8 +559,9 @@ if hist and tc.get("full_window_fraction", 1.0) < 1.0:
 # shipped model properly, on many more synthetic spectra and on the measured spectra.
 
 # %%
-paper_validation = {"precision": "0.99", "recall": "0.97", "f1": "0.98", "exact_accuracy": "≈ 0.9 (text)",
-                    "recognition_accuracy": "≈ 0.9 (text)"}
+paper = yaml.safe_load(Path("../experiments/results/kong-ji-xin-2022.yaml").read_text())["fig_6a"]["validation"]
+paper_validation = {k: ("≈ " if k in paper.get("approximate", []) else "") + f"{paper[k]:.2f}"
+                    for k in ("precision", "recall", "f1", "exact_accuracy", "recognition_accuracy")}
 paper_physics = meta.get("metrics", {}).get("paper_physics_full_range", {})
 if phases:
     first = phases[0]
@@ -589,9 +571,23 @@ if phases:
              paper_validation[k]) for k in paper_validation]
     rows.append(("validation loss", f"{last['loss']:.3f}", "—", "—"))
     rows.append(("validation spectra", f"{first['training_config'].get('n_validation', '?')}",
-                 f"{paper_physics.get('n_spectra', '—')}", "50,000 (20 % of 250,000)"))
-    display(md_table((f"Metric", f"End of phase 1 (step {last['step']:,}; {first_physics} physics)",
+                 f"{paper_physics.get('n_spectra', '—')}", f"{paper['n_spectra']:,}"))
+    display(md_table(("Metric", f"End of phase 1 (step {last['step']:,}; {first_physics} physics)",
                       "Shipped model, paper physics (fresh spectra, full range)", "Paper, validation set (Fig. 6a)"), rows))
+
+# %% [markdown]
+# ## Takeaways
+
+# %%
+display(Markdown(
+    f"* The library's four presets ({', '.join(f'`{n}`' for n in PRESETS)}) are data in "
+    "`eels_core/data/training_presets.yaml`; any other recipe is a file passed to `eels-core train --recipe`.\n"
+    f"* The demonstration run ({steps} steps) ends with a validation loss of {history[-1]['loss']:.3f} against a base "
+    f"rate of {result.base_rate_loss:.3f}: the code trains, the network is far from trained.\n"
+    f"* The shipped model trained for {meta.get('step', 0):,} steps; on fresh spectra of the paper's physics it reaches "
+    f"F1 {paper_physics.get('f1', float('nan')):.3f} (the paper's validation set: {paper['f1']:.2f}).\n"
+    "* Comparisons of recipes or rates need whole runs and several seeds; the CI-size runs here only show that "
+    "the code works."))
 
 # %% [markdown]
 # ## Exercises
