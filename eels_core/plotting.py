@@ -134,19 +134,50 @@ def occlusion(energy_ev: NDArray, counts: NDArray, scan: Any, labels: Sequence[s
     return fig
 
 
-def rate_curves(x: Sequence[float], curves: Mapping[str, Sequence[float]], xlabel: str, ylabel: str, title: str,
-                ax=None):
-    """Lines of a rate (share of spectra, 0-1) against a condition, one per named curve."""
-    import matplotlib.pyplot as plt
+def architecture(rows: Sequence[Mapping[str, Any]], ax) -> None:
+    """Fig. 5b redrawn from :func:`eels_core.learning.network.summary` rows: one box per conv block,
+    the LSTM, the pooling and the dense layers; box heights grow with the log of the sequence length."""
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-    fig = None
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(5.2, 3.2))
-    for k, (name, y) in enumerate(curves.items()):
-        ax.plot(x, y, "o-", color=f"C{k}", label=name)
-    ax.set_ylim(-0.03, 1.03)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
-    return fig if fig is not None else ax.figure
+    from .learning.preprocessing import N_CHANNELS, N_INPUTS
+
+    blocks = [("Input", f"{N_INPUTS} × {N_CHANNELS}", N_CHANNELS, "0.85")]
+    conv = [r for r in rows if r["layer"].startswith("Conv1d")]
+    acts = [r for r in rows if r["name"].startswith("features") and "ReLU" in r["layer"]]
+    for r, a in zip(conv, acts):
+        c, n = r["output_shape"]
+        act = "Leaky\nReLU" if a["layer"].startswith("Leaky") else "ReLU"
+        blocks.append((f"Conv\nk 11, s 2\nBN\n{act}", f"{c} × {n}", n, "#9ecae1"))
+    lstm = [r for r in rows if r["name"] == "lstm"]
+    if lstm:
+        n, h = lstm[0]["output_shape"]
+        blocks.append(("BiLSTM\n100 units\n→ fwd\n← bwd", f"{n} × {h}", n, "#fdae6b"))
+    pool = next(r for r in rows if r["name"] == "(pool)")
+    blocks.append(("max\n& mean\nover\nsteps", f"{pool['output_shape'][0]}", 1, "#c7e9c0"))
+    linear = [r for r in rows if r["layer"].startswith("Linear")]
+    blocks.append(("Dense\nLeaky\nReLU\nDrop 0.2", f"{linear[0]['output_shape'][0]}", 1, "#c7e9c0"))
+    blocks.append(("Dense\n→\nsigmoid", f"{linear[-1]['output_shape'][0]} edges", 1, "#fcbba1"))
+
+    width, gap = 1.0, 0.42
+    for i, (name, shape, n, color) in enumerate(blocks):
+        h = 1.5 + 2.0 * np.log(n) / np.log(N_CHANNELS)
+        x0 = i * (width + gap)
+        ax.add_patch(FancyBboxPatch((x0, -h / 2), width, h, boxstyle="round,pad=0.02,rounding_size=0.08",
+                                    fc=color, ec="0.25", lw=1))
+        ax.text(x0 + width / 2, 0, name, ha="center", va="center", fontsize=8, linespacing=1.3)
+        ax.text(x0 + width / 2, -h / 2 - 0.15, shape, ha="center", va="top", fontsize=8, color="0.2")
+        if i:
+            ax.add_patch(FancyArrowPatch((x0 - gap + 0.03, 0), (x0 - 0.03, 0), arrowstyle="-|>",
+                                         mutation_scale=10, color="0.3", lw=1))
+    x_a, x_b = 1 * (width + gap), len(conv) * (width + gap) + width
+    y_top = 1.5 / 2 + 2.0 / 2 + 0.3
+    ax.annotate("", (x_a, y_top), (x_b, y_top), arrowprops=dict(arrowstyle="<->", color="C0"))
+    ax.text((x_a + x_b) / 2, y_top + 0.1, f"feature extraction: {len(conv)} convolutions, each halves the length "
+            f"({N_CHANNELS} → {conv[-1]['output_shape'][1]})", ha="center", va="bottom", fontsize=9, color="C0")
+    x_c, x_d = (len(conv) + 2) * (width + gap), len(blocks) * (width + gap) - gap
+    ax.annotate("", (x_c, y_top), (x_d, y_top), arrowprops=dict(arrowstyle="<->", color="C2"))
+    ax.text((x_c + x_d) / 2, y_top + 0.1, "classification", ha="center", va="bottom", fontsize=9, color="C2")
+    ax.set_xlim(-0.1, x_d + 0.1)
+    ax.set_ylim(-y_top - 0.15, y_top + 0.45)
+    ax.set_aspect("equal")
+    ax.axis("off")
