@@ -18,7 +18,7 @@
 # 20, 15, 15 and 10 % of the spectra hold 1 to 6 edges, split 80/20 into training and validation
 # sets ("Network construction").
 #
-# **Explains:** `eels_core.forward.database` (`write_database`, `open_database`, `SpectrumDataset`,
+# **Explains:** `eels_core.forward.database` (`write_database`, `open_database`), `eels_core.learning.datasets` (`SpectrumDataset`,
 # `shard_dir`, `split_assignment`) and the command line `eels-core make-database`.
 #
 # **Prerequisites:** chapter 04 (how one spectrum is synthesised, and what `SynthesisConfig`
@@ -73,7 +73,8 @@ from matplotlib.ticker import FormatStrFormatter, LogLocator
 import eels_core
 from eels_core.cli import main as eels_core_cli
 from eels_core.forward.config import SynthesisConfig
-from eels_core.forward.database import SpectrumDataset, open_database, shard_dir, write_database
+from eels_core.forward.database import open_database, shard_dir, write_database
+from eels_core.learning.datasets import SpectrumDataset
 from eels_core.forward.synthesis import edge_library_for, render_spectrum_reference, synthesize
 
 plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3})
@@ -349,7 +350,7 @@ print("temporary database folder removed")
 # %% [markdown]
 # ## Exercises
 #
-# 1. `SyntheticSpectrumStream` (also in `eels_core.forward.database`) serves spectra straight from the
+# 1. `SyntheticSpectrumStream` (in `eels_core.learning.datasets`) serves spectra straight from the
 #    synthesis, without a database on disk. Check that its first spectra are those of a database
 #    written with the same seed, and think about when you would prefer one or the other.
 # 2. Write a small database whose spectra hold only C, N and O K edges, with 1-3 edges per
@@ -361,7 +362,7 @@ print("temporary database folder removed")
 #
 # ```python
 # import torch
-# from eels_core.forward.database import SyntheticSpectrumStream
+# from eels_core.learning.datasets import SyntheticSpectrumStream
 #
 # tmp = Path(tempfile.mkdtemp())
 # write_database(tmp / "db.h5", n=128, seed=3, shard_size=64, progress=False)

@@ -28,9 +28,11 @@ def test_inference_never_imports_training_or_synthesis(statement):
         assert forbidden not in loaded, f"{statement} imports {forbidden}"
 
 
-def test_the_forward_model_never_imports_the_network():
-    loaded = _modules_after("import eels_core.forward.synthesis, eels_core.forward.database")
-    assert not any(m.startswith(("eels_core.learning", "eels_core.real")) for m in loaded), loaded
+def test_the_forward_model_never_imports_the_network_nor_torch():
+    code = ("import eels_core.forward.synthesis, eels_core.forward.database, sys; "
+            "print('\\n'.join(m for m in sys.modules if m.startswith(('eels_core', 'torch'))))")
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+    assert not any(m.startswith(("eels_core.learning", "eels_core.real", "torch")) for m in loaded), loaded
 
 
 @pytest.mark.parametrize("package", ["eels_core", "eels_core.forward", "eels_core.learning", "eels_core.real"])

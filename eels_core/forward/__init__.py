@@ -21,5 +21,5 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "scattering": ["plural_scattering_transfer", "low_loss_distribution"],
     "acquisition": ["AcquisitionConfig", "apply_acquisition"],
     "synthesis": ["SyntheticBatch", "SpectrumParameters", "synthesize", "render_spectra", "iter_blocks"],
-    "database": ["write_database", "open_database", "DatabaseInfo", "SpectrumDataset", "SyntheticSpectrumStream"],
+    "database": ["write_database", "open_database", "DatabaseInfo", "DatabaseError"],
 })

@@ -45,7 +45,16 @@ from .checkpoint import (
 )
 from .metrics import evaluate
 from .network import CNNBiLSTM, NetworkConfig, count_parameters, fused_for_inference, inference_autocast
-from .preprocessing import MIN_WINDOW_EV, TRAINING_MIN_WINDOW_EV, edges_in_window, preprocess_batch, sample_windows
+from .preprocessing import (
+    MIN_WINDOW_EV,
+    NARROWEST_TRAINING_WINDOW_EV,
+    ONSET_MARGIN_HIGH_EV,
+    ONSET_MARGIN_LOW_EV,
+    TRAINING_MIN_WINDOW_EV,
+    edges_in_window,
+    preprocess_batch,
+    sample_windows,
+)
 from ..forward.synthesis import synthesize
 
 #: Global index where validation spectra start in every synthesis stream (far from training data).
@@ -81,7 +90,12 @@ class TrainingConfig:
         window of >= ``min_window_ev``).
     min_window_ev : float
         Narrowest random training window, eV (default 60; the shipped model's fine-tuning phase
-        uses 35, the narrowest window :func:`eels_core.real.predict.predict_edges` accepts).
+        uses 35, the narrowest window :func:`eels_core.real.predict.predict_edges` accepts; down to
+        ``NARROWEST_TRAINING_WINDOW_EV`` = 20 for a model meant for narrower windows).
+    onset_window_fraction : float
+        Share of the random windows that start 0-10 eV below an edge onset (of an edge in the
+        spectrum or any of the 20; :func:`~eels_core.learning.preprocessing.sample_windows`), so
+        that a window border just below an onset is not taken for the edge. 0: off.
     rehearsal_synthesis : SynthesisConfig, optional
         When given, every other training step (the odd ones) draws its spectra from this
         configuration instead of ``synthesis`` (from the stream of seed ``data_seed + 1``):
@@ -117,6 +131,7 @@ class TrainingConfig:
     checkpoint_every: int = 500
     init_from: str | None = None
     min_window_ev: float = TRAINING_MIN_WINDOW_EV
+    onset_window_fraction: float = 0.0
     network: NetworkConfig = field(default_factory=NetworkConfig)
     synthesis: SynthesisConfig = field(default_factory=SynthesisConfig)
     rehearsal_synthesis: SynthesisConfig | None = None
@@ -136,8 +151,10 @@ class TrainingConfig:
             raise ValueError(f"gradient_clip = {self.gradient_clip}: must be > 0")
         if not 0 <= self.full_window_fraction <= 1:
             raise ValueError(f"full_window_fraction = {self.full_window_fraction}: must be in [0, 1]")
-        if not MIN_WINDOW_EV <= self.min_window_ev <= 910:
-            raise ValueError(f"min_window_ev = {self.min_window_ev}: must be in [{MIN_WINDOW_EV:g}, 910] eV")
+        if not NARROWEST_TRAINING_WINDOW_EV <= self.min_window_ev <= 910:
+            raise ValueError(f"min_window_ev = {self.min_window_ev}: must be in [{NARROWEST_TRAINING_WINDOW_EV:g}, 910] eV")
+        if not 0 <= self.onset_window_fraction <= 1:
+            raise ValueError(f"onset_window_fraction = {self.onset_window_fraction}: must be in [0, 1]")
         if self.checkpoint_every < 0:
             raise ValueError(f"checkpoint_every = {self.checkpoint_every}: must be >= 0")
 
@@ -196,11 +213,13 @@ def make_batch(
 
     An edge is a target when present and its onset lies in ``[start + 5, stop - 20]`` eV of the
     window. A present edge just outside that range (onset within 30 eV below the start, or in the
-    last 20 eV) is partly visible and ambiguous: it is left out of the loss.
+    last 20 eV) is partly visible and ambiguous: it is left out of the loss. In a window narrower
+    than ``MIN_WINDOW_EV`` (35 eV; training only, see :func:`window_targets`) the upper margin
+    shrinks with the width.
     """
     if windows is None:
         windows = np.tile([[90.0, 1000.0]], (len(spectra), 1))
-    inside = edges_in_window(onsets, windows) & (labels > 0)
+    inside = window_targets(onsets, windows) & (labels > 0)
     with np.errstate(invalid="ignore"):
         near = (labels > 0) & ~inside & (onsets >= windows[:, :1] - 30.0) & (onsets <= windows[:, 1:])
     return Batch(
@@ -208,6 +227,28 @@ def make_batch(
         targets=torch.from_numpy(inside.astype(np.float32)),
         loss_mask=torch.from_numpy((~near).astype(np.float32)),
     )
+
+
+def window_targets(onsets: np.ndarray, windows: np.ndarray) -> np.ndarray:
+    """Which onsets count as inside their window for training.
+
+    :func:`~eels_core.learning.preprocessing.edges_in_window` (``start + 5 <= onset <= stop - 20``)
+    for windows of at least ``MIN_WINDOW_EV`` (35 eV), the narrowest that prediction accepts. In a
+    narrower window (20-35 eV: one white-line pair) no onset would ever count, so the upper margin
+    shrinks to ``width - 15`` eV (at least 5): at 35 eV the two rules agree, at 20 eV an onset counts
+    in ``[start + 5, stop - 5]``.
+    """
+    o = np.asarray(onsets, dtype=np.float64)
+    w = np.asarray(windows, dtype=np.float64).reshape(-1, 2)
+    inside = edges_in_window(o, w)
+    width = w[:, 1] - w[:, 0]
+    narrow = width < MIN_WINDOW_EV
+    if narrow.any():
+        high = np.clip(width - 15.0, 5.0, ONSET_MARGIN_HIGH_EV)[:, None]
+        with np.errstate(invalid="ignore"):
+            in_narrow = (o >= w[:, :1] + ONSET_MARGIN_LOW_EV) & (o <= w[:, 1:] - high)
+        inside = np.where(narrow[:, None], in_narrow, inside)
+    return inside
 
 
 def _window_rng(seed: int, step: int, rank: int) -> np.random.Generator:
@@ -222,7 +263,8 @@ def stream_batch(cfg: TrainingConfig, step: int, rank: int = 0, world: int = 1) 
         b = synthesize(cfg.batch_size, seed=cfg.data_seed + 1, config=cfg.rehearsal_synthesis, start=start)
     else:
         b = synthesize(cfg.batch_size, seed=cfg.data_seed, config=cfg.synthesis, start=start)
-    windows = sample_windows(_window_rng(cfg.seed, step, rank), cfg.batch_size, cfg.full_window_fraction, cfg.min_window_ev)
+    windows = sample_windows(_window_rng(cfg.seed, step, rank), cfg.batch_size, cfg.full_window_fraction, cfg.min_window_ev,
+                             b.edge_onset_ev, cfg.onset_window_fraction)
     spectra = b.spectra
     if cfg.acquisition.enabled and (cfg.augment_rehearsal or not rehearsal):
         spectra = apply_acquisition(spectra, windows, _window_rng(cfg.seed, step, rank + 1_000_003), cfg.acquisition)
@@ -241,7 +283,7 @@ def validation_data(cfg: TrainingConfig, windowed: bool = False) -> Batch:
 
 def database_validation_data(path: str, n: int) -> Batch:
     """The first ``n`` spectra of a database's validation split (the paper's 20 %), full range."""
-    from ..forward.database import SpectrumDataset
+    from .datasets import SpectrumDataset
 
     ds = SpectrumDataset(path, "validation")
     if len(ds) == 0:
@@ -408,7 +450,7 @@ def train(
 
     loader_iter = None
     if cfg.data != "stream":
-        from ..forward.database import SpectrumDataset
+        from .datasets import SpectrumDataset
 
         dataset = SpectrumDataset(cfg.data, "train")
         sampler = (

@@ -14,13 +14,12 @@ import torch
 from eels_core.cli import main
 from eels_core.forward.config import SynthesisConfig
 from eels_core.forward.database import (
-    SpectrumDataset,
-    SyntheticSpectrumStream,
     open_database,
     shard_dir,
     split_assignment,
     write_database,
 )
+from eels_core.learning.datasets import SpectrumDataset, SyntheticSpectrumStream
 from eels_core.forward.synthesis import synthesize
 
 

@@ -23,7 +23,6 @@ from eels_core.forward.database import (
     DatabaseError,
     DatabaseLockedError,
     DatabaseWriteError,
-    SpectrumDataset,
     database_lock,
     lock_path,
     open_database,
@@ -31,6 +30,7 @@ from eels_core.forward.database import (
     shard_path,
     write_database,
 )
+from eels_core.learning.datasets import SpectrumDataset
 
 ARGS = ["--n", "300", "--seed", "2", "--shard-size", "128", "--dtype", "float32", "--quiet"]
 
