@@ -548,9 +548,11 @@ def _interpolation_weights(
     n_model: int, model_start_ev: float, model_step_ev: float, model_energy_at_output: NDArray
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Left model-grid channel of each output position and the fraction of the step beyond it."""
-    pos = (model_energy_at_output - model_start_ev) / model_step_ev
+    pos = np.asarray(model_energy_at_output) - model_start_ev
+    pos /= model_step_ev
     # truncation is the floor for pos >= 0, and for pos < 0 both end at channel 0 after the clip
-    i0 = np.clip(pos.astype(np.int64), 0, n_model - 2)
+    i0 = pos.astype(np.int64)
+    np.clip(i0, 0, n_model - 2, out=i0)
     return i0, np.subtract(pos, i0, out=pos)
 
 
@@ -562,6 +564,7 @@ def _interpolate(
     Row ``r`` of ``i0`` and ``frac`` reads row ``rows[r]`` of ``model_values`` (default: row ``r``).
     Rows whose channels are contiguous in memory are gathered with one flat :func:`numpy.take`
     (several times faster than :func:`numpy.take_along_axis`); the arithmetic is the same.
+    ``i0`` is used as scratch space (overwritten).
     """
     v = model_values
     if rows is None and not (i0.ndim == 2 and i0.shape[0] == v.shape[0]):
@@ -572,7 +575,8 @@ def _interpolate(
         # every element of every row, and the padding between rows, as one 1-D view
         flat = np.lib.stride_tricks.as_strided(v, shape=((v.shape[0] - 1) * row_stride + v.shape[1],),
                                                strides=(v.itemsize,), writeable=False)
-        index = i0 + (row_stride * (np.arange(v.shape[0]) if rows is None else rows))[:, None]
+        index = i0
+        index += (row_stride * (np.arange(v.shape[0]) if rows is None else rows))[:, None]
         v0 = np.take(flat, index)
         index += 1
         out = np.take(flat, index)
