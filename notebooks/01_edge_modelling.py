@@ -51,8 +51,8 @@
 # 1. **Fitted edges.** The same multi-Gaussian fit applied to measured spectra from public
 #    repositories (Fig. 1a-b). These spectra are also the validation set of the network, so
 #    these edges are kept out of training by default (last section).
-# 2. **Literature edges.** For each of the 20 elements of Table 1, five to seven compounds or
-#    valence states written down as Gaussian peak lists from peak positions published in papers
+# 2. **Literature edges.** For each of the 20 elements of Table 1, a handful of compounds or
+#    valence states (the table further down counts them) written down as Gaussian peak lists from peak positions published in papers
 #    and online spectrum collections, each with its source. These are what the network is
 #    trained on.
 
@@ -70,6 +70,7 @@ grid_step_ev = 0.05  # energy grid on which library edges are drawn, eV
 
 # %%
 import importlib.util
+import inspect
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -83,22 +84,26 @@ from IPython.display import Markdown, display
 import eels_core
 from eels_core.forward.config import SynthesisConfig
 from eels_core.forward.edges import (
+    EXELFS_REFERENCE_K,
     EdgeVariant,
     edge_template,
     exelfs_modulation,
     extend_edge_tail,
     load_edge_library,
     photoelectron_wavenumber,
+    jittered_variant,
     validate_variant,
     with_elnes_variation,
 )
 from eels_core.forward.background import power_law
+from eels_core.real.fitting import STEP_FWHM_BOUNDS_EV
 from eels_core.real.io import read_spectrum
 from eels_core.forward.profiles import FWHM_PER_SIGMA, continuum_steps, gaussian_peaks, near_edge_profile
 from eels_core.real.real_spectra import find_real_spectra_dir, load_real_spectra_index
 from eels_core.forward.synthesis import edge_library_for
 
 rsciio.set_log_level("ERROR")  # quiet the date/time warnings of some .msa headers
+say = lambda text: display(Markdown(text))  # noqa: E731  (Markdown written by code: its numbers are computed)
 plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3})
 
 
@@ -178,7 +183,7 @@ plt.show()
 #    below the edge, and subtract it everywhere (`subtract_power_law_background`);
 # 3. find where the background-subtracted signal starts to rise near the reference onset
 #    (`estimate_edge_onset`: the onsets of real energy axes are often off by a few eV);
-# 4. fit Gaussian peaks plus continuum steps from 6 eV below the onset to the end of the
+# 4. fit Gaussian peaks plus continuum steps from a few eV below the onset to the end of the
 #    near-edge region (`fit_multi_gaussian`). Least squares on sums of Gaussians has many local
 #    minima, so the fit starts from several automatic guesses and keeps the best.
 #
@@ -227,7 +232,7 @@ if HAVE_REAL:
 else:
     print("skipped: no real spectra")
 
-# %%
+# %% tags=["hide-input"]
 def component_table(fit):
     """Markdown table of the fitted peaks and steps."""
     rows = ["| component | centre (eV) | FWHM (eV) | height (counts) | area (counts·eV) |",
@@ -289,29 +294,40 @@ else:
     print("skipped: no real spectra")
 
 # %% [markdown]
-# Three Gaussians and two steps follow the data closely: the residual is small everywhere, with a
-# little structure left only in the valley between the two lines. The two strongest Gaussians are
-# the L3 and L2 white lines, about 10.5 eV apart; the ratio of their areas (the L3/L2 ratio) is
-# what valence studies of transition metals measure. The third, weak Gaussian models a small rise
-# at the end of the fit range, about 15 eV above L2. The steps are a smoothing device, not a
-# physical decomposition: the optimiser puts the first one just above the onset with a sharp
-# rise, and the second rises over 20 eV (its upper bound) to follow the slow growth of the
-# continuum rather than sitting under L2. This is all the synthesis needs: a smooth curve with the
-# peaks in the right places and in the right proportions.
-#
-# The edge starts about 5 eV above the reference onset of 640 eV (the exspy table), and the L3
-# maximum lies 5-8 eV above where published Mn oxide spectra put it (from 640.5 eV for MnO to
-# 644 eV for MnO2 in the sources of our library): the energy axis of this file is not calibrated
-# against an absolute reference. We keep such offsets (up to the library's limit of 8 eV), since
-# the paper's synthesis shifts spectra by up to ±15 eV anyway.
-#
+# What the fit says, read off its numbers:
+
+# %%
+if HAVE_REAL:
+    l3, l2 = white  # the two strongest Gaussians, by energy
+    weak = [p for p in fit_a.peaks if not any(np.allclose(p, w) for w in white)]
+    steps_a = fit_a.steps[np.argsort(fit_a.steps[:, 0])]
+    ref_a = fig1a_element.edge_onset_ev
+    oxides = {v.name.split(",")[0]: float(v.peaks[v.peaks[:, 2].argmax(), 0]) for v in library.element("Mn").variants
+              if "metal" not in v.name}
+    lo_ox, hi_ox = min(oxides, key=oxides.get), max(oxides, key=oxides.get)
+    say(f"The two strongest Gaussians are the L₃ and L₂ white lines, {l2[0] - l3[0]:.1f} eV apart; the ratio of their "
+        f"areas, {areas[0] / areas[1]:.2f}, is the L₃/L₂ ratio that valence studies of transition metals measure. "
+        + "".join(f"A weaker Gaussian ({p[2] / l3[2]:.0%} of L₃'s height) sits {p[0] - l2[0]:+.1f} eV from L₂. " for p in weak)
+        + "The steps are a smoothing device, not a physical decomposition: the optimiser put them "
+        + " and ".join(f"{c - fit_a.onset_ev:+.1f} eV from the estimated onset, rising over {w:.2f} eV"
+                       + (" (the upper bound of a step's width)" if w >= STEP_FWHM_BOUNDS_EV[1] - 0.05 else "")
+                       for c, w, _ in steps_a)
+        + ". This is all the synthesis needs: a smooth curve with the peaks in the right places and proportions.")
+    say(f"The edge starts {fit_a.onset_ev - ref_a:+.1f} eV from the reference onset of {ref_a:g} eV (the exspy table), "
+        f"and the L₃ maximum lies at {l3[0]:.1f} eV, where the Mn oxides of our library put it between "
+        f"{oxides[lo_ox]:.1f} eV ({lo_ox}) and {oxides[hi_ox]:.1f} eV ({hi_ox}), from their published spectra. "
+        + (f"That is {l3[0] - oxides[hi_ox]:.1f} eV above the highest of them: the energy axis of this file is not "
+           "calibrated against an absolute reference. " if l3[0] > oxides[hi_ox] + 1 else "")
+        + f"The library keeps such offsets, since the paper's synthesis shifts spectra by up to "
+        f"±{SynthesisConfig().shift_max_ev:g} eV anyway.")
+
+# %% [markdown]
 # ### How many Gaussians?
 #
-# The script uses 3 Gaussians for a Mn L2,3 edge. Refitting the same edge with other numbers
-# shows the trade-off: $R^2$ climbs steeply up to two peaks (one per white line) and then
-# flattens; the third only takes up the small rise at the end of the range. More Gaussians model
-# noise and wiggles; fewer merge distinct features into one. The fit range and everything else
-# stay as the script sets them (`dataclasses.replace` changes only `n_peaks`).
+# The script's number of Gaussians for this edge is printed above. Refitting the same edge with
+# other numbers shows the trade-off: more Gaussians model noise and wiggles; fewer merge distinct
+# features into one. The fit range and everything else stay as the script sets them
+# (`dataclasses.replace` changes only `n_peaks`).
 
 # %%
 if HAVE_REAL:
@@ -326,7 +342,16 @@ if HAVE_REAL:
         mark = " (script)" if n == fig1a_type.n_peaks else ""
         rows.append(f"| {n}{mark} | {f.r_squared:.3f} | {f.residual_rms / peak_signal:.4f} |")
     display(Markdown("\n".join(rows)))
+    gain = {n: scan[n].r_squared - scan[m].r_squared for m, n in zip(list(scan), list(scan)[1:])}
+    flat = next((n for n, g in gain.items() if g < 0.002), None)
+    say(f"$R^2$ rises by {', '.join(f'{g:+.3f}' for g in gain.values())} from one number of Gaussians to the next"
+        + (f"; from {flat} on each extra Gaussian adds less than 0.002." if flat else "."))
 
+else:
+    print("skipped: no real spectra")
+
+# %% tags=["hide-input"]
+if HAVE_REAL:
     fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
     ns = list(scan)
     axes[0].plot(ns, [1 - scan[n].r_squared for n in ns], "o-")
@@ -352,8 +377,9 @@ else:
 # %% [markdown]
 # ## Original and modelled edges of other elements (Fig. 1b)
 #
-# `scripts/fit_real_edges.py` runs the same recipe on 33 (file, edge) pairs of the public
-# spectra and keeps every fit with $R^2 \ge 0.9$ in `eels_core/data/edge_library_fitted.yaml`;
+# `scripts/fit_real_edges.py` runs the same recipe on every (file, edge) pair of the public spectra
+# it lists and keeps every fit above an $R^2$ threshold (both printed below) in
+# `eels_core/data/edge_library_fitted.yaml`;
 # `load_edge_library(include_fitted=True)` appends those entries (marked `fitted=True`) to the
 # literature variants. For each element below we take one fitted entry of the library (the
 # parameter `fig1b_entries` says which), refit its spectrum live and check that the refit
@@ -392,7 +418,11 @@ if HAVE_REAL:
         v, rec, _, _, r2, dev = p
         rows.append(f"| {v.label} | {v.name} | {rec.name} | {r2:.3f} | {len(v.peaks)} + {len(v.steps)} | {dev:.3f} |")
     display(Markdown("\n".join(rows)))
+else:
+    print("skipped: no real spectra")
 
+# %% tags=["hide-input"]
+if HAVE_REAL:
     shown = {s: p for s, p in panels.items() if p is not None}
     ncol = 3
     nrow = max(1, int(np.ceil(len(shown) / ncol)))
@@ -418,7 +448,7 @@ else:
 # As in the paper's Fig. 1b, the model runs through the middle of the noise and keeps the
 # near-edge features: the Ti L3 and L2 white lines of SrTiO3, each split in two by the crystal
 # field ($t_{2g}$ and $e_g$), the sharp $\pi^*$ peaks of B K and N K in hexagonal boron nitride
-# followed by their $\sigma^*$ bands, the L3 and L2 lines of Ca 3.5 eV apart, and the Fe L3/L2
+# followed by their $\sigma^*$ bands, the L3 and L2 lines of Ca a few eV apart, and the Fe L3/L2
 # white lines. Where the background model is imperfect the data show it (the slightly negative
 # pre-edge of O K); the fit cannot correct the background, only smooth the edge. The live refit
 # reproduces the stored entries (the last column is the largest difference on the library's
@@ -465,7 +495,7 @@ print(f"elements with fitted entries: {', '.join(el.label for el in library_all.
 # extension and no broadening). The dotted line is the element's reference onset; the dashed grey
 # curves are the fitted entries, which training leaves out by default.
 
-# %%
+# %% tags=["hide-input"]
 ncol = 5
 fig, axes = plt.subplots(4, ncol, figsize=(17, 12))
 for ax, el, el_all in zip(axes.ravel(), library.elements, library_all.elements):
@@ -495,12 +525,18 @@ plt.show()
 
 # %% [markdown]
 # The families differ in ways the network can learn: the L2,3 edges of Ca to Cu carry two
-# groups of white lines whose spacing grows with atomic number (3.5 eV for Ca, about 20 eV for
-# Cu); the K edges of B, C, N and O start with a sharp $\pi^*$ peak in some compounds and with a
-# broad $\sigma^*$ band in others; the L2,3 edges of Si, P, S, Cl and Ar rise slowly to a delayed
-# maximum 10-30 eV above the onset. Within a family the variants move the onset by a few eV with
-# valence and change the relative heights; these are the shape changes real spectra show between
-# compounds.
+# groups of white lines whose spacing grows with atomic number; the K edges of B, C, N and O start
+# with a sharp $\pi^*$ peak in some compounds and with a broad $\sigma^*$ band in others; the L2,3
+# edges of Si, P, S, Cl and Ar rise slowly to a delayed maximum well above the onset. Within a
+# family the variants move the onset by a few eV with valence and change the relative heights;
+# these are the shape changes real spectra show between compounds. From the first variant of each:
+
+# %%
+say("* L₃-L₂ distance (between the two continuum steps): " + ", ".join(
+    f"{s} {np.ptp(library.element(s).variants[0].steps[:, 0]):.1f} eV" for s in ("Ca", "Ti", "Cr", "Fe", "Ni", "Cu"))
+    + "\n* delayed maximum above the onset: " + ", ".join(
+    f"{s} {v.peaks[v.peaks[:, 2].argmax(), 0] - v.edge_onset_ev:.0f} eV"
+    for s in ("Si", "P", "S", "Cl", "Ar") for v in [library.element(s).variants[0]]))
 #
 # ### Sources
 #
@@ -540,16 +576,16 @@ print(yaml.safe_dump(record, sort_keys=False, default_flow_style=None, width=100
 # * `steps`: one row per continuum step, `[centre eV, FWHM of the rise eV, height]`;
 # * `edge_onset_ev`: where this compound's edge starts to rise. It is the onset label of every
 #   synthetic spectrum that uses the variant, and may differ from the element's reference onset by
-#   up to 8 eV (chemical shifts);
-# * `tail_start_ev`: the end of the near-edge region, 15-90 eV above the onset. Beyond it the
-#   synthesis lets the edge decay as a power law (next subsection);
+#   a few eV (chemical shifts);
+# * `tail_start_ev`: the end of the near-edge region, some tens of eV above the onset. Beyond it
+#   the synthesis lets the edge decay as a power law (next subsection);
 # * heights are relative: the synthesis rescales every edge to a jump ratio drawn from Table 1's
 #   range (chapter 03), so only the ratios within one variant matter.
 #
-# `validate_variant` enforces these rules whenever the library is loaded (peak FWHM ≥ 0.6 eV,
-# step FWHM ≥ 0.5 eV, positive heights, at least one step, centres inside
-# `[edge_onset_ev − 2, tail_start_ev]`, onset within 8 eV of the reference, tail start 15-90 eV above
-# the onset), and says which rule a broken variant violates:
+# `validate_variant` enforces these rules whenever the library is loaded (a smallest peak and step
+# width, positive heights, at least one step, centres inside the near-edge region, the onset near
+# the element's reference, the tail start within a range above the onset; its error messages give
+# the limits), and says which rule a broken variant violates:
 
 # %%
 element = library.element(schema_symbol)
@@ -571,11 +607,11 @@ except ValueError as err:
 # A library variant describes the first few tens of eV. Its continuum steps would stay flat
 # forever, while a real edge decays slowly at high energy loss, roughly as a power law like the
 # background. The paper extends every edge beyond its near-edge region by an inverse power law
-# with an exponent drawn from 1.8-3.8 per spectrum (Table 2). `extend_edge_tail` multiplies the
+# with an exponent $s$ drawn per spectrum from Table 2's range. `extend_edge_tail` multiplies the
 # profile by $(E / E_\mathrm{tail})^{-s}$ above `tail_start_ev` $= E_\mathrm{tail}$, so the edge
 # stays continuous there:
 
-# %%
+# %% tags=["hide-input"]
 e_tail = np.arange(schema_variant.edge_onset_ev - 10.0, schema_variant.edge_onset_ev + 300.0, grid_step_ev)
 bare = edge_template(schema_variant, e_tail)
 fig, ax = plt.subplots(figsize=(9, 3.8))
@@ -591,35 +627,39 @@ ax.set_title(f"{schema_variant.label}, {schema_variant.name}: continuum and its 
 ax.legend(fontsize=8)
 fig.tight_layout()
 plt.show()
-e_probe = schema_variant.tail_start_ev + 200.0
-for s in tail_exponents:
-    f = extend_edge_tail([e_probe], [1.0], schema_variant.tail_start_ev, s)[0]
-    print(f"s = {s:g}: continuum 200 eV beyond the tail start is {f:.3f} of its value there")
+
+# %%
+probe_ev = 200.0  # how far beyond the tail start the continuum is compared
+kept = {s: extend_edge_tail([schema_variant.tail_start_ev + probe_ev], [1.0], schema_variant.tail_start_ev, s)[0]
+        for s in tail_exponents}
+say(f"The exponent controls how much of the edge survives far from its onset: {probe_ev:g} eV past the tail start, "
+    + ", ".join(f"$s$ = {s:g} keeps {f:.0%}" for s, f in kept.items())
+    + f" of the continuum (Table 2's range: {SynthesisConfig().tail_exponent[0]:g}-{SynthesisConfig().tail_exponent[1]:g}). "
+    "In a spectrum with several edges this decides how much a low edge raises the apparent background under the next "
+    "one. Chapter 02 adds the instrument broadening to these shapes (Fig. 1c) and chapter 03 places them on the "
+    "background with a jump ratio.")
 
 # %% [markdown]
-# The exponent controls how much of the edge survives far from its onset: 200 eV past the tail
-# start the steepest tail of Table 2's range keeps a bit over a third of the continuum, the
-# shallowest almost two thirds. In a
-# spectrum with several edges this decides how much a low edge raises the apparent background
-# under the next one. Chapter 02 adds the instrument broadening to these shapes (Fig. 1c) and
-# chapter 03 places them on the background with a jump ratio.
-#
 # ### Between the compounds: varied copies of every variant (beyond the paper)
 #
 # A library of a few compounds per edge cannot hold every specimen's near-edge structure. A
 # network that has seen only those shapes may read a real edge whose peaks sit a few eV elsewhere
 # as another element. The measured h-BN N K edges of chapter 10, whose σ* peaks stand as high as
-# the π* peak, are such a case: two sharp peaks a few eV apart near 400 eV are also what Sc L₂,₃
-# looks like, and a model trained on the library alone reported both N K and Sc L₂,₃. The
-# third training phase (chapter 07) therefore also draws randomly varied copies of every variant
-# (`SynthesisConfig(elnes_variation_copies=4)`, built by `with_elnes_variation`):
+# the π* peak, are such a case: two sharp peaks close together are also what Sc L₂,₃ looks like.
+# The shipped recipe (chapter 07) therefore also draws randomly varied copies of every variant
+# (`SynthesisConfig(elnes_variation_copies=...)`, built by `with_elnes_variation`):
 # `jittered_variant` keeps the onset and the continuum, stretches the distances of a K edge's
-# resonances from its onset by 0.85-1.15 (multiple-scattering resonances move with the inverse
-# square of the bond length, Natoli's rule), leaves the L₃-L₂ spin-orbit distance of an L₂,₃ edge
-# alone (it identifies the element), and perturbs every peak's position (±0.4 eV), width and
+# resonances from its onset by a random factor (multiple-scattering resonances move with the
+# inverse square of the bond length, Natoli's rule), leaves the L₃-L₂ spin-orbit distance of an
+# L₂,₃ edge alone (it identifies the element), and perturbs every peak's position, width and
 # height. The copies are fixed by their place in the library, so every process draws the same.
 
 # %%
+jitter = inspect.signature(jittered_variant).parameters
+print(f"jittered_variant defaults: spacing factor {jitter['spacing_scale'].default[0]:g}-"
+      f"{jitter['spacing_scale'].default[1]:g}, peak position sd {jitter['position_sd_ev'].default:g} eV")
+
+# %% tags=["hide-input"]
 varied_lib = with_elnes_variation(library, 4)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
 for ax, (symbol, lo, hi) in zip(axes, [("N", 395.0, 445.0), ("Fe", 700.0, 735.0)]):
@@ -652,11 +692,11 @@ print(f"library: {len(library.variants)} variants; with 4 varied copies each: {l
 #
 # `exelfs_modulation` multiplies an edge by $1 + \chi(k)$, the single-shell formula of EXAFS
 # (Sayers, Stern & Lytle 1971) with the free-electron wavenumber
-# $k = \sqrt{2 m_e (E - E_0)}/\hbar$ ($k$ = 5.12 Å⁻¹ at 100 eV above the onset $E_0$):
+# $k = \sqrt{2 m_e (E - E_0)}/\hbar$ (values below):
 # $\chi = A\, g(k) \sin(2kR + \varphi)$. $R$ is the distance to the back-scattering neighbours
 # (1.4-2.5 Å for the first shell of light-element solids, further shells up to ~4.5 Å), the
 # Debye-Waller factor $\sigma^2$ damps the oscillation at high $k$ through $g(k) = (k_\mathrm{ref}/k)
-# \,e^{-2\sigma^2 (k^2 - k_\mathrm{ref}^2)}$, and below $k_\mathrm{ref}$ = 3 Å⁻¹ (~34 eV) the
+# \,e^{-2\sigma^2 (k^2 - k_\mathrm{ref}^2)}$, and below $k_\mathrm{ref}$ the
 # library's near-edge peaks describe the edge, so the modulation grows in as $(k/k_\mathrm{ref})^2$.
 # The scattering amplitude's own $k$-dependence and the atoms' phase shifts are folded into $A$ and
 # $\varphi$. `SynthesisConfig(exelfs_probability=...)` gives that fraction of the edges of a
@@ -666,6 +706,11 @@ print(f"library: {len(library.variants)} variants; with 4 varied copies each: {l
 # $R$ and grows with the distance from the onset:
 
 # %%
+e_ref = (EXELFS_REFERENCE_K / float(photoelectron_wavenumber(1.0))) ** 2  # E - E0 at which k = k_ref
+say(f"$k$ = {float(photoelectron_wavenumber(100.0)):.2f} Å⁻¹ at 100 eV above the onset; $k_\\mathrm{{ref}}$ = "
+    f"{EXELFS_REFERENCE_K:g} Å⁻¹, reached {e_ref:.0f} eV above the onset.")
+
+# %% tags=["hide-input"]
 exelfs_cfg = SynthesisConfig(exelfs_probability=1.0)
 b_k = library.element("B").variants[0]
 e_ex = np.arange(b_k.edge_onset_ev - 10.0, b_k.edge_onset_ev + 400.0, grid_step_ev)

@@ -87,3 +87,19 @@ def test_figure_map_covers_every_figure_and_table():
     docs = set(re.findall(r"\{doc\}`([^`<]+)`", text))
     absent = sorted(d for d in docs if f"book/{d}" not in toc)
     assert not absent, f"figure_map.md links to pages missing from _toc.yml: {absent}"
+
+
+def test_chapter_01_background_figures_hold_for_the_library():
+    """Chapter 01's introduction quotes two textbook figures as static prose: Ti L2,3 starts near
+    456 eV, and the L3 and L2 white lines of the 3d transition metals lie about 5-20 eV apart. The
+    edge library the chapter then builds must agree with both."""
+    from eels_core.forward.edges import edge_labels, load_edge_library, reference_onsets_ev
+
+    assert dict(zip(edge_labels(), reference_onsets_ev()))["Ti L2,3"] == pytest.approx(456.0, abs=1.0)
+    library = load_edge_library()
+    for symbol in ("Sc", "Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu"):
+        for variant in library.element(symbol).variants:
+            if len(variant.steps) == 2:  # one continuum step at L3, one at L2
+                distance = float(abs(variant.steps[1, 0] - variant.steps[0, 0]))
+                assert 4.0 <= distance <= 21.0, f"{symbol} {variant.name}: L3-L2 {distance:.1f} eV"
+
