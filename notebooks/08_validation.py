@@ -147,8 +147,8 @@ print(f"validation: spectra {validation_start}..{validation_start + n_validation
 #
 # * **full range**: the network sees the whole 90-1000 eV grid, as in the paper;
 # * **windowed**: the same spectrum cut to a random measured window of at least 60 eV
-#   (`sample_windows`, as in the first training phase; the fine-tuning phase also saw windows
-#   down to 35 eV), because measured spectra rarely span 90-1000 eV. An edge
+#   (`sample_windows`, as in training; the shipped recipe also sees windows down to the narrowest
+#   one `predict_edges` accepts), because measured spectra rarely span 90-1000 eV. An edge
 #   then counts as present only when its onset lies inside the window (5 eV from its start, 20 eV
 #   from its end). An edge sitting on the border is ambiguous; `make_batch` flags it in
 #   `loss_mask`, and we neither reward nor penalise the network for it (its prediction is set to
