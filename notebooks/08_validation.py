@@ -69,10 +69,12 @@ n_splice = 400  # spectra of the splice-step study (full: 4000)
 
 # %%
 import json
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+import yaml
 from IPython.display import Markdown, display
 from matplotlib.colors import LogNorm
 from matplotlib.patches import Patch, Rectangle
@@ -213,11 +215,9 @@ print(f"empty windows: {int((~has_edge).sum())}, of which {100 * np.mean(pred_wi
 # %%
 METRICS = ["precision", "recall", "f1", "exact_accuracy", "recognition_accuracy"]
 NAMES = ["Precision", "Recall", "F1", "Exact accuracy", "Recognition accuracy"]
-PAPER_VALIDATION = {"precision": 0.99, "recall": 0.97, "f1": 0.98, "exact_accuracy": 0.90,
-                    "recognition_accuracy": 0.90}  # the last two: "around 90 %"
-PAPER_REAL = {"precision": 0.98, "recall": 0.99, "f1": 0.99, "exact_accuracy": 0.949,
-              "recognition_accuracy": 0.989}
-APPROXIMATE = {"exact_accuracy", "recognition_accuracy"}  # of the paper's validation values
+PAPER = yaml.safe_load(Path("../experiments/results/kong-ji-xin-2022.yaml").read_text())["fig_6a"]  # with sources
+PAPER_VALIDATION, PAPER_REAL = PAPER["validation"], PAPER["real"]
+APPROXIMATE = set(PAPER_VALIDATION.get("approximate", []))  # "around 90 %" in the paper's text
 
 ours_full = evaluate(labels, pred_full)
 ours_win = evaluate(target_win[has_edge], pred_win[has_edge])
