@@ -21,8 +21,12 @@ Deviations (each shown in the book's network chapter, with an ablation where it 
 from __future__ import annotations
 
 import copy
+import json
 import os
+import threading
+import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Callable
 
@@ -188,15 +192,21 @@ def folded_conv_parameters(conv: nn.Conv1d, bn: nn.BatchNorm1d | None) -> tuple[
     return weight * scale[:, None, None], bias * scale + shift
 
 
-def fused_for_inference(model: CNNBiLSTM) -> CNNBiLSTM:
+def fused_for_inference(model: CNNBiLSTM, path: str | None = None) -> CNNBiLSTM:
     """An eval-mode copy of ``model`` with each batch norm folded into the convolution before it.
 
     In eval mode a batch norm is a fixed per-channel affine map, so ``BN(conv(x))`` is one
     convolution with rescaled weights and a bias (:func:`folded_conv_parameters`);
     the activations then run in place. The logits equal the unfused model's to float rounding
-    (``tests/learning/test_network.py``), and inference is ~10 % faster on a CPU (``benchmarks/bench_network.py``).
-    The original model is not changed; the copy is for inference only (no batch statistics).
+    (``tests/learning/test_network.py``). The original model is not changed; the copy is for
+    inference only (no batch statistics).
+
+    A :class:`CNNBiLSTM` gives a :class:`FusedCNNBiLSTM`: in float32 on a CPU without gradients it
+    runs along ``path`` (:data:`INFERENCE_PATHS`; default: the environment variable
+    :data:`INFERENCE_PATH_ENV`, else ``auto``, the quickest measured on this machine; the ``fast``
+    kernels reach ~2x the folded module's speed on two cores, ``benchmarks/bench_network.py``).
     """
+    chosen = _requested_path(path)
     fused = copy.deepcopy(model).eval()
     layers = list(fused.features)
     out: list[nn.Module] = []
@@ -218,7 +228,310 @@ def fused_for_inference(model: CNNBiLSTM) -> CNNBiLSTM:
         out.append(layer)
         i += 1
     fused.features = nn.Sequential(*out)
+    if type(model) is CNNBiLSTM:
+        fused.__class__ = FusedCNNBiLSTM
+        fused.path = chosen
+        fused.__dict__["_unfused_copy"] = copy.deepcopy(model).eval()
     return fused
+
+
+# --- fast float32 inference on CPUs -------------------------------------------------------------
+
+#: How a :func:`fused_for_inference` copy runs float32 inference on a CPU (see :meth:`FusedCNNBiLSTM.chosen_path`):
+#: ``fast`` (channels-last convolutions, the BiLSTM as one matrix product per step for both
+#: directions, the batch split in chunks over the CPU threads, one thread per chunk),
+#: ``fast-intraop`` (the same kernels, the whole batch at once, each operation on all threads),
+#: ``fused`` (:meth:`CNNBiLSTM.forward` with the batch norms folded) and ``unfused`` (the original
+#: layers). ``auto`` picks the quickest by a short measurement, once per process.
+INFERENCE_PATHS: tuple[str, ...] = ("auto", "fast", "fast-intraop", "fused", "unfused")
+#: Environment variable that fixes the inference path (one of :data:`INFERENCE_PATHS`).
+INFERENCE_PATH_ENV = "EELS_INFERENCE_PATH"
+#: Largest chunk of spectra one thread runs at a time on the ``fast`` path.
+FAST_CHUNK = 64
+
+_chosen_paths: dict[tuple, str] = {}
+_pool_lock = threading.Lock()
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _reset_pools_after_fork() -> None:
+    global _pool_lock
+    _pool_lock = threading.Lock()
+    _pools.clear()  # the worker threads do not exist in a forked child
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_pools_after_fork)
+
+
+def _single_thread_worker() -> None:
+    torch.set_num_threads(1)  # this thread's OpenMP/MKL teams: one thread
+
+
+def _split_over_threads(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, threads: int) -> torch.Tensor:
+    """``fn`` on chunks of ``x`` (at most :data:`FAST_CHUNK` spectra, at least one per thread), each
+    chunk on one thread of a pool of ``threads`` Python threads, one CPU thread each.
+
+    Independent chunks need no synchronisation between the cores inside an operation, which is
+    what makes small operations (the 72 steps of the LSTM) scale, and keeps working when other
+    processes share the cores. While the chunks run, ``torch.get_num_threads()`` is 1 (restored
+    afterwards). A second caller in another thread meanwhile runs its chunks in its own thread.
+    """
+    n = x.shape[0]
+    n_chunks = min(n, max(threads, -(-n // FAST_CHUNK)))
+    parts = x.tensor_split(n_chunks)
+    if threads <= 1 or n_chunks <= 1 or not _pool_lock.acquire(blocking=False):
+        return torch.cat([fn(p) for p in parts])
+    grad = torch.is_grad_enabled()
+
+    def work(part: torch.Tensor) -> torch.Tensor:
+        with torch.set_grad_enabled(grad):  # grad mode is per thread
+            return fn(part)
+
+    try:
+        pool = _pools.get(threads)
+        if pool is None:
+            pool = _pools[threads] = ThreadPoolExecutor(
+                threads, thread_name_prefix="eels-inference", initializer=_single_thread_worker)
+        torch.set_num_threads(1)
+        try:
+            out = list(pool.map(work, parts))
+        finally:
+            torch.set_num_threads(threads)
+    finally:
+        _pool_lock.release()
+    return torch.cat(out)
+
+
+def _gate_rows(w: torch.Tensor, g_scale: float) -> torch.Tensor:
+    """PyTorch's LSTM gate rows (i, f, g, o) reordered to (i, f, o, g), the g rows times ``g_scale``."""
+    i, f, g, o = w.chunk(4, dim=0)
+    return torch.cat([i, f, o, g * g_scale], dim=0)
+
+
+class _FastPlan:
+    """The weights of a CNNBiLSTM laid out for :func:`_fast_logits` (built once per fused copy)."""
+
+    def __init__(self, model: CNNBiLSTM) -> None:
+        self.convs: list[tuple] = []
+        layers = list(model.features)
+        i = 0
+        with torch.no_grad():
+            while i < len(layers):
+                conv = layers[i]
+                if isinstance(conv, (nn.Dropout, nn.Identity)):
+                    i += 1
+                    continue
+                if not isinstance(conv, nn.Conv1d):
+                    raise NotImplementedError(f"layer {type(conv).__name__} in features")
+                bn = layers[i + 1] if i + 1 < len(layers) and isinstance(layers[i + 1], nn.BatchNorm1d) else None
+                if bn is not None and bn.running_var is None:
+                    raise NotImplementedError("batch norm without running statistics")
+                i += 2 if bn is not None else 1
+                weight, bias = folded_conv_parameters(conv, bn)
+                slope: float | None = None  # None: no activation; 0: ReLU; else LeakyReLU's slope
+                while i < len(layers) and isinstance(layers[i], (nn.ReLU, nn.LeakyReLU, nn.Dropout, nn.Identity)):
+                    act = layers[i]
+                    i += 1
+                    if isinstance(act, (nn.Dropout, nn.Identity)):  # eval mode: identities
+                        continue
+                    if slope is not None:
+                        raise NotImplementedError("two activations after one convolution")
+                    slope = 0.0 if isinstance(act, nn.ReLU) else float(act.negative_slope)
+                if conv.padding_mode != "zeros" or isinstance(conv.padding, str):
+                    raise NotImplementedError("convolution padding other than explicit zeros")
+                w4 = weight.detach().unsqueeze(2).contiguous(memory_format=torch.channels_last)
+                self.convs.append((w4, bias.detach().contiguous(), (1, conv.stride[0]), (0, conv.padding[0]),
+                                   (1, conv.dilation[0]), conv.groups, slope))
+            lstm = model.lstm
+            self.lstm: tuple[torch.Tensor, torch.Tensor, int] | None = None
+            if lstm is not None:
+                if not (isinstance(lstm, nn.LSTM) and lstm.num_layers == 1 and lstm.bidirectional
+                        and lstm.batch_first and lstm.proj_size == 0):
+                    raise NotImplementedError("only a one-layer, batch-first, bidirectional LSTM")
+                hidden = lstm.hidden_size
+                weights, biases = [], []
+                for sfx in ("_l0", "_l0_reverse"):
+                    w = torch.cat([getattr(lstm, "weight_ih" + sfx), getattr(lstm, "weight_hh" + sfx)], dim=1)
+                    b = (getattr(lstm, "bias_ih" + sfx) + getattr(lstm, "bias_hh" + sfx)) if lstm.bias \
+                        else w.new_zeros(4 * hidden)
+                    weights.append(_gate_rows(w, 2.0).t())
+                    biases.append(_gate_rows(b, 2.0))
+                self.lstm = (torch.stack(weights).detach().contiguous(),  # (2, C + H, 4H)
+                             torch.stack(biases)[:, None, :].detach().contiguous(),  # (2, 1, 4H)
+                             hidden)
+        self.head = model.head
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Convolutions and activations on (b, c, n): the sequence (b, L, C), C contiguous."""
+        h = x.unsqueeze(2).contiguous(memory_format=torch.channels_last)
+        for weight, bias, stride, padding, dilation, groups, slope in self.convs:
+            h = nn.functional.conv2d(h, weight, bias, stride, padding, dilation, groups)
+            if slope == 0.0:
+                h.relu_()
+            elif slope is not None:
+                nn.functional.leaky_relu_(h, slope)
+        return h.squeeze(2).transpose(1, 2)
+
+
+def _bilstm_pooled(seq: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, hidden: int) -> torch.Tensor:
+    """Max and mean over the sequence of a bidirectional LSTM's outputs, from zero states.
+
+    ``seq`` (b, L, C); ``weight`` (2, C + H, 4H): per direction the input and recurrent weights
+    stacked, gates in the order i, f, o, g with the g rows doubled; ``bias`` (2, 1, 4H) the summed
+    biases in that layout. Returns (b, 4H): forward maxima, backward maxima, forward means, backward
+    means, the pooling of :meth:`CNNBiLSTM.forward`.
+
+    Each step is one batched matrix product ``[x_t, h_{t-1}] @ W`` for both directions (the backward
+    one reads the sequence reversed), one sigmoid over all gates (with
+    :math:`\\tanh z = 2\\sigma(2z) - 1`, hence the doubled g rows) and a few element-wise updates.
+    The cell state is kept as :math:`-2c`, so :math:`h = o\\tanh c = o - 2o\\,\\sigma(-2c)`. Every
+    :math:`h_t` is written straight into the next step's input row, which also holds the outputs
+    for the pooling at the end.
+    """
+    b, n_steps, n_in = seq.shape
+    xh = seq.new_empty(n_steps + 1, 2, b, n_in + hidden)
+    xh[:n_steps, 0, :, :n_in] = seq.transpose(0, 1)
+    xh[:n_steps, 1, :, :n_in] = seq.flip(1).transpose(0, 1)
+    xh[0, :, :, n_in:] = 0.0
+    gates = seq.new_empty(2, b, 4 * hidden)
+    cell = seq.new_zeros(2, b, hidden)  # -2 c
+    s = seq.new_empty(2, b, hidden)
+    for t in range(n_steps):
+        torch.baddbmm(bias, xh[t], weight, out=gates)
+        gates.sigmoid_()
+        i, f, o, g = gates.split(hidden, dim=2)  # g = sigmoid(2 z_g)
+        cell.mul_(f).addcmul_(i, g, value=-4.0).add_(i, alpha=2.0)  # -2 (f c + i tanh z_g)
+        torch.sigmoid(cell, out=s)
+        torch.addcmul(o, o, s, value=-2.0, out=xh[t + 1, :, :, n_in:])
+    out = xh[1:, :, :, n_in:]  # (L, 2, b, H)
+    hmax, hmean = out.amax(dim=0), out.mean(dim=0)
+    return torch.cat([hmax[0], hmax[1], hmean[0], hmean[1]], dim=1)
+
+
+def _fast_logits(plan: _FastPlan, x: torch.Tensor) -> torch.Tensor:
+    """Logits of one chunk of spectra (b, c, n) through the fast kernels (float32, CPU)."""
+    seq = plan.features(x)
+    if plan.lstm is None:
+        pooled = torch.cat([seq.amax(dim=1), seq.mean(dim=1)], dim=1)
+    else:
+        pooled = _bilstm_pooled(seq, *plan.lstm)
+    return plan.head(pooled)
+
+
+def _version(t: torch.Tensor) -> int:
+    """In-place modification counter of ``t`` (-1 for inference tensors, which have none)."""
+    try:
+        return t._version
+    except RuntimeError:
+        return -1
+
+
+def _requested_path(path: str | None) -> str:
+    chosen = path if path is not None else (os.environ.get(INFERENCE_PATH_ENV, "").strip().lower() or "auto")
+    if chosen not in INFERENCE_PATHS:
+        source = f"path = {path!r}" if path is not None else f"{INFERENCE_PATH_ENV}={chosen!r}"
+        raise ValueError(f"{source}: choose one of {', '.join(INFERENCE_PATHS)}")
+    return chosen
+
+
+class FusedCNNBiLSTM(CNNBiLSTM):
+    """The inference copy :func:`fused_for_inference` returns: batch norms folded, and on a CPU in
+    float32 without gradients a choice of faster kernels (:data:`INFERENCE_PATHS`).
+
+    Every path gives the logits of :meth:`CNNBiLSTM.forward` to float rounding
+    (``tests/learning/test_network.py``). In training mode, with gradients, under bfloat16 autocast,
+    in another dtype or on another device it runs :meth:`CNNBiLSTM.forward` on the folded layers.
+    """
+
+    path: str
+
+    def _unfused(self) -> CNNBiLSTM:
+        return self.__dict__["_unfused_copy"]  # not a submodule: no second set of parameters
+
+    def _plan(self) -> _FastPlan:
+        key = tuple((p.data_ptr(), _version(p)) for p in self.parameters())
+        cached = self.__dict__.get("_fast_plan")
+        if cached is None or cached[0] != key:
+            cached = self.__dict__["_fast_plan"] = (key, _FastPlan(self))
+        return cached[1]
+
+    def _fast_applicable(self, x: torch.Tensor) -> bool:
+        return (
+            not self.training and not torch.is_grad_enabled() and x.device.type == "cpu" and x.dim() == 3
+            and x.dtype == torch.float32 and not torch.is_autocast_enabled("cpu")
+            and all(p.dtype == torch.float32 and p.device.type == "cpu" for p in self.parameters())
+        )
+
+    def run(self, x: torch.Tensor, path: str) -> torch.Tensor:
+        """Logits of ``x`` along one path of :data:`INFERENCE_PATHS` (not ``auto``), without checks."""
+        if path == "fast":
+            plan = self._plan()
+            return _split_over_threads(lambda part: _fast_logits(plan, part), x, torch.get_num_threads())
+        if path == "fast-intraop":
+            return _fast_logits(self._plan(), x)
+        if path == "unfused":
+            return self._unfused()(x)
+        return super().forward(x)
+
+    def chosen_path(self, x: torch.Tensor | None = None) -> str:
+        """The path a float32 CPU forward pass takes: the fixed one, else the measured choice
+        (:func:`choose_inference_path`; before a batch of at least :data:`FAST_CHUNK` spectra has
+        been seen, ``fast`` without measuring)."""
+        if self.path != "auto":
+            return self.path
+        key = _path_key(self, None if x is None else x.shape[-1])
+        if key in _chosen_paths:
+            return _chosen_paths[key]
+        if x is not None and x.shape[0] >= FAST_CHUNK:
+            return choose_inference_path(self, n_channels=x.shape[-1])
+        return "fast"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (batch, 20)."""
+        if self.__dict__.get("_plain_only") or not self._fast_applicable(x):
+            return super().forward(x)
+        try:
+            return self.run(x, self.chosen_path(x))
+        except NotImplementedError:  # layers the fast kernels do not handle: the plain forward from now on
+            self.__dict__["_plain_only"] = True
+            return super().forward(x)
+
+
+def _path_key(model: CNNBiLSTM, n_channels: int | None) -> tuple:
+    return (json.dumps(model.config.to_dict(), sort_keys=True), n_channels or N_CHANNELS,
+            torch.get_num_threads(), torch.backends.cpu.get_cpu_capability())
+
+
+def choose_inference_path(model: FusedCNNBiLSTM, n_channels: int = N_CHANNELS, rounds: int = 3,
+                          n_spectra: int | None = None) -> str:
+    """The quickest float32 CPU inference path for ``model``'s architecture on this machine.
+
+    Times each path of :data:`INFERENCE_PATHS` (after one warm-up call) ``rounds`` times, the
+    paths interleaved, on ``n_spectra`` random inputs (default: 32 per thread, at least 64), and
+    takes the smallest time of each. The answer is kept for the rest of the process, per
+    architecture, input length, thread count and CPU instruction set. Costs about 2 s on two cores.
+    """
+    key = _path_key(model, n_channels)
+    if key in _chosen_paths:
+        return _chosen_paths[key]
+    n = n_spectra or max(FAST_CHUNK, 32 * torch.get_num_threads())
+    x = torch.randn(n, model.config.n_inputs, n_channels, generator=torch.Generator().manual_seed(0))
+    candidates = [p for p in INFERENCE_PATHS if p != "auto"]
+    best = dict.fromkeys(candidates, float("inf"))
+    with torch.inference_mode():
+        for path in candidates:
+            try:
+                model.run(x, path)
+            except NotImplementedError:
+                best.pop(path)
+        for _ in range(rounds):
+            for path in best:
+                t = time.perf_counter()
+                model.run(x, path)
+                best[path] = min(best[path], time.perf_counter() - t)
+    _chosen_paths[key] = min(best, key=best.get)
+    return _chosen_paths[key]
 
 
 def count_parameters(model: nn.Module) -> int:

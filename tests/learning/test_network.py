@@ -1,12 +1,15 @@
 """Network shape and outputs, one optimiser step, shared preprocessing, checkpoints."""
 
+import copy
 import json
 
 import numpy as np
 import pytest
 import torch
 
-from eels_core.learning.network import CNNBiLSTM, NetworkConfig, count_parameters, fused_for_inference
+from eels_core.learning import network
+from eels_core.learning.network import (FAST_CHUNK, INFERENCE_PATH_ENV, INFERENCE_PATHS, CNNBiLSTM, FusedCNNBiLSTM,
+                                        NetworkConfig, choose_inference_path, count_parameters, fused_for_inference)
 from eels_core.learning.preprocessing import CONTRAST_FLOOR, edges_in_window, preprocess_batch, preprocess_spectrum, sample_windows, stretch_contrast
 from eels_core.forward.axis import network_energy_axis
 from eels_core.forward.synthesis import synthesize
@@ -186,3 +189,100 @@ def test_checkpoint_round_trip_and_refusals(tmp_path):
         load_checkpoint(tmp_path / "junk.pt")
     with pytest.raises(FileNotFoundError):
         load_checkpoint(tmp_path / "missing.pt")
+
+
+def _trained_statistics(m: CNNBiLSTM, seed: int) -> CNNBiLSTM:
+    """``m`` with batch-norm running statistics away from their initial values, in eval mode."""
+    g = torch.Generator().manual_seed(seed)
+    m.train()
+    with torch.no_grad():
+        for _ in range(3):
+            m(torch.randn(8, m.config.n_inputs, 4551, generator=g) * 3 + 1)
+    return m.eval()
+
+
+@pytest.mark.parametrize("path", [p for p in INFERENCE_PATHS if p != "auto"])
+@pytest.mark.parametrize("config", [NetworkConfig(), NetworkConfig(use_lstm=False),
+                                    NetworkConfig(conv_channels=(6, 6, 12, 12, 12, 12, 12), kernel_size=5, lstm_hidden=17)],
+                         ids=["default", "cnn-only", "small"])
+def test_every_inference_path_gives_the_logits_of_the_plain_forward_pass(path, config):
+    torch.manual_seed(5)
+    m = _trained_statistics(CNNBiLSTM(config), seed=6)
+    fused = fused_for_inference(m, path=path)
+    assert isinstance(fused, FusedCNNBiLSTM) and fused.chosen_path() == path
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # the fast path splits the batch over two threads
+    try:
+        for n in (1, 7, 70):  # one chunk; one chunk per thread (4 + 3, 35 + 35)
+            x = torch.randn(n, 4, 4551)
+            with torch.no_grad():
+                ref = m(x)
+            with torch.inference_mode():
+                out = fused(x)
+            assert out.shape == (n, 20)
+            assert float((out - ref).abs().max()) < 1e-4, (path, n)
+            assert torch.get_num_threads() == 2  # restored after the split
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_fast_paths_on_the_shipped_model_and_real_inputs():
+    b = synthesize(40, seed=7)
+    x = torch.from_numpy(preprocess_batch(b.spectra, np.array([[90.0, 1000.0]] * 20 + [[300.0, 700.0]] * 20)))
+    m = load_model()
+    with torch.no_grad():
+        ref = m(x)
+    for path in ("fast", "fast-intraop"):
+        with torch.no_grad():  # plain no_grad (not inference mode): the output is an ordinary tensor
+            out = fused_for_inference(m, path=path)(x)
+        assert float((out - ref).abs().max()) < 1e-4
+        assert not out.is_inference() and not out.requires_grad
+    assert (torch.sigmoid(out) >= 0.5).eq(torch.sigmoid(ref) >= 0.5).all()
+
+
+def test_fast_path_falls_back_to_the_plain_forward_pass_where_it_does_not_apply():
+    torch.manual_seed(8)
+    m = _trained_statistics(CNNBiLSTM(NetworkConfig(conv_channels=(4,) * 6, lstm_hidden=8)), seed=9)
+    fused = fused_for_inference(m, path="fast")
+    x = torch.randn(3, 4, 4551)
+    with torch.no_grad():
+        ref = m(x)
+    out = fused(x)  # gradients on: the plain forward pass, which autograd can follow
+    assert out.requires_grad and float((out.detach() - ref).abs().max()) < 1e-4
+    out.sum().backward()
+    assert fused.features[0].weight.grad is not None
+    m64 = fused_for_inference(copy.deepcopy(m).double(), path="fast")  # another dtype: the plain forward pass
+    with torch.no_grad():
+        assert m64(x.double()).dtype == torch.float64
+
+
+def test_fused_copy_of_a_subclass_keeps_its_class_and_bad_paths_are_refused(monkeypatch):
+    class Custom(CNNBiLSTM):
+        pass
+
+    m = Custom(NetworkConfig(conv_channels=(4,), lstm_hidden=4)).eval()
+    assert type(fused_for_inference(m)) is Custom
+    with pytest.raises(ValueError, match="path = 'quick'"):
+        fused_for_inference(m, path="quick")
+    monkeypatch.setenv(INFERENCE_PATH_ENV, "turbo")
+    with pytest.raises(ValueError, match=f"{INFERENCE_PATH_ENV}='turbo'.*fast-intraop"):
+        fused_for_inference(m)
+    monkeypatch.setenv(INFERENCE_PATH_ENV, "unfused")
+    assert fused_for_inference(CNNBiLSTM(m.config)).chosen_path() == "unfused"
+
+
+def test_measured_path_choice_is_kept_for_the_process():
+    m = fused_for_inference(_trained_statistics(CNNBiLSTM(NetworkConfig(conv_channels=(4,) * 6, lstm_hidden=8)), 10),
+                            path="auto")
+    x = torch.randn(FAST_CHUNK, 4, 4551)
+    before = dict(network._chosen_paths)
+    with torch.inference_mode():
+        m(x[:2])  # small batch: the fast path, nothing measured yet
+        assert network._chosen_paths == before
+        out = m(x)  # measures once ...
+    chosen = m.chosen_path(x)
+    assert chosen in INFERENCE_PATHS and chosen != "auto"
+    assert len(network._chosen_paths) == len(before) + 1
+    assert choose_inference_path(m) == chosen  # ... and keeps the answer
+    with torch.no_grad():
+        assert float((out - m._unfused()(x)).abs().max()) < 1e-4
