@@ -67,7 +67,7 @@ def benchmark_rows(name: str, results_dir: Path = RESULTS) -> list[tuple[str, st
     spec = load_tables(results_dir)[name]
     path = results_dir / f"{name}.json"
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: missing; run python benchmarks/{name}.py --json {path.relative_to(REPO)}")
+        raise FileNotFoundError(f"{path}: missing; run python benchmarks/{name}.py --json benchmarks/results/{name}.json")
     figures = json.loads(path.read_text())
     out = []
     for row in spec["rows"]:

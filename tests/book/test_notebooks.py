@@ -103,3 +103,41 @@ def test_chapter_01_background_figures_hold_for_the_library():
                 distance = float(abs(variant.steps[1, 0] - variant.steps[0, 0]))
                 assert 4.0 <= distance <= 21.0, f"{symbol} {variant.name}: L3-L2 {distance:.1f} eV"
 
+
+
+def test_results_files_the_pages_render_are_complete():
+    """experiments/results/*.json (the appendix's log) and benchmarks/results (the reproduce page's
+    tables) hold what the pages read, each run with its provenance."""
+    import json
+    import sys
+
+    for path in sorted((REPO / "experiments" / "results").glob("*.json")):
+        data = json.loads(path.read_text())
+        assert data["schema"] == "eels-edge-book.results/1", path.name
+        assert data["runs"], f"{path.name}: no runs"
+        for run in data["runs"]:
+            assert run.get("label") and run.get("measured_by") and isinstance(run.get("scoring"), dict), (path.name, run)
+            assert run.get("recorded_in_commit") or run.get("code_commit"), f"{path.name} {run['label']}: no provenance"
+            if data.get("recipe_file"):
+                assert (REPO / data["recipe_file"]).is_file(), f"{path.name}: {data['recipe_file']} missing"
+    sys.path.insert(0, str(REPO / "book" / "_ext"))
+    import results_tables
+
+    tables = results_tables.load_tables()
+    assert set(tables) == {"bench_synthesis", "bench_network", "bench_predict"}
+    for name in tables:
+        rows = results_tables.benchmark_rows(name)
+        assert rows and all(measured != "—" for _, measured, aim in rows if aim != "—"), name
+    assert results_tables.met({"at_least": 10}, 9.9) is False and results_tables.met({"at_most": 35}, 27.5) is True
+    with pytest.raises(FileNotFoundError, match="--json"):
+        results_tables.benchmark_rows("bench_synthesis", results_dir=_tables_without_json(tables))
+
+
+def _tables_without_json(tables):
+    import tempfile
+
+    import yaml
+
+    folder = Path(tempfile.mkdtemp())
+    (folder / "tables.yaml").write_text(yaml.safe_dump(tables))
+    return folder
