@@ -75,6 +75,9 @@ class AcquisitionConfig:
     dispersion_ev : (float, float)
         Range (uniform) of that dispersion, eV per channel; must lie in [0.2, 10] (the coarsest
         measured surveys have ~8 eV channels).
+    dispersion_log_uniform : bool
+        Draw the dispersion log-uniformly in ``dispersion_ev`` instead (as many spectra at 0.3-1 eV
+        as at 1-3 or 3-10 eV, where a uniform draw up to 10 eV would make most of them very coarse).
     counting_noise : (float, float)
         Range (log-uniform) of the counting noise added to the wide channels: its standard
         deviation relative to the spectrum's median inside the window, at that median (it scales
@@ -114,6 +117,7 @@ class AcquisitionConfig:
 
     coarse_dispersion_probability: float = 0.0
     dispersion_ev: tuple[float, float] = (0.3, 1.0)
+    dispersion_log_uniform: bool = False
     counting_noise: tuple[float, float] = (0.002, 0.03)
     pedestal_probability: float = 0.0
     pedestal_fraction: tuple[float, float] = (0.05, 1.0)
@@ -413,7 +417,10 @@ def apply_acquisition(
     if windows is None:
         windows = np.tile([[GRID_START_EV, GRID_STOP_EV]], (b, 1))
     coarse = rng.random(b) < config.coarse_dispersion_probability
-    dispersion = rng.uniform(*config.dispersion_ev, size=b)
+    if config.dispersion_log_uniform:  # the same number of draws as the uniform one
+        dispersion = np.exp(rng.uniform(np.log(config.dispersion_ev[0]), np.log(config.dispersion_ev[1]), size=b))
+    else:
+        dispersion = rng.uniform(*config.dispersion_ev, size=b)
     phase = rng.random(b)
     if config.counting_noise[1] > 0:
         lo_n, hi_n = np.log(config.counting_noise[0]), np.log(config.counting_noise[1])

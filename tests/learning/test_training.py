@@ -96,7 +96,7 @@ def test_resume_refuses_another_configuration(tmp_path):
 
 @pytest.mark.parametrize("changes,field", [({"steps": 0}, "steps"), ({"learning_rate": 2.0}, "learning_rate"),
                                            ({"gradient_clip": 0.0}, "gradient_clip"),
-                                           ({"min_window_ev": 20.0}, "min_window_ev")])
+                                           ({"min_window_ev": 15.0}, "min_window_ev")])
 def test_bad_training_config(changes, field):
     with pytest.raises(ValueError, match=field):
         TrainingConfig(**changes)
@@ -205,3 +205,51 @@ def test_cli_seed_overrides_reach_the_recorded_config(tmp_path):
     assert (recorded["seed"], recorded["data_seed"]) == (3, 0)  # 0 is an override too, not "unset"
     assert preset("cpu-ci", steps=2, batch_size=8, seed=3, data_seed=0).same_as(json.dumps(recorded))
     assert not preset("cpu-ci", steps=2, batch_size=8, data_seed=0).same_as(json.dumps(recorded))
+
+
+def test_windows_can_start_just_below_an_onset_and_be_20_ev_wide():
+    from eels_core.forward.edges import reference_onsets_ev
+    from eels_core.learning.preprocessing import NARROWEST_TRAINING_WINDOW_EV, sample_windows
+
+    rng_a, rng_b = np.random.default_rng(7), np.random.default_rng(7)
+    onsets = np.full((4000, 20), np.nan)
+    onsets[:, 11] = 708.0  # every spectrum holds one edge at 708 eV
+    plain = sample_windows(np.random.default_rng(7), 4000, 0.2, 20.0)
+    same = sample_windows(rng_a, 4000, 0.2, 20.0, onsets, 0.0)
+    np.testing.assert_array_equal(plain, same)  # off: the windows as before
+    w = sample_windows(rng_b, 4000, 0.2, 20.0, onsets, 0.5)
+    width = w[:, 1] - w[:, 0]
+    assert width.min() >= NARROWEST_TRAINING_WINDOW_EV - 1e-9 and width.min() < 25.0
+    assert w[:, 0].min() >= 90.0 and w[:, 1].max() <= 1000.0
+    below = lambda x: (x - w[:, 0] >= 0.0) & (x - w[:, 0] <= 10.0)  # noqa: E731
+    # about a fifth start 0-10 eV below the spectrum's own onset (0.8 x 0.5 x 0.5), far more than by chance
+    assert 0.15 < below(708.0).mean() < 0.3
+    assert below(708.0).mean() > 10 * below(708.0)[np.all(plain == w, axis=1)].mean() - 1e-9
+    # and the others below the 20 reference onsets, present or not (Sc L2,3 without Sc)
+    assert below(float(reference_onsets_ev()[6])).mean() > 0.005
+    with pytest.raises(ValueError, match="onsets_ev"):
+        sample_windows(np.random.default_rng(0), 10, 0.2, 35.0, None, 0.5)
+    with pytest.raises(ValueError, match="min_width_ev"):
+        sample_windows(np.random.default_rng(0), 10, 0.2, 15.0)
+
+
+def test_narrow_window_targets_agree_with_edges_in_window_from_35_ev():
+    from eels_core.learning.preprocessing import edges_in_window
+
+    onsets = np.array([[708.0, np.nan], [708.0, 721.0], [708.0, 721.0], [708.0, np.nan], [708.0, np.nan]])
+    windows = np.array([[700.0, 720.0], [700.0, 725.0], [690.0, 760.0], [704.0, 724.0], [700.0, 735.0]])
+    got = training.window_targets(onsets, windows)
+    assert got[0, 0] and got[1, 0] and not got[1, 1]  # 20-25 eV windows around Fe L3: Fe counts
+    assert not got[3, 0]  # but not 4 eV after the window start
+    np.testing.assert_array_equal(got[2:], edges_in_window(onsets, windows)[2:])  # same rule from 35 eV
+    np.testing.assert_array_equal(got[4], edges_in_window(onsets[4:], windows[4:])[0])
+    cfg = dataclasses.replace(TINY, min_window_ev=20.0, onset_window_fraction=0.5, full_window_fraction=0.0,
+                              batch_size=128)
+    batch = stream_batch(cfg, 0)
+    coverage = batch.inputs[:, 2].sum(1) * 0.2
+    assert coverage.min() < 30
+    assert torch.equal(stream_batch(cfg, 0).inputs, batch.inputs)
+    with pytest.raises(ValueError, match="min_window_ev"):
+        dataclasses.replace(TINY, min_window_ev=10.0)
+    with pytest.raises(ValueError, match="onset_window_fraction"):
+        dataclasses.replace(TINY, onset_window_fraction=1.5)
