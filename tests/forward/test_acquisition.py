@@ -263,3 +263,17 @@ def test_new_augmentations_are_off_by_default_and_leave_the_earlier_draws_alone(
         AcquisitionConfig(low_loss_tail_exponent=(2.0, 5.0))
     with pytest.raises(ValueError, match="bad_channel_probability"):
         AcquisitionConfig(bad_channel_probability=2.0)
+
+
+def test_log_uniform_dispersion_spreads_over_decades():
+    spike = np.zeros((400, N_CHANNELS), dtype=np.float32)
+    spike[:, 2000] = 1.0  # one grid channel: a wide channel averages it down to ~0.2 eV / dispersion
+    share_below_1_ev = {}
+    for log in (False, True):
+        cfg = AcquisitionConfig(coarse_dispersion_probability=1.0, dispersion_ev=(0.3, 10.0), counting_noise=(0.0, 0.0),
+                                dispersion_log_uniform=log)
+        out = apply_acquisition(spike, None, np.random.default_rng(9), cfg)
+        np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=0.1)  # channels up to 10 eV keep the area (roughly)
+        estimated = 0.2 / out.max(axis=1)  # within a factor ~2 of each spectrum's dispersion
+        share_below_1_ev[log] = float(np.mean(estimated < 1.0))
+    assert share_below_1_ev[True] > 0.2 and share_below_1_ev[False] < 0.1
