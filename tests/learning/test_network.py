@@ -9,8 +9,9 @@ import torch
 
 from eels_core.learning import network
 from eels_core.learning.network import (FAST_CHUNK, INFERENCE_PATH_ENV, INFERENCE_PATHS, CNNBiLSTM, FusedCNNBiLSTM,
-                                        NetworkConfig, choose_inference_path, count_parameters, fused_for_inference)
-from eels_core.learning.preprocessing import CONTRAST_FLOOR, edges_in_window, preprocess_batch, preprocess_spectrum, sample_windows, stretch_contrast
+                                        NetworkConfig, WindowedForward, choose_inference_path, count_parameters,
+                                        fused_for_inference)
+from eels_core.learning.preprocessing import CONTRAST_FLOOR, energy_coordinate, edges_in_window, preprocess_batch, preprocess_spectrum, sample_windows, stretch_contrast
 from eels_core.forward.axis import network_energy_axis
 from eels_core.forward.synthesis import synthesize
 from eels_core.learning.checkpoint import save_checkpoint
@@ -286,3 +287,57 @@ def test_measured_path_choice_is_kept_for_the_process():
     assert choose_inference_path(m) == chosen  # ... and keeps the answer
     with torch.no_grad():
         assert float((out - m._unfused()(x)).abs().max()) < 1e-4
+
+
+def _window_inputs(n: int, window: slice, seed: int) -> torch.Tensor:
+    """Network inputs of spectra measured on ``window`` only: data in channels 0-1 there, zeros
+    elsewhere, the coverage mask and the energy coordinate in channels 2-3."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.zeros(n, 4, 4551)
+    x[:, :2, window] = torch.randn(n, 2, window.stop - window.start, generator=g)
+    x[:, 2, window] = 1.0
+    x[:, 3] = torch.from_numpy(energy_coordinate())
+    return x
+
+
+@pytest.mark.parametrize("config", [NetworkConfig(), NetworkConfig(use_lstm=False)], ids=["cnn-bilstm", "cnn-only"])
+def test_windowed_forward_fast_kernels_and_plain_layers_give_the_full_forward_pass(config, monkeypatch):
+    torch.manual_seed(11)
+    m = _trained_statistics(CNNBiLSTM(config), seed=12)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        for window in (slice(0, 4551), slice(1050, 3050), slice(25, 550), slice(3800, 4551), slice(2000, 2004)):
+            x = _window_inputs(9, window, seed=window.start)
+            with torch.no_grad():
+                ref = m(x)
+            forward = WindowedForward(m, window)
+            assert forward.fast_steps is not None
+            for path in ("fast", "fast-intraop", "fused"):  # fused: the plain layers, as before
+                monkeypatch.setenv(INFERENCE_PATH_ENV, path)
+                with torch.inference_mode():
+                    out = forward(x[:, :2, window])
+                assert float((out - ref).abs().max()) < 1e-4, (window, path)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_bilstm_kernel_equals_pytorch_lstm_from_given_states_and_uneven_lengths():
+    torch.manual_seed(13)
+    lstm = torch.nn.LSTM(6, 5, batch_first=True, bidirectional=True)
+    weight, bias, hidden = network._lstm_weights(lstm)
+    x_fwd, x_bwd = torch.randn(3, 7, 6), torch.randn(3, 4, 6)
+    h0, c0 = torch.randn(2, 1, 5), torch.randn(2, 1, 5)
+    fwd = torch.nn.LSTM(6, 5, batch_first=True)
+    bwd = torch.nn.LSTM(6, 5, batch_first=True)
+    with torch.no_grad():
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(fwd, f"{name}_l0").copy_(getattr(lstm, f"{name}_l0"))
+            getattr(bwd, f"{name}_l0").copy_(getattr(lstm, f"{name}_l0_reverse"))
+        ref_f, _ = fwd(x_fwd, (h0[:1].expand(1, 3, 5).contiguous(), c0[:1].expand(1, 3, 5).contiguous()))
+        ref_b, _ = bwd(x_bwd, (h0[1:].expand(1, 3, 5).contiguous(), c0[1:].expand(1, 3, 5).contiguous()))
+    for kernel in (network._bilstm_run, network._bilstm_kernel()):  # plain Python and TorchScript
+        with torch.inference_mode():
+            out = kernel(x_fwd, x_bwd, weight, bias, hidden, h0, c0)
+        torch.testing.assert_close(out[1:8, 0, :, 6:].transpose(0, 1), ref_f, rtol=0, atol=1e-5)
+        torch.testing.assert_close(out[1:5, 1, :, 6:].transpose(0, 1), ref_b, rtol=0, atol=1e-5)
