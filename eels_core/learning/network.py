@@ -282,10 +282,10 @@ def _split_over_threads(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Ten
     parts = x.tensor_split(n_chunks)
     if threads <= 1 or n_chunks <= 1 or not _pool_lock.acquire(blocking=False):
         return torch.cat([fn(p) for p in parts])
-    grad = torch.is_grad_enabled()
+    grad, inference = torch.is_grad_enabled(), torch.is_inference_mode_enabled()
 
     def work(part: torch.Tensor) -> torch.Tensor:
-        with torch.set_grad_enabled(grad):  # grad mode is per thread
+        with torch.inference_mode(inference), torch.set_grad_enabled(grad):  # both are per thread
             return fn(part)
 
     try:
