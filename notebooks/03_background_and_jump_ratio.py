@@ -19,8 +19,9 @@
 # $r \sim N(1.88, 0.2)$ and its normalisation $J_n$ from "Spectrum synthesis"), Fig. 2 (the jump
 # ratio $I_p / I_o$) and Table 1 (the 20 edges, their jump-ratio ranges and library sizes).
 #
-# **Explains:** `eels_core.forward.background`, and the Table 1 data held by `eels_core.forward.edges`
-# (`load_edge_library`).
+# **Explains:** `eels_core.forward.background`, the Table 1 data held by `eels_core.forward.edges`
+# (`load_edge_library`) and, beyond the paper, the low-loss region under a survey
+# (`eels_core.forward.scattering.low_loss_tail`, `eels_core.forward.acquisition.add_low_loss_tail`).
 #
 # **Prerequisites:** chapter 01 (library edges and their variants) and chapter 02 (the PSF,
 # and why an edge's peak is only known after broadening); power laws on log-log axes.
@@ -569,6 +570,77 @@ plt.show()
 # the background instead of noise around exactly zero, and that matters for the network's input,
 # a logarithm (chapter 06): what sits before the edge is a small positive or negative level, not
 # nothing. The `cpu-joint-resolution` preset of chapter 07 trains with it.
+
+# %% [markdown]
+# ## Beyond the paper: the low-loss region under a survey
+#
+# A survey spectrum recorded from below 0 eV holds the zero-loss peak and the plasmon peaks
+# inside the file, and the network sees its part above 90 eV. There the background is not the
+# paper's single power law: the highest plasmon multiples and the tail of the valence losses
+# fall off steeply between 90 and about 250 eV, exactly where the Si, P and S L$_{2,3}$ and B K
+# edges sit. `eels_core.forward.scattering.low_loss_tail` builds that part of the spectrum from
+# three textbook pieces (Egerton 2011, sections 3.3 and 3.7):
+#
+# * the single-scattering valence loss $S(E)$: the Drude energy-loss function
+#   $\mathrm{Im}[-1/\varepsilon(E)] = E\,\Gamma E_p^2 / \left((E^2-E_p^2)^2 + (E\Gamma)^2\right)$
+#   of a plasmon of energy $E_p$ (15-30 eV in most solids) and width $\Gamma$, which falls as
+#   $E^{-3}$ far above $E_p$, steepened there to $E^{-r}$ ($r$ = 3-6) for the angular collection
+#   and the single-electron excitations;
+# * plural scattering: in a specimen of relative thickness $t/\lambda$ the number of scattering
+#   events is Poisson-distributed, so the spectrum beside the zero-loss peak is
+#   $J(E) = e^{-t/\lambda}\sum_{n\ge1} \frac{(t/\lambda)^n}{n!} S^{*n}(E)$, whose Fourier
+#   transform is $e^{-t/\lambda}\left(e^{(t/\lambda)\,s(f)}-1\right)$: the $n$-th plasmon at about
+#   $nE_p$;
+# * its size: the training (`AcquisitionConfig.low_loss_probability`, chapter 04) scales it to a
+#   random multiple (0.3-30) of the spectrum at 90 eV (`eels_core.forward.acquisition.add_low_loss_tail`).
+
+# %%
+from eels_core.forward.acquisition import add_low_loss_tail
+from eels_core.forward.scattering import low_loss_tail
+
+loss_axis = np.arange(0.0, 400.0, 0.2)
+survey_config = SynthesisConfig()
+survey_e = survey_config.output_energy_axis()
+survey = power_law_background(survey_e, 1.88)  # the paper's background alone, on the network grid
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
+for tau, colour in [(0.5, "C0"), (1.5, "C1"), (3.0, "C3")]:
+    ax1.plot(loss_axis, low_loss_tail(loss_axis, tau, 16.0, 4.0, 4.5), color=colour, lw=0.9, label=f"t/$\\lambda$ = {tau:g}")
+ax1.axvspan(0, 90, color="0.9", label="below the network grid")
+ax1.set_yscale("log")
+ax1.set_ylim(1e-9, 1)
+ax1.set_xlabel("energy loss (eV)")
+ax1.set_ylabel("J(E) per unit incident intensity (1/eV)")
+ax1.set_title("plasmon multiples, $E_p$ = 16 eV, r = 4.5", fontsize=10)
+ax1.legend(fontsize=8)
+drops, far_share = {}, 0.0
+for tau, colour in [(0.5, "C0"), (1.5, "C1"), (3.0, "C3")]:
+    with_tail = add_low_loss_tail(survey, 10.0, tau, 16.0, 4.0, 4.5)
+    drops[tau] = with_tail[np.argmin(abs(survey_e - 90))] / with_tail[np.argmin(abs(survey_e - 250))]
+    far_share = max(far_share, float(np.max((with_tail / survey - 1.0)[survey_e > 600])))
+    ax2.plot(survey_e, with_tail, color=colour, lw=0.9, label=f"+ low-loss tail, t/$\\lambda$ = {tau:g}")
+ax2.plot(survey_e, survey, color="k", lw=1.0, label="paper: $J_n = (E/50)^{-1.88}$")
+ax2.set_xscale("log")
+ax2.set_yscale("log")
+ax2.set_xlim(90, 1000)
+ax2.set_xlabel("energy loss (eV)")
+ax2.set_title("a survey clipped at 90 eV (tail = 10 x spectrum at 90 eV)", fontsize=10)
+ax2.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+paper_drop = (90 / 250) ** -1.88
+display(Markdown(
+    f"Between 90 and 250 eV the paper's background falls by a factor {paper_drop:.1f}; with the "
+    "low-loss tail the same spectrum falls by "
+    + ", ".join(f"{drops[t]:.0f} (t/$\\lambda$ = {t:g})" for t in drops)
+    + f". Above 600 eV the tail adds at most {far_share:.2%} to these spectra."
+))
+
+# %% [markdown]
+# Below 90 eV the plasmon multiples stand out as peaks at $nE_p$, broader with every $n$; above
+# 90 eV they have merged into one steep, curved fall over the first hundred eV of the grid, which
+# a single power law fitted to the whole window cannot follow. A network that has only seen the
+# paper's straight backgrounds may take the bend of such a fall for the onset of an edge between
+# 90 and 200 eV. Far above, the tail hardly changes the spectrum.
 
 # %% [markdown]
 # ## Exercises

@@ -21,7 +21,9 @@
 # `eels_core.forward.noise` (`white_noise`, `savgol_smooth`, `fixed_pattern_noise`, `shot_noise`,
 # `local_snr`), `eels_core.forward.config` (`SynthesisConfig`) and, beyond the paper,
 # `eels_core.forward.acquisition` (`coarsen_dispersion`, `add_pedestal`, `add_background_component`,
-# `add_splice_step`).
+# `add_splice_step`, `add_bad_channels`), the window sampling of the training
+# (`eels_core.learning.preprocessing.sample_windows`), the complete distractor table and the edges that
+# come together (`eels_core.forward.edges.load_distractor_edges`, `add_companion_edges`).
 #
 # **Prerequisites:** chapters 01-03: the edge library and its near-edge templates (01), the
 # Gaussian (x) Lorentzian point spread function (02), and the power-law background with the jump
@@ -51,6 +53,9 @@ n_snr = 512  # synthetic spectra in the SNR comparison (documented full value: 2
 grid_seed = 7  # stream for the grid of random spectra (documented: 7)
 shot_noise_dose_min = 1.0e4  # shot-noise demo: electrons per channel where J_n = 1 (documented: 1e4)
 shot_noise_dose_max = 1.0e6  # ... drawn log-uniformly up to this dose (documented: 1e6)
+n_windows = 2000  # random training windows in the window-start histogram (documented: 2000)
+window_seed = 11  # stream of those windows (documented: 11)
+n_companion = 640  # spectra drawn to count B K beside h-BN N K (documented: 640)
 
 # %%
 import matplotlib.pyplot as plt
@@ -59,7 +64,16 @@ import rsciio
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 from IPython.display import Markdown, display
 
-from eels_core.forward.acquisition import add_background_component, add_pedestal, add_splice_step, coarsen_dispersion
+from eels_core.forward.acquisition import (
+    add_background_component,
+    add_bad_channels,
+    add_pedestal,
+    add_splice_step,
+    coarsen_dispersion,
+)
+from eels_core.forward.edges import edge_template, load_distractor_edges, load_edge_library, reference_onsets_ev
+from eels_core.learning.preprocessing import sample_windows
+from eels_core.learning.training import window_targets
 from eels_core.forward.config import ELEMENTS, SynthesisConfig
 from eels_core.real.io import read_spectrum
 from eels_core.forward.noise import (
@@ -518,6 +532,164 @@ for ax in axes:
 axes[0].set_ylabel("Intensity (J$_n$)")
 fig.tight_layout()
 plt.show()
+
+# %% [markdown]
+# ## How spectra are acquired: windows, channels and bad channels, beyond the paper
+#
+# Three more differences between a measured spectrum and the synthetic grid matter for naming
+# edges. *Where the window starts*: a measured window may begin anywhere, also a few eV below an
+# onset (a window recorded from 392 eV holds the N K and Sc L$_{2,3}$ onsets 9-10 eV inside it).
+# Random training windows start at uniformly drawn energies, so a start 0-10 eV below a given
+# onset is rare, and the network may learn to take the border itself for the edge there.
+# `sample_windows(..., onset_fraction=f)` puts the start of a share $f$ of the windows 0-10 eV below
+# an onset: half of them below an edge of the spectrum, half below any of the 20 reference onsets,
+# whether that edge is there or not. *How wide the window and the channels are*: a window of
+# 20-35 eV around one white-line pair, and survey channels up to 8-10 eV wide
+# (`coarsen_dispersion` takes any width up to 10 eV). The labelling rule of chapter 07 (an onset
+# counts from 5 eV inside the start to 20 eV before the stop) would leave a 20 eV window with no
+# edge to learn, so the training rule (`eels_core.learning.training.window_targets`) keeps it for
+# windows of 35 eV and more and shrinks the upper margin to the width minus 15 eV below that.
+# *Bad channels*: detectors leave isolated dead channels, channels at about 1 % of their
+# neighbours, hot spikes and, after a dark reference was subtracted, negative values;
+# `add_bad_channels` spoils up to about 1 % of the window's channels in these four ways (on the
+# wide channels of a coarse spectrum, before the resampling).
+
+# %%
+onsets_demo = np.full((n_windows, len(LABELS)), np.nan)
+onsets_demo[:, LABELS.index("Fe L2,3")] = 708.0  # one edge in every spectrum, at Fe L2,3
+uniform_w = sample_windows(np.random.default_rng(window_seed), n_windows, 0.0, 20.0)
+anchored_w = sample_windows(np.random.default_rng(window_seed), n_windows, 0.0, 20.0, onsets_demo, 0.5)
+refs = reference_onsets_ev()
+fe_spectrum = render_spectra(
+    make_parameters(["Fe"], jump_ratio=1.5, psf_fwhm_gauss_ev=0.5, psf_hwhm_lorentz_ev=0.15, config=config), config
+)[0][0].astype(np.float64)
+fig, axes = plt.subplots(1, 3, figsize=(16, 3.6))
+distance = {name: (refs[None, :] - w[:, :1]) for name, w in [("uniform starts", uniform_w), ("onset_fraction = 0.5", anchored_w)]}
+for (name, d), colour in zip(distance.items(), ["0.5", "C3"]):
+    near = d[(d > -20) & (d < 40)]
+    axes[0].hist(near, bins=np.arange(-20, 40.1, 2.0), histtype="step", color=colour, lw=1.2, label=name)
+axes[0].axvspan(0, 10, color="C3", alpha=0.08)
+axes[0].set_xlabel("reference onset - window start (eV)")
+axes[0].set_ylabel("(window, onset) pairs")
+axes[0].set_title("window starts relative to the 20 onsets", fontsize=10)
+axes[0].legend(fontsize=8)
+zoom_w = (700.0, 725.0)  # a 25 eV window around the Fe L3 and L2 white lines
+z = (e_out >= zoom_w[0] - 10) & (e_out <= zoom_w[1] + 10)
+axes[1].plot(e_out[z], fe_spectrum[z], color="k", lw=0.9, label="0.2 eV grid")
+for dispersion, colour in [(2.0, "C0"), (8.0, "C3")]:
+    axes[1].plot(e_out[z], coarsen_dispersion(fe_spectrum, dispersion, 0.0)[z], color=colour, lw=0.9,
+                 label=f"{dispersion:g} eV/channel")
+axes[1].axvspan(*zoom_w, color="0.9", zorder=0, label="a 25 eV window")
+axes[1].set_title("Fe L$_{2,3}$: narrow window, coarse channels", fontsize=10)
+axes[1].legend(fontsize=8, loc="upper right")
+bad_window = (650.0, 800.0)
+b = (e_out >= bad_window[0]) & (e_out <= bad_window[1])
+spoiled = add_bad_channels(fe_spectrum, e_out, bad_window, 0.01, np.random.default_rng(3))
+axes[2].plot(e_out[b], spoiled[b], color="C3", lw=0.7, label="1 % bad channels")
+axes[2].plot(e_out[b], fe_spectrum[b], color="k", lw=0.9, label="clean")
+top = fe_spectrum[b].max()
+axes[2].set_ylim(-1.2 * top, 2.5 * top)  # the hottest channels are cut off
+axes[2].axhline(0, color="0.6", lw=0.6)
+axes[2].set_title("isolated bad channels (hot ones cut off)", fontsize=10)
+axes[2].legend(fontsize=8, loc="upper right")
+for ax in axes[1:]:
+    ax.set_xlabel("Energy loss (eV)")
+axes[1].set_ylabel("Intensity (J$_n$)")
+fig.tight_layout()
+plt.show()
+start_share = {name: float(np.mean(np.any((d >= 0) & (d <= 10), axis=1))) for name, d in distance.items()}
+sc_l = LABELS.index("Sc L2,3")
+sc_share = {name: float(np.mean((d[:, sc_l] >= 0) & (d[:, sc_l] <= 10))) for name, d in distance.items()}
+narrow_target = window_targets(np.array([[708.0]]), np.array([zoom_w]))[0, 0]
+display(Markdown(
+    f"Windows that start 0-10 eV below one of the 20 onsets: {start_share['uniform starts']:.0%} with uniform "
+    f"starts, {start_share['onset_fraction = 0.5']:.0%} with `onset_fraction = 0.5`; below the Sc L$_{{2,3}}$ onset "
+    f"(an edge these spectra do not hold): {sc_share['uniform starts']:.1%} and {sc_share['onset_fraction = 0.5']:.1%}. "
+    "In the 25 eV window "
+    f"{zoom_w[0]:g}-{zoom_w[1]:g} eV the Fe L$_{{2,3}}$ onset (708 eV) is "
+    f"{'a target' if narrow_target else 'not a target'} of the training rule. "
+    f"Bad channels in the right panel: {int(np.count_nonzero(spoiled != fe_spectrum))}."
+))
+
+# %% [markdown]
+# At 8 eV per channel the two white lines of Fe are two or three channel values joined by
+# straight lines: what is left to name them is the position and the size of the step. The hot
+# channels stand far above the spectrum, the dead and weak ones fall to near zero and the
+# negative ones below it; in a network input that is a logarithm (chapter 06) each of them is a
+# spike or a hole that a network which never met one may read as a white line or an onset.
+
+# %% [markdown]
+# ## Edges of every other element, and edges that come together, beyond the paper
+#
+# A specimen holds elements outside the 20, and their edges lie among the 20 onsets: the La
+# M$_{4,5}$ white lines at 832/849 eV beside Ni L$_{2,3}$ (855 eV), Ba M$_{4,5}$ beside Co
+# L$_{2,3}$, Ru M$_{4,5}$ beside C K. The complete distractor table
+# (`load_distractor_edges("complete")`, written by `scripts/make_distractor_edge_table.py` from
+# xraydb and exspy's edge table) holds every K, L$_{2,3}$, M$_{2,3}$, M$_{4,5}$, N$_{4,5}$,
+# N$_{6,7}$ and O$_{4,5}$ edge of the elements outside the 20 whose onset lies between 70 and
+# 1000 eV, each with a near-edge shape of its class: sharp white lines for the lanthanide
+# M$_{4,5}$, delayed maxima for the M$_{4,5}$ of the 4d elements, a broad giant resonance for the
+# lanthanide N$_{4,5}$. `SynthesisConfig(distractor_table="complete")` draws from it, unlabelled.
+#
+# Two of the 20 also come together: boron nitride shows B K whenever it shows N K, and its N K
+# (one sharp $\pi^*$, then a broad $\sigma^*$ about 7 eV higher) starts 1 eV below Sc L$_{2,3}$
+# (four sharp crystal-field-split lines). `SynthesisConfig(library_additions=True)` adds library
+# variants with those shapes from their sources (`eels_core/data/edge_library_additions.yaml`), and
+# `companion_probability` adds B K beside an h-BN N K and the reverse (`eels_core/data/edge_companions.yaml`).
+
+# %%
+distractors = load_distractor_edges("complete")
+classes = sorted({v.name.split(", ", 1)[1] for v in distractors})
+fig, axes = plt.subplots(1, 3, figsize=(16, 3.8))
+for k, cls in enumerate(classes):
+    on = [v.edge_onset_ev for v in distractors if v.name.split(", ", 1)[1] == cls]
+    axes[0].scatter(on, np.full(len(on), k), s=10, color=f"C{k % 10}")
+for x in refs:
+    axes[0].axvline(x, color="0.75", lw=0.6, zorder=0)
+axes[0].set_yticks(range(len(classes)))
+axes[0].set_yticklabels(classes, fontsize=7)
+axes[0].set_xlabel("onset (eV); grey lines: the 20 labelled onsets")
+axes[0].set_title(f"the complete distractor table ({len(distractors)} edges)", fontsize=10)
+by_label = {v.label: v for v in distractors}
+e_fine = np.arange(380.0, 900.0, 0.05)
+ni = library.element("Ni").variants[0]
+for v, colour, name in [(by_label["La M4,5"], "C3", "La M$_{4,5}$ (distractor)"), (ni, "k", f"Ni L$_{{2,3}}$ ({ni.name})")]:
+    sel = (e_fine > 820) & (e_fine < 895)
+    y = edge_template(v, e_fine[sel])
+    axes[1].plot(e_fine[sel], y / y.max(), color=colour, lw=1.0, label=name)
+axes[1].set_title("La M$_{4,5}$ beside Ni L$_{2,3}$ (templates)", fontsize=10)
+axes[1].legend(fontsize=7, loc="upper right")
+added = load_edge_library(include_additions=True)
+sc3 = next(v for v in added.element("Sc").variants if "multiplet" in v.name)
+hbn = next(v for v in added.element("N").variants if "sigma* taller" in v.name)
+sel = (e_fine > 395) & (e_fine < 440)
+for v, colour, name in [(hbn, "C0", "h-BN N K"), (sc3, "C3", "Sc$^{3+}$ L$_{2,3}$")]:
+    y = edge_template(v, e_fine[sel])
+    axes[2].plot(e_fine[sel], y / y.max(), color=colour, lw=1.0, label=name)
+axes[2].axvspan(403.0, 405.0, color="0.9", zorder=0, label="Sc line, h-BN valley")
+axes[2].set_title("added fine structure (templates)", fontsize=10)
+axes[2].legend(fontsize=8, loc="upper right")
+for ax in axes[1:]:
+    ax.set_xlabel("Energy loss (eV)")
+fig.tight_layout()
+plt.show()
+companion_config = SynthesisConfig.with_real_data_physics(library_additions=True, companion_probability=1.0)
+with_pairs = synthesize(n_companion, seed=grid_seed, config=companion_config)
+without_pairs = synthesize(n_companion, seed=grid_seed, config=companion_config.replace(companion_probability=0.0))
+b_k, n_k = LABELS.index("B K"), LABELS.index("N K")
+
+
+def share_with_b(batch):
+    """Share of the spectra with N K that also hold B K."""
+    has_n = batch.labels[:, n_k] > 0
+    return float(np.mean(batch.labels[has_n, b_k] > 0))
+
+
+display(Markdown(
+    f"Spectra with N K that also hold B K: {share_with_b(without_pairs):.0%} when every edge is drawn on its own, "
+    f"{share_with_b(with_pairs):.0%} with `companion_probability = 1` (the others hold an N K variant of "
+    "another compound, or already six edges)."
+))
 
 # %% [markdown]
 # ## A gallery of synthetic spectra
