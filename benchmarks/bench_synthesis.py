@@ -6,8 +6,9 @@ Prints, and with --json writes, for one physics (the paper's Table 2, or the rea
 * spectra/s of ``synthesize`` on 1 and 2 threads and of the plain loop
   (``render_spectrum_reference``, one spectrum at a time), interleaved in every repeat so that
   all three see the same machine; the median and the range over the repeats;
-* spectra per CPU-second of the 1-thread runs (thread CPU time: what one core does when nothing
-  else competes for it, which a machine shared with other programs does not show in wall time);
+* spectra per CPU-second of the 1-thread runs and of the loop (process CPU time: what one core
+  does when nothing else competes for it, which a machine shared with other programs does not
+  show in wall time), and from them an estimate for 2 otherwise idle cores;
 * where ``render_spectra`` spends its CPU time, stage by stage (``render_stage_seconds``);
 * two limits: the floating-point work per spectrum over the peak of the cores (FMA, 8 float32
   lanes), and the floor set by the library calls whose results fix every output bit (the FFTs of
@@ -173,15 +174,15 @@ def main() -> None:
             render_spectrum_reference(loop_params[i], config)
 
     wall: dict[str, list[float]] = {"1": [], "2": [], "loop": []}
-    cpu_1 = []
-    cpu_2 = []
+    cpu_1, cpu_2, cpu_loop = [], [], []
     for _ in range(args.repeats):
         for threads in (1, 2):
             w, c = timed(lambda: synthesize(args.n, seed=1, config=config, n_threads=threads))
             wall[str(threads)].append(args.n / w)
             (cpu_1 if threads == 1 else cpu_2).append(args.n / c)
-        w, _ = timed(plain_loop)
+        w, c = timed(plain_loop)
         wall["loop"].append(args.n_loop / w)
+        cpu_loop.append(args.n_loop / c)
 
     profile: dict[str, float] = {}
     rows = 0
@@ -219,6 +220,10 @@ def main() -> None:
         "seconds_for_250k": 250_000 / rate_2["median"],
         "synthesize_1_thread_spectra_per_cpu_second": summary(cpu_1),
         "synthesize_2_threads_spectra_per_cpu_second": summary(cpu_2),
+        "plain_loop_spectra_per_cpu_second": summary(cpu_loop),
+        # what 2 otherwise idle cores would give if the two threads never waited for each other
+        "idle_2_cores_estimate_spectra_per_s": cores * float(np.median(cpu_1)),
+        "idle_2_cores_estimate_speedup": cores * float(np.median(cpu_1)) / float(np.median(cpu_loop)),
         "stage_cpu_seconds_per_spectrum": {k: v / n_profiled for k, v in profile.items()},
         "stage_fraction": {k: v / profile_total for k, v in profile.items()},
         "profile_spectra_per_cpu_second": n_profiled / profile_total,
@@ -247,6 +252,10 @@ def main() -> None:
           f"(targets: {TARGET_SPECTRA_PER_S:,} spectra/s, {TARGET_SPEEDUP} x)")
     show("1 thread, spectra per CPU-second", summary(cpu_1))
     show("2 threads, spectra per CPU-second", summary(cpu_2))
+    show("plain loop, spectra per CPU-second", summary(cpu_loop))
+    print(f"{'2 idle cores (estimate)':38s} {result['idle_2_cores_estimate_spectra_per_s']:8,.0f}  "
+          f"spectra/s, {result['idle_2_cores_estimate_speedup']:.1f} x the loop "
+          f"(2 x the 1-thread rate per CPU-second)")
     print(f"\nwhere the CPU time goes ({n_profiled} spectra, 1 thread, "
           f"{result['profile_spectra_per_cpu_second']:,.0f} spectra per CPU-second):")
     for stage, s in profile.items():
