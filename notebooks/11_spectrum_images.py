@@ -22,7 +22,8 @@
 # and turn the 20 probabilities into per-element profiles and maps.
 #
 # **Explains:** `eels_core.real.predict` (`predict_edges` on 2-D and 3-D data: `EdgePrediction`
-# with `probabilities`, `detected`, `onset_ev`, `valid` per pixel) and `eels_core.real.cli`
+# with `probabilities`, `detected`, `onset_ev`, `valid` per pixel; HyperSpy signals in and out:
+# `EdgePrediction.to_signals`, `add_detected_elements`) and `eels_core.real.cli`
 # (`eels-edges predict FILE --maps OUT`, `write_maps`).
 #
 # **Prerequisites:** chapter 10 (reading files, `predict_edges`, the in-window rule, the scoring
@@ -38,6 +39,7 @@ image_size = 24  # pixels per side of the assembled spectrum image (full: 64)
 particle_radius = 0.3  # radius of the particle, in units of the image width
 interface_width = 0.06  # width of the particle's edge (same units)
 batch_size = 128  # spectra per forward pass (memory, not results)
+fit_pixels = 4  # pixels of the line scan fitted with an exspy model (full: 100)
 
 # %%
 import json
@@ -328,6 +330,94 @@ print("files:", len(report["maps"]["files"]), "| maps.json lists them:",
       json.loads((work / "maps_scan" / "maps.json").read_text())["files"] == report["maps"]["files"])
 display(Image(filename=str(work / "maps_scan" / "O_K.png"), width=560))
 shutil.rmtree(work)  # the images are embedded in the notebook now
+
+# %% [markdown]
+# ## From named edges to a quantitative model (HyperSpy and exspy)
+#
+# The network answers *which* edges a spectrum holds; quantifying them, with a background model,
+# ionisation cross-sections and a least-squares fit, is what exspy (the EELS part of HyperSpy)
+# does. The two meet in a HyperSpy signal: `predict_edges` takes one as it is (a lazy one is read
+# chunk by chunk), `EdgePrediction.to_signals()` returns the probability of each edge as a
+# HyperSpy signal whose axes are the navigation axes of the input (name, offset, scale, units),
+# and `add_detected_elements(signal, result)` writes the elements of the detected edges into
+# `signal.metadata.Sample.elements`, where exspy's `create_model` looks for them. We load the
+# measured line scan with HyperSpy and hand it over:
+
+# %%
+import logging
+import warnings
+
+import hyperspy.api as hs
+
+from eels_core.real.predict import add_detected_elements
+
+logging.getLogger("hyperspy").setLevel(logging.ERROR)  # optional accelerators (numba, numexpr) not installed
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # deprecation notices of the plugin loader
+    s = hs.load(scan_rec.path, signal_type="EELS")
+res_hs = predict_edges(s, model=model, threshold=threshold, batch_size=batch_size)
+profiles = res_hs.to_signals()  # edge name -> Signal1D along the scan
+o_k = profiles["O K"]
+ax_nav, ax_map = s.axes_manager.navigation_axes[0], o_k.axes_manager.signal_axes[0]
+print(type(s).__name__, s.data.shape, "->", o_k.metadata.General.title, o_k.data.shape)
+print(f"scan axis of the signal: offset {ax_nav.offset}, scale {ax_nav.scale:.3f}; "
+      f"of the O K profile: offset {ax_map.offset}, scale {ax_map.scale:.3f}")
+print("same probabilities as from the file:", bool(np.allclose(res_hs.probabilities, res.probabilities, atol=1e-5)))
+print("elements detected in more than half of the pixels:", res_hs.detected_elements(min_fraction=0.5))
+
+# %% [markdown]
+# exspy builds one ionisation edge per element and shell inside the energy range, on a power-law
+# background. Its default cross-sections (the Dirac-Hartree-Slater GOS of exspy's data set) are
+# downloaded on first use; offline, the hydrogenic GOS that ships with exspy is used instead,
+# without near-edge fine structure, so the fit below shows how the hand-over works, not a final
+# quantification. The model also needs the microscope: 300 kV for this specimen, and convergence
+# and collection semi-angles, which the file does not record (the values below are placeholders
+# that change the cross-sections, and so the absolute numbers). We fit the first pixels:
+
+# %%
+part = s.inav[:fit_pixels]
+elements = add_detected_elements(part, res_hs, min_fraction=0.5)
+print("metadata.Sample.elements:", list(part.metadata.Sample.elements))
+part.set_microscope_parameters(beam_energy=300.0, convergence_angle=10.0, collection_angle=20.0)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    eels_model = part.create_model(auto_background=True, GOS="hydrogenic")
+    eels_model.multifit(kind="smart", show_progressbar=False)  # exspy's edge-by-edge fit for EELS models
+edges_fitted = [c for c in eels_model if hasattr(c, "intensity") and c.name != "PowerLaw"]
+print("model components:", ", ".join(c.name for c in eels_model))
+lines = ["| Edge | " + " | ".join(f"pixel {i}" for i in range(fit_pixels)) + " |",
+         "|---|" + "---|" * fit_pixels]
+for c in edges_fitted:
+    values = np.atleast_1d(c.intensity.map["values"])
+    lines.append(f"| {c.name} | " + " | ".join(f"{v:.4g}" for v in values) + " |")
+display(Markdown("Fitted edge intensities (exspy's units: the scale of the cross-section; placeholder "
+                 "angles):\n\n" + "\n".join(lines)))
+
+# %% tags=["hide-input"]
+eels_model.axes_manager.indices = (0,)
+energy_axis = part.axes_manager.signal_axes[0]
+channel = energy_axis.scale if energy_axis.is_binned else 1.0  # a binned (counts) axis: per channel
+curve = channel * sum(c.function(energy_axis.axis) for c in eels_model if c.active)
+residual = np.abs(part.data[0] - curve).mean() / part.data[0].mean()
+print(f"pixel 0: mean absolute residual {100 * residual:.1f} % of the mean counts")
+fig, ax = plt.subplots(figsize=(9, 3.6))
+ax.plot(energy_axis.axis, part.data[0], color="k", lw=0.8, label="pixel 0")
+ax.plot(energy_axis.axis, curve, color="C3", lw=1.2, label="exspy model")
+for name in ("Ca L2,3", "O K", "Fe L2,3"):
+    ax.axvline(REF[name], color="c", ls=":", lw=1)
+ax.set_yscale("log")
+ax.set_xlabel("Energy loss (eV)")
+ax.set_ylabel("counts")
+ax.legend(fontsize=8)
+ax.set_title("first pixel of the line scan and the model built from the detected elements", fontsize=10)
+plt.show()
+
+# %% [markdown]
+# Where the measured white lines of Ca L₂,₃ and Fe L₂,₃ stand above the smooth hydrogenic edges,
+# the model cannot follow them; exspy's `enable_fine_structure()` adds a flexible near-edge
+# component for that, and a low-loss spectrum (`create_model(low_loss=...)`) takes plural
+# scattering into account. What the network contributed is the list of elements: the model was
+# built without naming any of them by hand.
 
 # %% [markdown]
 # ## Exercises
