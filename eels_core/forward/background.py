@@ -108,28 +108,16 @@ def extrapolated_background_fit(
     grows with the distance from it when the exponent is off (Egerton 2011, section 4.4: the
     extrapolation error of the power-law fit). With both errors 0 it is the true background.
 
-    Parameters
-    ----------
-    energy_ev : array_like
-        Energies (eV), broadcast against the other arguments.
-    background_exponent : array_like
-        The true exponent r.
-    fit_reference_ev : array_like
-        Energy where the fit is anchored (the pre-edge fit window), eV.
-    exponent_error, scale_error : array_like
-        Error of the fitted exponent and relative error of the fitted level at ``fit_reference_ev``.
-    reference_ev : float
-        Energy where J_n = 1 (paper: 50 eV).
-
-    Returns
-    -------
-    ndarray
+    ``energy_ev``, ``background_exponent`` (the true r) and ``reference_ev`` are those of
+    :func:`power_law_background`, broadcast against ``fit_reference_ev`` (where the fit is anchored:
+    the pre-edge fit window, eV) and the errors ``exponent_error`` (of the fitted exponent) and
+    ``scale_error`` (relative, of the fitted level at ``fit_reference_ev``). Returns an ndarray.
     """
-    e = np.asarray(energy_ev, dtype=np.float64)
     e_fit = np.asarray(fit_reference_ev, dtype=np.float64)
     r = np.asarray(background_exponent, dtype=np.float64)
     level = (1.0 + np.asarray(scale_error, dtype=np.float64)) * power_law_background(e_fit, r, reference_ev)
-    return level * power_law_background(e / e_fit, r + np.asarray(exponent_error, dtype=np.float64), 1.0)
+    ratio = np.asarray(energy_ev, dtype=np.float64) / e_fit
+    return level * power_law_background(ratio, r + np.asarray(exponent_error, dtype=np.float64), 1.0)
 
 
 def sample_background_exponent(

@@ -145,23 +145,13 @@ def fixed_pattern_noise(
     frame_lengths: ArrayLike,
     noise_coefficient: ArrayLike,
     order: int = 1,
-) -> NDArray[np.float64]:
-    """The paper's noise: C * SavGol(N(0, noise_sd^2)), one row per spectrum."""
-    return _fixed_pattern_noise(noise_seeds, n_channels, noise_sd, frame_lengths, noise_coefficient, order)
-
-
-def _fixed_pattern_noise(
-    noise_seeds: ArrayLike,
-    n_channels: int,
-    noise_sd: float,
-    frame_lengths: ArrayLike,
-    noise_coefficient: ArrayLike,
-    order: int = 1,
     clock: Callable[[str], None] | None = None,
 ) -> NDArray[np.float64]:
-    """:func:`fixed_pattern_noise`, one spectrum at a time through a small reused buffer (the
-    same values as ``C * savgol_smooth(white_noise(...))``); ``clock(stage)``, if given, is
-    called after each stage (profiling)."""
+    """The paper's noise: C * SavGol(N(0, noise_sd^2)), one row per spectrum.
+
+    Computed one spectrum at a time through a small reused buffer; ``clock(stage)``, if given, is
+    called after each stage (profiling).
+    """
     clock = clock or (lambda stage: None)
     streams = _WhiteNoise(noise_seeds, noise_sd)
     frames = np.broadcast_to(np.asarray(frame_lengths, dtype=np.int64).reshape(-1), (len(streams),))

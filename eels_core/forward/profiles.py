@@ -8,12 +8,26 @@ and the fitting code (`eels_core.real.fitting`), so a fitted edge and a library 
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import erf
 
 #: FWHM / sigma of a Gaussian, 2 sqrt(2 ln 2).
 FWHM_PER_SIGMA: float = float(2.0 * np.sqrt(2.0 * np.log(2.0)))
+
+
+def _sum_of_rows(
+    energy_ev: ArrayLike, rows: ArrayLike, shape: Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]
+) -> NDArray[np.float64]:
+    """Sum over rows ``(centre, FWHM, height)`` of ``height * shape(E - centre, sigma)``."""
+    e = np.asarray(energy_ev, dtype=np.float64)
+    r = np.asarray(rows, dtype=np.float64).reshape(-1, 3)
+    if r.size == 0:
+        return np.zeros_like(e)
+    sigma = r[:, 1:2] / FWHM_PER_SIGMA
+    return np.sum(r[:, 2:3] * shape(e[None, :] - r[:, 0:1], sigma), axis=0)
 
 
 def gaussian_peaks(energy_ev: ArrayLike, peaks: ArrayLike) -> NDArray[np.float64]:
@@ -31,12 +45,7 @@ def gaussian_peaks(energy_ev: ArrayLike, peaks: ArrayLike) -> NDArray[np.float64
     ndarray, shape (n,)
         The summed peaks evaluated on `energy_ev`.
     """
-    e = np.asarray(energy_ev, dtype=np.float64)
-    p = np.asarray(peaks, dtype=np.float64).reshape(-1, 3)
-    if p.size == 0:
-        return np.zeros_like(e)
-    sigma = p[:, 1:2] / FWHM_PER_SIGMA
-    return np.sum(p[:, 2:3] * np.exp(-0.5 * ((e[None, :] - p[:, 0:1]) / sigma) ** 2), axis=0)
+    return _sum_of_rows(energy_ev, peaks, lambda d, sigma: np.exp(-0.5 * (d / sigma) ** 2))
 
 
 def continuum_steps(energy_ev: ArrayLike, steps: ArrayLike) -> NDArray[np.float64]:
@@ -55,13 +64,7 @@ def continuum_steps(energy_ev: ArrayLike, steps: ArrayLike) -> NDArray[np.float6
     ndarray, shape (n,)
         The summed steps evaluated on `energy_ev`.
     """
-    e = np.asarray(energy_ev, dtype=np.float64)
-    s = np.asarray(steps, dtype=np.float64).reshape(-1, 3)
-    if s.size == 0:
-        return np.zeros_like(e)
-    sigma = s[:, 1:2] / FWHM_PER_SIGMA
-    z = (e[None, :] - s[:, 0:1]) / (sigma * np.sqrt(2.0))
-    return np.sum(s[:, 2:3] * 0.5 * (1.0 + erf(z)), axis=0)
+    return _sum_of_rows(energy_ev, steps, lambda d, sigma: 0.5 * (1.0 + erf(d / (sigma * np.sqrt(2.0)))))
 
 
 def near_edge_profile(energy_ev: ArrayLike, peaks: ArrayLike, steps: ArrayLike) -> NDArray[np.float64]:

@@ -163,6 +163,7 @@ def convolve_psf(
     pad: int | None = None,
     extra_transfer: NDArray[np.complexfloating] | None = None,
     rows: NDArray[np.integer] | None = None,
+    clock: Callable[[str], None] | None = None,
 ) -> NDArray[np.floating]:
     """Convolve each row of ``signal`` with its own PSF (exact Voigt, via FFT).
 
@@ -188,25 +189,13 @@ def convolve_psf(
         when the rows are the edges of several spectra, and each transfer function is evaluated
         once instead of once per row. The result is the same, bit for bit, as repeating the
         parameters per row.
+    clock : callable, optional
+        Profiling hook: ``clock(stage)`` is called after each stage.
 
     Returns
     -------
     ndarray, same shape and dtype as ``signal``
     """
-    return _convolve_psf(signal, spacing_ev, psf_fwhm_gauss, psf_hwhm_lorentz, pad, extra_transfer, rows)
-
-
-def _convolve_psf(
-    signal: ArrayLike,
-    spacing_ev: float,
-    psf_fwhm_gauss: ArrayLike,
-    psf_hwhm_lorentz: ArrayLike,
-    pad: int | None = None,
-    extra_transfer: NDArray[np.complexfloating] | None = None,
-    rows: NDArray[np.integer] | None = None,
-    clock: Callable[[str], None] | None = None,
-) -> NDArray[np.floating]:
-    """:func:`convolve_psf`; ``clock(stage)``, if given, is called after each stage (profiling)."""
     clock = clock or (lambda stage: None)
     x = np.asarray(signal)
     if not np.issubdtype(x.dtype, np.floating):

@@ -54,8 +54,8 @@ from .edges import (
     load_distractor_edges,
     synthesis_library,
 )
-from .noise import _fixed_pattern_noise, shot_noise
-from .psf import _convolve_psf, fft_length
+from .noise import fixed_pattern_noise, shot_noise
+from .psf import convolve_psf, fft_length
 from .scattering import plural_scattering_transfer
 
 #: Number of spectra drawn together from one random stream (part of the reproducibility contract).
@@ -721,7 +721,7 @@ def _render(
     if config.shot_noise_dose is not None:
         clean = shot_noise(clean, params.shot_noise_dose, params.noise_seed)
         clock("shot noise")
-    noise = _fixed_pattern_noise(
+    noise = fixed_pattern_noise(
         params.noise_seed, n_out, config.noise_sd, params.savgol_frame, params.noise_coefficient,
         config.savgol_order, clock,
     )
@@ -873,7 +873,7 @@ def _model_grid_edges(
     if config.thickness[1] > 0:  # one transfer function per spectrum, shared by its edges
         plural = plural_scattering_transfer(n_fft, dm, params.thickness, params.plasmon_energy_ev, params.plasmon_fwhm_ev)
         clock("plural-scattering transfer functions")
-    edges = _convolve_psf(
+    edges = convolve_psf(
         buffer, dm, params.psf_fwhm_gauss_ev, params.psf_hwhm_lorentz_ev, pad=0, extra_transfer=plural, rows=spec_w,
         clock=clock,
     )[:, :n_model]
