@@ -137,6 +137,7 @@ def main() -> None:
                    help="sum: --sum; pixels: per pixel; stub: per pixel with the network replaced by a stand-in")
     p.add_argument("--dir", default=None, help="where to write the file (default: a new temporary folder)")
     p.add_argument("--keep", action="store_true", help="keep the file")
+    p.add_argument("--json", help="also write the figures to this JSON file")
     a = p.parse_args()
     folder = Path(a.dir) if a.dir else Path(tempfile.mkdtemp(prefix="eels-big-image-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -155,7 +156,11 @@ def main() -> None:
             print(f"{run:>6}: exit {r['exit']}, peak RSS {r['peak_rss_mib']:.0f} MiB, wall {r['wall_s']:.1f} s "
                   f"(of which in main {r['predict_s']:.1f} s), CPU {r['cpu_s']:.1f} s, load average "
                   f"{r['load_average']:.1f} at the end; {a.rows * a.columns} spectra; detected {detected}", flush=True)
-        print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "report"} for k, v in results.items()}))
+        figures = {"image": [a.rows, a.columns, N_CHANNELS],
+                   **{k: {kk: vv for kk, vv in v.items() if kk != "report"} for k, v in results.items()}}
+        print(json.dumps(figures))
+        if a.json:
+            Path(a.json).write_text(json.dumps(figures, indent=1) + "\n")
     finally:
         if not a.keep:
             shutil.rmtree(folder) if not a.dir else path.unlink(missing_ok=True)
