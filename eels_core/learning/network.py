@@ -548,18 +548,23 @@ def _path_key(model: CNNBiLSTM, n_channels: int | None) -> tuple:
             torch.get_num_threads(), torch.backends.cpu.get_cpu_capability())
 
 
-def choose_inference_path(model: FusedCNNBiLSTM, n_channels: int = N_CHANNELS, rounds: int = 3,
+def choose_inference_path(model: CNNBiLSTM, n_channels: int = N_CHANNELS, rounds: int = 3,
                           n_spectra: int | None = None) -> str:
     """The quickest float32 CPU inference path for ``model``'s architecture on this machine.
 
     Times each path of :data:`INFERENCE_PATHS` (after one warm-up call) ``rounds`` times, the
     paths interleaved, on ``n_spectra`` random inputs (default: 32 per thread, at least 64), and
     takes the smallest time of each. The answer is kept for the rest of the process, per
-    architecture, input length, thread count and CPU instruction set. Costs about 2 s on two cores.
+    architecture, input length, thread count and CPU instruction set. Costs about 2 s on two
+    idle cores. ``model``: a :class:`CNNBiLSTM` or its :func:`fused_for_inference` copy.
     """
     key = _path_key(model, n_channels)
     if key in _chosen_paths:
         return _chosen_paths[key]
+    if not isinstance(model, FusedCNNBiLSTM):
+        model = fused_for_inference(model, path="fast")
+    if not isinstance(model, FusedCNNBiLSTM):
+        raise TypeError(f"{type(model).__name__}: only a CNNBiLSTM itself has the inference paths to choose from")
     n = n_spectra or max(FAST_CHUNK, 32 * torch.get_num_threads())
     x = torch.randn(n, model.config.n_inputs, n_channels, generator=torch.Generator().manual_seed(0))
     candidates = [p for p in INFERENCE_PATHS if p != "auto"]

@@ -285,6 +285,7 @@ def test_measured_path_choice_is_kept_for_the_process():
     assert chosen in INFERENCE_PATHS and chosen != "auto"
     assert len(network._chosen_paths) == len(before) + 1
     assert choose_inference_path(m) == chosen  # ... and keeps the answer
+    assert choose_inference_path(m._unfused()) == chosen  # the same architecture: the same answer
     with torch.no_grad():
         assert float((out - m._unfused()(x)).abs().max()) < 1e-4
 
