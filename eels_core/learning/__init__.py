@@ -10,7 +10,9 @@ from .._lazy import attach
 __getattr__, __dir__, __all__ = attach(__name__, {
     "preprocessing": ["N_INPUTS", "preprocess_batch", "preprocess_spectrum", "preprocess_window",
                       "edges_in_window", "sample_windows"],
-    "network": ["CNNBiLSTM", "NetworkConfig", "WindowedForward", "fused_for_inference", "inference_autocast",
+    "defects": ["RepairedCounts", "find_bad_channels", "repair_bad_channels"],
+    "network": ["CNNBiLSTM", "NetworkConfig", "FusedCNNBiLSTM", "WindowedForward", "fused_for_inference",
+                "inference_autocast", "native_bfloat16", "choose_inference_path", "INFERENCE_PATHS",
                 "count_parameters"],
     "checkpoint": ["CheckpointError", "DEFAULT_WEIGHTS", "load_model", "load_checkpoint", "export_weights"],
     "training": ["TrainingConfig", "TrainingResult", "train"],

@@ -9,7 +9,7 @@ from .._lazy import attach
 
 __getattr__, __dir__, __all__ = attach(__name__, {
     "io": ["Spectrum", "read_spectrum", "as_spectrum", "spectrum_from_signal"],
-    "predict": ["EdgePrediction", "predict_edges", "OcclusionScan", "occlusion_scan"],
+    "predict": ["EdgePrediction", "predict_edges", "add_detected_elements", "OcclusionScan", "occlusion_scan"],
     "onsets": ["estimate_onsets"],
     "fitting": ["MultiGaussianFit", "fit_multi_gaussian", "fit_power_law_background", "subtract_power_law_background"],
     "real_spectra": ["load_real_spectra_index", "scored_edges", "record_scored_edges", "predict_summed_files", "predict_pixel_files"],
