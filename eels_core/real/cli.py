@@ -60,6 +60,9 @@ One object on stdout. Keys (stable; new keys may be added, none removed or renam
     :func:`eels_core.real.predict.estimate_onsets`) has 0.1 eV and is null when it was not estimated.
 ``detected``
     Names of the detected edges (those of ``edges`` with ``detected`` true), by reference onset.
+``reading_warnings``
+    What the reader said about the file (e.g. an EMSA file one data row short of its NPOINTS);
+    empty for a clean file. The text output prints each as a ``note:`` line.
 ``repaired_channels``
     Channels of the labelled spectrum (single or summed) repaired before the network saw it:
     ``[{"channel": 1640, "energy_ev": 500.0}, ...]`` (channel index in the file; energy 0.001 eV);
@@ -331,6 +334,7 @@ def write_maps(result: Any, out: str | Path, source: str = "") -> list[str]:
 
 def _format_text(report: dict[str, Any]) -> str:
     lines = [f"file: {report['file']}"]
+    lines += [f"note: {w}" for w in report.get("reading_warnings", [])]
     nav = report["navigation_shape"]
     kind = {0: "spectrum", 1: "line scan", 2: "spectrum image"}.get(len(nav), "data set")
     shape = " x ".join(str(n) for n in nav)
@@ -440,6 +444,8 @@ def predict_file(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``eels-edges`` command; returns the exit status."""
+    from .io import SpectrumReadWarning
+
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2, one line already printed)
@@ -450,9 +456,14 @@ def main(argv: list[str] | None = None) -> int:
     level = rsciio_logger.level
     rsciio_logger.setLevel(logging.CRITICAL)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             report = predict_file(args)
+        # what the reader had to say about the file (e.g. an EMSA file one data row short); other
+        # libraries' warnings stay out of the report
+        report["reading_warnings"] = list(dict.fromkeys(
+            " ".join(str(w.message).split()) for w in caught if issubclass(w.category, SpectrumReadWarning)
+        ))
     except (ValueError, FileNotFoundError, OSError) as exc:
         print(f"eels-edges: error: {_one_line(exc)}", file=sys.stderr)
         return 2

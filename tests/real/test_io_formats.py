@@ -518,3 +518,20 @@ def test_bad_files_through_the_command_are_one_line_and_exit_2(case: str, tmp_pa
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("eels-edges: error: "), err
     assert re.search(message, lines[0]), lines[0]
+
+
+def test_the_cli_reports_the_readers_warning_in_json_and_text(tmp_path: Path, capsys) -> None:
+    """An EMSA file one row short is read with a warning that eels-edges passes on to the user."""
+    import json
+
+    from eels_core.real.cli import main
+
+    energy = 400.0 + 0.5 * np.arange(200)
+    lines = emsa_lines(counts=1e5 * (energy / 400.0) ** -3.0)
+    lines[-2] = "#" + lines[-2]  # the last data row commented out; NPOINTS still counts it
+    path = write_emsa(tmp_path / "s.msa", lines)
+    assert main(["predict", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["reading_warnings"]) == 1 and "NPOINTS" in report["reading_warnings"][0]
+    assert main(["predict", str(path)]) == 0
+    assert "note: " in capsys.readouterr().out

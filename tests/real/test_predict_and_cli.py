@@ -412,7 +412,7 @@ def test_console_script_is_declared():
 JSON_KEYS = {
     "schema", "file", "n_channels", "energy_range_ev", "dispersion_ev", "window_ev", "navigation_shape",
     "n_spectra", "spectrum", "threshold", "precision", "model", "edges", "detected", "outside_window", "pixels",
-    "maps", "repaired_channels",
+    "maps", "repaired_channels", "reading_warnings",
 }
 
 
