@@ -182,31 +182,65 @@ class Spectrum:
         """Median channel width in eV."""
         return float(np.median(np.diff(self.energy_ev))) if self.n_channels > 1 else float("nan")
 
-    def summed(self) -> "Spectrum":
+    def summed(self, safe_scale: bool = False, batch_size: int = 256) -> "Spectrum":
         """Sum over the navigation axes (all pixels of a line scan or spectrum image).
+
+        Parameters
+        ----------
+        safe_scale : bool
+            False: the plain sum. True: the sum divided by the largest magnitude of any count,
+            so that e.g. 262,144 spectra of 1e307 add up without overflow;
+            ``metadata["summed_scale"]`` holds that divisor (1.0 when all counts are zero), and
+            ``counts * metadata["summed_scale"]`` is the plain sum.
+        batch_size : int
+            Spectra added at a time (:meth:`iter_rows`); bounds the float64 working memory.
 
         Returns
         -------
         Spectrum
             A 1-D spectrum in memory on the same energy axis; ``metadata["summed_spectra"]``
-            records how many spectra were added. An in-memory 1-D spectrum is returned unchanged.
+            records how many spectra were added. An in-memory 1-D spectrum is returned unchanged
+            when ``safe_scale`` is False.
+
+        Raises
+        ------
+        ValueError
+            NaN or infinite counts (from ``check_counts`` in :meth:`iter_rows`, naming the
+            spectra), or a plain sum that overflows float64 (use ``safe_scale=True``).
 
         Notes
         -----
-        A lazy spectrum is summed chunk by chunk in float64 (dask), so memory is bounded by a
-        few chunks whatever the size of the image.
+        In memory or lazy, the spectra are added one :meth:`iter_rows` batch at a time in float64,
+        so a lazy image is read chunk by chunk and memory is bounded by about one block of chunks
+        whatever the size of the image.
         """
-        if self.counts.ndim == 1:
-            if not self.lazy:
-                return self
-            return Spectrum(self.energy_ev, _compute(self.counts, self.path), dict(self.metadata), self.path)
-        if self.lazy:
-            nav = tuple(range(self.counts.ndim - 1))
-            summed_counts = _compute(self.counts.sum(axis=nav, dtype=np.float64), self.path)
-        else:
-            summed_counts = self.counts.reshape(-1, self.n_channels).sum(axis=0)
-        metadata = {**self.metadata, "summed_spectra": self.n_spectra}
-        return Spectrum(self.energy_ev, summed_counts, metadata, self.path)
+        if self.counts.ndim == 1 and not self.lazy and not safe_scale:
+            return self
+        total = np.zeros(self.n_channels)
+        scale = 0.0
+        for _, rows in self.iter_rows(batch_size):  # float64 copies, checked by check_counts
+            if not safe_scale:
+                with np.errstate(over="ignore"):  # an overflow is reported below
+                    total += rows.sum(axis=0)
+                continue
+            peak = float(np.max(np.abs(rows))) if rows.size else 0.0
+            if peak > scale:
+                total *= scale / peak if scale > 0 else 0.0
+                scale = peak
+            if scale > 0:
+                rows /= scale
+                total += rows.sum(axis=0)
+        if not np.all(np.isfinite(total)):
+            raise ValueError(
+                f"The sum of the {self.n_spectra} spectra of '{self.path}' overflows float64 (counts near the "
+                "largest float64); sum them with summed(safe_scale=True), which divides by the largest count."
+            )
+        metadata = {**self.metadata}
+        if self.counts.ndim > 1:
+            metadata["summed_spectra"] = self.n_spectra
+        if safe_scale:
+            metadata["summed_scale"] = scale if scale > 0 else 1.0
+        return Spectrum(self.energy_ev, total, metadata, self.path)
 
     def iter_rows(self, batch_size: int = 256) -> Iterator[tuple[int, NDArray[np.float64]]]:
         """The spectra one batch at a time, in C order of the navigation axes.

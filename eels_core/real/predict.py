@@ -354,25 +354,12 @@ def summed_counts(source: Any, batch_size: int = 256) -> NDArray[np.float64]:
 
     Returns the summed counts divided by a positive constant (the largest magnitude of any
     count), so that the sum of 262,144 spectra of 1e307 does not overflow; the probabilities do
-    not depend on the scale. NaN or infinite counts raise ValueError.
+    not depend on the scale. NaN or infinite counts raise ValueError. A thin call of
+    :meth:`Spectrum.summed(safe_scale=True) <eels_core.real.io.Spectrum.summed>`.
     """
     from .io import as_spectrum
 
-    spectrum = as_spectrum(source)
-    total = np.zeros(spectrum.n_channels)
-    scale = 0.0
-    per_read = _read_rows(spectrum, batch_size) if spectrum.lazy else batch_size
-    for _, rows in spectrum.iter_rows(per_read):
-        if not np.all(np.isfinite(rows)):
-            bad = int(np.count_nonzero(~np.isfinite(rows)))
-            raise ValueError(f"'{spectrum.path}': the counts contain {bad} NaN or infinite values; fix or drop those channels")
-        peak = float(np.max(np.abs(rows))) if rows.size else 0.0
-        if peak > scale:
-            total *= scale / peak if scale > 0 else 0.0
-            scale = peak
-        if scale > 0:
-            total += np.sum(rows / scale, axis=0)
-    return total
+    return as_spectrum(source).summed(safe_scale=True, batch_size=batch_size).counts
 
 
 def predict_edges(

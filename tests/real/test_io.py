@@ -345,3 +345,29 @@ def test_hyperspy_like_signal2d_raises() -> None:
     signal.axes_manager = _AxesManager([_Axis(4), _Axis(4)])
     with pytest.raises(ValueError, match="2 signal axes"):
         read_spectrum(signal)
+
+
+def test_summed_in_a_safe_scale_does_not_overflow() -> None:
+    counts = np.full((64, 64, 50), 1e307)
+    counts[..., 10] = 5e306
+    spectrum = Spectrum(np.linspace(400.0, 449.0, 50), counts, path="huge.msa")
+    with pytest.raises(ValueError, match=r"'huge.msa' overflows float64.*summed\(safe_scale=True\)"):
+        spectrum.summed()
+    summed = spectrum.summed(safe_scale=True, batch_size=100)
+    assert np.isfinite(summed.counts).all() and summed.metadata["summed_scale"] == 1e307
+    np.testing.assert_allclose(summed.counts, np.where(np.arange(50) == 10, 0.5, 1.0) * 64 * 64, rtol=1e-12)
+    assert summed.metadata["summed_spectra"] == 64 * 64
+
+
+def test_summed_in_a_safe_scale_times_its_scale_is_the_plain_sum() -> None:
+    rng = np.random.default_rng(5)
+    counts = rng.uniform(-2.0, 1000.0, size=(7, 5, 30))
+    counts[6, 4, 3] = 4000.0  # the largest count comes in the last batch: earlier sums are rescaled
+    spectrum = Spectrum(np.arange(30.0) + 400.0, counts)
+    summed = spectrum.summed(safe_scale=True, batch_size=4)
+    assert summed.metadata["summed_scale"] == 4000.0
+    np.testing.assert_allclose(summed.counts * 4000.0, counts.sum(axis=(0, 1)), rtol=1e-12)
+    single = Spectrum(np.arange(30.0) + 400.0, counts[0, 0]).summed(safe_scale=True)
+    np.testing.assert_allclose(single.counts, counts[0, 0] / np.abs(counts[0, 0]).max(), rtol=1e-15)
+    zeros = Spectrum(np.arange(4.0), np.zeros((3, 4))).summed(safe_scale=True)
+    assert zeros.metadata["summed_scale"] == 1.0 and not zeros.counts.any()

@@ -286,3 +286,15 @@ def test_hyperspy_loaded_lazily_from_a_file(hs, tmp_path: Path) -> None:
         spectrum = read_spectrum(signal)
     assert counter.n == 0 and spectrum.lazy and spectrum.counts.dtype == np.float32
     np.testing.assert_array_equal(np.concatenate([r for _, r in spectrum.iter_rows(5)]), data.reshape(-1, 40))
+
+
+def test_lazy_summed_in_a_safe_scale_names_the_spectra_with_nan() -> None:
+    data = image((4, 3, 16)).astype(np.float64) * 1e300
+    data[2, 1, 5] = np.inf
+    spectrum = Spectrum(np.arange(16.0) + 400.0, da.from_array(data, chunks=(1, 3, 16)), path="inf.hspy")
+    for safe_scale in (False, True):
+        with pytest.raises(ValueError, match=r"inf.hspy \(spectra 6-7\)' contain 1 NaN or infinite values"):
+            spectrum.summed(safe_scale=safe_scale, batch_size=2)
+    data[2, 1, 5] = 1e300
+    summed = Spectrum(np.arange(16.0) + 400.0, da.from_array(data, chunks=(1, 3, 16))).summed(safe_scale=True)
+    np.testing.assert_allclose(summed.counts * summed.metadata["summed_scale"], data.sum(axis=(0, 1)), rtol=1e-12)
