@@ -215,6 +215,10 @@ def main() -> None:
             "gemm_1024_gflops": spread([r / 1e9 for r in gemm_rates]),
             "inference_spectra_per_s": {k: spread(v) for k, v in rates.items()},
             "inference_spectra_per_cpu_s": {k: spread(v) for k, v in cpu_rates.items()},
+            # median spectra/s x FLOPs per spectrum over the peak of these threads
+            "inference_fraction_of_peak": {
+                k: float(np.median(v)) * flops["total_flops"] / (peak * 1e9) for k, v in rates.items()
+            },
         }
         if args.train_steps > 0:
             model = CNNBiLSTM()

@@ -35,6 +35,8 @@ def _format(value: Any) -> str:
         return "—"
     if isinstance(value, float) and (abs(value) < 0.01 and value != 0):
         return f"{value:.1e}"
+    if isinstance(value, float) and abs(value) >= 100:
+        return f"{value:,.0f}"
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.2f}".rstrip("0").rstrip(".")
     return f"{value:,.0f}" if isinstance(value, (int, float)) else str(value)
@@ -56,6 +58,20 @@ def met(row: dict[str, Any], value: Any) -> bool | None:
     return value >= row["at_least"] if "at_least" in row else value <= row["at_most"]
 
 
+def figure(figures: dict[str, Any], key: str) -> Any:
+    """The figure ``key`` of a results file: a top-level key, or a dotted path into nested
+    objects (``2_threads.inference_spectra_per_s.auto``); a repeated measurement
+    (``{"median": ..., "min": ..., "max": ...}``) gives its median. None when absent."""
+    value: Any = figures
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    if isinstance(value, dict) and "median" in value:
+        value = value["median"]
+    return value
+
+
 def benchmark_rows(name: str, results_dir: Path = RESULTS) -> list[tuple[str, str, str]]:
     """(quantity, measured, aim on 2 cores) for every row of benchmark ``name``.
 
@@ -71,7 +87,7 @@ def benchmark_rows(name: str, results_dir: Path = RESULTS) -> list[tuple[str, st
     figures = json.loads(path.read_text())
     out = []
     for row in spec["rows"]:
-        value = figures.get(row["key"])
+        value = figure(figures, row["key"])
         verdict = met(row, value)
         target = aim(row) + ("" if verdict is None else " (met)" if verdict else " (not met)")
         out.append((row["label"], _format(value), target or "—"))
@@ -82,7 +98,7 @@ def machine(name: str, results_dir: Path = RESULTS) -> str:
     """Where the figures were measured, as the results file says."""
     figures = json.loads((results_dir / f"{name}.json").read_text())
     cpus = figures.get("cpu_count")
-    return ", ".join(str(x) for x in (figures.get("machine"), f"{cpus} CPU cores" if cpus else None,
+    return ", ".join(str(x) for x in (figures.get("machine") or figures.get("cpu"), f"{cpus} CPU cores" if cpus else None,
                                       figures.get("torch") and f"torch {figures['torch']}") if x)
 
 

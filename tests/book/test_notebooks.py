@@ -129,6 +129,11 @@ def test_results_files_the_pages_render_are_complete():
         rows = results_tables.benchmark_rows(name)
         assert rows and all(measured != "—" for _, measured, aim in rows if aim != "—"), name
     assert results_tables.met({"at_least": 10}, 9.9) is False and results_tables.met({"at_most": 35}, 27.5) is True
+    nested = {"2_threads": {"rate": {"auto": {"median": 1716.4, "min": 1646.8, "max": 2172.8}}}, "flat": 3.0}
+    assert results_tables.figure(nested, "2_threads.rate.auto") == 1716.4
+    assert results_tables.figure(nested, "flat") == 3.0
+    assert results_tables.figure(nested, "2_threads.rate.fast") is None
+    assert results_tables.figure(nested, "flat.deeper") is None
     with pytest.raises(FileNotFoundError, match="--json"):
         results_tables.benchmark_rows("bench_synthesis", results_dir=_tables_without_json(tables))
 
