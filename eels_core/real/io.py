@@ -266,10 +266,12 @@ class Spectrum:
 
         Notes
         -----
-        A lazy spectrum is read a block of its first navigation axis at a time (whole chunks of
-        that axis when a block of them stays under 128 MiB), kept in its stored dtype, and
-        converted to float64 one batch at a time; memory is bounded by about one block plus two
-        batches, whatever the size of the image.
+        A lazy spectrum is read in blocks of whole chunks of its first navigation axis (enough
+        chunks for one batch, at most 128 MiB in the stored dtype; only a single chunk bigger than
+        that is read in 128 MiB pieces), so each chunk of a file stored in small chunks (e.g.
+        HyperSpy's 11 x 11 pixels) is read and decompressed once, not once per batch. A block is
+        kept in its stored dtype and converted to float64 one batch at a time; memory is bounded
+        by about one block plus two batches, whatever the size of the image.
         """
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be a positive number of spectra, got {batch_size}.")
@@ -306,8 +308,30 @@ def _compute(values: Any, path: str) -> NDArray[Any]:
 _MAX_BLOCK_BYTES = 128 * 2**20
 
 
+def _chunk_blocks(chunks0: tuple[int, ...], rows_wanted: int, max_rows: int) -> Iterator[tuple[int, int]]:
+    """(start, stop) blocks of the first axis that follow its chunks ``chunks0``.
+
+    Each block is whole consecutive chunks, at least ``rows_wanted`` rows where the chunks allow,
+    at most ``max_rows`` rows; a single chunk longer than ``max_rows`` is split into pieces of
+    ``max_rows`` rows (the only case in which a chunk is read more than once).
+    """
+    start = stop = 0
+    for size in chunks0:
+        if stop > start and (stop - start >= rows_wanted or stop - start + size > max_rows):
+            yield start, stop
+            start = stop
+        if size > max_rows:  # a chunk too big for one read
+            for a in range(stop, stop + size, max_rows):
+                yield a, min(a + max_rows, stop + size)
+            start = stop = stop + size
+            continue
+        stop += size
+    if stop > start:
+        yield start, stop
+
+
 def _iter_lazy_rows(counts: Any, batch_size: int, n: int, path: str) -> Iterator[tuple[int, NDArray[np.float64]]]:
-    """Batches of rows of a dask array of shape (..., n), read along its first axis."""
+    """Batches of rows of a dask array of shape (..., n), read in chunk-aligned blocks of its first axis."""
     if counts.ndim == 1:
         rows = np.asarray(_compute(counts, path), dtype=np.float64)[None, :]
         check_counts(rows, n, path)
@@ -315,10 +339,8 @@ def _iter_lazy_rows(counts: Any, batch_size: int, n: int, path: str) -> Iterator
         return
     nav = tuple(int(k) for k in counts.shape[:-1])
     inner = max(int(np.prod(nav[1:], dtype=np.int64)), 1)  # spectra per index of the first axis
-    step = max(1, batch_size // inner)
-    chunk0 = int(counts.chunks[0][0])  # read whole chunks of the first axis when they are not too big
-    if step < chunk0 and chunk0 * inner * n * counts.dtype.itemsize <= _MAX_BLOCK_BYTES:
-        step = chunk0
+    rows_wanted = -(-batch_size // inner)  # first-axis indices that hold one batch
+    max_rows = max(1, _MAX_BLOCK_BYTES // (inner * n * counts.dtype.itemsize))
     pending: list[NDArray[Any]] = []
     n_pending, start = 0, 0
 
@@ -327,8 +349,8 @@ def _iter_lazy_rows(counts: Any, batch_size: int, n: int, path: str) -> Iterator
         check_counts(rows, n, f"{path} (spectra {first}-{first + rows.shape[0] - 1})")
         return first, rows
 
-    for a0 in range(0, nav[0], step):
-        block = _compute(counts[a0 : a0 + step], path).reshape(-1, n)  # the stored dtype
+    for a0, a1 in _chunk_blocks(tuple(int(c) for c in counts.chunks[0]), rows_wanted, max_rows):
+        block = _compute(counts[a0:a1], path).reshape(-1, n)  # the stored dtype
         pending.append(block)
         n_pending += block.shape[0]
         if n_pending < batch_size:

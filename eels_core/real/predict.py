@@ -315,35 +315,11 @@ def _source(energy_ev: Any, counts: Any) -> tuple[NDArray[np.float64], Any, Any]
     return e, np.asarray(counts), None
 
 
-#: Largest block (bytes, float64) read at once from a lazy source: whole chunks of its first axis.
-READ_BLOCK_BYTES = 256 * 1024**2
-
-
-def _read_rows(spectrum: Any, batch_size: int) -> int:
-    """Spectra per read from a lazy Spectrum: whole chunks along its first navigation axis.
-
-    A chunked file (e.g. HyperSpy's default 11 x 11 pixel chunks) read a row at a time would read
-    and decompress each chunk once per row of pixels in it; reading whole chunk rows reads each
-    chunk once. Falls back to ``batch_size`` when such a block would exceed ``READ_BLOCK_BYTES``.
-    """
-    counts = spectrum.counts
-    if counts.ndim < 2:
-        return batch_size
-    inner = int(np.prod(counts.shape[1:-1], dtype=np.int64))
-    first = int(counts.chunks[0][0]) if getattr(counts, "chunks", None) else 1
-    block = first * inner
-    if block * counts.shape[-1] * 8 > READ_BLOCK_BYTES:
-        return batch_size
-    return max(batch_size // block, 1) * block
-
-
 def _batches(flat: Any, spectrum: Any, batch_size: int) -> Any:
     """(start, float64 rows) batches of at most ``batch_size`` spectra: a lazy Spectrum read in
     chunk-aligned blocks (:meth:`~eels_core.real.io.Spectrum.iter_rows`), else slices of ``flat``."""
     if spectrum is not None and getattr(spectrum, "lazy", False):
-        for start, block in spectrum.iter_rows(_read_rows(spectrum, batch_size)):
-            for s in range(0, block.shape[0], batch_size):
-                yield start + s, block[s : s + batch_size]
+        yield from spectrum.iter_rows(batch_size)
         return
     for s in range(0, flat.shape[0], batch_size):
         yield s, np.asarray(flat[s : s + batch_size], dtype=np.float64)
@@ -391,8 +367,8 @@ def predict_edges(
         Probability at or above which an edge is reported.
     batch_size : int
         Spectra per forward pass. A lazy source is read in whole chunks of its first navigation
-        axis (at most ``READ_BLOCK_BYTES``, 256 MiB, at a time) and labelled ``batch_size`` spectra
-        at a time.
+        axis (at most 128 MiB at a time, :meth:`~eels_core.real.io.Spectrum.iter_rows`) and
+        labelled ``batch_size`` spectra at a time.
     progress : bool
         tqdm bar over the spectra (for spectrum images).
     onsets : bool

@@ -298,3 +298,59 @@ def test_lazy_summed_in_a_safe_scale_names_the_spectra_with_nan() -> None:
     data[2, 1, 5] = 1e300
     summed = Spectrum(np.arange(16.0) + 400.0, da.from_array(data, chunks=(1, 3, 16))).summed(safe_scale=True)
     np.testing.assert_allclose(summed.counts * summed.metadata["summed_scale"], data.sum(axis=(0, 1)), rtol=1e-12)
+
+
+class CountingStore:
+    """An array-like on 'disk' that records every region read from it (as h5py would decompress it)."""
+
+    def __init__(self, data: np.ndarray) -> None:
+        self.data, self.shape, self.dtype, self.ndim = data, data.shape, data.dtype, data.ndim
+        self.reads: list[tuple[slice, ...]] = []
+
+    def __getitem__(self, key):
+        key = key if isinstance(key, tuple) else (key,)
+        self.reads.append(tuple(k if isinstance(k, slice) else slice(k, k + 1) for k in key))
+        return self.data[key]
+
+    def chunk_reads(self, chunks: tuple[tuple[int, ...], ...]) -> np.ndarray:
+        """How often each stored chunk (navigation axes) was touched by a read."""
+        edges = [np.concatenate([[0], np.cumsum(c)]) for c in chunks[:2]]
+        touched = np.zeros([len(c) for c in chunks[:2]], dtype=int)
+        for read in self.reads:
+            spans = []
+            for axis, e in enumerate(edges):
+                start, stop, _ = read[axis].indices(self.shape[axis]) if axis < len(read) else (0, self.shape[axis], 1)
+                spans.append([i for i in range(len(e) - 1) if start < e[i + 1] and e[i] < stop])
+            for i in spans[0]:
+                for j in spans[1]:
+                    touched[i, j] += 1
+        return touched
+
+
+@pytest.mark.parametrize(
+    "chunks, batch_size",
+    [(((11,) * 4, (5, 5), (8,)), 256), (((11,) * 4, (5, 5), (8,)), 25), (((5, 11, 3, 11, 14), (4, 6), (8,)), 7),
+     (((11,) * 4, (5, 5), (8,)), 1)],
+    ids=["batch-25-rows", "batch-2.5-rows", "irregular-chunks", "batch-1"],
+)
+def test_iter_rows_reads_each_chunk_of_a_lazy_image_once(chunks, batch_size) -> None:
+    data = image((44, 10, 8))
+    store = CountingStore(data)
+    spectrum = Spectrum(400.0 + np.arange(8.0), da.from_array(store, chunks=chunks, asarray=True))
+    got = list(spectrum.iter_rows(batch_size))
+    np.testing.assert_array_equal(np.concatenate([rows for _, rows in got]), data.reshape(-1, 8))
+    assert [start for start, _ in got] == list(range(0, 440, batch_size))
+    np.testing.assert_array_equal(store.chunk_reads(chunks), np.ones((len(chunks[0]), len(chunks[1])), dtype=int))
+
+
+def test_iter_rows_splits_only_a_chunk_too_big_for_one_block(monkeypatch) -> None:
+    from eels_core.real import io
+
+    data = image((44, 10, 8))  # float32: 320 bytes per index of the first axis
+    store = CountingStore(data)
+    chunks = ((30, 14), (10,), (8,))
+    monkeypatch.setattr(io, "_MAX_BLOCK_BYTES", 320 * 16)  # 16 rows at most per read
+    spectrum = Spectrum(400.0 + np.arange(8.0), da.from_array(store, chunks=chunks, asarray=True))
+    np.testing.assert_array_equal(np.concatenate([r for _, r in spectrum.iter_rows(1000)]), data.reshape(-1, 8))
+    rows_read = sorted(r[0].indices(44)[:2] for r in store.reads if r[0].indices(44)[1] > r[0].indices(44)[0])
+    assert rows_read == [(0, 16), (16, 30), (30, 44)]  # the 30-row chunk in two pieces, the 14-row one whole
