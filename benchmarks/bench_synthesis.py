@@ -166,8 +166,8 @@ def main() -> None:
 
     config = SynthesisConfig() if args.physics == "paper" else SynthesisConfig.with_real_data_physics()
     load_before = os.getloadavg()
-    synthesize(256, seed=99, config=config)  # warm-up: library tables, FFT plans, memory
-    loop_params = synthesize(args.n_loop, seed=2, config=config).params
+    synthesize(256, seed=99, config=config, keep_freed_memory=True)  # warm-up: library tables, FFT plans, memory
+    loop_params = synthesize(args.n_loop, seed=2, config=config, keep_freed_memory=True).params
 
     def plain_loop() -> None:
         for i in range(args.n_loop):
@@ -177,7 +177,7 @@ def main() -> None:
     cpu_1, cpu_2, cpu_loop = [], [], []
     for _ in range(args.repeats):
         for threads in (1, 2):
-            w, c = timed(lambda: synthesize(args.n, seed=1, config=config, n_threads=threads))
+            w, c = timed(lambda: synthesize(args.n, seed=1, config=config, n_threads=threads, keep_freed_memory=True))
             wall[str(threads)].append(args.n / w)
             (cpu_1 if threads == 1 else cpu_2).append(args.n / c)
         w, c = timed(plain_loop)
@@ -189,7 +189,7 @@ def main() -> None:
     for k in range(args.profile_blocks):
         params = sample_parameters(_block_rng(3, k), BLOCK_SIZE, config)
         rows += _model_grid_edges(params, config).flat.size
-        for stage, s in render_stage_seconds(params, config).items():
+        for stage, s in render_stage_seconds(params, config, keep_freed_memory=True).items():
             profile[stage] = profile.get(stage, 0.0) + s
     n_profiled = args.profile_blocks * BLOCK_SIZE
     profile_total = sum(profile.values())

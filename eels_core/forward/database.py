@@ -306,7 +306,7 @@ def _render_shard(job: _ShardJob, bar: Any = None) -> memoryview:
         f.create_dataset("split", data=np.asarray(job.split, dtype=np.uint8), **opts)
         params: dict[str, h5py.Dataset] = {}
         first, last = start // BLOCK_SIZE, (start + m - 1) // BLOCK_SIZE
-        for batch in iter_blocks(job.seed, first, last - first + 1, job.config, job.n_threads):
+        for batch in iter_blocks(job.seed, first, last - first + 1, job.config, job.n_threads, keep_freed_memory=True):
             keep = (batch.index >= start) & (batch.index < start + m)
             rows = batch.index[keep] - start
             lo, hi = int(rows[0]), int(rows[-1]) + 1

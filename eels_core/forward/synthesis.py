@@ -681,14 +681,18 @@ def _no_clock(stage: str) -> None:
     """The stage clock of normal rendering: records nothing."""
 
 
-def render_stage_seconds(params: SpectrumParameters, config: SynthesisConfig | None = None) -> dict[str, float]:
+def render_stage_seconds(
+    params: SpectrumParameters, config: SynthesisConfig | None = None, keep_freed_memory: bool = False
+) -> dict[str, float]:
     """Where :func:`render_spectra` spends its time: CPU seconds per stage for these spectra.
 
     Runs the same code as :func:`render_spectra` (in the calling thread) with a clock read
     between stages; the stages come in the order they first ran. For profiling
-    (``benchmarks/bench_synthesis.py``, chapter 05).
+    (``benchmarks/bench_synthesis.py``, chapter 05). ``keep_freed_memory`` as in
+    :func:`synthesize` (profile with the setting the timed runs used).
     """
-    _keep_freed_memory()  # as synthesize does
+    if keep_freed_memory:
+        _keep_freed_memory()
     clock = _StageClock()
     _render(params, config or SynthesisConfig(), False, None, clock)
     return clock.seconds
@@ -1100,6 +1104,10 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc <malloc.h>
 def _keep_freed_memory() -> bool:
     """Ask the C library to keep freed memory for reuse (glibc ``mallopt``; once per process).
 
+    A process-wide setting that stays for the life of the process, so it is applied only on
+    request (``keep_freed_memory=True`` of :func:`synthesize` / :func:`iter_blocks`), never by
+    default.
+
     Rendering a block allocates and frees some 40 MB of arrays. By default glibc returns much of
     that to the kernel after every block and the next block page-faults it back in, which costs
     about a quarter of the synthesis time. With this, arrays below 32 MB come from the heap and
@@ -1122,13 +1130,16 @@ def iter_blocks(
     config: SynthesisConfig,
     n_threads: int | None = None,
     out_for: Callable[[int], NDArray[np.float32] | None] | None = None,
+    keep_freed_memory: bool = False,
 ) -> Iterator[SyntheticBatch]:
     """Yield canonical blocks ``first_block ... first_block + n_blocks - 1`` in order (threaded).
 
     ``out_for(block)`` may return a (64, n_out) float32 array that receives that block's spectra.
-    The first call keeps freed memory in the process for reuse (:func:`_keep_freed_memory`).
+    ``keep_freed_memory=True`` makes the C library keep freed memory in the process for reuse,
+    process-wide (:func:`_keep_freed_memory`; the trade-off is in :func:`synthesize`).
     """
-    _keep_freed_memory()
+    if keep_freed_memory:
+        _keep_freed_memory()
     threads = n_threads or min(2, os.cpu_count() or 1)
     blocks = range(first_block, first_block + n_blocks)
 
@@ -1159,6 +1170,7 @@ def synthesize(
     start: int = 0,
     n_threads: int | None = None,
     progress: bool = False,
+    keep_freed_memory: bool = False,
 ) -> SyntheticBatch:
     """Synthesise ``n`` labelled spectra: indices ``start ... start + n - 1`` of the stream ``seed``.
 
@@ -1177,6 +1189,8 @@ def synthesize(
         Worker threads (default: up to 2). Does not change the result.
     progress : bool
         Show a tqdm progress bar.
+    keep_freed_memory : bool
+        Opt in to faster long runs (see Notes). Does not change the result.
 
     Returns
     -------
@@ -1184,10 +1198,13 @@ def synthesize(
 
     Notes
     -----
-    On Linux the first call asks glibc to keep freed memory for reuse instead of handing it back
-    to the system after every block (:func:`_keep_freed_memory`; the process then holds up to
-    256 MB it no longer uses); that saves the page faults that otherwise cost about a quarter of
-    the time.
+    With ``keep_freed_memory=True`` (Linux with glibc; elsewhere nothing happens) glibc is asked,
+    with ``mallopt``, to keep freed memory for reuse instead of handing it back to the system
+    after every block (:func:`_keep_freed_memory`). That saves the page faults that otherwise cost
+    about a quarter of the synthesis time, but it changes the allocator of the whole process, for
+    the rest of its life: arrays below 32 MB then come from the heap, and the process may hold up
+    to 256 MB it no longer uses. So it is off by default; the project's own long runs (the
+    database writer, the training stream, the synthesis benchmark) switch it on.
     """
     _check_request(n, seed, start)
     config = config or SynthesisConfig()
@@ -1201,7 +1218,7 @@ def synthesize(
 
     parts = []
     for part in tqdm(
-        iter_blocks(seed, first, last - first + 1, config, n_threads, out_for),
+        iter_blocks(seed, first, last - first + 1, config, n_threads, out_for, keep_freed_memory),
         total=last - first + 1,
         disable=not progress,
         desc="synthesising",

@@ -102,7 +102,7 @@ class SyntheticSpectrumStream(torch.utils.data.IterableDataset):
         n_blocks = None if self.n is None else -(-self.n // BLOCK_SIZE)
         k = w
         while n_blocks is None or k < n_blocks:
-            batch = next(iter_blocks(self.seed, first + k, 1, self.config, n_threads=1))
+            batch = next(iter_blocks(self.seed, first + k, 1, self.config, n_threads=1, keep_freed_memory=True))
             for i in range(len(batch)):
                 if self.n is not None and k * BLOCK_SIZE + i >= self.n:
                     return

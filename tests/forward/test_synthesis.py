@@ -579,3 +579,21 @@ def test_edge_sums_tails_and_peaks_equal_their_plain_formulation():
     # a peak that falls outside the output grid is the refined model-grid maximum
     far = np.full(rows.edges.shape[0], -5000.0)  # every peak lands far left of the output grid
     np.testing.assert_array_equal(output_grid_peak(rows.edges, config, np.zeros_like(far), far), refined_peak(rows.edges))
+
+
+def test_the_allocator_setting_is_applied_only_on_request(monkeypatch):
+    from eels_core.forward import synthesis
+    from eels_core.forward.synthesis import _block_rng, iter_blocks, render_stage_seconds, sample_parameters
+
+    applied = []
+    monkeypatch.setattr(synthesis, "_keep_freed_memory", lambda: applied.append(1) or True)
+    plain = synthesize(8, seed=41)
+    next(iter_blocks(41, 0, 1, SynthesisConfig(), n_threads=1))
+    render_stage_seconds(sample_parameters(_block_rng(41, 0), 2, SynthesisConfig()))
+    assert applied == []  # a library call leaves the process-wide allocator alone
+    kept = synthesize(8, seed=41, keep_freed_memory=True)
+    assert applied == [1]
+    np.testing.assert_array_equal(kept.spectra, plain.spectra)  # the setting never changes a value
+    next(iter_blocks(41, 0, 1, SynthesisConfig(), n_threads=1, keep_freed_memory=True))
+    render_stage_seconds(sample_parameters(_block_rng(41, 0), 2, SynthesisConfig()), keep_freed_memory=True)
+    assert applied == [1, 1, 1]
