@@ -13,14 +13,15 @@ this script writes the complete table (``SynthesisConfig.distractor_table = "com
    edges (L1, M1, N1, O1), weak small steps, and the N2,3 / O2,3 edges of the heavy elements;
    the EELS Atlas behind exspy's edge table lists none of these for a stable element (checked
    below: :func:`check_left_out_families_are_not_in_the_atlas`);
-3. a near-edge shape per edge class (:data:`SHAPE_CLASSES`), placed on the EELS energies of the
-   sub-edges: exspy's onsets (Gatan EELS Atlas, energies in solids) where exspy lists the sub-edge
+3. a near-edge shape per edge class (``eels_core/data/distractor_edge_shapes.yaml``: which class
+   each edge family has by atomic number, and each class's peaks and steps), placed on the EELS
+   energies of the sub-edges: exspy's onsets (Gatan EELS Atlas, energies in solids) where exspy lists the sub-edge
    within 8 eV of xraydb's, xraydb's X-ray edge energies otherwise. The classes are the edge-shape descriptors of exspy's table (threshold 'Sharp peak' /
    'Broad peak', edge 'Delayed maximum' / 'Abrupt onset' / 'Very delayed', from the Gatan EELS
    Atlas) and the textbook classes (Egerton 2011, ch. 3: white lines of the lanthanide M4,5 and of
    K L2,3, delayed maxima of the 4d-element M4,5, the giant 4d -> 4f resonance of the lanthanide
-   N4,5). Widths, delays and amplitude ratios are modelling choices (unsourced), kept in the
-   class table below.
+   N4,5). Widths, delays and amplitude ratios are modelling choices (unsourced), kept in that
+   data file with the classes.
 
 The output lists, per entry, the xraydb sub-edge energies, exspy's onset and descriptors where
 exspy has the edge, and the class. ``tests/forward/test_edges.py`` checks the file against xraydb.
@@ -67,51 +68,20 @@ FAMILIES: dict[str, tuple[str, ...]] = {
 }
 LEFT_OUT = {"L1": ("L1",), "M1": ("M1",), "N1": ("N1",), "O1": ("O1",), "N2,3": ("N3", "N2"), "O2,3": ("O3", "O2")}
 
+#: Shape class per edge family and atomic number, and each class's description and shape.
+SHAPES_FILE = ROOT / "eels_core" / "data" / "distractor_edge_shapes.yaml"
+SHAPES: dict[str, Any] = yaml.safe_load(SHAPES_FILE.read_text(encoding="utf-8"))
 #: Shape classes: what each looks like, and why (the numbers are modelling choices).
-SHAPE_CLASSES: dict[str, str] = {
-    "K abrupt onset": "sawtooth: a step with a small peak at the onset and a broad maximum ~15 eV above "
-                      "(exspy 'Abrupt onset' for Be K and Ne K)",
-    "L2,3 white-line doublet": "two sharp lines at L3 and L2 on a small step, like Ca L2,3 (exspy 'Sharp peak' "
-                               "for K L2,3; Egerton ch. 3)",
-    "L2,3 delayed maximum": "sharp threshold peaks, then a broad maximum ~27 eV above the onset "
-                            "(exspy 'Sharp peak / Delayed maximum' for Al L2,3)",
-    "M4,5 delayed maximum": "a weak step, then a broad maximum 15-26 eV above the onset, later for heavier "
-                            "elements (exspy 'Delayed maximum' for the 4d-5p elements Rb-Xe; Egerton ch. 3)",
-    "M4,5 white lines": "sharp M5 and M4 lines, M4 the taller, on a weak step (exspy 'Sharp peak' for Cs, Ba "
-                        "and the lanthanides; Egerton ch. 3: La M4,5 832/849 eV)",
-    "M2,3 lines": "two broad lines at M3 and M2 (2:1) on a step (exspy 'Sharp peak' for Rb-Rh M2,3)",
-    "M2,3 delayed": "broad maxima ~8 eV above M3 and M2 (exspy 'Delayed maximum' for Zn and Ag-I M2,3)",
-    "N4,5 giant resonance": "the 4d -> 4f resonance: a broad peak ~12 eV above the onset (exspy 'Broad peak / "
-                            "Delayed maximum' for Cs-Yb N4,5)",
-    "N4,5 very delayed": "a broad maximum ~30 eV above the onset (exspy 'Very delayed' for Lu N4,5)",
-    "N4,5 broad lines": "two broad maxima above N5 and N4 (3:2) on a step (5d elements and actinides; not in "
-                        "exspy's table; shape unsourced)",
-    "N6,7 delayed": "a broad maximum ~15 eV above N7 (Au-Bi N6,7; not in exspy's table; shape unsourced)",
-    "N6,7 broad lines": "two broad lines at N7 and N6 (4:3, the 4f7/2 : 4f5/2 occupancies) for the actinides",
-    "O4,5 giant resonance": "the 5d -> 5f resonance: a broad peak ~12 eV above the onset (exspy 'Broad peak / "
-                            "Delayed maximum' for Th and U O4,5)",
-}
+SHAPE_CLASSES: dict[str, str] = {cls: spec["description"] for cls, spec in SHAPES["classes"].items()}
 
 
 def shape_class(z: int, family: str) -> str:
-    """The shape class of an edge family of element number ``z``."""
-    if family == "K":
-        return "K abrupt onset"
-    if family == "L2,3":
-        return "L2,3 white-line doublet" if z >= 19 else "L2,3 delayed maximum"
-    if family == "M4,5":
-        return "M4,5 white lines" if z >= 55 else "M4,5 delayed maximum"
-    if family == "M2,3":
-        return "M2,3 lines" if 36 <= z <= 45 else "M2,3 delayed"
-    if family == "N4,5":
-        if z <= 70:
-            return "N4,5 giant resonance"
-        return "N4,5 very delayed" if z == 71 else "N4,5 broad lines"
-    if family == "N6,7":
-        return "N6,7 broad lines" if z >= 89 else "N6,7 delayed"
-    if family == "O4,5":
-        return "O4,5 giant resonance"
-    raise ValueError(f"no shape class for the {family} family")
+    """The shape class of an edge family of element number ``z``: the first rule of the family in
+    ``SHAPES_FILE`` whose atomic-number range holds ``z``."""
+    for rule in SHAPES["families"].get(family, []):
+        if rule.get("z_min", z) <= z <= rule.get("z_max", z):
+            return str(rule["class"])
+    raise ValueError(f"no shape class for the {family} family of Z = {z} in {SHAPES_FILE.name}")
 
 
 def _r(x: float) -> float:
@@ -122,61 +92,24 @@ def shape(z: int, cls: str, energies: list[float]) -> dict[str, Any]:
     """Peaks, steps and tail start of one edge, from its class and sub-edge energies (eV)."""
     lo, hi = energies[0], energies[-1]
     split = hi - lo
-    peaks: list[list[float]]
-    steps: list[list[float]]
-    if cls == "K abrupt onset":
-        peaks = [[lo + 1.5, 1.5, 0.45], [lo + 15.0, 10.0, 0.5]]
-        steps = [[lo + 0.5, 1.2, 0.5]]
-        tail = lo + 45.0
-    elif cls == "L2,3 white-line doublet":
-        peaks = [[lo + 1.6, 0.9, 1.0], [hi + 1.6, 1.0, 0.9]]
-        steps = [[lo + 1.4, 1.5, 0.15]]
-        tail = hi + 35.0
-    elif cls == "L2,3 delayed maximum":
-        peaks = [[lo + 6.0, 1.5, 0.5], [lo + 8.0, 2.0, 0.6], [lo + 26.5, 10.0, 1.0], [lo + 46.5, 12.0, 0.5]]
-        steps = [[lo + 4.5, 2.0, 0.3]]
-        tail = lo + 58.0
-    elif cls == "M4,5 delayed maximum":
-        delay = 15.0 + 0.6 * (z - 36)
-        width = 12.0 + 0.5 * (z - 36)
-        peaks = [[lo + 2.0, 2.0, 0.12], [lo + delay, width, 1.0]]
-        steps = [[lo + 1.0, 3.0, 0.25]]
-        tail = lo + delay + width + 15.0
-    elif cls == "M4,5 white lines":
-        peaks = [[lo + 1.5, 1.8, 0.85], [hi + 1.5, 2.0, 1.0]]
-        steps = [[lo + 1.0, 2.0, 0.06]]
-        tail = hi + 40.0
-    elif cls == "M2,3 lines":
-        width = 2.5 + 0.15 * (z - 36)
-        peaks = [[lo + 1.5, width, 1.0], [hi + 1.5, width, 0.5]]
-        steps = [[lo + 1.0, 2.0, 0.3]]
-        tail = hi + 30.0
-    elif cls == "M2,3 delayed":
-        peaks = [[lo + 8.0, 10.0, 1.0], [hi + 8.0, 10.0, 0.5]]
-        steps = [[lo + 1.5, 3.0, 0.25]]
-        tail = hi + 30.0
-    elif cls in ("N4,5 giant resonance", "O4,5 giant resonance"):
-        peaks = [[lo + 2.0, 2.0, 0.1], [lo + 12.0, 12.0, 1.0]]
-        steps = [[lo + 1.0, 3.0, 0.15]]
-        tail = lo + 40.0
-    elif cls == "N4,5 very delayed":
-        peaks = [[lo + 30.0, 20.0, 1.0]]
-        steps = [[lo + 2.0, 4.0, 0.2]]
-        tail = lo + 65.0
-    elif cls == "N4,5 broad lines":
-        peaks = [[lo + 4.0, 8.0, 1.0], [hi + 4.0, 9.0, 0.7]]
-        steps = [[lo + 2.0, 5.0, 0.2], [hi + 2.0, 5.0, 0.15]]
-        tail = hi + 40.0
-    elif cls == "N6,7 delayed":
-        peaks = [[lo + 15.0, 12.0, 1.0]]
-        steps = [[lo + 1.5, 3.0, 0.3]]
-        tail = lo + 45.0
-    elif cls == "N6,7 broad lines":
-        peaks = [[lo + 3.0, 6.0, 1.0], [hi + 3.0, 7.0, 0.75]]
-        steps = [[lo + 2.0, 5.0, 0.2], [hi + 2.0, 5.0, 0.15]]
-        tail = hi + 42.0
-    else:
+    if cls not in SHAPES["classes"]:
         raise ValueError(f"unknown shape class {cls!r}")
+    spec = SHAPES["classes"][cls]
+    anchors = {"lo": lo, "hi": hi}
+    params = {name: value + per_z * (z - z0) for name, (value, per_z, z0) in spec.get("params", {}).items()}
+
+    def number(x: float | str) -> float:
+        return params[x] if isinstance(x, str) else x
+
+    def position(anchor: str, *offsets: float | str) -> float:
+        at = anchors[anchor]
+        for offset in offsets:  # left to right, as the classes are written
+            at = at + number(offset)
+        return at
+
+    peaks = [[position(anchor, offset), number(w), a] for anchor, offset, w, a in spec["peaks"]]
+    steps = [[position(anchor, offset), number(w), h] for anchor, offset, w, h in spec["steps"]]
+    tail = position(*spec["tail"])
     if not 15.0 <= tail - lo <= 90.0 or split < 0:
         raise ValueError(f"{cls}: tail start {tail - lo:.1f} eV above the onset is outside [15, 90] eV")
     return {

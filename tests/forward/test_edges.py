@@ -221,3 +221,36 @@ def test_added_variants_separate_sc_l23_from_h_bn_n_k():
     # h-BN: the sigma* (406-411 eV) taller than the pi* (400-402 eV), and structure beyond 410 eV
     assert y_bn[(e > 406) & (e < 411)].max() > y_bn[(e > 400) & (e < 402)].max()
     assert y_bn[(e > 412) & (e < 430)].max() > 3 * y_sc[(e > 412) & (e < 430)].max()
+
+
+def test_the_complete_distractor_table_follows_its_shape_data_file():
+    """distractor_edge_table.yaml is what scripts/make_distractor_edge_table.py makes of
+    distractor_edge_shapes.yaml: each edge's class and shape, and the class descriptions."""
+    import importlib.util
+    from importlib import resources
+    from pathlib import Path
+
+    import yaml
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "make_distractor_edge_table.py"
+    spec = importlib.util.spec_from_file_location("make_distractor_edge_table", script)
+    maker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(maker)
+    data_dir = resources.files("eels_core.data")
+    table = yaml.safe_load(data_dir.joinpath("distractor_edge_table.yaml").read_text())
+    shapes = yaml.safe_load(data_dir.joinpath("distractor_edge_shapes.yaml").read_text())
+    assert shapes["source"] and "Egerton" in shapes["source"] and "exspy" in shapes["source"]
+    assert table["shape_classes"] == {cls: c["description"] for cls, c in shapes["classes"].items()}
+    assert {e["shape_class"] for e in table["elements"]} == set(shapes["classes"])  # every class used
+    for ent in table["elements"]:
+        cls = maker.shape_class(ent["atomic_number"], ent["edge"])
+        assert ent["shape_class"] == cls, (ent["symbol"], ent["edge"])
+        energies = sorted(ent["subedges_ev"].values())
+        energies = [e for e in energies if e - energies[0] <= maker.MAX_SPLIT_EV]
+        made, written = maker.shape(ent["atomic_number"], cls, energies), ent["variants"][0]
+        assert written["tail_start_ev"] == pytest.approx(made["tail_start_ev"], abs=0.11), ent["symbol"]
+        for key in ("peaks", "steps"):  # the sub-edge energies in the table are rounded to 0.1 eV
+            assert np.shape(written[key]) == np.shape(made[key]), (ent["symbol"], key)
+            np.testing.assert_allclose(written[key], made[key], atol=0.11, err_msg=f"{ent['symbol']} {ent['edge']} {key}")
+    with pytest.raises(ValueError, match="no shape class for the N2,3 family"):
+        maker.shape_class(60, "N2,3")
