@@ -138,7 +138,7 @@ class Spectrum:
     Lazy (``counts`` a dask array, :attr:`lazy` True): the counts stay in their stored dtype
     (e.g. float32) and on disk. Only their shape is checked on creation; NaN / infinite values
     are found chunk by chunk when the counts are used: :meth:`iter_rows` checks every batch it
-    yields with ``check_counts``, and :meth:`summed` checks the sum (a NaN anywhere makes it NaN).
+    yields with ``check_counts``, and :meth:`summed` adds those batches.
     """
 
     energy_ev: NDArray[np.float64]
