@@ -67,6 +67,12 @@ PHYSICS_KINDS = KINDS[1:]
 REAL = SynthesisConfig.with_real_data_physics()
 
 
+def selection_rule() -> str:
+    """The selection rule of this module's docstring, as written there (for the weights' sidecar)."""
+    text = __doc__.split("Selection rule", 1)[1].split("Usage::", 1)[0]
+    return "Selection rule" + text.rstrip()
+
+
 def _rng(kind: str, part: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(entropy=SEED, spawn_key=(KINDS.index(kind), part)))
 

@@ -29,7 +29,11 @@ from eels_core.learning.metrics import evaluate  # noqa: E402
 from eels_core.learning.preprocessing import sample_windows  # noqa: E402
 from eels_core.forward.synthesis import synthesize  # noqa: E402
 from eels_core.learning.training import make_batch, predict_logits  # noqa: E402
-from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, export_weights, load_model  # noqa: E402
+from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, export_weights, load_model, metadata_path  # noqa: E402
+from eels_core.learning.presets import physics_beyond_paper  # noqa: E402
+
+sys.path.insert(0, str(REPO / "scripts"))
+from physics_validation import selection_rule  # noqa: E402
 
 VALIDATION_SEED = 2026  # never used for training (the training streams use data seeds 0-13)
 
@@ -49,9 +53,22 @@ def synthetic_metrics(model: torch.nn.Module, config: SynthesisConfig, n: int, w
     return evaluate(truth, pred).as_dict()
 
 
+def provenance(training_config: dict, selection_records: list[str]) -> dict:
+    """The sidecar's ``training_physics`` (every setting beyond the paper's Table 2) and
+    ``selection`` (the rule, written before scoring, and the records where it was applied)."""
+    records = []
+    for path in selection_records:
+        record = json.loads((REPO / path).read_text())
+        records.append({"record": path, "candidate": record["candidate"], "selected": record["scores"]["selected"]})
+    return {
+        "training_physics": physics_beyond_paper(training_config),
+        "selection": {"rule_source": "scripts/physics_validation.py", "rule": selection_rule(), "applied": records},
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("checkpoint", help="final training checkpoint")
+    ap.add_argument("checkpoint", nargs="?", help="final training checkpoint (not with --annotate-only)")
     ap.add_argument("--phase", action="append", default=[], help="earlier phase checkpoints (in order)")
     ap.add_argument("--n-validation", type=int, default=4000)
     ap.add_argument("--wall-time", type=float, action="append", default=[],
@@ -61,8 +78,23 @@ def main() -> None:
                     help="metadata file of the shipped weights this run was fine-tuned from "
                          "(e.g. eels_core/weights/cnn_bilstm.json): its phases come first, so the record "
                          "stays complete when the earlier checkpoints are no longer on disk")
+    ap.add_argument("--selection", metavar="JSON", action="append", default=[],
+                    help="selection record(s) of experiments/selection/ in which the rule of "
+                         "scripts/physics_validation.py compared these weights with others (repeatable)")
+    ap.add_argument("--annotate-only", action="store_true",
+                    help="only add training_physics and selection to the sidecar of the weights at --out "
+                         "(the weights and their metrics stay as they are)")
     args = ap.parse_args()
     torch.set_num_threads(2)
+    if not args.annotate_only and not args.checkpoint:
+        ap.error("give the final training checkpoint (or --annotate-only)")
+    if args.annotate_only:
+        sidecar = metadata_path(Path(args.out))
+        meta = json.loads(sidecar.read_text())
+        meta.update(provenance(meta["phases"][-1]["training_config"], args.selection))
+        sidecar.write_text(json.dumps(meta, indent=1) + "\n")
+        print(f"wrote {sidecar}")
+        return
 
     phases = []
     if args.previous_phases:
@@ -102,6 +134,7 @@ def main() -> None:
         "phases": phases,
         "metrics": metrics,
         "machine": f"{platform.machine()} {platform.processor()}, torch {torch.__version__}",
+        **provenance(phases[-1]["training_config"], args.selection),
     }
     out = export_weights(args.checkpoint, args.out, meta)
     print(json.dumps(metrics, indent=1))

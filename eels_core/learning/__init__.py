@@ -16,7 +16,7 @@ __getattr__, __dir__, __all__ = attach(__name__, {
                 "count_parameters"],
     "checkpoint": ["CheckpointError", "DEFAULT_WEIGHTS", "load_model", "load_checkpoint", "export_weights"],
     "training": ["TrainingConfig", "TrainingResult", "train"],
-    "presets": ["preset", "preset_names", "all_presets", "load_recipe"],
+    "presets": ["preset", "preset_names", "all_presets", "load_recipe", "physics_beyond_paper"],
     "datasets": ["SpectrumDataset", "SyntheticSpectrumStream"],
     "metrics": ["evaluate", "Report", "exact_accuracy", "recognition_accuracy", "per_spectrum_scores"],
     "sensitivity": ["SensitivityResult", "detectable_limits"],

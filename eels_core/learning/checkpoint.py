@@ -64,6 +64,8 @@ SIDECAR_OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "description": str,
     "machine": str,
     "wall_time_s": (int, float),
+    "training_physics": list,
+    "selection": dict,
 }
 SIDECAR_SCHEMA = {"required": SIDECAR_REQUIRED, "optional": SIDECAR_OPTIONAL}
 _SIDECAR_FIX = (

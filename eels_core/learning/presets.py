@@ -30,7 +30,10 @@ from ..forward.config import SynthesisConfig
 from .network import NetworkConfig
 from .training import TrainingConfig
 
-__all__ = ["PRESETS_FILE", "preset_names", "preset_description", "preset", "all_presets", "config_from_recipe", "load_recipe"]
+__all__ = [
+    "PRESETS_FILE", "preset_names", "preset_description", "preset", "all_presets", "config_from_recipe", "load_recipe",
+    "physics_beyond_paper",
+]
 
 PRESETS_FILE = "training_presets.yaml"
 _PHYSICS = {"paper": SynthesisConfig, "real-data": SynthesisConfig.with_real_data_physics}
@@ -122,3 +125,53 @@ def load_recipe(path: str | os.PathLike[str]) -> tuple[str, TrainingConfig]:
         raise ValueError(f"{p}: not valid YAML ({' '.join(str(exc).split())})") from None
     name = str(recipe.get("name", p.stem)) if isinstance(recipe, dict) else p.stem
     return name, config_from_recipe(recipe, str(p))
+
+
+#: Training settings that decide which windows the network sees (compared with TrainingConfig()).
+_WINDOW_FIELDS = ("full_window_fraction", "min_window_ev", "onset_window_fraction")
+
+
+def _changed(section: dict[str, Any] | None, reference: dict[str, Any], part: str) -> list[dict[str, Any]]:
+    if not section:
+        return []
+    return [
+        {"part": part, "setting": key, "value": value, "paper": reference[key]}
+        for key, value in section.items()
+        if key in reference and key != "version" and _plain(value) != _plain(reference[key])
+    ]
+
+
+def _plain(value: Any) -> Any:
+    """Tuples as lists, so that a config read back from JSON compares equal to a dataclass field."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def physics_beyond_paper(training_config: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a training run showed the network beyond the paper's Table 2, setting by setting.
+
+    Parameters
+    ----------
+    training_config : dict
+        A :class:`~eels_core.learning.training.TrainingConfig` as a plain mapping (as checkpoints
+        store it: ``dataclasses.asdict`` or its JSON).
+
+    Returns
+    -------
+    list of dict
+        One entry per setting that differs from the paper's: ``part`` (``synthesis``,
+        ``rehearsal_synthesis``, ``acquisition`` or ``windows``), ``setting`` (the field name),
+        ``value`` and ``paper`` (the paper's / the default value). The shipped weights' sidecar
+        lists them as ``training_physics``.
+    """
+    paper = _plain(dataclasses.asdict(SynthesisConfig()))
+    out = _changed(_plain(training_config.get("synthesis")), paper, "synthesis")
+    out += _changed(_plain(training_config.get("rehearsal_synthesis")), paper, "rehearsal_synthesis")
+    out += _changed(_plain(training_config.get("acquisition")), _plain(dataclasses.asdict(AcquisitionConfig())), "acquisition")
+    defaults = dataclasses.asdict(TrainingConfig())
+    windows = {k: training_config[k] for k in _WINDOW_FIELDS if k in training_config}
+    out += _changed(windows, {k: _plain(defaults[k]) for k in _WINDOW_FIELDS}, "windows")
+    return out

@@ -51,3 +51,35 @@ def test_unknown_recipe_section_and_field_are_named(tmp_path):
     bad.write_text("training: [1, 2\n")
     with pytest.raises(ValueError, match="bad.yaml: not valid YAML"):
         load_recipe(bad)
+
+
+def test_physics_beyond_paper_lists_each_changed_setting_once():
+    import dataclasses
+    import json
+
+    from eels_core.learning.presets import physics_beyond_paper
+
+    assert physics_beyond_paper(dataclasses.asdict(preset("cpu-long"))) == []  # the paper's physics only
+    _, acquired = load_recipe(REPO / "experiments" / "recipes" / "cpu-joint-acquired.yaml")
+    entries = physics_beyond_paper(json.loads(json.dumps(dataclasses.asdict(acquired))))  # as a checkpoint stores it
+    found = {(e["part"], e["setting"]): e for e in entries}
+    assert len(found) == len(entries)
+    assert found[("acquisition", "low_loss_probability")]["value"] == 0.2
+    assert found[("acquisition", "low_loss_probability")]["paper"] == 0.0
+    assert found[("synthesis", "distractor_table")]["value"] == "complete"
+    assert found[("windows", "min_window_ev")]["value"] == 20.0
+    assert ("synthesis", "thickness") in found and ("synthesis", "psf_fwhm_gauss_ev") not in found
+
+
+def test_shipped_weights_record_their_training_physics_and_the_selection_rule():
+    from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, read_sidecar
+    from eels_core.learning.presets import physics_beyond_paper
+
+    meta = read_sidecar(DEFAULT_WEIGHTS)
+    assert meta["training_physics"] == physics_beyond_paper(meta["phases"][-1]["training_config"])
+    assert meta["training_physics"], "the shipped model was trained beyond the paper's physics"
+    rule = (REPO / meta["selection"]["rule_source"]).read_text()
+    assert meta["selection"]["rule"].startswith("Selection rule") and "admissible" in meta["selection"]["rule"]
+    assert all(line.strip() in rule for line in meta["selection"]["rule"].splitlines())
+    for applied in meta["selection"]["applied"]:
+        assert (REPO / applied["record"]).is_file()
