@@ -260,9 +260,9 @@ def stream_batch(cfg: TrainingConfig, step: int, rank: int = 0, world: int = 1) 
     start = (step * world + rank) * cfg.batch_size
     rehearsal = cfg.rehearsal_synthesis is not None and step % 2 == 1
     if rehearsal:
-        b = synthesize(cfg.batch_size, seed=cfg.data_seed + 1, config=cfg.rehearsal_synthesis, start=start)
+        b = synthesize(cfg.batch_size, seed=cfg.data_seed + 1, config=cfg.rehearsal_synthesis, start=start, keep_freed_memory=True)
     else:
-        b = synthesize(cfg.batch_size, seed=cfg.data_seed, config=cfg.synthesis, start=start)
+        b = synthesize(cfg.batch_size, seed=cfg.data_seed, config=cfg.synthesis, start=start, keep_freed_memory=True)
     windows = sample_windows(_window_rng(cfg.seed, step, rank), cfg.batch_size, cfg.full_window_fraction, cfg.min_window_ev,
                              b.edge_onset_ev, cfg.onset_window_fraction)
     spectra = b.spectra
