@@ -155,6 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--checkpoint", action="append", default=[], help="candidate checkpoint (repeatable)")
     ap.add_argument("--json", help="write the scores here")
     ap.add_argument("--list", action="store_true", help="only describe the sets")
+    ap.add_argument("--record", metavar="JSON",
+                    help="write a selection record here (experiments/selection/NAME.json): the scores, the "
+                         "outcome, the candidates' checkpoints and sha256, the commit and this command")
+    ap.add_argument("--candidate", help="name of the candidate recipe (with --record)")
+    ap.add_argument("--recipe", help="recipe file of the candidates (with --record)")
+    ap.add_argument("--trained-by", action="append", default=[],
+                    help="how each candidate was trained (with --record; repeatable, in --checkpoint order)")
     args = ap.parse_args(argv)
     sets = {k: build_set(k, args.n) for k in args.kinds}
     if args.list:
@@ -180,7 +187,35 @@ def main(argv: list[str] | None = None) -> int:
         scores = {"shipped": shipped, **scores, "selected": chosen}
     if args.json:
         Path(args.json).write_text(json.dumps(scores, indent=1))
+    if args.record:
+        Path(args.record).write_text(json.dumps(selection_record(args, scores, argv), indent=1) + "\n")
+        print(f"wrote {args.record}")
     return 0
+
+
+def selection_record(args: argparse.Namespace, scores: dict, argv: list[str] | None) -> dict:
+    """The selection record of one application of the rule (schema ``eels-edge-book.selection/1``)."""
+    import subprocess
+
+    from eels_core.learning.checkpoint import sha256_of
+
+    if "selected" not in scores:
+        raise SystemExit("physics_validation.py: --record needs every set and at least one --checkpoint")
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    return {
+        "schema": "eels-edge-book.selection/1",
+        "candidate": args.candidate or ", ".join(args.checkpoint),
+        "recipe_file": args.recipe,
+        "candidates": [
+            {"checkpoint": path, "sha256": sha256_of(REPO / path if not Path(path).is_absolute() else path),
+             "trained_by": trained}
+            for path, trained in zip(args.checkpoint, args.trained_by + [None] * len(args.checkpoint))
+        ],
+        "code_commit": commit or None,
+        "measured_by": "scripts/physics_validation.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "rule": "the selection rule in the docstring of scripts/physics_validation.py, written before any candidate was scored",
+        "scores": scores,
+    }
 
 
 if __name__ == "__main__":

@@ -43,3 +43,22 @@ def test_selection_rule():
     assert pv.select(shipped, {"a": better, "b": scores(0.98, [0.85] * 6)}) == "b"
     assert pv.select(shipped, {"a": better, "b": better}) == "a"  # ties: the earlier one
     assert np.isclose(len(pv.PHYSICS_KINDS), 6)
+
+
+def test_selection_rule_text_and_record(tmp_path):
+    import argparse
+
+    rule = pv.selection_rule()
+    assert rule.startswith("Selection rule") and "admissible" in rule and "Usage::" not in rule
+    ckpt = tmp_path / "checkpoint.pt"
+    ckpt.write_bytes(b"weights")
+    args = argparse.Namespace(candidate="recipe-x", recipe="experiments/recipes/x.yaml", checkpoint=[str(ckpt)],
+                              trained_by=["eels-core train ..."])
+    record = pv.selection_record(args, {"shipped": {}, str(ckpt): {}, "selected": "shipped"}, ["--n", "1000"])
+    assert record["schema"] == "eels-edge-book.selection/1" and record["scores"]["selected"] == "shipped"
+    import hashlib
+
+    assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
+    assert record["measured_by"].endswith("--n 1000")
+    with pytest.raises(SystemExit, match="--record"):
+        pv.selection_record(args, {"shipped": {}}, [])
