@@ -195,6 +195,33 @@ ax.legend(fontsize=7)
 plt.show()
 
 # %% [markdown]
+# ## Choosing on synthetic spectra: the physics sets and the rule
+#
+# Candidates that add measured-acquisition physics are compared with the shipped weights on seven
+# fixed synthetic sets, one per kind of physics (`scripts/physics_validation.py`: the paper's
+# physics, surveys that start in the low-loss region, windows that start just below an onset,
+# distractor edges from the complete table, coarse channels and narrow windows, h-BN N K beside
+# Sc L2,3, bad channels), by a rule written before any candidate was scored. The shipped weights'
+# metadata carries that rule and every record where it was applied:
+
+# %%
+say("> " + shipped["selection"]["rule"].replace("\n", "\n> "))
+records = {p.stem: json.loads(p.read_text()) for p in sorted((REPO / "experiments" / "selection").glob("*.json"))}
+for name, record in records.items():
+    scores = record["scores"]
+    kinds = list(scores["shipped"])
+    physics = [k for k in kinds if k != "paper"]
+    head = "| Model | " + " | ".join(kinds) + " | mean of the physics sets |"
+    rows = [head, "|" + "---|" * (len(kinds) + 2)]
+    for model_name, by_set in scores.items():
+        if model_name == "selected":
+            continue
+        mean = np.mean([by_set[k]["f1"] for k in physics])
+        rows.append(f"| `{model_name}` | " + " | ".join(f"{by_set[k]['f1']:.3f}" for k in kinds) + f" | {mean:.3f} |")
+    say(f"**{record['candidate']}** (F1 per set, 1,000 windows each): the rule's choice is "
+        f"`{scores['selected']}`.\n\n" + "\n".join(rows))
+
+# %% [markdown]
 # ## Takeaways
 
 # %%
