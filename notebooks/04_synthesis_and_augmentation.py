@@ -72,8 +72,7 @@ from eels_core.forward.acquisition import (
     coarsen_dispersion,
 )
 from eels_core.forward.edges import edge_template, load_distractor_edges, load_edge_library, reference_onsets_ev
-from eels_core.learning.preprocessing import sample_windows
-from eels_core.learning.training import window_targets
+from eels_core.learning.preprocessing import edges_in_window, sample_windows
 from eels_core.forward.config import ELEMENTS, SynthesisConfig
 from eels_core.real.io import read_spectrum
 from eels_core.forward.noise import (
@@ -547,7 +546,7 @@ plt.show()
 # 20-35 eV around one white-line pair, and survey channels up to 8-10 eV wide
 # (`coarsen_dispersion` takes any width up to 10 eV). The labelling rule of chapter 07 (an onset
 # counts from 5 eV inside the start to 20 eV before the stop) would leave a 20 eV window with no
-# edge to learn, so the training rule (`eels_core.learning.training.window_targets`) keeps it for
+# edge to learn, so the rule (`eels_core.learning.preprocessing.edges_in_window`) keeps it for
 # windows of 35 eV and more and shrinks the upper margin to the width minus 15 eV below that.
 # *Bad channels*: detectors leave isolated dead channels, channels at about 1 % of their
 # neighbours, hot spikes and, after a dark reference was subtracted, negative values;
@@ -600,7 +599,7 @@ plt.show()
 start_share = {name: float(np.mean(np.any((d >= 0) & (d <= 10), axis=1))) for name, d in distance.items()}
 sc_l = LABELS.index("Sc L2,3")
 sc_share = {name: float(np.mean((d[:, sc_l] >= 0) & (d[:, sc_l] <= 10))) for name, d in distance.items()}
-narrow_target = window_targets(np.array([[708.0]]), np.array([zoom_w]))[0, 0]
+narrow_target = edges_in_window(np.array([[708.0]]), np.array([zoom_w]))[0, 0]
 display(Markdown(
     f"Windows that start 0-10 eV below one of the 20 onsets: {start_share['uniform starts']:.0%} with uniform "
     f"starts, {start_share['onset_fraction = 0.5']:.0%} with `onset_fraction = 0.5`; below the Sc L$_{{2,3}}$ onset "

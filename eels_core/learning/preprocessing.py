@@ -338,14 +338,25 @@ def interp_rows(x: ArrayLike, xp: ArrayLike, fp: ArrayLike) -> NDArray[np.float6
 
 
 def edges_in_window(onset_ev: ArrayLike, window_ev: ArrayLike) -> NDArray[np.bool_]:
-    """Which onsets lie inside their window (start + 5 <= onset <= stop - 20 eV); NaN -> False.
+    """Which onsets lie inside their window: ``start + 5 <= onset <= stop - 20`` eV; NaN -> False.
 
     ``onset_ev`` (b, k) and ``window_ev`` (b, 2) or (2,).
+
+    A window narrower than ``MIN_WINDOW_EV`` (35 eV; one white-line pair, drawn by training
+    recipes with ``min_window_ev`` below 35) would never hold a counted onset under that rule, so
+    there the upper margin shrinks to ``width - 15`` eV (at least 5): at 35 eV the two agree, at
+    20 eV an onset counts in ``[start + 5, stop - 5]``. The same rule labels the training windows
+    and scores predictions.
     """
     o = np.asarray(onset_ev, dtype=np.float64)
     w = np.asarray(window_ev, dtype=np.float64).reshape(-1, 2)
+    high = np.full((len(w), 1), ONSET_MARGIN_HIGH_EV)
+    width = w[:, 1] - w[:, 0]
+    narrow = width < MIN_WINDOW_EV
+    if narrow.any():
+        high[narrow, 0] = np.clip(width[narrow] - 15.0, 5.0, ONSET_MARGIN_HIGH_EV)
     with np.errstate(invalid="ignore"):
-        return (o >= w[:, :1] + ONSET_MARGIN_LOW_EV) & (o <= w[:, 1:] - ONSET_MARGIN_HIGH_EV)
+        return (o >= w[:, :1] + ONSET_MARGIN_LOW_EV) & (o <= w[:, 1:] - high)
 
 
 #: Narrowest window the training may draw (eV): narrower than ``MIN_WINDOW_EV`` (35 eV, what

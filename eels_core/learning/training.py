@@ -46,10 +46,7 @@ from .checkpoint import (
 from .metrics import evaluate
 from .network import CNNBiLSTM, NetworkConfig, count_parameters, fused_for_inference, inference_autocast
 from .preprocessing import (
-    MIN_WINDOW_EV,
     NARROWEST_TRAINING_WINDOW_EV,
-    ONSET_MARGIN_HIGH_EV,
-    ONSET_MARGIN_LOW_EV,
     TRAINING_MIN_WINDOW_EV,
     edges_in_window,
     preprocess_batch,
@@ -214,12 +211,12 @@ def make_batch(
     An edge is a target when present and its onset lies in ``[start + 5, stop - 20]`` eV of the
     window. A present edge just outside that range (onset within 30 eV below the start, or in the
     last 20 eV) is partly visible and ambiguous: it is left out of the loss. In a window narrower
-    than ``MIN_WINDOW_EV`` (35 eV; training only, see :func:`window_targets`) the upper margin
-    shrinks with the width.
+    than ``MIN_WINDOW_EV`` (35 eV) the upper margin shrinks with the width
+    (:func:`~eels_core.learning.preprocessing.edges_in_window`).
     """
     if windows is None:
         windows = np.tile([[90.0, 1000.0]], (len(spectra), 1))
-    inside = window_targets(onsets, windows) & (labels > 0)
+    inside = edges_in_window(onsets, windows) & (labels > 0)
     with np.errstate(invalid="ignore"):
         near = (labels > 0) & ~inside & (onsets >= windows[:, :1] - 30.0) & (onsets <= windows[:, 1:])
     return Batch(
@@ -227,28 +224,6 @@ def make_batch(
         targets=torch.from_numpy(inside.astype(np.float32)),
         loss_mask=torch.from_numpy((~near).astype(np.float32)),
     )
-
-
-def window_targets(onsets: np.ndarray, windows: np.ndarray) -> np.ndarray:
-    """Which onsets count as inside their window for training.
-
-    :func:`~eels_core.learning.preprocessing.edges_in_window` (``start + 5 <= onset <= stop - 20``)
-    for windows of at least ``MIN_WINDOW_EV`` (35 eV), the narrowest that prediction accepts. In a
-    narrower window (20-35 eV: one white-line pair) no onset would ever count, so the upper margin
-    shrinks to ``width - 15`` eV (at least 5): at 35 eV the two rules agree, at 20 eV an onset counts
-    in ``[start + 5, stop - 5]``.
-    """
-    o = np.asarray(onsets, dtype=np.float64)
-    w = np.asarray(windows, dtype=np.float64).reshape(-1, 2)
-    inside = edges_in_window(o, w)
-    width = w[:, 1] - w[:, 0]
-    narrow = width < MIN_WINDOW_EV
-    if narrow.any():
-        high = np.clip(width - 15.0, 5.0, ONSET_MARGIN_HIGH_EV)[:, None]
-        with np.errstate(invalid="ignore"):
-            in_narrow = (o >= w[:, :1] + ONSET_MARGIN_LOW_EV) & (o <= w[:, 1:] - high)
-        inside = np.where(narrow[:, None], in_narrow, inside)
-    return inside
 
 
 def _window_rng(seed: int, step: int, rank: int) -> np.random.Generator:

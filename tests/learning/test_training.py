@@ -233,15 +233,17 @@ def test_windows_can_start_just_below_an_onset_and_be_20_ev_wide():
         sample_windows(np.random.default_rng(0), 10, 0.2, 15.0)
 
 
-def test_narrow_window_targets_agree_with_edges_in_window_from_35_ev():
-    from eels_core.learning.preprocessing import edges_in_window
+def test_narrow_windows_shrink_the_upper_margin_and_agree_with_the_rule_from_35_ev():
+    from eels_core.learning.preprocessing import ONSET_MARGIN_HIGH_EV, ONSET_MARGIN_LOW_EV, edges_in_window
 
     onsets = np.array([[708.0, np.nan], [708.0, 721.0], [708.0, 721.0], [708.0, np.nan], [708.0, np.nan]])
     windows = np.array([[700.0, 720.0], [700.0, 725.0], [690.0, 760.0], [704.0, 724.0], [700.0, 735.0]])
-    got = training.window_targets(onsets, windows)
+    got = edges_in_window(onsets, windows)
     assert got[0, 0] and got[1, 0] and not got[1, 1]  # 20-25 eV windows around Fe L3: Fe counts
     assert not got[3, 0]  # but not 4 eV after the window start
-    np.testing.assert_array_equal(got[2:], edges_in_window(onsets, windows)[2:])  # same rule from 35 eV
+    with np.errstate(invalid="ignore"):  # from 35 eV: start + 5 <= onset <= stop - 20
+        wide = (onsets[2:] >= windows[2:, :1] + ONSET_MARGIN_LOW_EV) & (onsets[2:] <= windows[2:, 1:] - ONSET_MARGIN_HIGH_EV)
+    np.testing.assert_array_equal(got[2:], wide)
     np.testing.assert_array_equal(got[4], edges_in_window(onsets[4:], windows[4:])[0])
     cfg = dataclasses.replace(TINY, min_window_ev=20.0, onset_window_fraction=0.5, full_window_fraction=0.0,
                               batch_size=128)
