@@ -113,7 +113,10 @@ def check_counts(counts: ArrayLike, n_channels: int, source: str = "") -> NDArra
     return c
 
 
-def measured_window(energy_ev: ArrayLike, source: str = "") -> tuple[float, float]:
-    """The part of a measured axis inside 90-1000 eV: (start, stop) in eV (the axis is checked)."""
-    e = check_energy_axis(energy_ev, source)
+def measured_window(
+    energy_ev: ArrayLike, source: str = "", min_window_ev: float = MIN_WINDOW_EV
+) -> tuple[float, float]:
+    """The part of a measured axis inside 90-1000 eV: (start, stop) in eV (the axis is checked,
+    with at least ``min_window_ev`` inside 90-1000 eV)."""
+    e = check_energy_axis(energy_ev, source, min_window_ev)
     return max(float(e[0]), GRID_START_EV), min(float(e[-1]), GRID_STOP_EV)

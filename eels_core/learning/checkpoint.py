@@ -34,6 +34,7 @@ import torch
 
 from ..forward.config import ELEMENTS
 from .network import CNNBiLSTM, NetworkConfig
+from .preprocessing import narrowest_window_ev
 
 CHECKPOINT_FORMAT = "eels-edge-book CNN-BiLSTM checkpoint"
 CHECKPOINT_VERSION = 1
@@ -267,7 +268,12 @@ def load_checkpoint(path: str | os.PathLike[str] | None = None, verify_sha256: b
 
 
 def load_model(path: str | os.PathLike[str] | None = None, verify_sha256: bool = True) -> CNNBiLSTM:
-    """The trained CNN-BiLSTM in eval mode (default: the shipped weights)."""
+    """The trained CNN-BiLSTM in eval mode (default: the shipped weights).
+
+    Its attribute ``narrowest_window_ev`` is the narrowest measured window the weights may be asked
+    about (:func:`~eels_core.learning.preprocessing.narrowest_window_ev` of their training's
+    ``min_window_ev``): 35 eV, or down to 20 eV for weights trained on such windows.
+    """
     state = load_checkpoint(path, verify_sha256)
     try:
         model = CNNBiLSTM(NetworkConfig(**state["network_config"]))
@@ -277,4 +283,7 @@ def load_model(path: str | os.PathLike[str] | None = None, verify_sha256: bool =
             f"{path or DEFAULT_WEIGHTS}: the weights do not fit the network config stored with them ({exc})"
         ) from None
     model.eval()
+    training = json.loads(state["training_config"]) if isinstance(state.get("training_config"), str) else {}
+    # how narrow a measured window these weights may be asked about (predict_edges reads it)
+    model.narrowest_window_ev = narrowest_window_ev(training.get("min_window_ev"))
     return model

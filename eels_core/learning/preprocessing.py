@@ -206,7 +206,7 @@ def preprocess_spectrum(energy_ev: ArrayLike, counts: ArrayLike, repair: bool = 
     if repair:
         c = repair_bad_channels(c).counts
     grid = network_energy_axis()
-    lo, hi = measured_window(e)
+    lo, hi = measured_window(e, min_window_ev=NARROWEST_TRAINING_WINDOW_EV)  # the model's own limit: predict_edges
     mask = np.broadcast_to((grid >= lo) & (grid <= hi), (c.shape[0], grid.size))
     return assemble_inputs(resample_rows(grid, e, c), mask)
 
@@ -252,7 +252,7 @@ def resample_rows(grid: ArrayLike, energy_ev: ArrayLike, counts: ArrayLike) -> N
 
 def _checked_counts(energy_ev: ArrayLike, counts: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """A checked energy axis and the counts as (b, n) float64; ValueError naming the problem."""
-    e = check_energy_axis(energy_ev)
+    e = check_energy_axis(energy_ev, min_window_ev=NARROWEST_TRAINING_WINDOW_EV)
     c = check_counts(counts, e.size)
     return e, c.reshape(-1, e.size)
 
@@ -260,7 +260,7 @@ def _checked_counts(energy_ev: ArrayLike, counts: ArrayLike) -> tuple[NDArray[np
 def window_slice(energy_ev: ArrayLike) -> slice:
     """The channels of the 4551-channel grid inside the measured window of ``energy_ev``."""
     grid = network_energy_axis()
-    lo, hi = measured_window(energy_ev)
+    lo, hi = measured_window(energy_ev, min_window_ev=NARROWEST_TRAINING_WINDOW_EV)
     inside = np.flatnonzero((grid >= lo) & (grid <= hi))
     return slice(int(inside[0]), int(inside[-1]) + 1)
 
@@ -360,9 +360,21 @@ def edges_in_window(onset_ev: ArrayLike, window_ev: ArrayLike) -> NDArray[np.boo
 
 
 #: Narrowest window the training may draw (eV): narrower than ``MIN_WINDOW_EV`` (35 eV, what
-#: prediction accepts) so that a model trained with it can later name edges in 20-35 eV windows
-#: (one white-line pair); ``MIN_WINDOW_EV`` stays until such a model ships.
+#: prediction accepts from a model trained on wider windows), so that a model trained with it can
+#: name edges in 20-35 eV windows (one white-line pair; :func:`narrowest_window_ev`).
 NARROWEST_TRAINING_WINDOW_EV = 20.0
+
+
+def narrowest_window_ev(training_min_window_ev: float | None) -> float:
+    """The narrowest measured window (eV) a model may be asked about, from how it was trained.
+
+    ``MIN_WINDOW_EV`` (35 eV) for a model trained on windows of at least that width (or of unknown
+    width: None); a model trained on narrower windows (``TrainingConfig.min_window_ev``) accepts
+    windows down to its narrowest training window, never below ``NARROWEST_TRAINING_WINDOW_EV``.
+    """
+    if training_min_window_ev is None or training_min_window_ev >= MIN_WINDOW_EV:
+        return MIN_WINDOW_EV
+    return max(float(training_min_window_ev), NARROWEST_TRAINING_WINDOW_EV)
 
 
 def sample_windows(

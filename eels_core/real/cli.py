@@ -186,11 +186,12 @@ def _check_options(args: argparse.Namespace) -> None:
         _check_maps_folder(args.maps, args.overwrite)
 
 
-def _check_input(args: argparse.Namespace, spectrum: Any, summed: Any) -> tuple[float, float]:
-    """Checks that need no network: window, positive counts. Returns the window."""
+def _check_input(args: argparse.Namespace, spectrum: Any, summed: Any, narrowest_window_ev: float) -> tuple[float, float]:
+    """Checks before the network runs: the window (as narrow as the weights accept), positive counts.
+    Returns the window."""
     from ..forward.axis import measured_window
 
-    window = measured_window(spectrum.energy_ev, args.file)
+    window = measured_window(spectrum.energy_ev, args.file, narrowest_window_ev)
     inside = (spectrum.energy_ev >= window[0]) & (spectrum.energy_ev <= window[1])
     if not np.median(summed[inside]) > 0:
         what = "all zero" if not np.any(summed[inside]) else "zero or negative"
@@ -403,11 +404,11 @@ def predict_file(args: argparse.Namespace) -> dict[str, Any]:
     from .predict import predict_edges, summed_counts
 
     summed = summed_counts(spectrum, args.batch_size)  # chunk by chunk, in a safe scale
-    window = _check_input(args, spectrum, summed)
 
     from ..learning.checkpoint import load_model
 
     model = load_model(args.weights)
+    window = _check_input(args, spectrum, summed, model.narrowest_window_ev)
     e = spectrum.energy_ev
     result = predict_edges(e, summed, model=model, threshold=args.threshold, precision=args.precision)
     per_pixel = None

@@ -65,7 +65,7 @@ def estimate_onsets(
     -------
     ndarray (k,) or (b, k)
     """
-    e = check_energy_axis(energy_ev)
+    e = check_energy_axis(energy_ev, min_window_ev=None)  # measured_window checks the width when needed
     c = np.asarray(counts, dtype=np.float64)
     one = c.ndim == 1
     c = c.reshape(1, -1) if one else c.reshape(-1, c.shape[-1])

@@ -55,13 +55,19 @@ from numpy.typing import ArrayLike, NDArray
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..forward.axis import check_counts, check_energy_axis, measured_window
+from ..forward.axis import MIN_WINDOW_EV, check_counts, check_energy_axis, measured_window
 from ..forward.background import fit_power_law, power_law
 from ..forward.config import ELEMENTS
 from ..forward.edges import edge_labels, reference_onsets_ev
 from ..learning.defects import repair_bad_channels
 from ..learning.network import WindowedForward, inference_autocast
-from ..learning.preprocessing import edges_in_window, preprocess_spectrum, preprocess_window, window_slice
+from ..learning.preprocessing import (
+    NARROWEST_TRAINING_WINDOW_EV,
+    edges_in_window,
+    preprocess_spectrum,
+    preprocess_window,
+    window_slice,
+)
 from .onsets import estimate_onsets
 
 #: What :meth:`EdgePrediction.to_signals` can map.
@@ -386,7 +392,8 @@ def predict_edges(
     Raises
     ------
     ValueError
-        A bad energy axis (not increasing, non-finite, less than ``MIN_WINDOW_EV`` (35 eV) inside 90-1000 eV), counts
+        A bad energy axis (not increasing, non-finite, less than the model's ``narrowest_window_ev`` (35 eV;
+        20 eV for weights trained on such windows) inside 90-1000 eV), counts
         that do not match it, NaN / infinite counts, or no spectrum with positive counts.
     """
     if not 0.0 < threshold < 1.0:
@@ -394,7 +401,7 @@ def predict_edges(
     if batch_size < 1:
         raise ValueError(f"batch_size = {batch_size}: must be at least 1")
     e, c, spectrum = _source(energy_ev, counts)
-    window = measured_window(e)  # checks the axis
+    check_energy_axis(e, min_window_ev=NARROWEST_TRAINING_WINDOW_EV)  # the window width is checked for the model below
     if c.ndim == 0 or c.shape[-1] != e.size:
         check_counts(np.broadcast_to(np.float64(0.0), c.shape), e.size)  # raises: the energy channels are not the last axis
     nav = tuple(int(k) for k in c.shape[:-1])
@@ -407,6 +414,7 @@ def predict_edges(
 
         model = load_model()
     model.eval()
+    window = measured_window(e, min_window_ev=getattr(model, "narrowest_window_ev", MIN_WINDOW_EV))
     device = next(model.parameters()).device
     autocast = inference_autocast(precision, device)  # checks precision; entered once per batch
     refs = reference_onsets_ev()

@@ -137,3 +137,19 @@ def test_a_directory_missing_state_dict_and_cli_refusals(tmp_path, shipped_state
     assert main(["predict", str(SPECTRUM), "--weights", str(path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("eels-edges: error: ") and "v.json" in err[0]
+
+
+def test_the_window_a_model_accepts_follows_its_training_windows(tmp_path, shipped_state):
+    from eels_core.learning.checkpoint import save_checkpoint
+    from eels_core.learning.preprocessing import narrowest_window_ev
+
+    assert load_model().narrowest_window_ev == 35.0  # trained on windows of at least 35 eV
+    assert narrowest_window_ev(None) == 35.0 and narrowest_window_ev(60.0) == 35.0
+    assert narrowest_window_ev(25.0) == 25.0 and narrowest_window_ev(10.0) == 20.0
+    state = dict(shipped_state)
+    training = json.loads(state["training_config"])
+    training["min_window_ev"] = 20.0
+    state["training_config"] = json.dumps(training)
+    path = tmp_path / "narrow.pt"
+    save_checkpoint(path, state)
+    assert load_model(path).narrowest_window_ev == 20.0

@@ -519,3 +519,16 @@ def test_occlusion_scan_finds_the_range_the_model_relies_on():
     assert scan.probabilities.shape == (scan.centre_ev.size, 20)
     with pytest.raises(ValueError, match="one spectrum"):
         occlusion_scan(e, np.ones((2, e.size)), model=LooksAt530())
+
+
+def test_a_narrow_window_is_refused_or_read_as_the_model_was_trained(random_model):
+    e = np.arange(700.0, 725.0, 0.25)  # 25 eV around Fe L3
+    counts = 1e4 * (e / 700.0) ** -3.0 + 2e3 * (e > 708.0)
+    random_model.narrowest_window_ev = 35.0
+    with pytest.raises(ValueError, match="by 24.8 eV; at least 35 eV are needed"):
+        predict_edges(e, counts, model=random_model)
+    random_model.narrowest_window_ev = 20.0  # as load_model sets it for weights trained on 20 eV windows
+    result = predict_edges(e, counts, model=random_model)
+    assert result.probabilities.shape == (20,) and np.all(np.isfinite(result.probabilities))
+    assert result.window_ev == pytest.approx((700.0, 724.75))
+    del random_model.narrowest_window_ev
