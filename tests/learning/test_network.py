@@ -127,13 +127,21 @@ def test_contrast_floor_undoes_most_of_a_large_pedestal():
 
 @pytest.mark.parametrize(
     "energy,message",
-    [(np.linspace(2000, 2100, 100), "overlaps"), (np.linspace(100, 130, 100), "overlaps"),
+    [(np.linspace(2000, 2100, 100), "overlaps"), (np.linspace(100, 115, 100), "overlaps"),
      (np.r_[np.linspace(100, 300, 50), np.linspace(200, 400, 50)], "strictly increasing"),
      (np.r_[np.nan, np.linspace(100, 400, 99)], "NaN")],
 )
 def test_bad_energy_axes(energy, message):
     with pytest.raises(ValueError, match=message):
         preprocess_spectrum(energy, np.ones_like(energy))
+
+
+def test_preprocessing_reads_windows_down_to_the_narrowest_training_window():
+    # the width a model accepts is checked by predict_edges (narrowest_window_ev); the preprocessing
+    # itself reads any window a model may have been trained on
+    e = np.linspace(100, 130, 100)
+    x = preprocess_spectrum(e, np.ones_like(e))
+    assert abs(float(x[0, 2].sum()) * 0.2 - 30.0) < 0.5  # the window channel covers the 30 eV
 
 
 def test_nan_counts_refused():
