@@ -53,6 +53,12 @@ def synthetic_metrics(model: torch.nn.Module, config: SynthesisConfig, n: int, w
     return evaluate(truth, pred).as_dict()
 
 
+def _shown_path(path: str) -> str:
+    """A checkpoint's path as the sidecar records it: relative to the repository when inside it."""
+    p = Path(path).resolve()
+    return str(p.relative_to(REPO)) if p.is_relative_to(REPO) else str(p)
+
+
 def provenance(training_config: dict, selection_records: list[str]) -> dict:
     """The sidecar's ``training_physics`` (every setting beyond the paper's Table 2) and
     ``selection`` (the rule, written before scoring, and the records where it was applied)."""
@@ -107,7 +113,7 @@ def main() -> None:
         wall = args.wall_time[len(phases)] if len(args.wall_time) > len(phases) else history[-1].get("elapsed_s")
         phases.append(
             {
-                "checkpoint": str(Path(path).relative_to(REPO)) if Path(path).is_absolute() else path,
+                "checkpoint": _shown_path(path),
                 "steps_done": int(state["step"]),
                 "training_config": json.loads(state["training_config"]),
                 "history": history,
