@@ -285,19 +285,33 @@ def _bad_negative(tmp):
     return [str(_text(tmp / "negative.txt", e, -_power_law(e)))], "zero or negative"
 
 
+def _shipped_narrowest_window_ev() -> float:
+    """The narrowest window the shipped weights accept (35 eV, or less for weights trained on narrower windows)."""
+    from eels_core.learning.checkpoint import load_model
+
+    return float(load_model().narrowest_window_ev)
+
+
 def _bad_window_outside(tmp):
     e = np.linspace(1500, 2000, 501)
-    return [str(_text(tmp / "high.txt", e, _power_law(e)))], "overlaps the model's 90-1000 eV range by 0.0 eV; at least 35 eV"
+    least = _shipped_narrowest_window_ev()
+    return [str(_text(tmp / "high.txt", e, _power_law(e)))], f"overlaps the model's 90-1000 eV range by 0.0 eV; at least {least:g} eV"
 
 
 def _bad_window_narrow(tmp):
-    e = np.linspace(400, 430, 201)
-    return [str(_text(tmp / "narrow.txt", e, _power_law(e)))], "overlaps the model's 90-1000 eV range by 30.0 eV; at least 35 eV"
+    least = _shipped_narrowest_window_ev()
+    width = least - 5.0  # narrower than the weights accept
+    e = np.linspace(400, 400 + width, 201)
+    return [str(_text(tmp / "narrow.txt", e, _power_law(e)))], (
+        f"overlaps the model's 90-1000 eV range by {width:.1f} eV; at least {least:g} eV"
+    )
 
 
 def _bad_window_mostly_outside(tmp):
-    e = np.linspace(970, 1400, 431)  # overlaps 90-1000 eV by 30 eV only
-    return [str(_text(tmp / "edge.txt", e, _power_law(e)))], "by 30.0 eV; at least 35 eV are needed"
+    least = _shipped_narrowest_window_ev()
+    width = least - 5.0
+    e = np.linspace(1000 - width, 1400, 431)  # overlaps 90-1000 eV by less than the weights accept
+    return [str(_text(tmp / "edge.txt", e, _power_law(e)))], f"by {width:.1f} eV; at least {least:g} eV are needed"
 
 
 def _bad_corrupt_dm3(tmp):
