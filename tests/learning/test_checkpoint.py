@@ -143,13 +143,15 @@ def test_the_window_a_model_accepts_follows_its_training_windows(tmp_path, shipp
     from eels_core.learning.checkpoint import save_checkpoint
     from eels_core.learning.preprocessing import narrowest_window_ev
 
-    assert load_model().narrowest_window_ev == 35.0  # trained on windows of at least 35 eV
+    shipped_training = json.loads(shipped_state["training_config"])
+    assert load_model().narrowest_window_ev == narrowest_window_ev(shipped_training.get("min_window_ev"))
     assert narrowest_window_ev(None) == 35.0 and narrowest_window_ev(60.0) == 35.0
     assert narrowest_window_ev(25.0) == 25.0 and narrowest_window_ev(10.0) == 20.0
     state = dict(shipped_state)
     training = json.loads(state["training_config"])
-    training["min_window_ev"] = 20.0
-    state["training_config"] = json.dumps(training)
-    path = tmp_path / "narrow.pt"
-    save_checkpoint(path, state)
-    assert load_model(path).narrowest_window_ev == 20.0
+    for trained_on, accepted in ((20.0, 20.0), (60.0, 35.0)):
+        training["min_window_ev"] = trained_on
+        state["training_config"] = json.dumps(training)
+        path = tmp_path / f"windows-{trained_on:g}.pt"
+        save_checkpoint(path, state)
+        assert load_model(path).narrowest_window_ev == accepted

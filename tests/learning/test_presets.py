@@ -15,8 +15,8 @@ RECIPES = sorted((REPO / "experiments" / "recipes").glob("*.yaml"))
 
 
 def test_the_four_presets_a_reader_needs():
-    assert preset_names() == ("cpu-ci", "cpu-long", "cpu-joint-mild", "gpu-full")
-    assert preset("cpu-joint-mild").rehearsal_synthesis is not None
+    assert preset_names() == ("cpu-ci", "cpu-long", "cpu-joint-acquired", "gpu-full")
+    assert preset("cpu-joint-acquired").rehearsal_synthesis is not None
     assert preset("gpu-full").data == "db.h5"
 
 
@@ -60,7 +60,7 @@ def test_physics_beyond_paper_lists_each_changed_setting_once():
     from eels_core.learning.presets import physics_beyond_paper
 
     assert physics_beyond_paper(dataclasses.asdict(preset("cpu-long"))) == []  # the paper's physics only
-    _, acquired = load_recipe(REPO / "experiments" / "recipes" / "cpu-joint-acquired.yaml")
+    acquired = preset("cpu-joint-acquired")
     entries = physics_beyond_paper(json.loads(json.dumps(dataclasses.asdict(acquired))))  # as a checkpoint stores it
     found = {(e["part"], e["setting"]): e for e in entries}
     assert len(found) == len(entries)

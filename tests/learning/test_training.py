@@ -115,12 +115,12 @@ def test_a_recorded_config_without_newer_fields_is_the_same_config():
     recorded = cfg.to_dict()
     del recorded["acquisition"], recorded["min_window_ev"]  # written before these fields existed
     assert cfg.same_as(json.dumps(recorded))
-    assert not preset("cpu-joint-mild").same_as(json.dumps(recorded))
+    assert not preset("cpu-joint-acquired").same_as(json.dumps(recorded))
     assert not cfg.same_as("not json")
 
 
 def test_shipped_recipe_batches_use_narrow_windows_and_the_augmentations():
-    cfg = dataclasses.replace(preset("cpu-joint-mild"), batch_size=256,
+    cfg = dataclasses.replace(preset("cpu-joint-acquired"), batch_size=256,
                               acquisition=AcquisitionConfig(coarse_dispersion_probability=1.0))
     plain = dataclasses.replace(cfg, acquisition=AcquisitionConfig())
     a, b = stream_batch(cfg, 4), stream_batch(plain, 4)
@@ -129,7 +129,7 @@ def test_shipped_recipe_batches_use_narrow_windows_and_the_augmentations():
     assert torch.equal(a.inputs[:, 2:], b.inputs[:, 2:])  # same windows (mask and energy channels)
     assert torch.equal(stream_batch(cfg, 4).inputs, a.inputs)  # reproducible
     coverage = a.inputs[:, 2].sum(1) * 0.2
-    assert coverage.min() < 60 and coverage.min() >= 35 - 0.5
+    assert coverage.min() < 60 and coverage.min() >= cfg.min_window_ev - 0.5
 
 
 def test_ddp_under_torchrun_with_gloo(tmp_path):
@@ -151,7 +151,7 @@ def test_rehearsal_batches_come_from_the_other_physics_on_odd_steps():
     from eels_core.forward.config import SynthesisConfig
     from eels_core.forward.synthesis import synthesize
 
-    cfg = dataclasses.replace(preset("cpu-joint-mild"), batch_size=64, acquisition=AcquisitionConfig(),
+    cfg = dataclasses.replace(preset("cpu-joint-acquired"), batch_size=64, acquisition=AcquisitionConfig(),
                               full_window_fraction=1.0)
     odd, even = stream_batch(cfg, 1), stream_batch(cfg, 2)
     paper = synthesize(64, seed=cfg.data_seed + 1, config=SynthesisConfig(), start=64)
@@ -163,10 +163,10 @@ def test_rehearsal_batches_come_from_the_other_physics_on_odd_steps():
 
 def test_rehearsal_batches_can_skip_the_augmentations():
     augment = AcquisitionConfig(coarse_dispersion_probability=1.0, pedestal_probability=1.0)
-    cfg = dataclasses.replace(preset("cpu-joint-mild"), batch_size=32, acquisition=augment, augment_rehearsal=True)
+    cfg = dataclasses.replace(preset("cpu-joint-acquired"), batch_size=32, acquisition=augment, augment_rehearsal=True)
     clean = dataclasses.replace(cfg, acquisition=AcquisitionConfig())
     skip = dataclasses.replace(cfg, augment_rehearsal=False)
-    assert preset("cpu-joint-mild").augment_rehearsal is False
+    assert preset("cpu-joint-acquired").augment_rehearsal is False
     # odd step = rehearsal: augmented by default, clean with augment_rehearsal=False
     assert not torch.equal(stream_batch(cfg, 3).inputs, stream_batch(clean, 3).inputs)
     assert torch.equal(stream_batch(skip, 3).inputs, stream_batch(clean, 3).inputs)

@@ -79,18 +79,20 @@ def test_bad_channels_never_create_or_remove_an_edge(model, spectra, window, def
 
 
 def test_without_the_repair_the_same_defects_do_change_edges(model, spectra):
-    """The check above can fail: unrepaired, a hot channel at 500 eV or three dead channels name wrong edges."""
+    """The check above can fail: unrepaired, the same defects move probabilities across the threshold
+    and name wrong edges (weights trained with bad channels resist some of them, not all)."""
     e, clean = _cut(spectra, 300.0, 700.0)
     reference = predict_edges(e, clean, model=model, onsets=False)
-    changed = 0
-    for defect in ("hot", "three-dead"):
-        where, make = DEFECTS[defect]
+    changed, largest_shift = 0, 0.0
+    for where, make in DEFECTS.values():
         index = [int(np.argmin(np.abs(e - w))) for w in where]
         bad = clean.copy()
         bad[:, index] = make(bad[:, index])
         raw = predict_edges(e, bad, model=model, onsets=False, repair=False)
         changed += int((raw.detected != reference.detected).any(axis=1).sum())
+        largest_shift = max(largest_shift, float(np.abs(raw.probabilities - reference.probabilities).max()))
     assert changed >= 3
+    assert largest_shift > 0.5  # ten times the tolerance of the repaired check
 
 
 def test_white_lines_and_the_carbon_pi_star_peak_are_not_repaired(model):

@@ -22,11 +22,11 @@ def score_real():
 
 
 def test_record_writes_a_run_with_provenance_and_replaces_the_same_measurement(score_real, tmp_path, capsys):
-    out = tmp_path / "cpu-joint-mild.json"
+    out = tmp_path / "cpu-joint-acquired.json"
     score_real.main(["--record", str(out), "--label", "shipped"])
     data = json.loads(out.read_text())
     assert data["schema"] == score_real.RESULTS_SCHEMA
-    assert data["recipe"] == "cpu-joint-mild" and data["recipe_file"] == "eels_core/data/training_presets.yaml"
+    assert data["recipe"] == "cpu-joint-acquired" and data["recipe_file"] == "eels_core/data/training_presets.yaml"
     (run,) = data["runs"]
     assert run["label"] == "shipped" and len(run["weights_sha256"]) == 64
     assert run["measured_by"].startswith("scripts/score_real.py --record")
