@@ -174,9 +174,12 @@ rows.append(("synthesis", *(synthesis_name(c.synthesis) for c in columns.values(
 rows.append(("rehearsal synthesis (odd steps)", *("—" if c.rehearsal_synthesis is None else "paper (Table 2)"
                                                   if c.rehearsal_synthesis == SynthesisConfig() else "custom"
                                                   for c in columns.values())))
-rows.append(("acquisition (coarse dispersion, pedestal up to x median, extra background)",
-             *(f"{c.acquisition.coarse_dispersion_probability:.0%}, {c.acquisition.pedestal_probability:.0%} "
-               f"(x {c.acquisition.pedestal_fraction[1]:g}), {c.acquisition.extra_background_probability:.0%}"
+rows.append(("acquisition (coarse dispersion up to eV, pedestal up to x median, extra background, "
+             "low-loss region, bad channels)",
+             *(f"{c.acquisition.coarse_dispersion_probability:.0%} (≤ {c.acquisition.dispersion_ev[1]:g} eV), "
+               f"{c.acquisition.pedestal_probability:.0%} (x {c.acquisition.pedestal_fraction[1]:g}), "
+               f"{c.acquisition.extra_background_probability:.0%}, {c.acquisition.low_loss_probability:.0%}, "
+               f"{c.acquisition.bad_channel_probability:.0%}"
                if c.acquisition.enabled else "off" for c in columns.values())))
 rows.append(("spectra seen", *(f"{c.steps * c.batch_size:,}" for c in columns.values())))
 rows.append(("passes over 200,000", *(f"{c.steps * c.batch_size / 200_000:.2f}" for c in columns.values())))
@@ -189,13 +192,15 @@ display(md_table(("Preset", "What it is for"), [(f"`{n}`", preset_description(n)
 # * **cpu-long** is the paper's recipe at the size a two-core machine manages in the background:
 #   the paper's physics only, fresh spectra at every step, most of them seen through random
 #   measured windows.
-# * **cpu-joint-mild** is the recipe of the shipped weights. Its odd steps are clean spectra of the
-#   paper's physics; its even steps spectra with physics the paper leaves out
+# * **cpu-joint-acquired** is the recipe of the shipped weights. Its odd steps are clean spectra of
+#   the paper's physics; its even steps spectra with physics the paper leaves out
 #   (`SynthesisConfig.with_real_data_physics()`: plural scattering, unlabelled edges of other
-#   elements, background-subtracted spectra, varied near-edge structures; see
-#   `eels_core.forward.config`), seen the way real measurements present them (`AcquisitionConfig`:
-#   coarse channels, constant pedestals, narrow windows; chapter 04). Learning both halves at once,
-#   from scratch, avoids forgetting one while learning the other.
+#   elements from the complete edge table, background-subtracted spectra, varied near-edge
+#   structures, B K with N K in boron nitride; see `eels_core.forward.config`), seen the way real
+#   measurements present them (`AcquisitionConfig`: surveys that start in the low-loss region,
+#   channels up to 10 eV wide, constant pedestals, isolated bad channels, windows down to 20 eV and
+#   window starts just below an onset; chapter 04). Learning both halves at once, from scratch,
+#   avoids forgetting one while learning the other.
 # * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05 and large batches.
 #
 # The other recipes that were tried on the way to the shipped weights are data files in
@@ -381,9 +386,9 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 #
 # ```bash
 # # CPU, in the background (hours), one thread: the shipped model's recipe
-# eels-core train --preset cpu-joint-mild --out runs/cpu-joint-mild --threads 1
+# eels-core train --preset cpu-joint-acquired --out runs/cpu-joint-acquired --threads 1
 # # the same recipe with other random numbers (run-to-run spread)
-# eels-core train --preset cpu-joint-mild --seed 1 --data-seed 10 --out runs/cpu-joint-mild-s1 --threads 1
+# eels-core train --preset cpu-joint-acquired --seed 1 --data-seed 10 --out runs/cpu-joint-acquired-s1 --threads 1
 # # the paper's recipe on a CPU
 # eels-core train --preset cpu-long --out runs/cpu-long --threads 1
 # # any recipe file (the appendix lists those that were tried)

@@ -611,7 +611,7 @@ print(f"pedestal 100 x median: exact accuracy {floor_scores[-1, off]:.3f} withou
 # carries its pedestal, which favours a higher floor: the best value depends on how common large
 # pedestals are among the spectra one meets, which synthetic data can only guess. A network
 # trained before the floor existed meets stretched inputs only when it predicts; the
-# `cpu-joint-splice` preset of chapter 07 trains with the floor and with pedestals up to 100
+# `cpu-joint-splice` recipe of the appendix trains with the floor and with pedestals up to 100
 # times the median.
 
 # %% [markdown]
@@ -652,7 +652,7 @@ print(f"a 10 % step: a false edge in {100 * splice_false[0.10]:.0f} % of the spe
 # %% [markdown]
 # A network that has never seen a splice takes many of them for edges: the only steps in its
 # training data were edges. `AcquisitionConfig(splice_probability=...)` adds one or two such steps
-# of 2-15 % to a share of the training spectra (preset `cpu-joint-splice`, chapter 07), so that a
+# of 2-15 % to a share of the training spectra (recipe `cpu-joint-splice`, appendix), so that a
 # step alone stops being enough. The 1 eV/channel survey of chapter 10 has jumps of this size, one
 # of about 10 % near 640 eV, where the network names Mn L₂,₃ in a specimen without manganese.
 

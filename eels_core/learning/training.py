@@ -12,7 +12,7 @@ Data: either generated on the fly (``data="stream"``: step k of rank r uses spec
 database written by :func:`eels_core.forward.database.write_database` (``data="/path/db.h5"``; the
 DataLoader reshuffles every epoch).
 
-Named configurations (presets such as ``cpu-ci`` and the shipped ``cpu-joint-mild``) are data:
+Named configurations (presets such as ``cpu-ci`` and the shipped ``cpu-joint-acquired``) are data:
 :mod:`eels_core.learning.presets`.
 """
 

@@ -34,7 +34,8 @@ Any scale
 Big spectrum images
     A lazy :class:`~eels_core.real.io.Spectrum` (``read_spectrum(path, lazy=True)``) or a lazy
     HyperSpy signal is labelled batch by batch (:meth:`~eels_core.real.io.Spectrum.iter_rows`):
-    memory holds one batch of spectra plus the per-pixel results, whatever the file size.
+    memory holds two batches of spectra (the one being labelled and the next, prepared in a second
+    thread) plus the per-pixel results, whatever the file size.
     :func:`summed_counts` sums one chunk-wise, in a safe scale.
 
 HyperSpy
@@ -46,8 +47,9 @@ HyperSpy
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -344,6 +346,52 @@ def summed_counts(source: Any, batch_size: int = 256) -> NDArray[np.float64]:
     return as_spectrum(source).summed(safe_scale=True, batch_size=batch_size).counts
 
 
+@dataclass(frozen=True)
+class _PreparedBatch:
+    """One batch of :func:`predict_edges` ready for the network: everything but the network's pass."""
+
+    start: int
+    stop: int
+    ok: NDArray[np.bool_]  # spectra with positive counts in the window
+    inputs: NDArray[np.float32] | None  # network input of the ``ok`` spectra (None: none is ok)
+    onset_ev: NDArray[np.float64] | None  # estimated onsets of the ``ok`` spectra
+    repaired_count: NDArray[np.int32]
+    repaired_per_channel: NDArray[np.int64]
+
+
+def _prepare_batch(
+    start: int, rows: NDArray[np.float64], e: NDArray[np.float64], window: tuple[float, float],
+    network_input: Callable[[NDArray[np.float64]], NDArray[np.float32]], repair: bool,
+    onset_args: tuple[NDArray[np.float64], NDArray[np.bool_]] | None,
+) -> _PreparedBatch:
+    """Check, scale and repair one batch, and make its network input and onsets."""
+    if not np.all(np.isfinite(rows)):
+        bad = int(np.count_nonzero(~np.isfinite(rows)))
+        raise ValueError(f"the counts contain {bad} NaN or infinite values; fix or drop those channels")
+    rows = unit_scale(rows)  # any finite scale: no overflow below
+    repaired_count = np.zeros(rows.shape[0], dtype=np.int32)
+    repaired_per_channel = np.zeros(e.size, dtype=np.int64)
+    if repair:
+        fixed = repair_bad_channels(rows)
+        rows = fixed.counts
+        repaired_count[:] = fixed.n_repaired
+        repaired_per_channel += np.count_nonzero(fixed.repaired, axis=0)
+    ok = _positive_signal(rows, e, window)
+    inputs = onset_ev = None
+    if ok.any():
+        inputs = network_input(rows[ok])
+        if onset_args is not None:
+            onset_ev = estimate_onsets(e, rows[ok], *onset_args)
+    return _PreparedBatch(start, start + rows.shape[0], ok, inputs, onset_ev, repaired_count, repaired_per_channel)
+
+
+def _prepare_next(batches: Iterator[tuple[int, NDArray[np.float64]]],
+                  prepare: Callable[[int, NDArray[np.float64]], _PreparedBatch]) -> _PreparedBatch | None:
+    """The next batch, read and prepared (None when there is none left)."""
+    item = next(batches, None)
+    return None if item is None else prepare(*item)
+
+
 def predict_edges(
     energy_ev: Any,
     counts: ArrayLike | None = None,
@@ -374,7 +422,8 @@ def predict_edges(
     batch_size : int
         Spectra per forward pass. A lazy source is read in whole chunks of its first navigation
         axis (at most 128 MiB at a time, :meth:`~eels_core.real.io.Spectrum.iter_rows`) and
-        labelled ``batch_size`` spectra at a time.
+        labelled ``batch_size`` spectra at a time. The next batch is read and prepared in a
+        second thread while the network labels the current one.
     progress : bool
         tqdm bar over the spectra (for spectrum images).
     onsets : bool
@@ -425,7 +474,6 @@ def predict_edges(
     valid = np.zeros(n, dtype=bool)
     repaired_count = np.zeros(n, dtype=np.int32)
     repaired_per_channel = np.zeros(e.size, dtype=np.int64)
-    forward: Callable[[NDArray[np.float64]], torch.Tensor]
     windowed = None
     if fast and WindowedForward.supports(model):
         try:
@@ -433,36 +481,40 @@ def predict_edges(
         except NotImplementedError:
             windowed = None
     if windowed is not None:
+        network: Callable[[torch.Tensor], torch.Tensor] = windowed
 
-        def forward(rows: NDArray[np.float64]) -> torch.Tensor:
-            return windowed(torch.from_numpy(preprocess_window(e, rows, repair=False)[0]).to(device))
+        def network_input(rows: NDArray[np.float64]) -> NDArray[np.float32]:
+            return preprocess_window(e, rows, repair=False)[0]
     else:
+        network = model
 
-        def forward(rows: NDArray[np.float64]) -> torch.Tensor:
-            return model(torch.from_numpy(preprocess_spectrum(e, rows, repair=False)).to(device))
+        def network_input(rows: NDArray[np.float64]) -> NDArray[np.float32]:
+            return preprocess_spectrum(e, rows, repair=False)
 
-    with tqdm(total=n, disable=not progress, desc="labelling", unit="spectra") as bar, torch.inference_mode():
-        for s, rows in _batches(flat, spectrum, batch_size):
-            if not np.all(np.isfinite(rows)):
-                bad = int(np.count_nonzero(~np.isfinite(rows)))
-                raise ValueError(f"the counts contain {bad} NaN or infinite values; fix or drop those channels")
-            rows = unit_scale(rows)  # any finite scale: no overflow below
-            stop = s + rows.shape[0]
-            if repair:
-                fixed = repair_bad_channels(rows)
-                rows = fixed.counts
-                repaired_count[s:stop] = fixed.n_repaired
-                repaired_per_channel += np.count_nonzero(fixed.repaired, axis=0)
-            ok = _positive_signal(rows, e, window)
+    def prepare(start: int, rows: NDArray[np.float64]) -> _PreparedBatch:
+        return _prepare_batch(start, rows, e, window, network_input, repair, (refs, inside) if onsets else None)
+
+    # The numpy work of batch k+1 (reading, repair, resampling, onsets) runs in a second thread
+    # while the network labels batch k: the two overlap instead of taking turns on the cores.
+    batches = _batches(flat, spectrum, batch_size)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eels-edges-prepare") as pool, tqdm(
+        total=n, disable=not progress, desc="labelling", unit="spectra"
+    ) as bar, torch.inference_mode():
+        pending = pool.submit(_prepare_next, batches, prepare)
+        while (ready := pending.result()) is not None:
+            pending = pool.submit(_prepare_next, batches, prepare)
+            s, stop, ok = ready.start, ready.stop, ready.ok
             valid[s:stop] = ok
-            if ok.any():
+            repaired_count[s:stop] = ready.repaired_count
+            repaired_per_channel += ready.repaired_per_channel
+            if ready.inputs is not None:
                 with autocast:
-                    logits = forward(rows[ok])
+                    logits = network(torch.from_numpy(ready.inputs).to(device))
                 p = torch.sigmoid(logits.float()).cpu().numpy()
                 probs[s:stop][ok] = np.nan_to_num(p, nan=0.0)  # never NaN (a finite input gives a finite output)
                 if onset is not None:
-                    onset[s:stop][ok] = estimate_onsets(e, rows[ok], refs, inside)
-            bar.update(rows.shape[0])
+                    onset[s:stop][ok] = ready.onset_ev
+            bar.update(stop - s)
     if not valid.any():
         raise ValueError(
             "the counts are all zero or negative inside the measured window "

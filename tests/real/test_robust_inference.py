@@ -217,6 +217,23 @@ def test_a_lazy_spectrum_is_labelled_chunk_by_chunk_with_the_same_result(tmp_pat
     np.testing.assert_allclose(summed_counts(lazy_spectrum, 5) * np.abs(data).max(), data.reshape(-1, data.shape[-1]).sum(0))
 
 
+def test_batches_prepared_in_a_second_thread_give_the_one_batch_result(model, image):
+    """The next batch is prepared while the network labels the current one: same result in any
+    batch size, and an error met in a later batch reaches the caller."""
+    e, data = image
+    whole = predict_edges(e, data, model=model, batch_size=64)
+    for batch_size in (1, 5):
+        batched = predict_edges(e, data, model=model, batch_size=batch_size)
+        np.testing.assert_allclose(batched.probabilities, whole.probabilities, atol=1e-6)
+        np.testing.assert_allclose(batched.onset_ev, whole.onset_ev, atol=1e-9, equal_nan=True)
+        np.testing.assert_array_equal(batched.repaired_count, whole.repaired_count)
+        np.testing.assert_array_equal(batched.repaired_spectra, whole.repaired_spectra)
+    bad = data.copy()
+    bad[2, 3, 100] = np.nan  # in the last of three batches of 5
+    with pytest.raises(ValueError, match="1 NaN or infinite values"):
+        predict_edges(e, bad, model=model, batch_size=5)
+
+
 def test_the_cli_reads_big_files_lazily(tmp_path, capsys, image, monkeypatch):
     e, data = image
     path = _hspy(tmp_path / "si.hspy", data, float(e[0]), 0.2)
