@@ -211,6 +211,33 @@ say(f"$n$ = {len(summed)} files, $1/n$ = {1 / len(summed):.3f}; $B$ = {n_bootstr
                  for k, (lo, hi) in interval.items()]))
 
 # %% [markdown]
+# ## How sure are these numbers? Two trainings of one recipe
+#
+# The bootstrap resamples the files. Training the same recipe again, with other random numbers for
+# the initial weights and for the stream of synthetic spectra, moves the figures as well. The
+# results file of the shipped weights' recipe (`experiments/results/`, written by
+# `scripts/score_real.py --record`) holds every training of it scored with this page's rule.
+
+# %%
+shipped_meta = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())
+recipe_results = RESULTS / f"{shipped_meta.get('recipe', '')}.json"
+seed_runs = [r for r in json.loads(recipe_results.read_text())["runs"]
+             if r.get("scoring", {}).get("optional_edges") and r.get("real_summed")] if recipe_results.is_file() else []
+if len(seed_runs) >= 2:
+    rows = ["| Training | Summed F1 | Exact | Pixel F1 | Paper physics F1 (synthetic) |", "|---|---|---|---|---|"]
+    for r in seed_runs:
+        mark = " (shipped)" if r["weights_sha256"] == shipped_meta["sha256"] else ""
+        rows.append(f"| {r['label']}{mark} | {r['real_summed']['f1']:.3f} | {r['real_summed']['exact_accuracy']:.3f} | "
+                    f"{r.get('real_pixels', {}).get('f1', float('nan')):.3f} | "
+                    f"{r.get('synthetic_paper_physics', {}).get('f1', float('nan')):.3f} |")
+    f1s = [r["real_summed"]["f1"] for r in seed_runs]
+    say(f"Recipe `{shipped_meta['recipe']}`:\n\n" + "\n".join(rows)
+        + f"\n\nSeed-to-seed spread of the summed F1: {max(f1s) - min(f1s):.3f}, "
+        f"{(max(f1s) - min(f1s)) * len(summed):.1f} times the step of one file ($1/n$).")
+else:
+    say("The results file of the shipped weights' recipe holds fewer than two scored trainings.")
+
+# %% [markdown]
 # ## Pixel by pixel
 #
 # Each pixel of a line scan or spectrum image is a noisier spectrum than the sum. Its truth is taken

@@ -107,7 +107,7 @@ here = {"label": "the shipped weights, scored on this page", "weights_sha256": s
         "real_pixels": evaluate(np.concatenate([p.truth for p in pixels]), np.concatenate([p.pred for p in pixels])).as_dict(),
         "synthetic_paper_physics": shipped["metrics"]["paper_physics_full_range"],
         "synthetic_measured_physics": shipped["metrics"].get("real_data_physics_full_range", {}), "outcome": "shipped"}
-shipped_recipe = Path(shipped.get("phases", [{}])[-1].get("checkpoint", "runs/shipped/")).parts[1]
+shipped_recipe = shipped.get("recipe") or Path(shipped.get("phases", [{}])[-1].get("checkpoint", "runs/shipped/")).parts[1]
 log = [(shipped_recipe, here)] + [(name, run) for name, data in results.items() for run in data["runs"]]
 
 

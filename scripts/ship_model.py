@@ -87,6 +87,9 @@ def main() -> None:
     ap.add_argument("--selection", metavar="JSON", action="append", default=[],
                     help="selection record(s) of experiments/selection/ in which the rule of "
                          "scripts/physics_validation.py compared these weights with others (repeatable)")
+    ap.add_argument("--recipe", metavar="NAME",
+                    help="the preset or experiments/recipes/ recipe the weights were trained with "
+                         "(its results file experiments/results/NAME.json holds every scored seed)")
     ap.add_argument("--annotate-only", action="store_true",
                     help="only add training_physics and selection to the sidecar of the weights at --out "
                          "(the weights and their metrics stay as they are)")
@@ -98,6 +101,8 @@ def main() -> None:
         sidecar = metadata_path(Path(args.out))
         meta = json.loads(sidecar.read_text())
         meta.update(provenance(meta["phases"][-1]["training_config"], args.selection))
+        if args.recipe:
+            meta["recipe"] = args.recipe
         sidecar.write_text(json.dumps(meta, indent=1) + "\n")
         print(f"wrote {sidecar}")
         return
@@ -140,6 +145,7 @@ def main() -> None:
         "phases": phases,
         "metrics": metrics,
         "machine": f"{platform.machine()} {platform.processor()}, torch {torch.__version__}",
+        **({"recipe": args.recipe} if args.recipe else {}),
         **provenance(phases[-1]["training_config"], args.selection),
     }
     out = export_weights(args.checkpoint, args.out, meta)

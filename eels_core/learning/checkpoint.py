@@ -67,6 +67,7 @@ SIDECAR_OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "wall_time_s": (int, float),
     "training_physics": list,
     "selection": dict,
+    "recipe": str,
 }
 SIDECAR_SCHEMA = {"required": SIDECAR_REQUIRED, "optional": SIDECAR_OPTIONAL}
 _SIDECAR_FIX = (
