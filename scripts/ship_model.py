@@ -29,7 +29,7 @@ from eels_core.learning.metrics import evaluate  # noqa: E402
 from eels_core.learning.preprocessing import sample_windows  # noqa: E402
 from eels_core.forward.synthesis import synthesize  # noqa: E402
 from eels_core.learning.training import make_batch, predict_logits  # noqa: E402
-from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, export_weights, load_model, metadata_path  # noqa: E402
+from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, export_weights, load_model, metadata_path, sha256_of  # noqa: E402
 from eels_core.learning.presets import physics_beyond_paper  # noqa: E402
 
 sys.path.insert(0, str(REPO / "scripts"))
@@ -119,6 +119,7 @@ def main() -> None:
         phases.append(
             {
                 "checkpoint": _shown_path(path),
+                "checkpoint_sha256": sha256_of(path),
                 "steps_done": int(state["step"]),
                 "training_config": json.loads(state["training_config"]),
                 "history": history,

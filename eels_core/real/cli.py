@@ -23,7 +23,8 @@ DigitalMicrograph and others) and labelled chunk by chunk, so memory stays bound
 size of the spectrum image; ``--sum`` sums it chunk by chunk in a safe scale.
 
 Bad input (missing file, unsupported format, no energy axis, non-monotonic axis, NaN/inf counts,
-all-zero or negative counts, a window outside 90-1000 eV or narrower than 35 eV there, a corrupt
+all-zero or negative counts, a window outside 90-1000 eV or narrower there than the weights
+accept (their ``narrowest_window_ev``: 20 eV for the shipped weights), a corrupt
 or truncated file, unsafe or damaged weights, a ``--maps`` folder that cannot be written or is
 not empty without ``--overwrite`` (checked before the run), a bad option) prints one line
 ``eels-edges: error: ...`` on stderr and exits with status 2. Exit status 0: success; 1: an

@@ -441,8 +441,8 @@ def predict_edges(
     Raises
     ------
     ValueError
-        A bad energy axis (not increasing, non-finite, less than the model's ``narrowest_window_ev`` (35 eV;
-        20 eV for weights trained on such windows) inside 90-1000 eV), counts
+        A bad energy axis (not increasing, non-finite, less than the model's ``narrowest_window_ev`` (20 eV
+        for the shipped weights, 35 eV for weights trained on wider windows only) inside 90-1000 eV), counts
         that do not match it, NaN / infinite counts, or no spectrum with positive counts.
     """
     if not 0.0 < threshold < 1.0:
