@@ -225,8 +225,8 @@ seed_runs = [r for r in json.loads(recipe_results.read_text())["runs"]
              if r.get("scoring", {}).get("optional_edges") and r.get("real_summed")] if recipe_results.is_file() else []
 if len(seed_runs) >= 2:
     rows = ["| Training | Summed F1 | Exact | Pixel F1 | Paper physics F1 (synthetic) |", "|---|---|---|---|---|"]
+    shipped_files = {shipped_meta["sha256"], shipped_meta["phases"][-1].get("checkpoint_sha256")}  # weights, checkpoint
     for r in seed_runs:
-        shipped_files = {shipped_meta["sha256"], shipped_meta["phases"][-1].get("checkpoint_sha256")}  # weights, checkpoint
         mark = " (shipped)" if r["weights_sha256"] in shipped_files else ""
         rows.append(f"| {r['label']}{mark} | {r['real_summed']['f1']:.3f} | {r['real_summed']['exact_accuracy']:.3f} | "
                     f"{r.get('real_pixels', {}).get('f1', float('nan')):.3f} | "
