@@ -6,6 +6,7 @@ issue is made here, in tmp_path.
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -285,8 +286,9 @@ def _bad_negative(tmp):
     return [str(_text(tmp / "negative.txt", e, -_power_law(e)))], "zero or negative"
 
 
+@functools.cache
 def _shipped_narrowest_window_ev() -> float:
-    """The narrowest window the shipped weights accept (35 eV, or less for weights trained on narrower windows)."""
+    """The narrowest window the shipped weights accept (their ``narrowest_window_ev``; weights loaded once)."""
     from eels_core.learning.checkpoint import load_model
 
     return float(load_model().narrowest_window_ev)
