@@ -11,15 +11,15 @@ Prints, and with --json writes, for one physics (the paper's Table 2, or the rea
   show in wall time), and from them an estimate for 2 otherwise idle cores;
 * where ``render_spectra`` spends its CPU time, stage by stage (``render_stage_seconds``);
 * two limits: the floating-point work per spectrum over the peak of the cores (FMA, 8 float32
-  lanes), and the floor set by the library calls whose results fix every output bit (the FFTs of
-  every edge, the float64 log/exp of the background, the SFC64 normal draws of the noise);
+  lanes), and the floor set by the library calls whose results fix every output bit (the FFTs,
+  the log/exp of the background, the random numbers of the noise);
 * the instruction sets numpy detected and used, and the load average before and after.
 
 Issue targets on 2 cores: >= 10,000 spectra/s and >= 20x the plain loop, in the same run.
 A benchmark, not a test: it asserts nothing.
 
     python benchmarks/bench_synthesis.py [--n 16384] [--n-loop 300] [--repeats 5] [--physics paper]
-                                         [--profile-blocks 32] [--json out.json]
+                                         [--render-version 2] [--profile-blocks 32] [--json out.json]
 """
 
 from __future__ import annotations
@@ -36,9 +36,11 @@ import scipy.fft
 
 from eels_core.forward.background import power_law_background
 from eels_core.forward.config import SynthesisConfig
-from eels_core.forward.noise import white_noise
+from eels_core.forward.noise import white_noise, white_noise_fast
 from eels_core.forward.synthesis import (
     BLOCK_SIZE,
+    PEAK_WINDOW_PLURAL,
+    PEAK_WINDOW_PSF,
     _block_rng,
     _model_grid_edges,
     _tables,
@@ -110,15 +112,22 @@ def cpu_description() -> dict:
 def flops_per_spectrum(rows_per_spectrum: float, config: SynthesisConfig) -> dict[str, float]:
     """Rough floating-point work of one spectrum, by kind (an exp or log counted as 20 operations).
 
-    FFTs: 2.5 n log2 n per real transform of length n, one forward and one inverse per edge.
+    FFTs: 2.5 n log2 n per real transform of length n. The paper's formulation transforms every
+    edge forward and back over the whole grid; the fast one (``render_version = 2``) every edge
+    over its peak window and every spectrum once over the whole grid.
     """
     t = _tables(config)
     n_fft, n_model, n_out = t.templates.shape[1], t.model_energy.size, t.output_energy.size
     n_freq = n_fft // 2 + 1
-    fft = rows_per_spectrum * 2 * 2.5 * n_fft * np.log2(n_fft)
+    if config.render_version == 2:
+        n_window = (PEAK_WINDOW_PLURAL if config.thickness[1] > 0 else PEAK_WINDOW_PSF).fft
+        fft = 2 * 2.5 * n_fft * np.log2(n_fft) + rows_per_spectrum * 2 * 2.5 * n_window * np.log2(n_window)
+        background = n_model * (20 + 2)
+    else:
+        fft = rows_per_spectrum * 2 * 2.5 * n_fft * np.log2(n_fft)
+        background = n_out * (2 * 20 + 2)
     tails = rows_per_spectrum * 0.6 * n_model * (20 + 4)  # ~60 % of the grid above the tail start
     transfer = n_freq * (20 + 4) + rows_per_spectrum * n_freq * 2
-    background = n_out * (2 * 20 + 2)
     noise = n_out * (15 + 4)  # a normal draw, the running mean, the coefficient
     resample_and_sum = n_out * 10 + rows_per_spectrum * n_model * 3  # interpolation; scale, sum, peak search
     parts = {"FFT": fft, "tails": tails, "transfer functions": transfer, "background": background,
@@ -130,25 +139,41 @@ def flops_per_spectrum(rows_per_spectrum: float, config: SynthesisConfig) -> dic
 def bit_floor_seconds_per_block(config: SynthesisConfig, seed: int, blocks: int) -> dict[str, float]:
     """CPU seconds per block of the library calls that fix the output bits (one thread).
 
-    The same calls, on the same arrays, as the renderer makes: rfft and irfft of every edge row,
-    the float64 log and exp of the background, the SFC64 normal draws of every spectrum.
+    The same calls, on arrays of the same shapes, as the renderer makes. The paper's formulation:
+    rfft and irfft of every edge row, the float64 log and exp of the background, the SFC64 normal
+    draws of every spectrum. The fast one: rfft and irfft of every spectrum and of every edge's
+    peak window, the single-precision exp of the background on the model grid, the raw SFC64
+    words and the table lookups of the noise.
     """
     t = _tables(config)
+    fast = config.render_version == 2
     secs = {"FFT": 0.0, "background log and exp": 0.0, "normal draws": 0.0}
     for k in range(blocks):
         params = sample_parameters(_block_rng(seed, k), BLOCK_SIZE, config)
-        rows = _model_grid_edges(params, config).flat.size
-        buffer = t.templates[np.arange(rows) % t.templates.shape[0]]
+        rows = _model_grid_edges(params, config.replace(render_version=1)).flat.size
+        if fast:
+            n_window = (PEAK_WINDOW_PLURAL if config.thickness[1] > 0 else PEAK_WINDOW_PSF).fft
+            arrays = [t.templates[np.arange(BLOCK_SIZE) % t.templates.shape[0]],
+                      t.templates[np.arange(rows) % t.templates.shape[0], :n_window]]
+        else:
+            arrays = [t.templates[np.arange(rows) % t.templates.shape[0]]]
         x = output_to_model_energy(t.output_energy, params.stretch, params.shift_ev)
         c = time.thread_time()
-        spec = scipy.fft.rfft(buffer, axis=-1)
-        scipy.fft.irfft(spec, n=buffer.shape[1], axis=-1)
+        for buffer in arrays:
+            spec = scipy.fft.rfft(buffer, axis=-1)
+            scipy.fft.irfft(spec, n=buffer.shape[1], axis=-1)
         secs["FFT"] += time.thread_time() - c
         c = time.thread_time()
-        power_law_background(x, params.background_exponent[:, None])
+        if fast:
+            np.exp(t.log_model_energy_over_reference * -params.background_exponent.astype(np.float32)[:, None])
+        else:
+            power_law_background(x, params.background_exponent[:, None])
         secs["background log and exp"] += time.thread_time() - c
         c = time.thread_time()
-        white_noise(params.noise_seed, t.output_energy.size, config.noise_sd)
+        if fast:
+            white_noise_fast(params.noise_seed, t.output_energy.size)
+        else:
+            white_noise(params.noise_seed, t.output_energy.size, config.noise_sd)
         secs["normal draws"] += time.thread_time() - c
     return {k: v / blocks for k, v in secs.items()}
 
@@ -160,11 +185,14 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5, help="interleaved repeats (medians and ranges over them)")
     ap.add_argument("--physics", choices=("paper", "real"), default="paper",
                     help="SynthesisConfig() or SynthesisConfig.with_real_data_physics()")
+    ap.add_argument("--render-version", type=int, choices=(1, 2), default=2,
+                    help="SynthesisConfig.render_version: 2, the fast rendering (default); 1, the paper's formulation")
     ap.add_argument("--profile-blocks", type=int, default=32, help="blocks of 64 spectra for the stage profile")
     ap.add_argument("--json", help="also write the figures to this JSON file")
     args = ap.parse_args()
 
     config = SynthesisConfig() if args.physics == "paper" else SynthesisConfig.with_real_data_physics()
+    config = config.replace(render_version=args.render_version)
     load_before = os.getloadavg()
     synthesize(256, seed=99, config=config, keep_freed_memory=True)  # warm-up: library tables, FFT plans, memory
     loop_params = synthesize(args.n_loop, seed=2, config=config, keep_freed_memory=True).params
@@ -188,7 +216,7 @@ def main() -> None:
     rows = 0
     for k in range(args.profile_blocks):
         params = sample_parameters(_block_rng(3, k), BLOCK_SIZE, config)
-        rows += _model_grid_edges(params, config).flat.size
+        rows += _model_grid_edges(params, config.replace(render_version=1)).flat.size
         for stage, s in render_stage_seconds(params, config, keep_freed_memory=True).items():
             profile[stage] = profile.get(stage, 0.0) + s
     n_profiled = args.profile_blocks * BLOCK_SIZE
@@ -207,6 +235,7 @@ def main() -> None:
     result = {
         **cpu,
         "physics": args.physics,
+        "render_version": args.render_version,
         "n": args.n,
         "n_loop": args.n_loop,
         "repeats": args.repeats,
@@ -243,7 +272,7 @@ def main() -> None:
     print(f"{cpu['cpu']}, {cpu['cpu_count']} CPUs at {cpu['cpu_mhz']} MHz; numpy dispatches "
           f"{'/'.join(cpu['numpy_simd_dispatched'])} over baseline {'/'.join(cpu['numpy_simd_baseline'])}; "
           f"AVX2 {cpu['cpu_features']['AVX2']}, AVX512F {cpu['cpu_features']['AVX512F']}")
-    print(f"physics: {args.physics}; load average before {load_before[0]:.2f}, after {load_after[0]:.2f}; "
+    print(f"physics: {args.physics}, render_version {args.render_version}; load average before {load_before[0]:.2f}, after {load_after[0]:.2f}; "
           f"medians of {args.repeats} interleaved repeats")
     show("synthesize, 1 thread (spectra/s)", summary(wall["1"]))
     show("synthesize, 2 threads (spectra/s)", rate_2)

@@ -43,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="add plural scattering, distractor edges and background-subtracted spectra (beyond the paper)",
     )
+    mk.add_argument(
+        "--render-version", type=int, choices=(1, 2), default=None,
+        help="how spectra are computed from their parameters: 1, the paper's formulation (the default); 2, the "
+        "fast version (one FFT pair per spectrum, single precision; recorded in the database)",
+    )
     mk.add_argument("--shard-size", type=int, default=10_000, help="spectra per shard file (default 10000)")
     mk.add_argument("--dtype", choices=("float16", "float32"), default="float16", help="storage type of spectra")
     mk.add_argument("--validation-fraction", type=float, default=0.2, help="validation share (paper: 0.2)")
@@ -151,11 +156,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "make-database":
             from .forward.database import write_database
 
+            config = _load_config(args.config, args.real_data_physics)
+            if args.render_version is not None:
+                config = config.replace(render_version=args.render_version)
             out = write_database(
                 args.out,
                 n=args.n,
                 seed=args.seed,
-                config=_load_config(args.config, args.real_data_physics),
+                config=config,
                 shard_size=args.shard_size,
                 dtype=args.dtype,
                 validation_fraction=args.validation_fraction,

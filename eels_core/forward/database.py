@@ -696,10 +696,14 @@ def remake_command(info: DatabaseInfo) -> str:
     cmd += f" --dtype {info.dtype}"
     if info.validation_fraction != 0.2:
         cmd += f" --validation-fraction {info.validation_fraction}"
-    if info.config == SynthesisConfig.with_real_data_physics():
+    version = info.config.render_version
+    config = info.config.replace(render_version=1)
+    if config == SynthesisConfig.with_real_data_physics():
         cmd += " --real-data-physics"
-    elif info.config != SynthesisConfig():
+    elif config != SynthesisConfig():
         cmd += " --config FILE (the config stored in the index)"
+    if version != 1:
+        cmd += f" --render-version {version}"
     return cmd
 
 

@@ -15,11 +15,13 @@ are counted electrons.
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import numpy as np
 import scipy.ndimage
 import scipy.signal
+import scipy.special
 from numpy.typing import ArrayLike, NDArray
 
 from .background import fit_power_law, power_law
@@ -163,6 +165,78 @@ def fixed_pattern_noise(
         _smooth_row(white, frame, order, out[i])
         clock("Savitzky-Golay filter")
     out *= np.asarray(noise_coefficient, dtype=np.float64).reshape(-1, 1)
+    clock("Savitzky-Golay filter")
+    return out
+
+
+#: Levels of the table of standard normal quantiles that the fast white noise draws from.
+NORMAL_TABLE_SIZE: int = 1 << 16
+
+
+@functools.lru_cache(maxsize=1)
+def normal_quantile_table() -> NDArray[np.float32]:
+    """The standard normal quantiles at ``(k + 1/2) / 65536``, k = 0 ... 65535, scaled to unit variance.
+
+    Drawing a uniformly random entry is sampling the normal distribution by its inverse
+    cumulative distribution, with the probability axis cut in 65,536 equal steps: the draws are
+    normal to within that step, and no draw lies beyond 4.3 standard deviations (the noise is
+    then smoothed over 31-59 channels, which leaves no trace of either).
+    """
+    q = scipy.special.ndtri((np.arange(NORMAL_TABLE_SIZE) + 0.5) / NORMAL_TABLE_SIZE)
+    return (q / np.sqrt(np.mean(q**2))).astype(np.float32)
+
+
+def white_noise_fast(noise_seeds: ArrayLike, n_channels: int) -> NDArray[np.float32]:
+    """Standard normal white noise in single precision, one independent stream per spectrum.
+
+    The noise of the fast rendering (``SynthesisConfig.render_version = 2``). Row ``i`` reads the
+    raw 64-bit outputs of ``np.random.SFC64(int(seed_i))`` as little-endian 16-bit words, and
+    each word picks an entry of :func:`normal_quantile_table`. About a third of the cost of
+    numpy's normal draws, because no logarithm or rejection is computed per draw.
+
+    Parameters
+    ----------
+    noise_seeds : array_like of int, shape (b,)
+    n_channels : int
+
+    Returns
+    -------
+    ndarray, shape (b, n_channels), float32
+    """
+    states = _sfc64_states(noise_seeds)
+    n_words = -(-int(n_channels) // 4)
+    raw = np.empty((len(states), n_words), dtype="<u8")
+    bits = np.random.SFC64(0)
+    for i, state in enumerate(states):
+        bits.state = {"bit_generator": "SFC64", "state": {"state": state}, "has_uint32": 0, "uinteger": 0}
+        raw[i] = bits.random_raw(n_words)
+    words = raw.view("<u2")[:, : int(n_channels)]
+    return np.take(normal_quantile_table(), words)
+
+
+def fixed_pattern_noise_fast(
+    noise_seeds: ArrayLike,
+    n_channels: int,
+    noise_sd: float,
+    frame_lengths: ArrayLike,
+    noise_coefficient: ArrayLike,
+    order: int = 1,
+    clock: Callable[[str], None] | None = None,
+) -> NDArray[np.float32]:
+    """:func:`fixed_pattern_noise` of the fast rendering: single precision throughout, the white
+    noise from :func:`white_noise_fast`."""
+    clock = clock or (lambda stage: None)
+    white = white_noise_fast(noise_seeds, n_channels)
+    clock("white noise (random numbers)")
+    frames = np.broadcast_to(np.asarray(frame_lengths, dtype=np.int64).reshape(-1), white.shape[:1])
+    out = np.empty_like(white)
+    for i, frame in enumerate(frames):
+        if order <= 1:  # the Savitzky-Golay coefficients are all 1 / frame (see savgol_smooth)
+            scipy.ndimage.uniform_filter1d(white[i], int(frame), mode="mirror", output=out[i])
+        else:
+            out[i] = scipy.signal.savgol_filter(white[i], int(frame), order, mode="mirror")
+    factor = np.float32(noise_sd) * np.asarray(noise_coefficient, dtype=np.float32).reshape(-1, 1)
+    out *= factor
     clock("Savitzky-Golay filter")
     return out
 
