@@ -373,9 +373,10 @@ if results_md is None or not results_md.is_file():
 else:
     text = results_md.read_text(encoding="utf-8")
     synthesis = text.split("## Synthesis")[1].split("\n## ")[0]
-    paragraphs = [p for p in synthesis.split("\n\n")[1:] if not p.startswith("    ") and not p.startswith("|")]
-    table = [ln for ln in synthesis.splitlines() if ln.startswith("|")]
-    display(Markdown(paragraphs[0] + "\n\n" + "\n".join(table)))
+    blocks = synthesis.split("\n\n")[1:]
+    paragraphs = [p for p in blocks if not p.startswith("    ") and not p.startswith("|")]
+    first_table = next(p for p in blocks if p.startswith("|"))  # the latest runs
+    display(Markdown(paragraphs[0] + "\n\n" + first_table))
 
 # %% [markdown]
 # ## The paper-scale run from the command line
