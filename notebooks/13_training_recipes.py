@@ -222,6 +222,21 @@ for name, record in records.items():
         f"`{scores['selected']}`.\n\n" + "\n".join(rows))
 
 # %% [markdown]
+# ### A diagnostic set: the near-coincident pair in surveys
+#
+# A set outside the rule asks a narrower question: in coarse surveys that hold N K (with B K for
+# h-BN) but no Sc, how often is Sc L2,3 named, and the other way round? Its records, from
+# `experiments/diagnostics/`:
+
+# %%
+for path in sorted((REPO / "experiments" / "diagnostics").glob("*.json")):
+    diagnostic = json.loads(path.read_text())
+    rows = ["| Model | F1 | Sc named in N K windows | N K named in Sc windows |", "|---|---|---|---|"]
+    rows += [f"| {m['name']} | {m['scores']['f1']:.3f} | {m['scores']['sc_named_in_n_windows']:.1%} | "
+             f"{m['scores']['n_named_in_sc_windows']:.1%} |" for m in diagnostic["models"]]
+    say(f"**`{diagnostic['set']}`**: {diagnostic['what']}.\n\n" + "\n".join(rows) + f"\n\n{diagnostic['reading']}")
+
+# %% [markdown]
 # ## Takeaways
 
 # %%

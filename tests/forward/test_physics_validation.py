@@ -14,7 +14,7 @@ pv = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(pv)
 
 
-@pytest.mark.parametrize("kind", pv.KINDS)
+@pytest.mark.parametrize("kind", pv.ALL_KINDS)
 def test_every_set_is_fixed_and_shows_its_physics(kind):
     a = pv.build_set(kind, 24)
     assert torch.equal(a.inputs, pv.build_set(kind, 24).inputs)  # fixed seed
@@ -23,6 +23,12 @@ def test_every_set_is_fixed_and_shows_its_physics(kind):
         assert width.max() < 36.0 and width.min() >= 19.0
     elif kind == "low_loss":
         assert torch.all(a.inputs[:, 2, 0] == 1)  # every window starts at 90 eV
+    elif kind == "bn_sc_survey":  # surveys from 100-140 eV, 450-550 eV wide
+        assert width.min() >= 440.0
+        present = (a.targets * a.loss_mask).numpy() > 0
+        n, sc, o = (pv.ELEMENTS.index(s) for s in ("N", "Sc", "O"))
+        assert present[:12, n].all() and not present[:12, sc].any()  # first half: N K, no Sc
+        assert present[12:, sc].all() and present[12:, o].all() and not present[12:, n].any()
     else:
         assert width.min() >= 34.5
 
@@ -43,6 +49,30 @@ def test_selection_rule():
     assert pv.select(shipped, {"a": better, "b": scores(0.98, [0.85] * 6)}) == "b"
     assert pv.select(shipped, {"a": better, "b": better}) == "a"  # ties: the earlier one
     assert np.isclose(len(pv.PHYSICS_KINDS), 6)
+
+
+def test_scores_report_the_near_coincident_confusions():
+    data = pv.build_set("bn_sc_survey", 24)
+
+    class Says:  # a stand-in network that names the given edges in every window
+        def __init__(self, *names):
+            self.logits = torch.full((len(pv.ELEMENTS),), -20.0)
+            for name in names:
+                self.logits[pv.ELEMENTS.index(name)] = 20.0
+
+        def __call__(self, x):
+            return self.logits.expand(x.shape[0], -1)
+
+        def eval(self):
+            return self
+
+        def parameters(self):
+            return iter([torch.zeros(1)])
+
+    always_sc = pv.score(Says("Sc"), data)
+    assert always_sc["sc_named_in_n_windows"] == 1.0 and always_sc["n_named_in_sc_windows"] == 0.0
+    both = pv.score(Says("N", "Sc", "O", "B"), data)
+    assert both["sc_named_in_n_windows"] == 1.0 and both["n_named_in_sc_windows"] == 1.0
 
 
 def test_selection_rule_text_and_record(tmp_path):
