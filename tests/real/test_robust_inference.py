@@ -59,14 +59,20 @@ DEFECTS = {
 }
 
 
-@pytest.mark.parametrize("window", [(300.0, 700.0), (420.0, 600.0)], ids=["300-700", "420-600"])
-@pytest.mark.parametrize("defect", list(DEFECTS), ids=list(DEFECTS))
-def test_bad_channels_never_create_or_remove_an_edge(model, spectra, window, defect):
-    e, clean = _cut(spectra, *window)
+def _with_defect(e: np.ndarray, clean: np.ndarray, defect: str) -> tuple[list[int], np.ndarray]:
+    """The channels nearest the defect's energies, and a copy of ``clean`` with the defect written there."""
     where, make = DEFECTS[defect]
     index = [int(np.argmin(np.abs(e - w))) for w in where]
     bad = clean.copy()
     bad[:, index] = make(bad[:, index])
+    return index, bad
+
+
+@pytest.mark.parametrize("window", [(300.0, 700.0), (420.0, 600.0)], ids=["300-700", "420-600"])
+@pytest.mark.parametrize("defect", list(DEFECTS), ids=list(DEFECTS))
+def test_bad_channels_never_create_or_remove_an_edge(model, spectra, window, defect):
+    e, clean = _cut(spectra, *window)
+    index, bad = _with_defect(e, clean, defect)
     reference = predict_edges(e, clean, model=model, onsets=False)
     assert reference.detected[0].tolist() == [k in (3, 7) for k in range(20)]  # O K and Ti L2,3
     repaired = predict_edges(e, bad, model=model, onsets=False)
@@ -84,10 +90,8 @@ def test_without_the_repair_the_same_defects_do_change_edges(model, spectra):
     e, clean = _cut(spectra, 300.0, 700.0)
     reference = predict_edges(e, clean, model=model, onsets=False)
     changed, largest_shift = 0, 0.0
-    for where, make in DEFECTS.values():
-        index = [int(np.argmin(np.abs(e - w))) for w in where]
-        bad = clean.copy()
-        bad[:, index] = make(bad[:, index])
+    for defect in DEFECTS:
+        _, bad = _with_defect(e, clean, defect)
         raw = predict_edges(e, bad, model=model, onsets=False, repair=False)
         changed += int((raw.detected != reference.detected).any(axis=1).sum())
         largest_shift = max(largest_shift, float(np.abs(raw.probabilities - reference.probabilities).max()))
