@@ -209,7 +209,7 @@ say("> " + shipped["selection"]["rule"].replace("\n", "\n> "))
 records = {p.stem: json.loads(p.read_text()) for p in sorted((REPO / "experiments" / "selection").glob("*.json"))}
 for name, record in records.items():
     scores = record["scores"]
-    kinds = list(scores["shipped"])
+    kinds = record.get("rule_kinds", list(scores["shipped"]))  # diagnostic sets are not part of the rule
     physics = [k for k in kinds if k != "paper"]
     head = "| Model | " + " | ".join(kinds) + " | mean of the physics sets |"
     rows = [head, "|" + "---|" * (len(kinds) + 2)]

@@ -260,6 +260,7 @@ def selection_record(args: argparse.Namespace, scores: dict, argv: list[str] | N
         "code_commit": commit or None,
         "measured_by": "scripts/physics_validation.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "rule": "the selection rule in the docstring of scripts/physics_validation.py, written before any candidate was scored",
+        "rule_kinds": list(KINDS),  # the sets the rule reads; any others in the scores are diagnostic
         "scores": scores,
     }
 

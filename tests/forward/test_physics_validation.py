@@ -86,6 +86,7 @@ def test_selection_rule_text_and_record(tmp_path):
                               trained_by=["eels-core train ..."])
     record = pv.selection_record(args, {"shipped": {}, str(ckpt): {}, "selected": "shipped"}, ["--n", "1000"])
     assert record["schema"] == "eels-edge-book.selection/1" and record["scores"]["selected"] == "shipped"
+    assert record["rule_kinds"] == list(pv.KINDS) and "bn_sc_survey" not in record["rule_kinds"]
     import hashlib
 
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
