@@ -116,7 +116,7 @@ def _sfc64_states(seeds: ArrayLike) -> NDArray[np.uint64]:
     return np.stack([a, b, c, counter], axis=1)
 
 
-def _smooth_row(row: NDArray[np.float64], frame: int, order: int, out: NDArray[np.float64]) -> None:
+def _smooth_row(row: NDArray[np.floating], frame: int, order: int, out: NDArray[np.floating]) -> None:
     """Savitzky-Golay filter of one row into ``out`` (see :func:`savgol_smooth`)."""
     if order <= 1:
         scipy.ndimage.uniform_filter1d(row, int(frame), mode="mirror", output=out)
@@ -148,23 +148,35 @@ def fixed_pattern_noise(
     noise_coefficient: ArrayLike,
     order: int = 1,
     clock: Callable[[str], None] | None = None,
-) -> NDArray[np.float64]:
+    fast: bool = False,
+) -> NDArray[np.float64] | NDArray[np.float32]:
     """The paper's noise: C * SavGol(N(0, noise_sd^2)), one row per spectrum.
 
-    Computed one spectrum at a time through a small reused buffer; ``clock(stage)``, if given, is
-    called after each stage (profiling).
+    The white noise of each spectrum comes from its own seed: numpy's normal draws
+    (:func:`white_noise`), computed one spectrum at a time through a small reused buffer; or, with
+    ``fast`` (the fast rendering, ``SynthesisConfig.render_version = 2``), :func:`white_noise_fast`
+    for all spectra at once, in single precision throughout. ``clock(stage)``, if given, is called
+    after each stage (profiling).
     """
     clock = clock or (lambda stage: None)
-    streams = _WhiteNoise(noise_seeds, noise_sd)
-    frames = np.broadcast_to(np.asarray(frame_lengths, dtype=np.int64).reshape(-1), (len(streams),))
-    out = np.empty((len(streams), n_channels), dtype=np.float64)
-    white = np.empty(n_channels, dtype=np.float64)
-    for i, frame in enumerate(frames):
-        streams.row(i, white)
+    frames = np.broadcast_to(np.asarray(frame_lengths, dtype=np.int64).reshape(-1), (len(np.atleast_1d(noise_seeds)),))
+    dtype = np.float32 if fast else np.float64
+    out = np.empty((frames.size, n_channels), dtype=dtype)
+    if fast:
+        white = white_noise_fast(noise_seeds, n_channels)
+        white *= np.float32(noise_sd)
         clock("white noise (random numbers)")
-        _smooth_row(white, frame, order, out[i])
-        clock("Savitzky-Golay filter")
-    out *= np.asarray(noise_coefficient, dtype=np.float64).reshape(-1, 1)
+        for i, frame in enumerate(frames):
+            _smooth_row(white[i], frame, order, out[i])
+    else:
+        streams = _WhiteNoise(noise_seeds, noise_sd)
+        row = np.empty(n_channels, dtype=np.float64)
+        for i, frame in enumerate(frames):
+            streams.row(i, row)
+            clock("white noise (random numbers)")
+            _smooth_row(row, frame, order, out[i])
+            clock("Savitzky-Golay filter")
+    out *= np.asarray(noise_coefficient, dtype=dtype).reshape(-1, 1)
     clock("Savitzky-Golay filter")
     return out
 
@@ -212,33 +224,6 @@ def white_noise_fast(noise_seeds: ArrayLike, n_channels: int) -> NDArray[np.floa
         raw[i] = bits.random_raw(n_words)
     words = raw.view("<u2")[:, : int(n_channels)]
     return np.take(normal_quantile_table(), words)
-
-
-def fixed_pattern_noise_fast(
-    noise_seeds: ArrayLike,
-    n_channels: int,
-    noise_sd: float,
-    frame_lengths: ArrayLike,
-    noise_coefficient: ArrayLike,
-    order: int = 1,
-    clock: Callable[[str], None] | None = None,
-) -> NDArray[np.float32]:
-    """:func:`fixed_pattern_noise` of the fast rendering: single precision throughout, the white
-    noise from :func:`white_noise_fast`."""
-    clock = clock or (lambda stage: None)
-    white = white_noise_fast(noise_seeds, n_channels)
-    clock("white noise (random numbers)")
-    frames = np.broadcast_to(np.asarray(frame_lengths, dtype=np.int64).reshape(-1), white.shape[:1])
-    out = np.empty_like(white)
-    for i, frame in enumerate(frames):
-        if order <= 1:  # the Savitzky-Golay coefficients are all 1 / frame (see savgol_smooth)
-            scipy.ndimage.uniform_filter1d(white[i], int(frame), mode="mirror", output=out[i])
-        else:
-            out[i] = scipy.signal.savgol_filter(white[i], int(frame), order, mode="mirror")
-    factor = np.float32(noise_sd) * np.asarray(noise_coefficient, dtype=np.float32).reshape(-1, 1)
-    out *= factor
-    clock("Savitzky-Golay filter")
-    return out
 
 
 def shot_noise(

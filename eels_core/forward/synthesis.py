@@ -55,7 +55,7 @@ from .edges import (
     load_distractor_edges,
     synthesis_library,
 )
-from .noise import fixed_pattern_noise, fixed_pattern_noise_fast, shot_noise
+from .noise import fixed_pattern_noise, shot_noise
 from .psf import convolve_psf, fft_length
 from .scattering import plural_scattering_transfer
 
@@ -877,9 +877,9 @@ def _render_fast(
     if config.shot_noise_dose is not None:
         clean = shot_noise(clean, params.shot_noise_dose, params.noise_seed).astype(np.float32)
         clock("shot noise")
-    noise = fixed_pattern_noise_fast(
+    noise = fixed_pattern_noise(
         params.noise_seed, n_out, config.noise_sd, params.savgol_frame, params.noise_coefficient,
-        config.savgol_order, clock,
+        config.savgol_order, clock, fast=True,
     )
     if config.noise_reference_ev is not None:
         noise *= noise_scale(params.background_exponent, config).astype(np.float32)[:, None]
@@ -976,25 +976,6 @@ def _each_edge_on_output_grid(
     return stretch_and_shift(each, m0, dm, x[spectrum])
 
 
-@dataclass
-class _EdgeRows:
-    """All edges of a batch, one row each (labelled slots 0-5, distractor slots 6-7), in (rank,
-    spectrum) order: the first edge of every spectrum, then the second edge of those that have
-    one, ...; within a rank the spectra come in ``by_count`` order (most edges first), so the
-    edges of rank k belong to the first spectra of that order."""
-
-    spectrum: NDArray[np.int64]
-    slot: NDArray[np.int64]
-    rank: NDArray[np.int64]  # 0 for the spectrum's edge in its lowest slot, 1 for the next ...
-    by_count: NDArray[np.int64]  # (b,) the spectra, most edges first (ties in spectrum order)
-    position: NDArray[np.int64]  # (b,) place of each spectrum in by_count
-    element: NDArray[np.int64]  # Table 1 index, -1 for distractors
-    flat: NDArray[np.int64]  # row of the template table
-    tail_exponent: NDArray[np.float64]
-    scale: NDArray[np.float64]  # unit template -> edge with its jump ratio
-    edges: NDArray[np.float32]  # (rows, n_model): scaled, tail-extended, convolved
-
-
 def _sum_per_spectrum(rows: _EdgeRows, b: int) -> NDArray[np.float32]:
     """The edges of each of ``b`` spectra added up in slot order; row p is spectrum ``rows.by_count[p]``.
 
@@ -1036,17 +1017,28 @@ def _extend_tails(
 
 @dataclass
 class _EdgeOrder:
-    """Which edges a batch holds, one row each, in (rank, spectrum) order (see :class:`_EdgeRows`)."""
+    """All edges of a batch, one row each (labelled slots 0-5, distractor slots 6-7), in (rank,
+    spectrum) order: the first edge of every spectrum, then the second edge of those that have
+    one, ...; within a rank the spectra come in ``by_count`` order (most edges first), so the
+    edges of rank k belong to the first spectra of that order."""
 
     spectrum: NDArray[np.int64]
     slot: NDArray[np.int64]
-    rank: NDArray[np.int64]
-    by_count: NDArray[np.int64]
-    position: NDArray[np.int64]
-    element: NDArray[np.int64]
-    flat: NDArray[np.int64]
+    rank: NDArray[np.int64]  # 0 for the spectrum's edge in its lowest slot, 1 for the next ...
+    by_count: NDArray[np.int64]  # (b,) the spectra, most edges first (ties in spectrum order)
+    position: NDArray[np.int64]  # (b,) place of each spectrum in by_count
+    element: NDArray[np.int64]  # Table 1 index, -1 for distractors
+    flat: NDArray[np.int64]  # row of the template table
     tail_exponent: NDArray[np.float64]
     jump_ratio: NDArray[np.float64]
+
+
+@dataclass
+class _EdgeRows(_EdgeOrder):
+    """:class:`_EdgeOrder` with every edge built on the model grid (steps 2-3 of the synthesis)."""
+
+    scale: NDArray[np.float64]  # unit template -> edge with its jump ratio
+    edges: NDArray[np.float32]  # (rows, n_model): scaled, tail-extended, convolved
 
 
 def _edge_order(params: SpectrumParameters, t: _Tables) -> _EdgeOrder:
@@ -1142,7 +1134,7 @@ def _model_grid_edges(
     clock("edge peaks on the output grid")
     edges *= scale.astype(np.float32)[:, None]
     clock("scale the edges")
-    return _EdgeRows(spec, slot, rank, o.by_count, o.position, o.element, flat, tail, scale, edges)
+    return _EdgeRows(**{f.name: getattr(o, f.name) for f in fields(o)}, scale=scale, edges=edges)
 
 
 def _apply_exelfs(

@@ -8,20 +8,17 @@ import pytest
 import scipy.stats
 
 from eels_core.cli import main
-from eels_core.forward.background import measure_jump_ratio, power_law_background
 from eels_core.forward.config import SynthesisConfig
 from eels_core.forward.database import open_database, remake_command
 from eels_core.forward.noise import (
     NORMAL_TABLE_SIZE,
     fixed_pattern_noise,
-    fixed_pattern_noise_fast,
     normal_quantile_table,
     white_noise_fast,
 )
 from eels_core.forward.synthesis import (
     BLOCK_SIZE,
     _block_rng,
-    output_to_model_energy,
     render_spectra,
     render_stage_seconds,
     sample_parameters,
@@ -71,21 +68,6 @@ def test_same_draws_and_labels_and_spectra_close_to_the_papers_formulation(physi
     np.testing.assert_array_equal(render_spectra(params, _fast(config))[0], fast[0])
 
 
-def test_measured_jump_ratio_equals_sampled():
-    """Single-edge, noise-free spectra of the fast rendering carry the drawn jump ratio."""
-    config = _fast(SynthesisConfig(noise_sd=0.0, n_edges_probabilities=(1.0,)))
-    b = synthesize(300, seed=5, config=config)
-    x = output_to_model_energy(b.energy_ev, b.params.stretch, b.params.shift_ev)
-    rel = []
-    for i in range(len(b)):
-        k = int(np.flatnonzero(b.labels[i])[0])
-        bg = power_law_background(x[i], b.params.background_exponent[i])
-        measured = measure_jump_ratio(b.energy_ev, b.spectra[i], bg, float(b.edge_onset_ev[i, k]), window_ev=95.0)
-        rel.append(abs(measured / b.jump_ratio[i, k] - 1))
-    assert np.max(rel) < 0.02, f"worst relative error {np.max(rel):.4f}"
-    assert np.median(rel) < 2e-3
-
-
 @pytest.mark.parametrize("config", [PAPER, REAL], ids=["paper", "real"])
 def test_bit_identical_whatever_the_batch_and_threads(config):
     config = _fast(config)
@@ -131,13 +113,13 @@ def test_the_normal_table_is_a_unit_normal():
 
 def test_filtered_noise_has_the_papers_level():
     seeds, frames, coeff = np.arange(400), 31 + 2 * (np.arange(400) % 15), 1 + np.arange(400) / 400
-    fast = fixed_pattern_noise_fast(seeds, 2000, 0.0012, frames, coeff)
+    fast = fixed_pattern_noise(seeds, 2000, 0.0012, frames, coeff, fast=True)
     paper = fixed_pattern_noise(seeds + 10_000, 2000, 0.0012, frames, coeff)
     assert fast.dtype == np.float32
     ratio = fast.std(axis=1) / paper.std(axis=1)
     assert abs(np.median(ratio) - 1.0) < 0.05
     # order 2: the Savitzky-Golay filter proper
-    smooth2 = fixed_pattern_noise_fast(seeds[:5], 500, 1.0, np.full(5, 31), np.ones(5), order=2)
+    smooth2 = fixed_pattern_noise(seeds[:5], 500, 1.0, np.full(5, 31), np.ones(5), order=2, fast=True)
     assert smooth2.shape == (5, 500) and np.all(np.isfinite(smooth2))
 
 
