@@ -173,11 +173,11 @@ class SynthesisConfig:
         draws). 1 (default; every database without this field): the paper's formulation, each
         edge convolved on its own over the whole model grid, the background in double precision
         and the white noise from numpy's normal draws; each step bit-identical to the plain
-        formulation. 2: the fast version (:data:`eels_core.forward.synthesis.RENDER_VERSIONS`):
-        each edge is convolved over a short window only to find its peak (its jump ratio), the
-        scaled edges of a spectrum are convolved together in one FFT pair, the background is
-        computed in single precision and the white noise by the Box-Muller transform of
-        single-precision uniform draws.
+        formulation. 2: the fast version (chapter 05; :class:`eels_core.forward.synthesis.PeakWindow`,
+        :func:`eels_core.forward.noise.white_noise_fast`): each edge is convolved over a window
+        of the model grid only to find its peak (its jump ratio), the scaled edges of a spectrum
+        are convolved together in one FFT pair, the background is computed in single precision
+        on the model grid, and the white noise is read from a table of normal quantiles.
     """
 
     elements: tuple[str, ...] = ELEMENTS
