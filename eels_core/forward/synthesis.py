@@ -943,8 +943,9 @@ def _output_positions(params: SpectrumParameters, config: SynthesisConfig) -> tu
     channel of every spectrum: the model energy ``(E - shift) / (1 + stretch)`` (the fast rendering)."""
     m0, _, dm = config.model_energy_ev
     o0, _, do = config.output_energy_ev
-    n_model = _tables(config).model_energy.size
-    channel = np.arange(_tables(config).output_energy.size, dtype=np.float32)
+    t = _tables(config)
+    n_model = t.model_energy.size
+    channel = np.arange(t.output_energy.size, dtype=np.float32)
     step = (do / dm / (1.0 + params.stretch)).astype(np.float32)[:, None]
     offset = (((o0 - params.shift_ev) / (1.0 + params.stretch) - m0) / dm).astype(np.float32)[:, None]
     position = channel * step
