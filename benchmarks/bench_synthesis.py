@@ -39,12 +39,11 @@ from eels_core.forward.config import SynthesisConfig
 from eels_core.forward.noise import white_noise, white_noise_fast
 from eels_core.forward.synthesis import (
     BLOCK_SIZE,
-    PEAK_WINDOW_PLURAL,
-    PEAK_WINDOW_PSF,
     _block_rng,
     _model_grid_edges,
     _tables,
     output_to_model_energy,
+    peak_window_for,
     render_spectrum_reference,
     render_stage_seconds,
     sample_parameters,
@@ -120,7 +119,7 @@ def flops_per_spectrum(rows_per_spectrum: float, config: SynthesisConfig) -> dic
     n_fft, n_model, n_out = t.templates.shape[1], t.model_energy.size, t.output_energy.size
     n_freq = n_fft // 2 + 1
     if config.render_version == 2:
-        n_window = (PEAK_WINDOW_PLURAL if config.thickness[1] > 0 else PEAK_WINDOW_PSF).fft
+        n_window = peak_window_for(config).fft
         fft = 2 * 2.5 * n_fft * np.log2(n_fft) + rows_per_spectrum * 2 * 2.5 * n_window * np.log2(n_window)
         background = n_model * (20 + 2)
     else:
@@ -152,7 +151,7 @@ def bit_floor_seconds_per_block(config: SynthesisConfig, seed: int, blocks: int)
         params = sample_parameters(_block_rng(seed, k), BLOCK_SIZE, config)
         rows = _model_grid_edges(params, config.replace(render_version=1)).flat.size
         if fast:
-            n_window = (PEAK_WINDOW_PLURAL if config.thickness[1] > 0 else PEAK_WINDOW_PSF).fft
+            n_window = peak_window_for(config).fft
             arrays = [t.templates[np.arange(BLOCK_SIZE) % t.templates.shape[0]],
                       t.templates[np.arange(rows) % t.templates.shape[0], :n_window]]
         else:

@@ -821,6 +821,11 @@ PEAK_WINDOW_PSF = PeakWindow(channels=640, fft=1024, before=96)
 PEAK_WINDOW_PLURAL = PeakWindow(channels=1536, fft=2048, before=512)
 
 
+def peak_window_for(config: SynthesisConfig) -> PeakWindow:
+    """The :class:`PeakWindow` the fast rendering uses for ``config``: wider with plural scattering."""
+    return PEAK_WINDOW_PLURAL if config.thickness[1] > 0 else PEAK_WINDOW_PSF
+
+
 def _render_fast(
     params: SpectrumParameters, config: SynthesisConfig, return_components: bool, out: NDArray[np.float32] | None,
     clock: Callable[[str], None],
@@ -920,7 +925,7 @@ def _windowed_edge_peaks(
     dm = config.model_energy_ev[2]
     n_model = t.model_energy.size
     plural = config.thickness[1] > 0
-    peak_window = PEAK_WINDOW_PLURAL if plural else PEAK_WINDOW_PSF
+    peak_window = peak_window_for(config)
     width = peak_window.channels
     first = np.clip(t.peak_channel[flat] - peak_window.before, 0, n_model - width)
     window = np.zeros((edges.shape[0], peak_window.fft), dtype=np.float32)
