@@ -24,9 +24,9 @@
 # **Explains:** `eels_core.forward.profiles` (`gaussian_peaks`, `continuum_steps`, `near_edge_profile`),
 # `eels_core.real.fitting` (`subtract_power_law_background`, `estimate_edge_onset`,
 # `fit_multi_gaussian`), `eels_core.forward.edges` (`load_edge_library`, `edge_template`,
-# `extend_edge_tail`, `validate_variant`, `with_elnes_variation`, `exelfs_modulation`), and how
-# `scripts/fit_real_edges.py` builds
-# `eels_core/data/edge_library_fitted.yaml`.
+# `extend_edge_tail`, `validate_variant`, `with_elnes_variation`, `exelfs_modulation`), how
+# `scripts/fit_real_edges.py` builds `eels_core/data/edge_library_fitted.yaml`, and how
+# `scripts/compute_feff_elnes.py` builds `eels_core/data/edge_library_computed.yaml` with FEFF10.
 #
 # **Prerequisites:** In electron energy-loss spectroscopy (EELS) a fast electron passing through
 # a thin specimen can lose energy by lifting a tightly bound (core) electron of an atom into an
@@ -79,6 +79,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import rsciio
 import yaml
+from scipy.signal import find_peaks
 from IPython.display import Markdown, display
 
 import eels_core
@@ -676,6 +677,65 @@ axes[0].set_ylabel("edge (relative)")
 fig.tight_layout()
 plt.show()
 print(f"library: {len(library.variants)} variants; with 4 varied copies each: {len(varied_lib.variants)}")
+
+# %% [markdown]
+# ### Computed near-edge structure: h-BN at three orientations (beyond the paper)
+#
+# Peak lists typed from papers describe one specimen in one geometry. In a layered crystal such as
+# hexagonal boron nitride the near-edge structure also depends on the direction of the momentum
+# transfer $\mathbf{q}$ to the crystal's $c$ axis: the $1s \to \pi^*$ transition is polarised
+# along $c$, so the sharp $\pi^*$ peak at the onset is strong when $\mathbf{q}$ points along $c$
+# and absent when it lies in the layers (Chaiken et al., 1993). A flake lying flat on its support
+# film, seen with a collection angle larger than the characteristic scattering angle, is close to
+# the second case.
+#
+# `scripts/compute_feff_elnes.py` computes these edges with FEFF10, a real-space multiple-scattering
+# code (structure built with pymatgen, settings in `eels_core/data/computed_elnes_cases.yaml`).
+# FEFF writes the dipole cross-section tensor, so one calculation gives every orientation:
+#
+# $$\sigma(f) = (1-f)\,\frac{\sigma_{xx} + \sigma_{yy}}{2} + f\,\sigma_{zz},$$
+#
+# with $f$ the share of $\mathbf{q}$ along $c$ ($f = 1/3$ is the orientation average). The script
+# aligns the $\pi^*$ peak of $\sigma_{zz}$ to its measured energy, fits the library's peaks and
+# steps to $\sigma(f)$ for $f$ = 0, 1/3 and 2/3, and writes the variants to
+# `eels_core/data/edge_library_computed.yaml`; `SynthesisConfig(computed_elnes=True)` draws them, each
+# with its B K or N K partner computed for the same $f$ (`edge_companions.yaml`).
+
+# %% tags=["hide-input"]
+computed_lib = load_edge_library(include_additions=True, include_computed=True)
+computed_orientations = ["q in the layers", "q isotropic", "q two-thirds along c"]
+sc3 = next(v for v in computed_lib.element("Sc").variants if v.name.startswith("Sc3+"))
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+pi_star_share = {}
+for ax, (symbol, lo, hi) in zip(axes, [("B", 185.0, 240.0), ("N", 395.0, 450.0)]):
+    e_c = np.arange(lo, hi, grid_step_ev)
+    for orientation, colour in zip(computed_orientations, ["C0", "C1", "C2"]):
+        v = next(v for v in computed_lib.element(symbol).variants if f"computed (FEFF10, {orientation})" in v.name)
+        profile = edge_template(v, e_c)
+        ax.plot(e_c, profile / profile.max(), color=colour, lw=1.3, label=orientation)
+        near_pi = np.abs(e_c - (v.edge_onset_ev + 1.0)) <= 0.6  # the pi* energy: 1 eV above the variant's onset
+        pi_star_share[(symbol, orientation)] = float(profile[near_pi].max() / profile.max())
+        if (symbol, orientation) == ("N", "q in the layers"):
+            maxima, _ = find_peaks(profile, prominence=0.05 * profile.max())
+            tallest = np.sort(maxima[np.argsort(profile[maxima])[-2:]])
+            layers_sigma_ev = e_c[tallest] - (v.edge_onset_ev + 1.0)
+    if symbol == "N":
+        sc_profile = edge_template(sc3, e_c)
+        ax.plot(e_c, sc_profile / sc_profile.max(), color="C3", lw=1.0, ls="--", label="Sc$^{3+}$ L$_{2,3}$ (library)")
+    ax.set_title(f"h-BN {symbol} K computed with FEFF10", fontsize=10)
+    ax.set_xlabel("energy loss (eV)")
+    ax.legend(fontsize=8)
+axes[0].set_ylabel("edge (maximum 1)")
+fig.tight_layout()
+plt.show()
+
+# %%
+say("Height of the π* peak relative to the edge's maximum: "
+    + "; ".join(f"{symbol} K " + ", ".join(f"{pi_star_share[(symbol, o)]:.2f} ({o})" for o in computed_orientations)
+                for symbol in ("B", "N"))
+    + f". With q in the layers the N K edge has no π*; its two tallest maxima are σ* peaks {layers_sigma_ev[0]:.1f} and "
+    f"{layers_sigma_ev[1]:.1f} eV above the π* energy: two sharp maxima a few eV apart, as Sc L₃ and L₂ show. "
+    "Chapter 10 shows this shape read as Sc L₂,₃.")
 
 # %% [markdown]
 # ### Far beyond the onset: extended fine structure (EXELFS, beyond the paper)

@@ -30,6 +30,15 @@ are scored):
                           reports how often Sc is named in the N windows and N in the Sc windows
 ========================  =====================================================================
 
+A set added with selection rule 2 (below), written before any candidate it judges was scored:
+
+========================  =====================================================================
+``hbn_computed``          the surveys of ``bn_sc_survey``, with the N K of every N window in one of
+                          the h-BN near-edge structures computed with FEFF10 (momentum transfer in
+                          the layers, isotropic, two-thirds along c, ``SynthesisConfig.computed_elnes``;
+                          a third each) and its B K computed at the same orientation
+========================  =====================================================================
+
 Every set is scored with the training's labelling rule (:func:`eels_core.learning.training.make_batch`:
 an edge at a window border is neither rewarded nor penalised), on all windows, with or without
 edges (a detection in an empty window is a false positive).
@@ -43,6 +52,17 @@ Selection rule (written before any candidate was scored; apply it as it stands):
    (all but ``paper``) replaces the shipped model if that mean exceeds the shipped model's by at
    least 0.01; otherwise the shipped model stays. Ties go to the earlier-trained candidate.
 
+Selection rule 2 (written after rule 1, before any candidate trained with the computed near-edge
+structures was scored; it judges every candidate from then on, rule 1 stays as the record of the
+earlier selections):
+
+1. as rule 1, with ``hbn_computed`` as a seventh physics set: score the shipped model and every
+   candidate on every set of rule 1 and on ``hbn_computed`` with ``--n 1000`` (threshold 0.5);
+2. admissible as in rule 1, over all eight sets;
+3. the admissible candidate with the highest mean F1 over the seven physics sets replaces the
+   shipped model if that mean exceeds the shipped model's by at least 0.01; otherwise the shipped
+   model stays. Ties go to the earlier-trained candidate.
+
 Usage::
 
     .venv/bin/python scripts/physics_validation.py --n 1000 [--checkpoint runs/X/checkpoint.pt ...] [--json out.json]
@@ -53,9 +73,11 @@ Without ``--checkpoint`` the shipped weights are scored. ``--list`` prints the s
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable
 
 import numpy as np
@@ -67,24 +89,38 @@ sys.path.insert(0, str(REPO))
 from eels_core.forward.acquisition import AcquisitionConfig, apply_acquisition  # noqa: E402
 from eels_core.forward.axis import GRID_START_EV, GRID_STOP_EV  # noqa: E402
 from eels_core.forward.config import ELEMENTS, SynthesisConfig  # noqa: E402
-from eels_core.forward.synthesis import synthesize  # noqa: E402
+from eels_core.forward.edges import add_companion_edges  # noqa: E402
+from eels_core.forward.synthesis import (  # noqa: E402
+    SpectrumParameters,
+    edge_library_for,
+    render_spectra,
+    sample_parameters,
+    synthesize,
+)
 from eels_core.learning.metrics import evaluate  # noqa: E402
 from eels_core.learning.preprocessing import sample_windows  # noqa: E402
 from eels_core.learning.training import Batch, make_batch, predict_logits  # noqa: E402
 
 #: Seed of every set (the training streams use data seeds 0-13, the shipped model's validation 2026).
 SEED = 4242
-KINDS = ("paper", "low_loss", "onset_windows", "distractors", "coarse_narrow", "bn_sc", "bad_channels")
+#: The sets of selection rule 1; ``PHYSICS_KINDS`` all but ``paper``.
+RULE1_KINDS = ("paper", "low_loss", "onset_windows", "distractors", "coarse_narrow", "bn_sc", "bad_channels")
+#: The sets of selection rule 2, the rule in force.
+KINDS = RULE1_KINDS + ("hbn_computed",)
 PHYSICS_KINDS = KINDS[1:]
 DIAGNOSTIC_KINDS = ("bn_sc_survey",)
-ALL_KINDS = KINDS + DIAGNOSTIC_KINDS
+#: Every set; new sets are appended, so that the seeds of the earlier ones stay as they were.
+ALL_KINDS = RULE1_KINDS + DIAGNOSTIC_KINDS + ("hbn_computed",)
+#: The three orientations of the computed h-BN variants (``eels_core/data/computed_elnes_cases.yaml``).
+COMPUTED_HBN_ORIENTATIONS = ("q in the layers", "q isotropic", "q two-thirds along c")
 REAL = SynthesisConfig.with_real_data_physics()
 
 
 def selection_rule() -> str:
-    """The selection rule of this module's docstring, as written there (for the weights' sidecar)."""
-    text = __doc__.split("Selection rule", 1)[1].split("Usage::", 1)[0]
-    return "Selection rule" + text.rstrip()
+    """The selection rule in force (rule 2 of this module's docstring), as written there, with the
+    rule 1 it refers to (for the weights' sidecar)."""
+    text = __doc__.split("Selection rule (", 1)[1].split("Usage::", 1)[0]
+    return "Selection rule (" + text.rstrip()
 
 
 def _rng(kind: str, part: int) -> np.random.Generator:
@@ -127,6 +163,8 @@ def build_set(kind: str, n: int = 1000) -> Batch:
         acquisition = AcquisitionConfig(bad_channel_probability=1.0, bad_channel_fraction=(0.001, 0.01))
     elif kind == "bn_sc_survey":
         return _survey_pair_set(n)
+    elif kind == "hbn_computed":
+        return _survey_pair_set(n, computed_hbn=True)
     b = synthesize(n, seed=SEED + KINDS.index(kind), config=config)
     if windows is None:
         windows = sample_windows(_rng(kind, 2), n, 0.0, min_width, b.edge_onset_ev, onset_fraction)
@@ -138,13 +176,38 @@ def build_set(kind: str, n: int = 1000) -> Batch:
     return make_batch(spectra, b.labels, b.edge_onset_ev, windows)
 
 
-def _survey_pair_set(n: int) -> Batch:
-    """``bn_sc_survey``: N K (with B K for h-BN) or Sc L2,3 with O K, in coarse surveys from 100-140 eV."""
-    kind = "bn_sc_survey"
+def _with_computed_hbn(params: SpectrumParameters, config: SynthesisConfig, rng: np.random.Generator) -> SpectrumParameters:
+    """``params`` (drawn without companions) with every N K edge in a computed h-BN variant, one
+    orientation per spectrum (:data:`COMPUTED_HBN_ORIENTATIONS`, equally likely, among its ELNES-varied
+    copies), then with their companion B K edges, computed for the same orientation
+    (``eels_core/data/edge_companions.yaml``; ``config.companion_probability``)."""
+    library = edge_library_for(config)
+    names = [v.name for v in library.elements[ELEMENTS.index("N")].variants]
+    orientation = rng.integers(len(COMPUTED_HBN_ORIENTATIONS), size=len(params))
+    variant_index = params.variant_index.copy()
+    slots = params.element_index == ELEMENTS.index("N")
+    for k, label in enumerate(COMPUTED_HBN_ORIENTATIONS):
+        choices = [i for i, name in enumerate(names) if f"computed (FEFF10, {label})" in name]
+        rows, cols = np.nonzero(slots & (orientation == k)[:, None])
+        variant_index[rows, cols] = rng.choice(choices, size=rows.size)
+    return add_companion_edges(dataclasses.replace(params, variant_index=variant_index), rng, config)
+
+
+def _survey_pair_set(n: int, computed_hbn: bool = False) -> Batch:
+    """``bn_sc_survey``: N K (with B K for h-BN) or Sc L2,3 with O K, in coarse surveys from 100-140 eV;
+    ``hbn_computed`` (``computed_hbn``): the same with every N K a computed h-BN one, with its B K."""
+    kind = "hbn_computed" if computed_hbn else "bn_sc_survey"
     base = REAL.replace(library_additions=True, companion_probability=1.0, thickness=(0.0, 1.0))
     n_nitrogen = n // 2
-    nitrogen = synthesize(n_nitrogen, seed=SEED + ALL_KINDS.index(kind), config=base.replace(
-        elements=("N",), n_edges_probabilities=(1.0,)))
+    if computed_hbn:
+        config = base.replace(elements=("N",), n_edges_probabilities=(1.0,), computed_elnes=True, elnes_variation_copies=4)
+        drawn = sample_parameters(_rng(kind, 5), n_nitrogen, config.replace(companion_probability=0.0))
+        params = _with_computed_hbn(drawn, config, _rng(kind, 6))
+        spectra_n, labels_n, onsets_n, _ = render_spectra(params, config)
+        nitrogen = SimpleNamespace(spectra=spectra_n, labels=labels_n, edge_onset_ev=onsets_n)
+    else:
+        nitrogen = synthesize(n_nitrogen, seed=SEED + ALL_KINDS.index(kind), config=base.replace(
+            elements=("N",), n_edges_probabilities=(1.0,)))
     scandium = synthesize(n - n_nitrogen, seed=SEED + ALL_KINDS.index(kind) + 100, config=base.replace(
         elements=("Sc", "O"), n_edges_probabilities=(0.0, 1.0)))
     spectra = np.concatenate([nitrogen.spectra, scandium.spectra])
@@ -172,7 +235,7 @@ def score(model: torch.nn.Module, data: Batch, threshold: float = 0.5) -> dict[s
 
 
 def select(shipped: dict[str, dict[str, float]], candidates: dict[str, dict[str, dict[str, float]]]) -> str:
-    """The model the rule of the module docstring picks: a candidate's name, or ``"shipped"``.
+    """The model selection rule 2 of the module docstring picks: a candidate's name, or ``"shipped"``.
 
     ``candidates`` in training order (ties go to the earlier one); each maps a set's kind to its scores.
     """
@@ -221,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         model = make()
         scores[name] = {k: score(model, d) for k, d in sets.items()}
         print(name, json.dumps({k: round(v["f1"], 4) for k, v in scores[name].items()}))
-        for k in DIAGNOSTIC_KINDS:
+        for k in DIAGNOSTIC_KINDS + ("hbn_computed",):
             if k in scores[name]:
                 s = scores[name][k]
                 print(f"  {k}: Sc named in N K windows {s['sc_named_in_n_windows']:.3f}, "
@@ -259,7 +322,7 @@ def selection_record(args: argparse.Namespace, scores: dict, argv: list[str] | N
         ],
         "code_commit": commit or None,
         "measured_by": "scripts/physics_validation.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "rule": "the selection rule in the docstring of scripts/physics_validation.py, written before any candidate was scored",
+        "rule": "selection rule 2 in the docstring of scripts/physics_validation.py, written before any candidate it judges was scored",
         "rule_kinds": list(KINDS),  # the sets the rule reads; any others in the scores are diagnostic
         "scores": scores,
     }

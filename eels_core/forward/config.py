@@ -97,6 +97,10 @@ class SynthesisConfig:
         structures added after the shipped model was trained, each with its source: the h-BN
         N K and B K with sigma* taller than pi*, a computed h-BN N K, the Sc3+ L2,3 multiplet
         pattern). Off by default, so that the default variant draws are unchanged.
+    computed_elnes : bool
+        Also draw the variants of ``eels_core/data/edge_library_computed.yaml``: near-edge
+        structures computed with FEFF10 by ``scripts/compute_feff_elnes.py`` (h-BN B K and N K
+        with the beam along the c axis and in the layers). Off by default.
 
     Beyond the paper (all off by default, so ``SynthesisConfig()`` is the paper's Table 2; see
     :meth:`with_real_data_physics` for the settings the shipped model is fine-tuned with):
@@ -201,6 +205,7 @@ class SynthesisConfig:
     onset_margin_ev: float = 3.0
     include_fitted_edges: bool = False
     library_additions: bool = False
+    computed_elnes: bool = False
     thickness: tuple[float, float] = (0.0, 0.0)
     plasmon_energy_ev: tuple[float, float] = (15.0, 30.0)
     plasmon_fwhm_ev: tuple[float, float] = (3.0, 12.0)

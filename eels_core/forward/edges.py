@@ -35,6 +35,9 @@ FITTED_LIBRARY_FILE = "edge_library_fitted.yaml"
 #: Variants added after the shipped model was trained (``SynthesisConfig.library_additions``): kept in
 #: their own file so that the default library, and so every default synthesis stream, is unchanged.
 ADDITIONS_FILE = "edge_library_additions.yaml"
+#: Near-edge structures computed with FEFF10 (``SynthesisConfig.computed_elnes``), written by
+#: ``scripts/compute_feff_elnes.py`` from ``computed_elnes_cases.yaml``.
+COMPUTED_LIBRARY_FILE = "edge_library_computed.yaml"
 #: Edges that a library variant brings with it (boron nitride: B K with N K).
 COMPANION_FILE = "edge_companions.yaml"
 DISTRACTOR_FILE = "distractor_edges.yaml"
@@ -209,7 +212,8 @@ def _read_yaml(path: Path | None, name: str) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=8)
-def load_edge_library(include_fitted: bool = False, path: str | None = None, include_additions: bool = False) -> EdgeLibrary:
+def load_edge_library(include_fitted: bool = False, path: str | None = None, include_additions: bool = False,
+                      include_computed: bool = False) -> EdgeLibrary:
     """Load and validate the edge library.
 
     Parameters
@@ -222,6 +226,9 @@ def load_edge_library(include_fitted: bool = False, path: str | None = None, inc
         Add the variants of ``edge_library_additions.yaml`` after each element's own (and fitted)
         ones: near-edge structures added after the shipped model was trained (the h-BN N K with
         its sigma* taller than its pi*, the Sc3+ L2,3 multiplet pattern, ...).
+    include_computed : bool
+        Add the variants of ``edge_library_computed.yaml`` after those: near-edge structures
+        computed with FEFF10 (h-BN B K and N K at the two limiting orientations to the beam).
 
     Returns
     -------
@@ -236,9 +243,10 @@ def load_edge_library(include_fitted: bool = False, path: str | None = None, inc
             fitted.setdefault(ent["symbol"], []).extend(
                 _parse_variants(ent.get("variants", []), ent["symbol"], ent["edge"], fitted=True)
             )
-    if include_additions:
-        adata = _read_yaml(None, ADDITIONS_FILE)
-        for ent in adata.get("elements", []):
+    for wanted, name in ((include_additions, ADDITIONS_FILE), (include_computed, COMPUTED_LIBRARY_FILE)):
+        if not wanted:
+            continue
+        for ent in _read_yaml(None, name).get("elements", []):
             fitted.setdefault(ent["symbol"], []).extend(
                 _parse_variants(ent.get("variants", []), ent["symbol"], ent["edge"], fitted=False)
             )
@@ -345,10 +353,12 @@ def with_elnes_variation(library: EdgeLibrary, copies: int, seed: int = 0) -> Ed
 
 
 @functools.lru_cache(maxsize=8)
-def synthesis_library(include_fitted: bool = False, include_additions: bool = False, elnes_variation_copies: int = 0) -> EdgeLibrary:
-    """The library a synthesis configuration draws from: :func:`load_edge_library` with the fitted
-    and added variants it asks for, then :func:`with_elnes_variation` (cached)."""
-    library = load_edge_library(include_fitted=include_fitted, include_additions=include_additions)
+def synthesis_library(include_fitted: bool = False, include_additions: bool = False, elnes_variation_copies: int = 0,
+                      include_computed: bool = False) -> EdgeLibrary:
+    """The library a synthesis configuration draws from: :func:`load_edge_library` with the fitted,
+    added and computed variants it asks for, then :func:`with_elnes_variation` (cached)."""
+    library = load_edge_library(include_fitted=include_fitted, include_additions=include_additions,
+                                include_computed=include_computed)
     return with_elnes_variation(library, elnes_variation_copies)
 
 
@@ -430,7 +440,7 @@ def _companion_table(library: EdgeLibrary) -> tuple[NDArray[np.int64], list[NDAr
                 trigger[i, j] = r
         k = ELEMENTS.index(rule.companion)
         match = [j for j, v in enumerate(library.elements[k].variants) if rule.companion_variant_contains in v.name]
-        if not match:
+        if not match and np.any(trigger[i] == r):  # a rule none of this library's variants triggers may lack its companion
             raise ValueError(f"{COMPANION_FILE}: no {rule.companion} variant named like {rule.companion_variant_contains!r}")
         choices.append(np.array(match, dtype=np.int64))
         target.append(k)
@@ -466,7 +476,8 @@ def add_companion_edges(params: Any, rng: np.random.Generator, config: Any) -> A
     p = float(config.companion_probability)
     if p <= 0:
         return params
-    library = synthesis_library(config.include_fitted_edges, config.library_additions, config.elnes_variation_copies)
+    library = synthesis_library(config.include_fitted_edges, config.library_additions, config.elnes_variation_copies,
+                                config.computed_elnes)
     trigger, choices, target = _companion_table(library)
     element = np.asarray(params.element_index).astype(np.int64)
     variant = np.asarray(params.variant_index).astype(np.int64)

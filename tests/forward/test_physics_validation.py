@@ -23,7 +23,7 @@ def test_every_set_is_fixed_and_shows_its_physics(kind):
         assert width.max() < 36.0 and width.min() >= 19.0
     elif kind == "low_loss":
         assert torch.all(a.inputs[:, 2, 0] == 1)  # every window starts at 90 eV
-    elif kind == "bn_sc_survey":  # surveys from 100-140 eV, 450-550 eV wide
+    elif kind in ("bn_sc_survey", "hbn_computed"):  # surveys from 100-140 eV, 450-550 eV wide
         assert width.min() >= 440.0
         present = (a.targets * a.loss_mask).numpy() > 0
         n, sc, o = (pv.ELEMENTS.index(s) for s in ("N", "Sc", "O"))
@@ -37,18 +37,40 @@ def test_selection_rule():
     def scores(paper, physics):
         return {"paper": {"f1": paper}, **{k: {"f1": physics[i]} for i, k in enumerate(pv.PHYSICS_KINDS)}}
 
-    shipped = scores(0.98, [0.80] * 6)
-    better = scores(0.978, [0.83] * 6)
-    worse_paper = scores(0.97, [0.90] * 6)
-    one_drop = scores(0.98, [0.95, 0.95, 0.95, 0.95, 0.95, 0.77])
-    marginal = scores(0.98, [0.805] * 6)
+    n = len(pv.PHYSICS_KINDS)
+    shipped = scores(0.98, [0.80] * n)
+    better = scores(0.978, [0.83] * n)
+    worse_paper = scores(0.97, [0.90] * n)
+    one_drop = scores(0.98, [0.95] * (n - 1) + [0.77])
+    marginal = scores(0.98, [0.805] * n)
     assert pv.select(shipped, {"a": better}) == "a"
     assert pv.select(shipped, {"a": worse_paper}) == "shipped"  # paper F1 more than 0.005 below
     assert pv.select(shipped, {"a": one_drop}) == "shipped"  # one set more than 0.02 below
     assert pv.select(shipped, {"a": marginal}) == "shipped"  # mean gain under 0.01
-    assert pv.select(shipped, {"a": better, "b": scores(0.98, [0.85] * 6)}) == "b"
+    assert pv.select(shipped, {"a": better, "b": scores(0.98, [0.85] * n)}) == "b"
     assert pv.select(shipped, {"a": better, "b": better}) == "a"  # ties: the earlier one
-    assert np.isclose(len(pv.PHYSICS_KINDS), 6)
+    # rule 2 = rule 1's six physics sets and the computed h-BN surveys; the diagnostic set stays out
+    assert pv.PHYSICS_KINDS == pv.RULE1_KINDS[1:] + ("hbn_computed",) and "bn_sc_survey" not in pv.KINDS
+    one_big_gain = scores(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
+    assert pv.select(shipped, {"a": one_big_gain}) == "a"
+
+
+def test_computed_hbn_set_holds_only_computed_hbn_in_its_nitrogen_windows():
+    from eels_core.forward.synthesis import edge_library_for, sample_parameters
+
+    config = pv.REAL.replace(elements=("N",), n_edges_probabilities=(1.0,), computed_elnes=True,
+                             elnes_variation_copies=4, library_additions=True, companion_probability=1.0)
+    drawn = sample_parameters(np.random.default_rng(1), 60, config.replace(companion_probability=0.0))
+    params = pv._with_computed_hbn(drawn, config, np.random.default_rng(2))
+    library = edge_library_for(config)
+    seen = set()
+    for row_el, row_var in zip(params.element_index, params.variant_index):
+        names = {pv.ELEMENTS[e]: library.elements[e].variants[v].name for e, v in zip(row_el, row_var) if e >= 0}
+        assert set(names) == {"N", "B"}  # h-BN: B K always comes with N K here
+        orientation = [o for o in pv.COMPUTED_HBN_ORIENTATIONS if f"computed (FEFF10, {o})" in names["N"]]
+        assert len(orientation) == 1 and f"computed (FEFF10, {orientation[0]})" in names["B"]  # one orientation
+        seen.add(orientation[0])
+    assert seen == set(pv.COMPUTED_HBN_ORIENTATIONS)
 
 
 def test_scores_report_the_near_coincident_confusions():

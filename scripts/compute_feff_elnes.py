@@ -1,0 +1,239 @@
+#!/usr/bin/env python
+"""Compute K-edge near-edge structures with FEFF10 and add them to the edge library as variants.
+
+For every case (a structure, an absorbing element and an edge) of
+``eels_core/data/computed_elnes_cases.yaml`` this script
+
+1. builds the crystal with pymatgen (space group, lattice, sites),
+2. writes the FEFF10 ELNES input (:class:`pymatgen.io.feff.sets.MPELNESSet`: absorbing element,
+   edge, beam energy and direction, collection and convergence angles, cluster, SCF and FMS radii),
+3. runs FEFF10 through the ``feff10-rs`` wheel in ``--work-dir/<case>`` (a case whose ``eels.dat``
+   is already there is not computed again, so an interrupted run resumes where it stopped),
+4. shifts the energy axis so that the first peak of the ``zz`` component (q along c: the pi* peak
+   of a layered crystal) sits at the case's ``first_peak_ev`` (FEFF's absolute energies are
+   approximate to a few eV, the feasibility notes; :func:`case_shift_ev`),
+5. for each of the case's variants, combines the dipole cross-section tensor that ``eels.dat``
+   holds: ``(1 - f) (xx + yy) / 2 + f zz`` with ``f = q_along_c``, the share of the momentum
+   transfer along the crystal's c axis (z) (:func:`tensor_spectrum`),
+6. fits Gaussian peaks plus one continuum step (:func:`eels_core.real.fitting.fit_multi_gaussian`,
+   the library's own shape functions) and
+7. writes the variants to ``eels_core/data/edge_library_computed.yaml``, each with the calculation in
+   its ``source``, and a plot of every fit to ``--plot-dir``.
+
+FEFF10 and pymatgen are needed only to run this script again (``pip install feff10-rs==0.2.4
+pymatgen==2026.10.24``); the package reads the YAML it writes. One case takes about 4 minutes of
+one core (FEFF10 runs serially).
+
+Usage::
+
+    .venv/bin/python scripts/compute_feff_elnes.py [--work-dir DIR] [--out YAML] [--plot-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # run as a plain script from a checkout
+    sys.path.insert(0, str(REPO_ROOT))
+
+from eels_core.forward.edges import COMPUTED_LIBRARY_FILE, SCHEMA_VERSION, ELEMENTS  # noqa: E402
+from eels_core.real.fitting import MultiGaussianFit, fit_multi_gaussian  # noqa: E402
+
+CASES_FILE = REPO_ROOT / "eels_core" / "data" / "computed_elnes_cases.yaml"
+DEFAULT_OUT = REPO_ROOT / "eels_core" / "data" / COMPUTED_LIBRARY_FILE
+DEFAULT_WORK_DIR = Path("runs/feff")
+DEFAULT_PLOT_DIR = Path("/tmp/feff-fits")
+#: Fit range relative to the first peak, eV: from just before it to the case's tail start.
+FIT_START_BEFORE_PEAK_EV = 4.0
+
+
+def load_cases(path: Path = CASES_FILE) -> dict[str, Any]:
+    """The structures, shared settings and cases of ``computed_elnes_cases.yaml``."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(f"{path}: not a cases file of schema_version {SCHEMA_VERSION}")
+    return data
+
+
+def case_dir_name(name: str) -> str:
+    """A folder name for a case (letters, digits and dashes)."""
+    return "".join(c if c.isalnum() else "-" for c in name).strip("-").lower()
+
+
+def build_structure(spec: dict[str, Any]) -> Any:
+    """The pymatgen structure of one ``structures`` entry."""
+    from pymatgen.core import Lattice, Structure
+
+    lattice = spec["lattice"]
+    if lattice["kind"] != "hexagonal":
+        raise ValueError(f"lattice kind {lattice['kind']!r}: only 'hexagonal' is written so far")
+    return Structure.from_spacegroup(spec["spacegroup"], Lattice.hexagonal(lattice["a"], lattice["c"]),
+                                     spec["species"], spec["coords"])
+
+
+def case_name(case: dict[str, Any]) -> str:
+    """``structure absorber edge``, e.g. ``h-BN N K``."""
+    return f"{case['structure']} {case['absorber']} {case['edge']}"
+
+
+def write_feff_input(case: dict[str, Any], structure: Any, settings: dict[str, Any], folder: Path) -> Path:
+    """Write the FEFF10 ELNES input of one case into ``folder``; return the path of ``feff.inp``."""
+    from pymatgen.io.feff.sets import MPELNESSet
+
+    feff_set = MPELNESSet(
+        case["absorber"], structure, edge=case["edge"], radius=settings["cluster_radius_a"],
+        beam_energy=settings["beam_energy_kev"], beam_direction=settings.get("beam_direction"),
+        collection_angle=settings["collection_angle_mrad"], convergence_angle=settings["convergence_angle_mrad"],
+        user_tag_settings={"SCF": f"{settings['scf_radius_a']} 0 30 0.2 1", "FMS": f"{settings['fms_radius_a']} 0"},
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    feff_set.write_input(str(folder))
+    return folder / "feff.inp"
+
+
+#: Columns of FEFF's ``eels.dat``: energy, total, atomic background, fine structure, then the
+#: cross-section tensor xx, xy, xz, yx, yy, yz, zx, zy, zz.
+EELS_DAT_COLUMNS = ("energy", "total", "atomic-bg", "fine-struct", "xx", "xy", "xz", "yx", "yy", "yz", "zx", "zy", "zz")
+
+
+def read_eels_dat(path: Path) -> dict[str, np.ndarray]:
+    """The columns of a FEFF ``eels.dat`` by name (:data:`EELS_DAT_COLUMNS`)."""
+    table = np.loadtxt(path, comments="#")
+    if table.ndim != 2 or table.shape[1] != len(EELS_DAT_COLUMNS) or table.shape[0] < 10:
+        raise ValueError(f"{path}: expected at least 10 rows of {len(EELS_DAT_COLUMNS)} columns "
+                         f"({', '.join(EELS_DAT_COLUMNS)}), got shape {table.shape}")
+    return {name: table[:, k].astype(float) for k, name in enumerate(EELS_DAT_COLUMNS)}
+
+
+def tensor_spectrum(columns: dict[str, np.ndarray], q_along_c: float) -> np.ndarray:
+    """The cross-section for momentum transfer a share ``q_along_c`` along the c axis (z).
+
+    ``(1 - f) (xx + yy) / 2 + f zz``: 0 is q in the layers, 1/3 the orientation average, 1 q along c.
+    """
+    if not 0.0 <= q_along_c <= 1.0:
+        raise ValueError(f"q_along_c = {q_along_c}: a share, between 0 and 1")
+    return (1.0 - q_along_c) * 0.5 * (columns["xx"] + columns["yy"]) + q_along_c * columns["zz"]
+
+
+def first_peak_ev(energy_ev: np.ndarray, intensity: np.ndarray) -> float:
+    """Energy of the first local maximum that reaches a tenth of the spectrum's maximum."""
+    from scipy.signal import find_peaks
+
+    peaks, _ = find_peaks(intensity, height=0.1 * float(np.max(intensity)))
+    if peaks.size == 0:
+        raise ValueError("no near-edge peak above a tenth of the maximum")
+    return float(energy_ev[peaks[0]])
+
+
+def case_shift_ev(columns: dict[str, np.ndarray], case: dict[str, Any]) -> float:
+    """The energy shift of a case: puts the first peak of the ``zz`` component (q along c, where
+    the 1s -> pi* transition of a layered crystal is strongest) at the case's ``first_peak_ev``.
+
+    One shift per calculation, the same for all its variants: with q in the layers the pi* peak
+    is absent, and aligning each variant on its own first peak would move its sigma* peaks there.
+    """
+    return float(case["first_peak_ev"] - first_peak_ev(columns["energy"], columns["zz"]))
+
+
+def fit_case(energy_ev: np.ndarray, intensity: np.ndarray, case: dict[str, Any]) -> tuple[MultiGaussianFit, float]:
+    """Fit Gaussian peaks plus one continuum step to an aligned spectrum (max 1).
+
+    Returns
+    -------
+    the fit, and the onset used (1 eV before the case's first peak)
+    """
+    signal = intensity / float(np.max(intensity))
+    onset = case["first_peak_ev"] - 1.0
+    stop = min(case["tail_start_ev"], float(energy_ev[-1]))
+    fit = fit_multi_gaussian(energy_ev, signal, case["n_peaks"], onset,
+                             (case["first_peak_ev"] - FIT_START_BEFORE_PEAK_EV, stop),
+                             n_steps=1, step_centre_range_ev=(onset, onset + 10.0))
+    return fit, onset
+
+
+def case_source(case: dict[str, Any], variant: dict[str, Any], settings: dict[str, Any], fit: MultiGaussianFit) -> str:
+    """The ``source`` of a computed variant: the calculation, the tensor combination, the alignment and the fit."""
+    return (
+        f"FEFF10 (feff10-rs) ELNES of {case['structure']}, {case['absorber']} {case['edge']}, "
+        f"cross-section tensor (1 - f)(xx + yy)/2 + f zz with f = {variant['q_along_c']} (share of q along c), "
+        f"{settings['beam_energy_kev']} kV, collection {settings['collection_angle_mrad']} mrad, "
+        f"convergence {settings['convergence_angle_mrad']} mrad, SCF {settings['scf_radius_a']} A, "
+        f"FMS {settings['fms_radius_a']} A [FEAS]; first peak of zz (pi*) aligned to {case['first_peak_ev']} eV "
+        f"[{case['first_peak_source']}]; fitted with eels_core.real.fitting.fit_multi_gaussian "
+        f"(R^2 {fit.r_squared:.3f}) by scripts/compute_feff_elnes.py"
+    )
+
+
+def plot_fit(energy: np.ndarray, intensity: np.ndarray, fit: MultiGaussianFit, title: str, path: Path) -> None:
+    """The aligned FEFF spectrum and its fitted profile."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(energy, intensity / np.max(intensity), label="FEFF10")
+    ax.plot(energy, fit.model(energy), "--", label=f"fit (R$^2$ {fit.r_squared:.3f})")
+    ax.set(xlabel="energy loss (eV)", ylabel="intensity (max 1)", title=title)
+    ax.legend()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR, help="FEFF runs, one folder per case")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--plot-dir", type=Path, default=DEFAULT_PLOT_DIR)
+    args = parser.parse_args(argv)
+
+    data = load_cases()
+    settings = data["settings"]
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for case in data["cases"]:
+        folder = args.work_dir / case_dir_name(case_name(case))
+        eels_dat = folder / "eels.dat"
+        if not eels_dat.exists():
+            import feff10
+
+            structure = build_structure(data["structures"][case["structure"]])
+            inp = write_feff_input(case, structure, settings, folder)
+            start = time.perf_counter()
+            feff10.run(str(inp), str(folder))
+            print(f"{case_name(case)}: FEFF10 took {time.perf_counter() - start:.0f} s", flush=True)
+        columns = read_eels_dat(eels_dat)
+        energy = columns["energy"] + case_shift_ev(columns, case)
+        for wanted in case["variants"]:
+            intensity = tensor_spectrum(columns, wanted["q_along_c"])
+            fit, onset = fit_case(energy, intensity, case)
+            print(f"{wanted['name']}: R^2 {fit.r_squared:.4f}, {len(fit.peaks)} peaks", flush=True)
+            plot_fit(energy, intensity, fit, wanted["name"], args.plot_dir / f"{case_dir_name(wanted['name'])}.png")
+            variant = fit.to_variant(wanted["name"], case_source(case, wanted, settings, fit), onset, case["tail_start_ev"])
+            grouped.setdefault((case["absorber"], case["edge"]), []).append(variant)
+    ordered = sorted(grouped, key=lambda key: ELEMENTS.index(key[0]))
+    library = {
+        "schema_version": SCHEMA_VERSION,
+        "sources": data["sources"],
+        "elements": [{"symbol": s, "edge": e, "variants": grouped[(s, e)]} for s, e in ordered],
+    }
+    header = (
+        "# Near-edge structures computed with FEFF10, as edge-library variants (schema: eels_core/data/README.md).\n"
+        "# Written by scripts/compute_feff_elnes.py from eels_core/data/computed_elnes_cases.yaml; do not edit by hand.\n"
+        "# Read when SynthesisConfig.computed_elnes is true.\n"
+    )
+    args.out.write_text(header + yaml.safe_dump(library, sort_keys=False, width=120, allow_unicode=True), encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

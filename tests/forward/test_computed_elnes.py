@@ -1,0 +1,105 @@
+"""Near-edge structures computed with FEFF10 (eels_core/data/edge_library_computed.yaml) and the
+script that writes them (scripts/compute_feff_elnes.py; FEFF10 itself is not run here)."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eels_core.forward.config import ELEMENTS, SynthesisConfig
+from eels_core.forward.edges import add_companion_edges, edge_template, load_edge_library
+from eels_core.forward.synthesis import edge_library_for, sample_parameters
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "compute_feff_elnes.py"
+spec = importlib.util.spec_from_file_location("compute_feff_elnes", SCRIPT)
+feff = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(feff)
+
+ORIENTATIONS = ("q in the layers", "q isotropic", "q two-thirds along c")
+
+
+def computed(symbol):
+    library = load_edge_library(include_computed=True)
+    variants = library.elements[ELEMENTS.index(symbol)].variants
+    return {o: next(v for v in variants if f"computed (FEFF10, {o})" in v.name) for o in ORIENTATIONS}
+
+
+def test_computed_variants_only_when_asked_and_with_their_calculation_as_source():
+    plain = load_edge_library()
+    assert not any("FEFF10, q" in v.name for v in plain.variants)
+    for symbol in ("B", "N"):
+        variants = computed(symbol)
+        assert len(variants) == 3
+        for v in variants.values():
+            assert "FEFF10" in v.source and "share of q along c" in v.source and "R^2" in v.source
+    cases = feff.load_cases()
+    assert {w["name"] for c in cases["cases"] for w in c["variants"]} == {
+        v.name for s in ("B", "N") for v in computed(s).values()}
+
+
+@pytest.mark.parametrize("symbol, pi_star_ev", [("N", 401.0), ("B", 191.9)])
+def test_pi_star_grows_with_the_share_of_q_along_c(symbol, pi_star_ev):
+    """The 1s -> pi* transition of a layered crystal is polarised along c [CHA93]: no pi* with q in
+    the layers, a sharp one at the aligned energy when q turns towards c."""
+    e = np.arange(pi_star_ev - 5.0, pi_star_ev + 40.0, 0.05)
+    heights = []
+    for o in ORIENTATIONS:
+        profile = edge_template(computed(symbol)[o], e)
+        near = np.abs(e - pi_star_ev) <= 0.6
+        heights.append(profile[near].max() / profile.max())
+    assert heights[0] < 0.2 < heights[2]
+    assert heights[0] < heights[1] < heights[2]
+
+
+def test_tensor_spectrum_combines_the_components():
+    columns = {name: np.full(4, float(k)) for k, name in enumerate(feff.EELS_DAT_COLUMNS)}
+    trace = (columns["xx"] + columns["yy"] + columns["zz"]) / 3.0
+    assert np.allclose(feff.tensor_spectrum(columns, 1.0 / 3.0), trace)
+    assert np.allclose(feff.tensor_spectrum(columns, 0.0), (columns["xx"] + columns["yy"]) / 2.0)
+    assert np.allclose(feff.tensor_spectrum(columns, 1.0), columns["zz"])
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        feff.tensor_spectrum(columns, 1.5)
+
+
+def test_read_eels_dat_names_its_columns_and_refuses_other_tables(tmp_path):
+    path = tmp_path / "eels.dat"
+    table = np.column_stack([np.linspace(395.0, 460.0, 20)] + [np.arange(20.0) * k for k in range(1, 13)])
+    np.savetxt(path, table, header="Energy total ...")
+    columns = feff.read_eels_dat(path)
+    assert np.allclose(columns["energy"], table[:, 0]) and np.allclose(columns["zz"], table[:, 12])
+    np.savetxt(path, table[:, :5])
+    with pytest.raises(ValueError, match="13 columns"):
+        feff.read_eels_dat(path)
+
+
+def test_one_shift_per_calculation_puts_the_pi_star_of_zz_at_the_case_energy():
+    e = np.arange(395.0, 460.0, 0.25)
+    pi_star = np.exp(-0.5 * ((e - 398.0) / 0.4) ** 2)
+    sigma_star = np.exp(-0.5 * ((e - 412.0) / 2.0) ** 2)
+    columns = {"energy": e, "xx": sigma_star, "yy": sigma_star, "zz": pi_star + 0.3 * sigma_star}
+    case = {"first_peak_ev": 401.0, "tail_start_ev": 445.0, "n_peaks": 2}
+    shift = feff.case_shift_ev(columns, case)
+    assert shift == pytest.approx(3.0, abs=0.25)
+    # q in the layers has no pi*: its sigma* keeps its distance from where pi* would be
+    fit, onset = feff.fit_case(e + shift, feff.tensor_spectrum(columns, 0.0), case)
+    assert onset == 400.0 and fit.r_squared > 0.99
+    assert fit.peaks[np.argmax(fit.peaks[:, 2]), 0] == pytest.approx(415.0, abs=0.5)
+
+
+def test_computed_hbn_brings_its_boron_edge_computed_for_the_same_orientation():
+    config = SynthesisConfig.with_real_data_physics().replace(
+        elements=("N", "B"), n_edges_probabilities=(1.0,), computed_elnes=True, library_additions=True,
+        companion_probability=1.0)
+    rng = np.random.default_rng(3)
+    params = add_companion_edges(sample_parameters(rng, 400, config), rng, config)  # as the synthesis does
+    library = edge_library_for(config)
+    pairs = 0
+    for row_el, row_var in zip(params.element_index, params.variant_index):
+        drawn = library.elements[row_el[0]].variants[row_var[0]].name  # slot 0: the drawn edge, slot 1: its companion
+        for o in ORIENTATIONS:
+            if f"computed (FEFF10, {o})" in drawn:
+                assert row_el[1] >= 0 and {ELEMENTS[row_el[0]], ELEMENTS[row_el[1]]} == {"N", "B"}
+                assert f"computed (FEFF10, {o})" in library.elements[row_el[1]].variants[row_var[1]].name
+                pairs += 1
+    assert pairs > 20
