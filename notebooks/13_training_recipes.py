@@ -197,12 +197,15 @@ plt.show()
 # %% [markdown]
 # ## Choosing on synthetic spectra: the physics sets and the rule
 #
-# Candidates that add measured-acquisition physics are compared with the shipped weights on seven
-# fixed synthetic sets, one per kind of physics (`scripts/physics_validation.py`: the paper's
-# physics, surveys that start in the low-loss region, windows that start just below an onset,
-# distractor edges from the complete table, coarse channels and narrow windows, h-BN N K beside
-# Sc L2,3, bad channels), by a rule written before any candidate was scored. The shipped weights'
-# metadata carries that rule and every record where it was applied:
+# Candidates that add measured-acquisition physics are compared with the shipped weights on fixed
+# synthetic sets, one per kind of physics (`scripts/physics_validation.py`: the paper's physics,
+# surveys that start in the low-loss region, windows that start just below an onset, distractor
+# edges from the complete table, coarse channels and narrow windows, h-BN N K beside Sc L2,3, bad
+# channels), by a rule written before any candidate was scored. A second rule, written before any
+# candidate it judges was scored, adds an eighth set: surveys of h-BN whose B K and N K were
+# computed with FEFF10 at three orientations (chapter 01), beside Sc L2,3 with O K. Each record
+# below names the sets its rule read. The shipped weights' metadata carries the rule they were
+# chosen by and every record where it was applied:
 
 # %%
 say("> " + shipped["selection"]["rule"].replace("\n", "\n> "))
