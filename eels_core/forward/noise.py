@@ -19,7 +19,6 @@ import functools
 from typing import Callable
 
 import numpy as np
-import scipy.ndimage
 import scipy.signal
 import scipy.special
 from numpy.typing import ArrayLike, NDArray
@@ -72,56 +71,31 @@ class _WhiteNoise:
         out *= self.noise_sd
 
 
-_MASK32 = 0xFFFFFFFF
+def _kernels():
+    """The compiled loops (:mod:`eels_core.forward._kernels`), imported on first use (numba's import is slow)."""
+    from . import _kernels
+
+    return _kernels
 
 
 def _sfc64_states(seeds: ArrayLike) -> NDArray[np.uint64]:
     """The state (b, 4) of ``np.random.SFC64(int(seed))`` for each seed, computed for all at once.
 
     numpy seeds SFC64 from a ``SeedSequence`` of the integer (hash of its two 32-bit words, pool
-    of four, three 64-bit words drawn) and then runs the generator 12 steps; this repeats those
-    integer operations on arrays. ``tests/forward/test_synthesis.py`` compares the result with
-    numpy's own seeding.
+    of four, three 64-bit words drawn) and then runs the generator 12 steps; a compiled loop
+    repeats those integer operations (:func:`eels_core.forward._kernels.sfc64_states`).
+    ``tests/forward/test_synthesis.py`` compares the result with numpy's own seeding.
     """
-    s = np.asarray(seeds, dtype=np.uint64).reshape(-1)
-    u32, u64 = np.uint32, np.uint64
-    hash_const = [0x43B0D7E5]
-
-    def hashmix(value: NDArray[np.uint32]) -> NDArray[np.uint32]:
-        value = value ^ u32(hash_const[0])
-        hash_const[0] = (hash_const[0] * 0x931E8875) & _MASK32
-        value = value * u32(hash_const[0])
-        return value ^ (value >> u32(16))
-
-    zero = np.zeros(s.size, dtype=u32)
-    pool = [hashmix(w) for w in ((s & u64(_MASK32)).astype(u32), (s >> u64(32)).astype(u32), zero, zero)]
-    for i_src in range(4):
-        for i_dst in range(4):
-            if i_src != i_dst:
-                mixed = u32(0xCA01F9DD) * pool[i_dst] - u32(0x4973F715) * hashmix(pool[i_src])
-                pool[i_dst] = mixed ^ (mixed >> u32(16))
-    out_const = 0x8B51F9DD
-    words = []
-    for i in range(6):
-        value = pool[i % 4] ^ u32(out_const)
-        out_const = (out_const * 0x58F38DED) & _MASK32
-        value = value * u32(out_const)
-        words.append((value ^ (value >> u32(16))).astype(u64))
-    a, b, c = (words[2 * k] | (words[2 * k + 1] << u64(32)) for k in range(3))
-    counter = np.ones(s.size, dtype=u64)
-    for _ in range(12):
-        step = a + b + counter
-        counter = counter + u64(1)
-        a, b, c = b ^ (b >> u64(11)), c + (c << u64(3)), ((c << u64(24)) | (c >> u64(40))) + step
-    return np.stack([a, b, c, counter], axis=1)
+    return _kernels().sfc64_states(np.asarray(seeds, dtype=np.uint64).reshape(-1))
 
 
-def _smooth_row(row: NDArray[np.floating], frame: int, order: int, out: NDArray[np.floating]) -> None:
-    """Savitzky-Golay filter of one row into ``out`` (see :func:`savgol_smooth`)."""
+def _smooth_rows(rows: NDArray[np.floating], frames: NDArray[np.int64], order: int, out: NDArray[np.floating]) -> None:
+    """Savitzky-Golay filter of each row into ``out`` (see :func:`savgol_smooth`)."""
     if order <= 1:
-        scipy.ndimage.uniform_filter1d(row, int(frame), mode="mirror", output=out)
+        _kernels().moving_average(rows, np.ascontiguousarray(frames, dtype=np.int64), out)
     else:
-        out[...] = scipy.signal.savgol_filter(row, int(frame), order, mode="mirror")
+        for i, frame in enumerate(frames):
+            out[i] = scipy.signal.savgol_filter(rows[i], int(frame), order, mode="mirror")
 
 
 def savgol_smooth(noise: ArrayLike, frame_lengths: ArrayLike, order: int = 1) -> NDArray[np.float64]:
@@ -129,14 +103,15 @@ def savgol_smooth(noise: ArrayLike, frame_lengths: ArrayLike, order: int = 1) ->
 
     Each row is filtered with :func:`scipy.signal.savgol_filter`, straight into the result. For
     ``order <= 1`` the Savitzky-Golay coefficients are all ``1 / frame`` (a first-order fit and a
-    constant give the same centre value), so the identical moving average of
-    :func:`scipy.ndimage.uniform_filter1d` is used: O(n) instead of O(n * frame).
+    constant give the same centre value), so the moving average of
+    :func:`scipy.ndimage.uniform_filter1d` is used, O(n) instead of O(n * frame): the same
+    arithmetic, bit for bit, in one compiled loop over all rows
+    (:func:`eels_core.forward._kernels.moving_average`).
     """
-    x = np.asarray(noise, dtype=np.float64)
+    x = np.ascontiguousarray(noise, dtype=np.float64)
     frames = np.broadcast_to(np.asarray(frame_lengths, dtype=np.int64).reshape(-1), x.shape[:1])
     out = np.empty_like(x)
-    for i, frame in enumerate(frames):
-        _smooth_row(x[i], frame, order, out[i])
+    _smooth_rows(x, frames, order, out)
     return out
 
 
@@ -153,7 +128,7 @@ def fixed_pattern_noise(
     """The paper's noise: C * SavGol(N(0, noise_sd^2)), one row per spectrum.
 
     The white noise of each spectrum comes from its own seed: numpy's normal draws
-    (:func:`white_noise`), computed one spectrum at a time through a small reused buffer; or, with
+    (:func:`white_noise`); or, with
     ``fast`` (the fast rendering, ``SynthesisConfig.render_version = 2``), :func:`white_noise_fast`
     for all spectra at once, in single precision throughout. ``clock(stage)``, if given, is called
     after each stage (profiling).
@@ -165,17 +140,10 @@ def fixed_pattern_noise(
     if fast:
         white = white_noise_fast(noise_seeds, n_channels)
         white *= np.float32(noise_sd)
-        clock("white noise (random numbers)")
-        for i, frame in enumerate(frames):
-            _smooth_row(white[i], frame, order, out[i])
     else:
-        streams = _WhiteNoise(noise_seeds, noise_sd)
-        row = np.empty(n_channels, dtype=np.float64)
-        for i, frame in enumerate(frames):
-            streams.row(i, row)
-            clock("white noise (random numbers)")
-            _smooth_row(row, frame, order, out[i])
-            clock("Savitzky-Golay filter")
+        white = white_noise(noise_seeds, n_channels, noise_sd)
+    clock("white noise (random numbers)")
+    _smooth_rows(white, frames, order, out)
     out *= np.asarray(noise_coefficient, dtype=dtype).reshape(-1, 1)
     clock("Savitzky-Golay filter")
     return out
@@ -203,8 +171,9 @@ def white_noise_fast(noise_seeds: ArrayLike, n_channels: int) -> NDArray[np.floa
 
     The noise of the fast rendering (``SynthesisConfig.render_version = 2``). Row ``i`` reads the
     raw 64-bit outputs of ``np.random.SFC64(int(seed_i))`` as little-endian 16-bit words, and
-    each word picks an entry of :func:`normal_quantile_table`. About a third of the cost of
-    numpy's normal draws, because no logarithm or rejection is computed per draw.
+    each word picks an entry of :func:`normal_quantile_table` (one compiled loop,
+    :func:`eels_core.forward._kernels.table_noise`). Cheaper than numpy's normal draws, because
+    no logarithm or rejection is computed per draw.
 
     Parameters
     ----------
@@ -216,14 +185,9 @@ def white_noise_fast(noise_seeds: ArrayLike, n_channels: int) -> NDArray[np.floa
     ndarray, shape (b, n_channels), float32
     """
     states = _sfc64_states(noise_seeds)
-    n_words = -(-int(n_channels) // 4)
-    raw = np.empty((len(states), n_words), dtype="<u8")
-    bits = np.random.SFC64(0)
-    for i, state in enumerate(states):
-        bits.state = {"bit_generator": "SFC64", "state": {"state": state}, "has_uint32": 0, "uinteger": 0}
-        raw[i] = bits.random_raw(n_words)
-    words = raw.view("<u2")[:, : int(n_channels)]
-    return np.take(normal_quantile_table(), words)
+    out = np.empty((len(states), int(n_channels)), dtype=np.float32)
+    _kernels().table_noise(states, normal_quantile_table(), out)
+    return out
 
 
 def shot_noise(

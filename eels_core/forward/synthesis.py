@@ -34,7 +34,6 @@ from dataclasses import dataclass, fields
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
-import scipy.sparse
 from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
@@ -55,7 +54,7 @@ from .edges import (
     load_distractor_edges,
     synthesis_library,
 )
-from .noise import fixed_pattern_noise, shot_noise
+from .noise import _kernels, fixed_pattern_noise, shot_noise
 from .psf import convolve_psf, fft_length
 from .scattering import plural_scattering_transfer
 
@@ -204,6 +203,7 @@ class _Tables:
     log_tail_start: NDArray[np.float32]  # (n_variants_total,)
     log_model_energy_over_reference: NDArray[np.float32]  # (n_model,) ln(E / 50 eV)
     peak_channel: NDArray[np.int64]  # (n_variants_total,) model channel of each template's maximum
+    first_nonzero: NDArray[np.int64]  # (n_variants_total,) first model channel where a template is not 0
     jump_ratio_max: NDArray[np.float64]  # (20,)
     allowed: NDArray[np.int64]  # indices (Table 1 order) of the elements the config may draw
     distractors: tuple[EdgeVariant, ...]  # their templates follow the library's in `templates`
@@ -233,11 +233,18 @@ def _tables(config: SynthesisConfig) -> _Tables:
         log_tail_start=np.log([v.tail_start_ev for v in variants]).astype(np.float32),
         log_model_energy_over_reference=np.log(e_model / BACKGROUND_REFERENCE_EV).astype(np.float32),
         peak_channel=np.argmax(templates[:, : e_model.size], axis=1).astype(np.int64),
+        first_nonzero=_first_nonzero_channel(templates[:, : e_model.size]),
         jump_ratio_max=np.array([el.jump_ratio_range[1] for el in library.elements]),
         allowed=np.array([ELEMENTS.index(s) for s in config.elements], dtype=np.int64),
         distractors=distractors,
         n_library_variants=len(library.variants),
     )
+
+
+def _first_nonzero_channel(rows: NDArray[np.float32]) -> NDArray[np.int64]:
+    """First channel of each row whose value is not exactly 0 (the row length for a row of zeros)."""
+    nonzero = rows != 0
+    return np.where(nonzero.any(axis=1), np.argmax(nonzero, axis=1), rows.shape[1]).astype(np.int64)
 
 
 def edge_library_for(config: SynthesisConfig) -> EdgeLibrary:
@@ -851,35 +858,37 @@ def _render_fast(
     m0, _, dm = config.model_energy_ev
     n_model, n_fft = t.model_energy.size, t.templates.shape[1]
     o = _edge_order(params, t)
-    edges, w = _tail_extended_templates(params, t, o, n_model, clock)  # rows in working order w
-    spectrum = o.spectrum[w]
-    peak = _windowed_edge_peaks(edges, params, config, o.flat[w], spectrum)
-    scale = o.jump_ratio[w] * power_law_background(t.onset_ev[o.flat[w]], params.background_exponent[spectrum]) / peak
+    tails = _edge_tails(params, t, o, clock)  # rows in working order w
+    w, spectrum = tails.w, tails.spectrum
+    peak = _windowed_edge_peaks(tails, params, config)
+    scale = o.jump_ratio[w] * power_law_background(t.onset_ev[tails.flat], params.background_exponent[spectrum]) / peak
     clock("edge peaks on the output grid")
 
-    # the scaled edges of each spectrum added up (a sparse matrix of the scale factors times the
-    # edges), then one convolution per spectrum
-    adding = scipy.sparse.csr_matrix((scale.astype(np.float32), (spectrum, np.arange(spectrum.size))), shape=(b, spectrum.size))
-    total = np.asarray(adding @ edges, dtype=np.float32)
+    # the scaled edges of each spectrum added up (in working order, as a sparse matrix of the
+    # scale factors times the edges would), then one convolution per spectrum
+    total = np.empty((b, n_fft), dtype=np.float32)  # zero-padded for the Fourier transform
+    _kernels().add_scaled_edges(
+        t.templates, tails.flat, tails.first, tails.start, tails.factor, tails.exelfs_row, tails.exelfs,
+        t.first_nonzero, scale.astype(np.float32), spectrum, n_model, total,
+    )
     clock("sum the edges of each spectrum")
     plural = None
     if config.thickness[1] > 0:
         plural = plural_scattering_transfer(n_fft, dm, params.thickness, params.plasmon_energy_ev, params.plasmon_fwhm_ev)
         clock("plural-scattering transfer functions")
     edge_sum = convolve_psf(
-        total, dm, params.psf_fwhm_gauss_ev, params.psf_hwhm_lorentz_ev, pad=n_fft - n_model, extra_transfer=plural,
-        clock=clock,
-    )
+        total, dm, params.psf_fwhm_gauss_ev, params.psf_hwhm_lorentz_ev, pad=0, extra_transfer=plural, clock=clock,
+    )  # (b, n_fft): the model grid, then what the PSF carried into the padding
     background_model = np.multiply(t.log_model_energy_over_reference, -params.background_exponent.astype(np.float32)[:, None])
     np.exp(background_model, out=background_model)
-    edge_sum += background_model
+    edge_sum[:, :n_model] += background_model
     clock("background (single precision)")
-    i0, frac = _output_positions(params, config)
-    background = _interpolate(background_model, i0.copy(), frac) if return_components else None
-    clean = _interpolate(edge_sum, i0, frac)
+    step, offset = _output_positions(params, config)
+    n_out = t.output_energy.size
+    background = _resample(background_model, n_model, step, offset, n_out) if return_components else None
+    clean = _resample(edge_sum, n_model, step, offset, n_out)
     clock("stretch and shift (interpolation)")
 
-    n_out = t.output_energy.size
     if config.shot_noise_dose is not None:
         clean = shot_noise(clean, params.shot_noise_dose, params.noise_seed).astype(np.float32)
         clock("shot noise")
@@ -905,6 +914,7 @@ def _render_fast(
     if not return_components:
         return spectra, labels, onsets, jumps
     per_edge = np.empty((spectrum.size, n_out))
+    edges = _edges_of(t, tails, n_model)
     per_edge[w] = _each_edge_on_output_grid(edges * scale.astype(np.float32)[:, None], params, config, spectrum)
     per_slot, per_distractor = _edge_components(per_edge, o, b)
     return spectra, labels, onsets, jumps, SynthesisComponents(
@@ -912,15 +922,11 @@ def _render_fast(
     )
 
 
-def _windowed_edge_peaks(
-    edges: NDArray[np.float32], params: SpectrumParameters, config: SynthesisConfig, flat: NDArray[np.int64],
-    spectrum: NDArray[np.int64],
-) -> NDArray[np.float64]:
+def _windowed_edge_peaks(tails: _EdgeTails, params: SpectrumParameters, config: SynthesisConfig) -> NDArray[np.float64]:
     """Peak on the output grid of each model-grid edge after its spectrum's PSF (and plural
     scattering), convolving only the :class:`PeakWindow` around its template's maximum.
 
-    ``edges`` (rows, n_model) are the unscaled, tail-extended edges; row ``r`` is template
-    ``flat[r]`` of spectrum ``spectrum[r]``.
+    The edges are the unscaled, tail-extended ones of ``tails``; only their windows are computed.
     """
     t = _tables(config)
     dm = config.model_energy_ev[2]
@@ -928,10 +934,13 @@ def _windowed_edge_peaks(
     plural = config.thickness[1] > 0
     peak_window = peak_window_for(config)
     width = peak_window.channels
-    first = np.clip(t.peak_channel[flat] - peak_window.before, 0, n_model - width)
-    window = np.zeros((edges.shape[0], peak_window.fft), dtype=np.float32)
-    index = (np.arange(edges.shape[0]) * n_model + first)[:, None] + np.arange(width)
-    np.take(edges.reshape(-1), index, out=window[:, :width])
+    spectrum = tails.spectrum
+    first = np.clip(t.peak_channel[tails.flat] - peak_window.before, 0, n_model - width)
+    window = np.zeros((spectrum.size, peak_window.fft), dtype=np.float32)
+    _kernels().edge_windows(
+        t.templates, tails.flat, tails.first, tails.start, tails.factor, tails.exelfs_row, tails.exelfs, n_model,
+        first, window[:, :width],
+    )
     plural_transfer = None
     if plural:
         plural_transfer = plural_scattering_transfer(
@@ -944,21 +953,28 @@ def _windowed_edge_peaks(
     return output_grid_peak(convolved, config, params.stretch[spectrum], params.shift_ev[spectrum], first_channel=first)
 
 
-def _output_positions(params: SpectrumParameters, config: SynthesisConfig) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-    """Left model channel and fraction of the step beyond it, in single precision, of every output
-    channel of every spectrum: the model energy ``(E - shift) / (1 + stretch)`` (the fast rendering)."""
+def _output_positions(params: SpectrumParameters, config: SynthesisConfig) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Where the output channels of each spectrum fall on the model grid (the fast rendering).
+
+    Output channel ``c`` of spectrum ``r`` sees the model energy ``(E_c - shift) / (1 + stretch)``,
+    which is model channel ``c * step[r] + offset[r]``; both in single precision.
+    """
     m0, _, dm = config.model_energy_ev
     o0, _, do = config.output_energy_ev
-    t = _tables(config)
-    n_model = t.model_energy.size
-    channel = np.arange(t.output_energy.size, dtype=np.float32)
-    step = (do / dm / (1.0 + params.stretch)).astype(np.float32)[:, None]
-    offset = (((o0 - params.shift_ev) / (1.0 + params.stretch) - m0) / dm).astype(np.float32)[:, None]
-    position = channel * step
-    position += offset
-    i0 = position.astype(np.int64)
-    np.clip(i0, 0, n_model - 2, out=i0)
-    return i0, np.subtract(position, i0, out=position, dtype=np.float32)
+    step = (do / dm / (1.0 + params.stretch)).astype(np.float32)
+    offset = (((o0 - params.shift_ev) / (1.0 + params.stretch) - m0) / dm).astype(np.float32)
+    return step, offset
+
+
+def _resample(
+    model_rows: NDArray[np.float32], n_model: int, step: NDArray[np.float32], offset: NDArray[np.float32], n_out: int
+) -> NDArray[np.float32]:
+    """Each row of model-grid values (its first ``n_model`` channels) linearly interpolated at its
+    output positions (:func:`_output_positions`), in single precision: the position's integer
+    part (clipped to the grid) and the fraction beyond it, then ``v0 + fraction (v1 - v0)``."""
+    out = np.empty((model_rows.shape[0], n_out), dtype=np.float32)
+    _kernels().interpolate_rows(np.ascontiguousarray(model_rows, dtype=np.float32), n_model, step, offset, out)
+    return out
 
 
 def _each_edge_on_output_grid(
@@ -996,30 +1012,6 @@ def _sum_per_spectrum(rows: _EdgeRows, b: int) -> NDArray[np.float32]:
         total[:count] += rows.edges[start : start + count]
         start += count
     return total
-
-
-def _extend_tails(
-    model_rows: NDArray[np.float32], log_energy: NDArray[np.float32], log_tail_start: NDArray[np.float32],
-    tail_exponent: NDArray[np.float64], first_channel: NDArray[np.int64], group: int = 16,
-) -> None:
-    """Multiply each row by its inverse power-law tail ``(E / E_tail)^-s`` above ``E_tail``, in place.
-
-    The rows are sorted by ``first_channel``, the first model channel at or above their tail
-    start (below it the factor is exactly 1). Groups of ``group`` consecutive rows evaluate the
-    factor from the first channel of their first row on, so each row's factor is computed on
-    little more than its tail instead of from the lowest tail start of the batch.
-    """
-    n = model_rows.shape[1]
-    minus_s = -tail_exponent.astype(np.float32)
-    for r0 in range(0, model_rows.shape[0], group):
-        r1 = min(r0 + group, model_rows.shape[0])
-        j0 = int(first_channel[r0])
-        if j0 >= n:  # this row and all later ones have their tail start beyond the grid
-            break
-        d = log_energy[None, j0:n] - log_tail_start[r0:r1, None]
-        np.maximum(d, np.float32(0.0), out=d)
-        d *= minus_s[r0:r1, None]
-        model_rows[r0:r1, j0:n] *= np.exp(d, out=d)
 
 
 @dataclass
@@ -1077,27 +1069,75 @@ def _edge_order(params: SpectrumParameters, t: _Tables) -> _EdgeOrder:
     return _EdgeOrder(spec, slot, rank, by_count, position, element, flat, tail, jump)
 
 
+@dataclass
+class _EdgeTails:
+    """The edges of a batch in working order ``w`` (by the model channel where their power-law tail
+    starts), and what turns each template into its edge: the tail factors and the EXELFS.
+
+    Row ``k`` is edge ``w[k]`` of the :class:`_EdgeOrder`: template ``flat[k]`` times
+    ``(E / E_tail)^-s`` on the channels ``first[k] ... n_model - 1`` (those factors are
+    ``factor[start[k]:]``, all rows one after the other), times ``exelfs[exelfs_row[k]]`` when
+    ``exelfs_row[k] >= 0``. :func:`_edges_of` builds the edges; the fast rendering reads only
+    what it needs of them.
+    """
+
+    w: NDArray[np.int64]
+    flat: NDArray[np.int64]
+    spectrum: NDArray[np.int64]
+    first: NDArray[np.int64]
+    start: NDArray[np.int64]
+    factor: NDArray[np.float32]
+    exelfs_row: NDArray[np.int64]
+    exelfs: NDArray[np.float32]  # (rows with EXELFS, n_model)
+
+
+def _edge_tails(params: SpectrumParameters, t: _Tables, order: _EdgeOrder, clock: Callable[[str], None]) -> _EdgeTails:
+    """The :class:`_EdgeTails` of a batch.
+
+    The tail factor ``(E / E_tail)^-s = exp(-s (ln E - ln E_tail))`` is 1 below the first model
+    channel at or above the tail start, so it is computed only from there on: the exponents of
+    all tails one after the other into one array, in single precision, then one call of numpy's
+    single-precision ``exp``.
+    """
+    first_tail_channel = np.searchsorted(t.log_model_energy, t.log_tail_start[order.flat])
+    w = np.argsort(first_tail_channel, kind="stable")
+    flat, spectrum, first = order.flat[w], order.spectrum[w], first_tail_channel[w]
+    clock("edge bookkeeping")
+    length = np.maximum(t.model_energy.size - first, 0)
+    start = np.cumsum(length) - length
+    factor = np.empty(int(length.sum()), dtype=np.float32)
+    _kernels().tail_exponents(
+        t.log_model_energy, t.log_tail_start[flat], -order.tail_exponent[w].astype(np.float32), first, start, factor
+    )
+    np.exp(factor, out=factor)
+    exelfs_row, exelfs = _exelfs_factors(params, spectrum, order.slot[w], t.onset_ev[flat], t.model_energy)
+    clock("power-law tails")
+    return _EdgeTails(w, flat, spectrum, first, start, factor, exelfs_row, exelfs)
+
+
+def _edges_of(t: _Tables, tails: _EdgeTails, n_columns: int) -> NDArray[np.float32]:
+    """The edges of ``tails`` (template x tail x EXELFS), ``n_columns >= n_model`` channels wide
+    (the templates' zero padding beyond the model grid)."""
+    n_model = t.model_energy.size
+    out = np.empty((tails.flat.size, n_columns), dtype=np.float32)
+    _kernels().templates_times_tails(t.templates, tails.flat, tails.first, tails.start, tails.factor, n_model, out)
+    rows = np.flatnonzero(tails.exelfs_row >= 0)
+    if rows.size:
+        out[rows, :n_model] *= tails.exelfs[tails.exelfs_row[rows]]
+    return out
+
+
 def _tail_extended_templates(
     params: SpectrumParameters, t: _Tables, order: _EdgeOrder, n_columns: int, clock: Callable[[str], None]
 ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
     """Each edge's template times its power-law tail (and EXELFS), ``n_columns`` model channels wide.
 
-    The rows come back in working order ``w`` (by the channel where the tail starts, so that
-    :func:`_extend_tails` computes little more than each tail); row ``i`` is edge ``w[i]`` of ``order``.
+    The rows come back in working order ``w`` (:class:`_EdgeTails`); row ``i`` is edge ``w[i]``
+    of ``order``. The order fixes the order in which the fast rendering adds the edges of a
+    spectrum, so it is part of its result.
     """
-    n_model = t.model_energy.size
-    first_tail_channel = np.searchsorted(t.log_model_energy, t.log_tail_start[order.flat])
-    w = np.argsort(first_tail_channel, kind="stable")
-    flat_w, spec_w = order.flat[w], order.spectrum[w]
-    clock("edge bookkeeping")
-    buffer = t.templates[flat_w] if n_columns == t.templates.shape[1] else t.templates[flat_w, :n_columns]
-    clock("edge templates")
-    _extend_tails(
-        buffer[:, :n_model], t.log_model_energy, t.log_tail_start[flat_w], order.tail_exponent[w], first_tail_channel[w]
-    )
-    _apply_exelfs(buffer, params, spec_w, order.slot[w], t.onset_ev[flat_w], t.model_energy)
-    clock("power-law tails")
-    return buffer, w
+    tails = _edge_tails(params, t, order, clock)
+    return _edges_of(t, tails, n_columns), tails.w
 
 
 def _model_grid_edges(
@@ -1106,7 +1146,7 @@ def _model_grid_edges(
     """Steps 2-3 of the synthesis for every edge of a batch, on the model grid.
 
     The rows come back in (rank, spectrum) order. While they are built they are kept in the
-    order of the channel where their power-law tail starts (:func:`_extend_tails`); every row is
+    order of the channel where their power-law tail starts (:func:`_tail_extended_templates`); every row is
     transformed on its own, so the order does not change its values.
     """
     t = _tables(config)
@@ -1144,21 +1184,24 @@ def _model_grid_edges(
     return _EdgeRows(**{f.name: getattr(o, f.name) for f in fields(o)}, scale=scale, edges=edges)
 
 
-def _apply_exelfs(
-    buffer: NDArray[np.float32], params: SpectrumParameters, spec: NDArray[np.int64], slot: NDArray[np.int64],
-    onset_ev: NDArray[np.float64], model_energy: NDArray[np.float64],
-) -> None:
-    """Multiply the rows of edges that carry EXELFS by their modulation, in place (model grid)."""
+def _exelfs_factors(
+    params: SpectrumParameters, spec: NDArray[np.int64], slot: NDArray[np.int64], onset_ev: NDArray[np.float64],
+    model_energy: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    """The EXELFS modulation (model grid, single precision) of the edges that carry it, and for
+    each edge the row of its modulation (-1 for none)."""
     amplitude = params.exelfs_amplitude[spec, slot]
     rows = np.flatnonzero(amplitude > 0)
+    exelfs_row = np.full(spec.size, -1, dtype=np.int64)
     if rows.size == 0:
-        return
+        return exelfs_row, np.zeros((0, model_energy.size), dtype=np.float32)
+    exelfs_row[rows] = np.arange(rows.size)
     s_, k_ = spec[rows], slot[rows]
     factor = exelfs_modulation(
         model_energy, onset_ev[rows, None], amplitude[rows, None], params.exelfs_distance_a[s_, k_][:, None],
         params.exelfs_phase[s_, k_][:, None], params.exelfs_debye_waller_a2[s_][:, None],
     )
-    buffer[rows, : model_energy.size] *= factor.astype(np.float32)
+    return exelfs_row, factor.astype(np.float32)
 
 
 def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfig | None = None) -> NDArray[np.float64]:

@@ -551,8 +551,8 @@ def test_interpolation_by_flat_gathers_equals_take_along_axis():
 
 def test_edge_sums_tails_and_peaks_equal_their_plain_formulation():
     from eels_core.forward.synthesis import (
-        _extend_tails, _model_grid_edges, _sum_per_spectrum, _tables, output_grid_peak, refined_peak,
-        sample_parameters, _block_rng,
+        _edge_order, _edge_tails, _edges_of, _model_grid_edges, _sum_per_spectrum, _tables, output_grid_peak,
+        refined_peak, sample_parameters, _block_rng,
     )
 
     config = REAL.replace(distractor_probability=0.6)
@@ -565,19 +565,18 @@ def test_edge_sums_tails_and_peaks_equal_their_plain_formulation():
         plain[rows.spectrum[sel]] += rows.edges[sel]
     np.testing.assert_array_equal(_sum_per_spectrum(rows, BLOCK_SIZE), plain[rows.by_count])
     assert not np.array_equal(rows.by_count, np.arange(BLOCK_SIZE))  # the reordering is exercised
-    # tails evaluated group by group from each group's first tail channel = from the lowest one
+    # each tail evaluated from its own first tail channel = from the lowest one (factor 1 below)
     t = _tables(config)
     n_model = t.model_energy.size
-    first = np.searchsorted(t.log_model_energy, t.log_tail_start[rows.flat])
-    w = np.argsort(first, kind="stable")
-    grouped = t.templates[rows.flat[w], :n_model].copy()
-    _extend_tails(grouped, t.log_model_energy, t.log_tail_start[rows.flat[w]], rows.tail_exponent[w], first[w])
-    whole = t.templates[rows.flat[w], :n_model].copy()
+    tails = _edge_tails(params, t, _edge_order(params, t), lambda stage: None)
+    first = np.searchsorted(t.log_model_energy, t.log_tail_start[tails.flat])
+    np.testing.assert_array_equal(first, tails.first)
+    whole = t.templates[tails.flat, :n_model].copy()
     j0 = int(first.min())
-    d = np.maximum(t.log_model_energy[None, j0:] - t.log_tail_start[rows.flat[w]][:, None], np.float32(0.0))
-    d *= -rows.tail_exponent[w].astype(np.float32)[:, None]
+    d = np.maximum(t.log_model_energy[None, j0:] - t.log_tail_start[tails.flat][:, None], np.float32(0.0))
+    d *= -_edge_order(params, t).tail_exponent[tails.w].astype(np.float32)[:, None]
     whole[:, j0:] *= np.exp(d)
-    np.testing.assert_array_equal(grouped, whole)
+    np.testing.assert_array_equal(_edges_of(t, tails, n_model), whole)
     # a peak that falls outside the output grid is the refined model-grid maximum
     far = np.full(rows.edges.shape[0], -5000.0)  # every peak lands far left of the output grid
     np.testing.assert_array_equal(output_grid_peak(rows.edges, config, np.zeros_like(far), far), refined_peak(rows.edges))
