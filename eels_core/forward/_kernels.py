@@ -101,38 +101,65 @@ def _mirrored(j: int, n: int) -> int:
 
 
 @numba.njit(**_JIT)
+def _mirror_extend(row: np.ndarray, before: int, extended: np.ndarray, length: int) -> None:
+    """``extended[:length]``: ``row`` mirror-extended by ``before`` values on the left, then on the right."""
+    n = row.size
+    for j in range(n):
+        extended[j + before] = row[j]
+    for j in range(before):
+        extended[j] = row[_mirrored(j - before, n)]
+    for j in range(n + before, length):
+        extended[j] = row[_mirrored(j - before, n)]
+
+
+@numba.njit(**_JIT)
+def _frame_sum(extended: np.ndarray, frame: int) -> float:
+    total = 0.0
+    for j in range(frame):
+        total += extended[j]
+    return total
+
+
+@numba.njit(**_JIT)
+def _divide_into(running: np.ndarray, frame: int, target: np.ndarray) -> None:
+    length = np.float64(frame)
+    for j in range(target.size):
+        target[j] = running[j] / length
+
+
+@numba.njit(**_JIT)
 def moving_average(rows: np.ndarray, frames: np.ndarray, out: np.ndarray) -> None:
     """``scipy.ndimage.uniform_filter1d(rows[r], frames[r], mode="mirror")`` into ``out[r]``, each row.
 
     The same arithmetic as scipy 1.17: the row, mirror-extended, in double precision; a running
     sum over the frame, updated by (entering - leaving) value; each output the sum divided by the
-    frame length, rounded to the output's type.
+    frame length, rounded to the output's type. Two rows are summed in the same loop (two
+    independent chains of additions, which the processor overlaps).
     """
     n = rows.shape[1]
     frame_max = int(frames.max()) if frames.size else 1
-    extended = np.empty(n + frame_max - 1, dtype=np.float64)
-    running = np.empty(n, dtype=np.float64)
-    for r in range(rows.shape[0]):
-        frame = int(frames[r])
-        before = frame // 2
-        row = rows[r]
-        for j in range(n):
-            extended[j + before] = row[j]
-        for j in range(before):
-            extended[j] = row[_mirrored(j - before, n)]
-        for j in range(n + before, n + frame - 1):
-            extended[j] = row[_mirrored(j - before, n)]
-        total = 0.0
-        for j in range(frame):
-            total += extended[j]
-        running[0] = total
+    ext_a = np.empty(n + frame_max - 1, dtype=np.float64)
+    ext_b = np.empty(n + frame_max - 1, dtype=np.float64)
+    run_a = np.empty(n, dtype=np.float64)
+    run_b = np.empty(n, dtype=np.float64)
+    r = 0
+    while r < rows.shape[0]:
+        pair = r + 1 < rows.shape[0]
+        fa = int(frames[r])
+        fb = int(frames[r + 1]) if pair else fa
+        _mirror_extend(rows[r], fa // 2, ext_a, n + fa - 1)
+        _mirror_extend(rows[r + 1] if pair else rows[r], fb // 2, ext_b, n + fb - 1)
+        total_a, total_b = _frame_sum(ext_a, fa), _frame_sum(ext_b, fb)
+        run_a[0], run_b[0] = total_a, total_b
         for j in range(1, n):
-            total += extended[j + frame - 1] - extended[j - 1]
-            running[j] = total
-        length = np.float64(frame)
-        target = out[r]
-        for j in range(n):
-            target[j] = running[j] / length
+            total_a += ext_a[j + fa - 1] - ext_a[j - 1]
+            total_b += ext_b[j + fb - 1] - ext_b[j - 1]
+            run_a[j] = total_a
+            run_b[j] = total_b
+        _divide_into(run_a, fa, out[r])
+        if pair:
+            _divide_into(run_b, fb, out[r + 1])
+        r += 2
 
 
 @numba.njit(**_JIT)
@@ -258,3 +285,12 @@ def add_scaled_edges(
                 target[j] += a * (source[j] * modulation[j])
             for j in range(tail, n_model):
                 target[j] += a * ((source[j] * factor[at + j]) * modulation[j])
+
+
+@numba.njit(**_JIT)
+def quadratic_rows(a: np.ndarray, c: np.ndarray, f: np.ndarray, out: np.ndarray) -> None:
+    """``out[r] = a[r] * (f * f) + c[r] * f``, each product rounded before the sum, as numpy computes it."""
+    for r in range(out.shape[0]):
+        ar, cr, target = a[r], c[r], out[r]
+        for j in range(f.size):
+            target[j] = ar * (f[j] * f[j]) + cr * f[j]

@@ -23,6 +23,7 @@ import scipy.signal
 import scipy.special
 from numpy.typing import ArrayLike, NDArray
 
+from ._jit import kernels
 from .background import fit_power_law, power_law
 
 
@@ -71,13 +72,6 @@ class _WhiteNoise:
         out *= self.noise_sd
 
 
-def _kernels():
-    """The compiled loops (:mod:`eels_core.forward._kernels`), imported on first use (numba's import is slow)."""
-    from . import _kernels
-
-    return _kernels
-
-
 def _sfc64_states(seeds: ArrayLike) -> NDArray[np.uint64]:
     """The state (b, 4) of ``np.random.SFC64(int(seed))`` for each seed, computed for all at once.
 
@@ -86,13 +80,13 @@ def _sfc64_states(seeds: ArrayLike) -> NDArray[np.uint64]:
     repeats those integer operations (:func:`eels_core.forward._kernels.sfc64_states`).
     ``tests/forward/test_synthesis.py`` compares the result with numpy's own seeding.
     """
-    return _kernels().sfc64_states(np.asarray(seeds, dtype=np.uint64).reshape(-1))
+    return kernels().sfc64_states(np.asarray(seeds, dtype=np.uint64).reshape(-1))
 
 
 def _smooth_rows(rows: NDArray[np.floating], frames: NDArray[np.int64], order: int, out: NDArray[np.floating]) -> None:
     """Savitzky-Golay filter of each row into ``out`` (see :func:`savgol_smooth`)."""
     if order <= 1:
-        _kernels().moving_average(rows, np.ascontiguousarray(frames, dtype=np.int64), out)
+        kernels().moving_average(rows, np.ascontiguousarray(frames, dtype=np.int64), out)
     else:
         for i, frame in enumerate(frames):
             out[i] = scipy.signal.savgol_filter(rows[i], int(frame), order, mode="mirror")
@@ -186,7 +180,7 @@ def white_noise_fast(noise_seeds: ArrayLike, n_channels: int) -> NDArray[np.floa
     """
     states = _sfc64_states(noise_seeds)
     out = np.empty((len(states), int(n_channels)), dtype=np.float32)
-    _kernels().table_noise(states, normal_quantile_table(), out)
+    kernels().table_noise(states, normal_quantile_table(), out)
     return out
 
 

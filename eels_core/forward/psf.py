@@ -23,6 +23,7 @@ import scipy.fft
 import scipy.signal
 from numpy.typing import ArrayLike, NDArray
 
+from ._jit import kernels
 from .profiles import FWHM_PER_SIGMA
 
 
@@ -141,10 +142,11 @@ def _transfer_function_f32(
 ) -> NDArray[np.float32]:
     """:func:`psf_transfer_function` in single precision, for batched float32 convolution."""
     f = scipy.fft.rfftfreq(n_fft, d=spacing_ev).astype(np.float32)
-    a = (-2.0 * np.pi**2 * gaussian_sigma(psf_fwhm_gauss) ** 2).astype(np.float32).reshape(-1, 1)
-    c = (-2.0 * np.pi * np.asarray(psf_hwhm_lorentz, dtype=np.float64)).astype(np.float32).reshape(-1, 1)
-    out = a * (f * f)[None, :]
-    out += c * f[None, :]
+    a = (-2.0 * np.pi**2 * gaussian_sigma(psf_fwhm_gauss) ** 2).astype(np.float32).reshape(-1)
+    c = (-2.0 * np.pi * np.asarray(psf_hwhm_lorentz, dtype=np.float64)).astype(np.float32).reshape(-1)
+    a, c = np.broadcast_arrays(a, c)
+    out = np.empty((a.size, f.size), dtype=np.float32)
+    kernels().quadratic_rows(np.ascontiguousarray(a), np.ascontiguousarray(c), f, out)  # a f^2 + c f
     return np.exp(out, out=out)
 
 

@@ -54,7 +54,8 @@ from .edges import (
     load_distractor_edges,
     synthesis_library,
 )
-from .noise import _kernels, fixed_pattern_noise, shot_noise
+from ._jit import kernels
+from .noise import fixed_pattern_noise, shot_noise
 from .psf import convolve_psf, fft_length
 from .scattering import plural_scattering_transfer
 
@@ -867,7 +868,7 @@ def _render_fast(
     # the scaled edges of each spectrum added up (in working order, as a sparse matrix of the
     # scale factors times the edges would), then one convolution per spectrum
     total = np.empty((b, n_fft), dtype=np.float32)  # zero-padded for the Fourier transform
-    _kernels().add_scaled_edges(
+    kernels().add_scaled_edges(
         t.templates, tails.flat, tails.first, tails.start, tails.factor, tails.exelfs_row, tails.exelfs,
         t.first_nonzero, scale.astype(np.float32), spectrum, n_model, total,
     )
@@ -937,7 +938,7 @@ def _windowed_edge_peaks(tails: _EdgeTails, params: SpectrumParameters, config: 
     spectrum = tails.spectrum
     first = np.clip(t.peak_channel[tails.flat] - peak_window.before, 0, n_model - width)
     window = np.zeros((spectrum.size, peak_window.fft), dtype=np.float32)
-    _kernels().edge_windows(
+    kernels().edge_windows(
         t.templates, tails.flat, tails.first, tails.start, tails.factor, tails.exelfs_row, tails.exelfs, n_model,
         first, window[:, :width],
     )
@@ -973,7 +974,7 @@ def _resample(
     output positions (:func:`_output_positions`), in single precision: the position's integer
     part (clipped to the grid) and the fraction beyond it, then ``v0 + fraction (v1 - v0)``."""
     out = np.empty((model_rows.shape[0], n_out), dtype=np.float32)
-    _kernels().interpolate_rows(np.ascontiguousarray(model_rows, dtype=np.float32), n_model, step, offset, out)
+    kernels().interpolate_rows(np.ascontiguousarray(model_rows, dtype=np.float32), n_model, step, offset, out)
     return out
 
 
@@ -1106,7 +1107,7 @@ def _edge_tails(params: SpectrumParameters, t: _Tables, order: _EdgeOrder, clock
     length = np.maximum(t.model_energy.size - first, 0)
     start = np.cumsum(length) - length
     factor = np.empty(int(length.sum()), dtype=np.float32)
-    _kernels().tail_exponents(
+    kernels().tail_exponents(
         t.log_model_energy, t.log_tail_start[flat], -order.tail_exponent[w].astype(np.float32), first, start, factor
     )
     np.exp(factor, out=factor)
@@ -1120,7 +1121,7 @@ def _edges_of(t: _Tables, tails: _EdgeTails, n_columns: int) -> NDArray[np.float
     (the templates' zero padding beyond the model grid)."""
     n_model = t.model_energy.size
     out = np.empty((tails.flat.size, n_columns), dtype=np.float32)
-    _kernels().templates_times_tails(t.templates, tails.flat, tails.first, tails.start, tails.factor, n_model, out)
+    kernels().templates_times_tails(t.templates, tails.flat, tails.first, tails.start, tails.factor, n_model, out)
     rows = np.flatnonzero(tails.exelfs_row >= 0)
     if rows.size:
         out[rows, :n_model] *= tails.exelfs[tails.exelfs_row[rows]]

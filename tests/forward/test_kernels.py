@@ -99,3 +99,14 @@ def test_first_nonzero_channel_of_the_templates():
     for k in range(0, t.templates.shape[0], 7):
         nonzero = np.flatnonzero(t.templates[k, :n_model])
         assert t.first_nonzero[k] == (nonzero[0] if nonzero.size else n_model)
+
+
+def test_quadratic_rows_rounds_each_product_before_the_sum():
+    rng = np.random.default_rng(5)
+    a, c = rng.normal(size=4).astype(np.float32), rng.normal(size=4).astype(np.float32)
+    f = rng.uniform(0, 3, 257).astype(np.float32)
+    out = np.empty((4, f.size), dtype=np.float32)
+    _kernels.quadratic_rows(a, c, f, out)
+    expected = a[:, None] * (f * f)[None, :]
+    expected += c[:, None] * f[None, :]
+    np.testing.assert_array_equal(out, expected)
