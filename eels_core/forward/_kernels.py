@@ -197,11 +197,13 @@ def tail_exponents(
     """
     n = log_energy.size
     for k in range(first.size):
-        at = start[k]
+        if first[k] >= n:
+            continue
         lts, ms = log_tail_start[k], minus_exponent[k]
-        for j in range(first[k], n):
-            out[at] = (log_energy[j] - lts) * ms
-            at += 1
+        source = log_energy[first[k] :]
+        target = out[start[k] : start[k] + source.size]
+        for i in range(source.size):
+            target[i] = (source[i] - lts) * ms
 
 
 @numba.njit(**_JIT)
@@ -217,13 +219,12 @@ def templates_times_tails(
     for k in range(out.shape[0]):
         source, target = templates[flat[k]], out[k]
         tail = min(first[k], n_model)
-        for j in range(tail):
-            target[j] = source[j]
-        at = start[k] - tail
-        for j in range(tail, n_model):
-            target[j] = source[j] * factor[at + j]
-        for j in range(n_model, out.shape[1]):
-            target[j] = source[j]
+        target[:tail] = source[:tail]
+        tail_source, tail_target = source[tail:n_model], target[tail:n_model]
+        tail_factor = factor[start[k] : start[k] + n_model - tail]
+        for j in range(tail_source.size):
+            tail_target[j] = tail_source[j] * tail_factor[j]
+        target[n_model:] = source[n_model : out.shape[1]]
 
 
 @numba.njit(**_JIT)
@@ -271,20 +272,23 @@ def add_scaled_edges(
         a = scale[k]
         source, target = templates[flat[k]], out[target_row[k]]
         tail = min(first[k], n_model)
-        at = start[k] - tail
         begin = min(nonzero_from[flat[k]], tail)
-        ex = exelfs_row[k]
-        if ex < 0:
-            for j in range(begin, tail):
-                target[j] += a * source[j]
-            for j in range(tail, n_model):
-                target[j] += a * (source[j] * factor[at + j])
+        tail_factor = factor[start[k] : start[k] + n_model - tail]
+        # slices with their own indices from 0 (loops the compiler vectorises)
+        head_source, head_target = source[begin:tail], target[begin:tail]
+        tail_source, tail_target = source[tail:n_model], target[tail:n_model]
+        if exelfs_row[k] < 0:
+            for j in range(head_source.size):
+                head_target[j] += a * head_source[j]
+            for j in range(tail_source.size):
+                tail_target[j] += a * (tail_source[j] * tail_factor[j])
         else:
-            modulation = exelfs[ex]
-            for j in range(begin, tail):
-                target[j] += a * (source[j] * modulation[j])
-            for j in range(tail, n_model):
-                target[j] += a * ((source[j] * factor[at + j]) * modulation[j])
+            modulation = exelfs[exelfs_row[k]]
+            head_modulation, tail_modulation = modulation[begin:tail], modulation[tail:n_model]
+            for j in range(head_source.size):
+                head_target[j] += a * (head_source[j] * head_modulation[j])
+            for j in range(tail_source.size):
+                tail_target[j] += a * ((tail_source[j] * tail_factor[j]) * tail_modulation[j])
 
 
 @numba.njit(**_JIT)
