@@ -12,7 +12,8 @@ Prints, and with --json writes, for one physics (the paper's Table 2, or the rea
 * where ``render_spectra`` spends its CPU time, stage by stage (``render_stage_seconds``);
 * two limits: the floating-point work per spectrum over the peak of the cores (FMA, 8 float32
   lanes), and the floor set by the library calls whose results fix every output bit (the FFTs,
-  the log/exp of the background, the random numbers of the noise);
+  numpy's exponentials of the tails, transfer functions and background, the random numbers of
+  the noise);
 * the instruction sets numpy detected and used, and the load average before and after.
 
 Issue targets on 2 cores: >= 10,000 spectra/s and >= 20x the plain loop, in the same run.
@@ -40,6 +41,8 @@ from eels_core.forward.noise import white_noise, white_noise_fast
 from eels_core.forward.synthesis import (
     BLOCK_SIZE,
     _block_rng,
+    _edge_order,
+    _edge_tails,
     _model_grid_edges,
     _tables,
     output_to_model_energy,
@@ -138,30 +141,40 @@ def flops_per_spectrum(rows_per_spectrum: float, config: SynthesisConfig) -> dic
 def bit_floor_seconds_per_block(config: SynthesisConfig, seed: int, blocks: int) -> dict[str, float]:
     """CPU seconds per block of the library calls that fix the output bits (one thread).
 
-    The same calls, on arrays of the same shapes, as the renderer makes. The paper's formulation:
-    rfft and irfft of every edge row, the float64 log and exp of the background, the SFC64 normal
-    draws of every spectrum. The fast one: rfft and irfft of every spectrum and of every edge's
-    peak window, the single-precision exp of the background on the model grid, the raw SFC64
-    words and the table lookups of the noise.
+    The same calls, on arrays of the same shapes, as the renderer makes. Both renderings: the
+    single-precision exp of every edge's tail factors and of the PSF transfer functions. The
+    paper's formulation: rfft and irfft of every edge row, the float64 log and exp of the
+    background, the SFC64 normal draws of every spectrum. The fast one: rfft and irfft of every
+    spectrum and of every edge's peak window, the single-precision exp of the background on the
+    model grid, the raw SFC64 words and the table lookups of the noise.
     """
     t = _tables(config)
     fast = config.render_version == 2
-    secs = {"FFT": 0.0, "background log and exp": 0.0, "normal draws": 0.0}
+    n_fft = t.templates.shape[1]
+    secs = {"FFT": 0.0, "exp of tails and transfer functions": 0.0, "background log and exp": 0.0, "noise draws": 0.0}
     for k in range(blocks):
         params = sample_parameters(_block_rng(seed, k), BLOCK_SIZE, config)
-        rows = _model_grid_edges(params, config.replace(render_version=1)).flat.size
+        tails = _edge_tails(params, t, _edge_order(params, t), lambda stage: None)
+        rows = tails.flat.size
         if fast:
             n_window = peak_window_for(config).fft
             arrays = [t.templates[np.arange(BLOCK_SIZE) % t.templates.shape[0]],
                       t.templates[np.arange(rows) % t.templates.shape[0], :n_window]]
+            transfer_shapes = [(BLOCK_SIZE, n_fft // 2 + 1), (BLOCK_SIZE, n_window // 2 + 1)]
         else:
             arrays = [t.templates[np.arange(rows) % t.templates.shape[0]]]
+            transfer_shapes = [(BLOCK_SIZE, n_fft // 2 + 1)]
         x = output_to_model_energy(t.output_energy, params.stretch, params.shift_ev)
         c = time.thread_time()
         for buffer in arrays:
             spec = scipy.fft.rfft(buffer, axis=-1)
             scipy.fft.irfft(spec, n=buffer.shape[1], axis=-1)
         secs["FFT"] += time.thread_time() - c
+        exponents = [-tails.factor.copy()] + [np.full(shape, -0.5, dtype=np.float32) for shape in transfer_shapes]
+        c = time.thread_time()
+        for e in exponents:
+            np.exp(e, out=e)
+        secs["exp of tails and transfer functions"] += time.thread_time() - c
         c = time.thread_time()
         if fast:
             np.exp(t.log_model_energy_over_reference * -params.background_exponent.astype(np.float32)[:, None])
@@ -173,7 +186,7 @@ def bit_floor_seconds_per_block(config: SynthesisConfig, seed: int, blocks: int)
             white_noise_fast(params.noise_seed, t.output_energy.size)
         else:
             white_noise(params.noise_seed, t.output_energy.size, config.noise_sd)
-        secs["normal draws"] += time.thread_time() - c
+        secs["noise draws"] += time.thread_time() - c
     return {k: v / blocks for k, v in secs.items()}
 
 

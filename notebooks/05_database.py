@@ -288,6 +288,14 @@ else:
 # edges, and draws the white noise from a table of normal quantiles indexed by the generator's
 # raw 16-bit words instead of computing each normal draw.
 #
+# Both renderings then run their remaining loops compiled (with numba) rather than as chains of
+# numpy calls: each tail's exponent over its tail only, the scaled edges added straight from
+# template, tail and EXELFS without building each edge, the interpolation onto the stretched and
+# shifted axis, the noise table and the moving average of the noise. Each loop performs the same
+# floating-point operations in the same order as the numpy or scipy formula it replaces, so the
+# spectra are the same to the last bit (`tests/forward/test_kernels.py` compares every loop with
+# its formula).
+#
 # Both renderings use the same random draws: the labels, onsets, jump ratios and every parameter
 # are identical, the noise is another stream of the same distribution, and the edges agree to a
 # fraction of a percent, as the next cell measures. A database records its `render_version` in its
@@ -330,9 +338,10 @@ display(Markdown(
 # In the paper's formulation three kinds of work stand out: the two FFTs of every edge, the
 # background $J_n(E) = (E/50\,\mathrm{eV})^{-r}$ evaluated on every output channel as
 # $\exp(-r \ln(E/50\,\mathrm{eV}))$ in float64, and one Gaussian draw per channel for the
-# fixed-pattern noise. These are exactly what the fast rendering changes; what is left in both is
-# numpy passes over the block: the power-law tails, the interpolation onto the stretched and
-# shifted axis, sums and peak searches.
+# fixed-pattern noise. These are exactly what the fast rendering changes. What is left in the fast
+# rendering is mostly work whose result fixes the output bits: the FFTs and numpy's
+# single-precision exponential (of the tails, the background and the transfer functions), beside
+# the compiled loops and the drawing of the parameters.
 
 # %% tags=["nbval-ignore-output"]
 from eels_core.forward.synthesis import BLOCK_SIZE, render_stage_seconds
