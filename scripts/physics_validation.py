@@ -77,7 +77,6 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Callable
 
 import numpy as np
@@ -204,15 +203,15 @@ def _survey_pair_set(n: int, computed_hbn: bool = False) -> Batch:
         drawn = sample_parameters(_rng(kind, 5), n_nitrogen, config.replace(companion_probability=0.0))
         params = _with_computed_hbn(drawn, config, _rng(kind, 6))
         spectra_n, labels_n, onsets_n, _ = render_spectra(params, config)
-        nitrogen = SimpleNamespace(spectra=spectra_n, labels=labels_n, edge_onset_ev=onsets_n)
     else:
         nitrogen = synthesize(n_nitrogen, seed=SEED + ALL_KINDS.index(kind), config=base.replace(
             elements=("N",), n_edges_probabilities=(1.0,)))
+        spectra_n, labels_n, onsets_n = nitrogen.spectra, nitrogen.labels, nitrogen.edge_onset_ev
     scandium = synthesize(n - n_nitrogen, seed=SEED + ALL_KINDS.index(kind) + 100, config=base.replace(
         elements=("Sc", "O"), n_edges_probabilities=(0.0, 1.0)))
-    spectra = np.concatenate([nitrogen.spectra, scandium.spectra])
-    labels = np.concatenate([nitrogen.labels, scandium.labels])
-    onsets = np.concatenate([nitrogen.edge_onset_ev, scandium.edge_onset_ev])
+    spectra = np.concatenate([spectra_n, scandium.spectra])
+    labels = np.concatenate([labels_n, scandium.labels])
+    onsets = np.concatenate([onsets_n, scandium.edge_onset_ev])
     windows = _windows_from(_rng(kind, 1), n, (100.0, 140.0), (450.0, 550.0))
     acquisition = AcquisitionConfig(coarse_dispersion_probability=1.0, dispersion_ev=(0.3, 1.0))
     spectra = apply_acquisition(spectra, windows, _rng(kind, 4), acquisition)
