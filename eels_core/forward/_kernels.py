@@ -38,6 +38,7 @@ def sfc64_states(seeds: np.ndarray) -> np.ndarray:
     """
     states = np.empty((seeds.size, 4), dtype=np.uint64)
     pool = np.empty(4, dtype=np.uint64)
+    words = np.empty(6, dtype=np.uint64)
     for r in range(seeds.size):
         seed = np.uint64(seeds[r])
         hash_const = np.uint64(0x43B0D7E5)
@@ -51,7 +52,6 @@ def sfc64_states(seeds: np.ndarray) -> np.ndarray:
                     mixed = (np.uint64(0xCA01F9DD) * pool[i_dst] - np.uint64(0x4973F715) * hashed) & _MASK32
                     pool[i_dst] = mixed ^ (mixed >> np.uint64(16))
         out_const = np.uint64(0x8B51F9DD)
-        words = np.empty(6, dtype=np.uint64)
         for i in range(6):
             value = pool[i % 4] ^ out_const
             out_const = (out_const * np.uint64(0x58F38DED)) & _MASK32

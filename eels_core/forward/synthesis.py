@@ -869,8 +869,7 @@ def _render_fast(
     # scale factors times the edges would), then one convolution per spectrum
     total = np.empty((b, n_fft), dtype=np.float32)  # zero-padded for the Fourier transform
     kernels().add_scaled_edges(
-        t.templates, tails.flat, tails.first, tails.start, tails.factor, tails.exelfs_row, tails.exelfs,
-        t.first_nonzero, scale.astype(np.float32), spectrum, n_model, total,
+        *tails.kernel_arguments(t.templates), t.first_nonzero, scale.astype(np.float32), spectrum, n_model, total
     )
     clock("sum the edges of each spectrum")
     plural = None
@@ -938,10 +937,7 @@ def _windowed_edge_peaks(tails: _EdgeTails, params: SpectrumParameters, config: 
     spectrum = tails.spectrum
     first = np.clip(t.peak_channel[tails.flat] - peak_window.before, 0, n_model - width)
     window = np.zeros((spectrum.size, peak_window.fft), dtype=np.float32)
-    kernels().edge_windows(
-        t.templates, tails.flat, tails.first, tails.start, tails.factor, tails.exelfs_row, tails.exelfs, n_model,
-        first, window[:, :width],
-    )
+    kernels().edge_windows(*tails.kernel_arguments(t.templates), n_model, first, window[:, :width])
     plural_transfer = None
     if plural:
         plural_transfer = plural_scattering_transfer(
@@ -1079,7 +1075,8 @@ class _EdgeTails:
     ``(E / E_tail)^-s`` on the channels ``first[k] ... n_model - 1`` (those factors are
     ``factor[start[k]:]``, all rows one after the other), times ``exelfs[exelfs_row[k]]`` when
     ``exelfs_row[k] >= 0``. :func:`_edges_of` builds the edges; the fast rendering reads only
-    what it needs of them.
+    what it needs of them. The working order fixes the order in which the fast rendering adds the
+    edges of a spectrum, so it is part of its result.
     """
 
     w: NDArray[np.int64]
@@ -1090,6 +1087,10 @@ class _EdgeTails:
     factor: NDArray[np.float32]
     exelfs_row: NDArray[np.int64]
     exelfs: NDArray[np.float32]  # (rows with EXELFS, n_model)
+
+    def kernel_arguments(self, templates: NDArray[np.float32]) -> tuple:
+        """What the compiled loops that read the edges take first (:mod:`eels_core.forward._kernels`)."""
+        return templates, self.flat, self.first, self.start, self.factor, self.exelfs_row, self.exelfs
 
 
 def _edge_tails(params: SpectrumParameters, t: _Tables, order: _EdgeOrder, clock: Callable[[str], None]) -> _EdgeTails:
@@ -1134,8 +1135,7 @@ def _tail_extended_templates(
     """Each edge's template times its power-law tail (and EXELFS), ``n_columns`` model channels wide.
 
     The rows come back in working order ``w`` (:class:`_EdgeTails`); row ``i`` is edge ``w[i]``
-    of ``order``. The order fixes the order in which the fast rendering adds the edges of a
-    spectrum, so it is part of its result.
+    of ``order``.
     """
     tails = _edge_tails(params, t, order, clock)
     return _edges_of(t, tails, n_columns), tails.w

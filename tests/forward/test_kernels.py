@@ -74,10 +74,7 @@ def test_summed_and_windowed_edges_equal_the_built_edges_with_exelfs():
     scale = np.random.default_rng(1).uniform(0.1, 3.0, tails.flat.size).astype(np.float32)
 
     total = np.full((BLOCK_SIZE, n_model + 64), np.nan, dtype=np.float32)
-    _kernels.add_scaled_edges(
-        t.templates, tails.flat, tails.first, tails.start, tails.factor, tails.exelfs_row, tails.exelfs,
-        t.first_nonzero, scale, tails.spectrum, n_model, total,
-    )
+    _kernels.add_scaled_edges(*tails.kernel_arguments(t.templates), t.first_nonzero, scale, tails.spectrum, n_model, total)
     expected = np.zeros((BLOCK_SIZE, n_model), dtype=np.float32)
     for k in range(tails.flat.size):  # whole rows, in working order
         expected[tails.spectrum[k]] += scale[k] * edges[k]
@@ -86,10 +83,7 @@ def test_summed_and_windowed_edges_equal_the_built_edges_with_exelfs():
 
     first = np.random.default_rng(2).integers(0, n_model - 300, tails.flat.size)
     window = np.empty((tails.flat.size, 300), dtype=np.float32)
-    _kernels.edge_windows(
-        t.templates, tails.flat, tails.first, tails.start, tails.factor, tails.exelfs_row, tails.exelfs, n_model,
-        first, window,
-    )
+    _kernels.edge_windows(*tails.kernel_arguments(t.templates), n_model, first, window)
     np.testing.assert_array_equal(window, edges[np.arange(first.size)[:, None], first[:, None] + np.arange(300)])
 
 
