@@ -16,7 +16,8 @@ Surviving faults
 ----------------
 * **Interruptions.** A shard (and its checksum) is written to a uniquely named ``*.tmp`` file,
   flushed to disk and renamed when complete, so a killed run leaves no half shard; running the
-  same command again resumes. Nothing is lost or duplicated.
+  same command again resumes. Nothing is lost or duplicated. The ``*.tmp`` files a killed run or
+  a killed cluster worker leaves are removed when a run starts and when it completes.
 * **One writer.** ``make-database`` holds an exclusive lock (``fcntl.flock``) on ``<out stem>.lock``
   next to the index (``db.h5`` -> ``db.lock``, shared by every index name that would share the
   shard folder) while it writes; a second writer of the same database is refused with
@@ -497,8 +498,7 @@ def write_database(
             sdir.mkdir(exist_ok=True)
         except OSError as exc:
             raise DatabaseWriteError(f"cannot create the shard folder {sdir} ({exc.strerror or exc})") from None
-        for tmp in sdir.glob("*.tmp"):
-            _remove(tmp)  # what a killed run left half-written (no other writer runs: we hold the lock)
+        _remove_half_written(sdir)  # what a killed run left (no other writer runs: we hold the lock)
         _refuse_other_settings(out, wanted, n_shards)
         split = split_assignment(n, seed, validation_fraction)
         cluster = workers is not None or bool(scheduler_address)
@@ -518,8 +518,15 @@ def write_database(
                     records.append(_ensure_shard(job, bar))
                     if records[-1].note and log is not None:
                         log(records[-1].note)
+        _remove_half_written(sdir)  # a worker killed while writing leaves its file; its shard was written again
         _write_index(out, records, n, wanted, config)
     return out
+
+
+def _remove_half_written(sdir: Path) -> None:
+    """Remove the ``*.tmp`` files of writers that were killed before renaming them into place."""
+    for tmp in sdir.glob("*.tmp"):
+        _remove(tmp)
 
 
 def _refuse_other_settings(out: Path, wanted: dict[str, Any], n_shards: int) -> None:
