@@ -63,6 +63,23 @@ earlier selections):
    shipped model if that mean exceeds the shipped model's by at least 0.01; otherwise the shipped
    model stays. Ties go to the earlier-trained candidate.
 
+Selection rule 3 (written after rule 2, before any candidate it judges was trained; it judges every
+candidate from then on, rules 1 and 2 stay as the record of the earlier selections). Rule 2's fixed
+margin of 0.01 on a mean of seven sets cannot see one failure kind removed: a set that gains 0.015
+moves that mean by 0.002. Rule 3 asks instead that the gain stand above the sets' sampling noise and
+that it repeat across training seeds:
+
+1. as rule 2: score the shipped model and every candidate on the eight sets with ``--n 1000``
+   (threshold 0.5), keeping the F1 of every window;
+2. admissible as in rule 1, over all eight sets;
+3. a candidate's *gain* is its mean F1 over the seven physics sets minus the shipped model's; its 95 %
+   interval is the 2.5th to 97.5th percentile of the gain over 2,000 paired bootstrap resamples (the
+   windows of each set drawn with replacement, the same draws for every model, from ``SEED``);
+4. the candidates of one application of the rule are the training seeds of one recipe (at least
+   two). The recipe qualifies when every seed is admissible, every seed's interval lies above 0 and
+   every seed's gain is at least 0.003; then its seed with the highest gain replaces the shipped
+   model (ties: the earlier seed). Otherwise the shipped model stays.
+
 Usage::
 
     .venv/bin/python scripts/physics_validation.py --n 1000 [--checkpoint runs/X/checkpoint.pt ...] [--json out.json]
