@@ -113,7 +113,7 @@ from eels_core.forward.synthesis import (  # noqa: E402
     sample_parameters,
     synthesize,
 )
-from eels_core.learning.metrics import evaluate  # noqa: E402
+from eels_core.learning.metrics import evaluate, per_spectrum_scores  # noqa: E402
 from eels_core.learning.preprocessing import sample_windows  # noqa: E402
 from eels_core.learning.training import Batch, make_batch, predict_logits  # noqa: E402
 
@@ -121,7 +121,7 @@ from eels_core.learning.training import Batch, make_batch, predict_logits  # noq
 SEED = 4242
 #: The sets of selection rule 1; ``PHYSICS_KINDS`` all but ``paper``.
 RULE1_KINDS = ("paper", "low_loss", "onset_windows", "distractors", "coarse_narrow", "bn_sc", "bad_channels")
-#: The sets of selection rule 2, the rule in force.
+#: The sets of selection rules 2 and 3 (rule 3 is in force).
 KINDS = RULE1_KINDS + ("hbn_computed",)
 PHYSICS_KINDS = KINDS[1:]
 DIAGNOSTIC_KINDS = ("bn_sc_survey",)
@@ -235,13 +235,20 @@ def _survey_pair_set(n: int, computed_hbn: bool = False) -> Batch:
     return make_batch(spectra, labels, onsets, windows)
 
 
-def score(model: torch.nn.Module, data: Batch, threshold: float = 0.5) -> dict[str, float]:
-    """The paper's metrics on one set (all windows; border edges neither rewarded nor penalised),
-    and how often Sc L2,3 is named in windows with N K but no Sc, and N K in windows with Sc but no N."""
+def predict_set(model: torch.nn.Module, data: Batch,
+                threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The counted edges of every window, those the model names at ``threshold``, and the mask of the
+    training's labelling rule (an edge at a window border is neither rewarded nor penalised); the first
+    two are masked."""
     prob = torch.sigmoid(predict_logits(model, data.inputs, torch.device("cpu"))).numpy()
     keep = data.loss_mask.numpy() > 0
-    truth = (data.targets.numpy() > 0) & keep
-    named = (prob >= threshold) & keep
+    return (data.targets.numpy() > 0) & keep, (prob >= threshold) & keep, keep
+
+
+def score_named(truth: np.ndarray, named: np.ndarray, keep: np.ndarray) -> dict[str, float]:
+    """The paper's metrics of one set (:func:`predict_set`'s arrays), and how often Sc L2,3 is named in
+    windows with N K but no Sc, and N K in windows with Sc but no N (a window where the other element's
+    edge is masked is not counted)."""
     out = evaluate(truth, named).as_dict()
     n, sc = ELEMENTS.index("N"), ELEMENTS.index("Sc")
     for what, present, absent in (("sc_named_in_n_windows", n, sc), ("n_named_in_sc_windows", sc, n)):
@@ -250,22 +257,83 @@ def score(model: torch.nn.Module, data: Batch, threshold: float = 0.5) -> dict[s
     return out
 
 
-def select(shipped: dict[str, dict[str, float]], candidates: dict[str, dict[str, dict[str, float]]]) -> str:
-    """The model selection rule 2 of the module docstring picks: a candidate's name, or ``"shipped"``.
+def score(model: torch.nn.Module, data: Batch, threshold: float = 0.5) -> dict[str, float]:
+    """The paper's metrics on one set (all windows; border edges neither rewarded nor penalised),
+    and how often Sc L2,3 is named in windows with N K but no Sc, and N K in windows with Sc but no N."""
+    return score_named(*predict_set(model, data, threshold))
+
+
+def _admissible(shipped: dict[str, dict[str, float]], s: dict[str, dict[str, float]]) -> bool:
+    """Rule 1's admissibility: paper F1 at most 0.005 below the shipped model's, no set of the rule
+    more than 0.02 below."""
+    return s["paper"]["f1"] >= shipped["paper"]["f1"] - 0.005 and all(
+        s[k]["f1"] >= shipped[k]["f1"] - 0.02 for k in KINDS)
+
+
+def _mean_f1(s: dict[str, dict[str, float]]) -> float:
+    return float(np.mean([s[k]["f1"] for k in PHYSICS_KINDS]))
+
+
+def select_rule2(shipped: dict[str, dict[str, float]], candidates: dict[str, dict[str, dict[str, float]]]) -> str:
+    """The model selection rule 2 of the module docstring picks: a candidate's name, or ``"shipped"``
+    (kept as the record of the selections it made).
 
     ``candidates`` in training order (ties go to the earlier one); each maps a set's kind to its scores.
     """
-    def mean_f1(s: dict[str, dict[str, float]]) -> float:
-        return float(np.mean([s[k]["f1"] for k in PHYSICS_KINDS]))
-
-    admissible = [
-        name for name, s in candidates.items()
-        if s["paper"]["f1"] >= shipped["paper"]["f1"] - 0.005 and all(s[k]["f1"] >= shipped[k]["f1"] - 0.02 for k in KINDS)
-    ]
+    admissible = [name for name, s in candidates.items() if _admissible(shipped, s)]
     if not admissible:
         return "shipped"
-    best = max(admissible, key=lambda name: (mean_f1(candidates[name]), -admissible.index(name)))
-    return best if mean_f1(candidates[best]) >= mean_f1(shipped) + 0.01 else "shipped"
+    best = max(admissible, key=lambda name: (_mean_f1(candidates[name]), -admissible.index(name)))
+    return best if _mean_f1(candidates[best]) >= _mean_f1(shipped) + 0.01 else "shipped"
+
+
+def bootstrap_draws(n_windows: dict[str, int], n_resamples: int = 2000) -> dict[str, np.ndarray]:
+    """Rule 3's paired resamples: for each set, ``n_resamples`` rows of window indices drawn with
+    replacement, from :data:`SEED` (the same draws for every model)."""
+    rng = np.random.default_rng(np.random.SeedSequence(entropy=SEED, spawn_key=(999,)))
+    return {k: rng.integers(n, size=(n_resamples, n)) for k, n in sorted(n_windows.items())}
+
+
+def gain_interval(candidate: dict[str, np.ndarray], shipped: dict[str, np.ndarray],
+                  draws: dict[str, np.ndarray]) -> dict[str, float]:
+    """A candidate's gain over the shipped model (mean F1 over the physics sets) and its 95 % paired
+    bootstrap interval.
+
+    Parameters
+    ----------
+    candidate, shipped : the F1 of every window, by set (:data:`PHYSICS_KINDS` at least)
+    draws : :func:`bootstrap_draws`
+
+    Returns
+    -------
+    ``{"gain": ..., "low": ..., "high": ...}``: the gain on the sets as drawn, and the 2.5th and 97.5th
+    percentiles of the gain over the resamples.
+    """
+    gain = float(np.mean([candidate[k].mean() - shipped[k].mean() for k in PHYSICS_KINDS]))
+    resampled = np.mean([(candidate[k] - shipped[k])[draws[k]].mean(axis=1) for k in PHYSICS_KINDS], axis=0)
+    low, high = np.percentile(resampled, [2.5, 97.5])
+    return {"gain": gain, "low": float(low), "high": float(high)}
+
+
+def select(shipped: dict[str, dict[str, float]], candidates: dict[str, dict[str, dict[str, float]]],
+           gains: dict[str, dict[str, float]]) -> str:
+    """The model selection rule 3 of the module docstring (the rule in force) picks: a candidate's
+    name, or ``"shipped"``.
+
+    Parameters
+    ----------
+    shipped : the shipped model's scores, by set
+    candidates : the training seeds of one recipe, in training order; each maps a set to its scores
+    gains : :func:`gain_interval` of each candidate
+    """
+    if len(candidates) < 2:
+        raise ValueError("selection rule 3 judges the training seeds of one recipe: give at least two")
+    qualifies = all(_admissible(shipped, s) and gains[name]["low"] > 0 and gains[name]["gain"] >= 0.003
+                    for name, s in candidates.items())
+    if not qualifies:
+        return "shipped"
+    names = list(candidates)
+    return max(names, key=lambda name: (gains[name]["gain"], -names.index(name)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -295,37 +363,49 @@ def main(argv: list[str] | None = None) -> int:
     models: dict[str, Callable[[], torch.nn.Module]] = {"shipped": lambda: load_model()}
     for path in args.checkpoint:
         models[path] = lambda p=path: load_model(p, verify_sha256=False)
-    scores = {}
+    scores, window_f1 = {}, {}
     for name, make in models.items():
         model = make()
-        scores[name] = {k: score(model, d) for k, d in sets.items()}
+        scores[name], window_f1[name] = {}, {}
+        for k, d in sets.items():
+            truth, named, keep = predict_set(model, d)
+            scores[name][k] = score_named(truth, named, keep)
+            window_f1[name][k] = per_spectrum_scores(truth, named).f1
         print(name, json.dumps({k: round(v["f1"], 4) for k, v in scores[name].items()}))
         for k in DIAGNOSTIC_KINDS + ("hbn_computed",):
             if k in scores[name]:
                 s = scores[name][k]
                 print(f"  {k}: Sc named in N K windows {s['sc_named_in_n_windows']:.3f}, "
                       f"N K named in Sc windows {s['n_named_in_sc_windows']:.3f}")
-    if set(KINDS) <= set(args.kinds) and len(scores) > 1:
+    gains = {}
+    if set(KINDS) <= set(args.kinds) and len(scores) > 2:
+        draws = bootstrap_draws({k: len(window_f1["shipped"][k]) for k in PHYSICS_KINDS})
         shipped = scores.pop("shipped")
-        chosen = select(shipped, scores)
-        print(f"selection rule: {chosen}")
+        gains = {name: gain_interval(window_f1[name], window_f1["shipped"], draws) for name in scores}
+        for name, g in gains.items():
+            print(f"{name}: gain {g['gain']:+.4f} (95 % interval {g['low']:+.4f} to {g['high']:+.4f})")
+        chosen = select(shipped, scores, gains)
+        print(f"selection rule 3: {chosen}")
         scores = {"shipped": shipped, **scores, "selected": chosen}
     if args.json:
         Path(args.json).write_text(json.dumps(scores, indent=1))
     if args.record:
-        Path(args.record).write_text(json.dumps(selection_record(args, scores, argv), indent=1) + "\n")
+        record = selection_record(args, scores, argv, gains)
+        Path(args.record).write_text(json.dumps(record, indent=1) + "\n")
         print(f"wrote {args.record}")
     return 0
 
 
-def selection_record(args: argparse.Namespace, scores: dict, argv: list[str] | None) -> dict:
-    """The selection record of one application of the rule (schema ``eels-edge-book.selection/1``)."""
+def selection_record(args: argparse.Namespace, scores: dict, argv: list[str] | None,
+                     gains: dict[str, dict[str, float]] | None = None) -> dict:
+    """The selection record of one application of the rule (schema ``eels-edge-book.selection/1``;
+    rule 3's records add ``gains``: each candidate's :func:`gain_interval`)."""
     import subprocess
 
     from eels_core.learning.checkpoint import sha256_of
 
     if "selected" not in scores:
-        raise SystemExit("physics_validation.py: --record needs every set and at least one --checkpoint")
+        raise SystemExit("physics_validation.py: --record needs every set and at least two --checkpoint (the seeds of one recipe)")
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     return {
         "schema": "eels-edge-book.selection/1",
@@ -338,9 +418,10 @@ def selection_record(args: argparse.Namespace, scores: dict, argv: list[str] | N
         ],
         "code_commit": commit or None,
         "measured_by": "scripts/physics_validation.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "rule": "selection rule 2 in the docstring of scripts/physics_validation.py, written before any candidate it judges was scored",
+        "rule": "selection rule 3 in the docstring of scripts/physics_validation.py, written before any candidate it judges was trained",
         "rule_kinds": list(KINDS),  # the sets the rule reads; any others in the scores are diagnostic
         "scores": scores,
+        "gains": gains or {},
     }
 
 

@@ -33,26 +33,59 @@ def test_every_set_is_fixed_and_shows_its_physics(kind):
         assert width.min() >= 34.5
 
 
-def test_selection_rule():
-    def scores(paper, physics):
-        return {"paper": {"f1": paper}, **{k: {"f1": physics[i]} for i, k in enumerate(pv.PHYSICS_KINDS)}}
+def _scores(paper, physics):
+    return {"paper": {"f1": paper}, **{k: {"f1": physics[i]} for i, k in enumerate(pv.PHYSICS_KINDS)}}
 
+
+def test_selection_rule_2():
     n = len(pv.PHYSICS_KINDS)
-    shipped = scores(0.98, [0.80] * n)
-    better = scores(0.978, [0.83] * n)
-    worse_paper = scores(0.97, [0.90] * n)
-    one_drop = scores(0.98, [0.95] * (n - 1) + [0.77])
-    marginal = scores(0.98, [0.805] * n)
-    assert pv.select(shipped, {"a": better}) == "a"
-    assert pv.select(shipped, {"a": worse_paper}) == "shipped"  # paper F1 more than 0.005 below
-    assert pv.select(shipped, {"a": one_drop}) == "shipped"  # one set more than 0.02 below
-    assert pv.select(shipped, {"a": marginal}) == "shipped"  # mean gain under 0.01
-    assert pv.select(shipped, {"a": better, "b": scores(0.98, [0.85] * n)}) == "b"
-    assert pv.select(shipped, {"a": better, "b": better}) == "a"  # ties: the earlier one
+    shipped = _scores(0.98, [0.80] * n)
+    better = _scores(0.978, [0.83] * n)
+    worse_paper = _scores(0.97, [0.90] * n)
+    one_drop = _scores(0.98, [0.95] * (n - 1) + [0.77])
+    marginal = _scores(0.98, [0.805] * n)
+    assert pv.select_rule2(shipped, {"a": better}) == "a"
+    assert pv.select_rule2(shipped, {"a": worse_paper}) == "shipped"  # paper F1 more than 0.005 below
+    assert pv.select_rule2(shipped, {"a": one_drop}) == "shipped"  # one set more than 0.02 below
+    assert pv.select_rule2(shipped, {"a": marginal}) == "shipped"  # mean gain under 0.01
+    assert pv.select_rule2(shipped, {"a": better, "b": _scores(0.98, [0.85] * n)}) == "b"
+    assert pv.select_rule2(shipped, {"a": better, "b": better}) == "a"  # ties: the earlier one
     # rule 2 = rule 1's six physics sets and the computed h-BN surveys; the diagnostic set stays out
     assert pv.PHYSICS_KINDS == pv.RULE1_KINDS[1:] + ("hbn_computed",) and "bn_sc_survey" not in pv.KINDS
-    one_big_gain = scores(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
-    assert pv.select(shipped, {"a": one_big_gain}) == "a"
+    one_big_gain = _scores(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
+    assert pv.select_rule2(shipped, {"a": one_big_gain}) == "a"
+
+
+def test_selection_rule_3():
+    n = len(pv.PHYSICS_KINDS)
+    shipped = _scores(0.98, [0.80] * n)
+    small = _scores(0.98, [0.80] * (n - 1) + [0.82])  # +0.02 on one set: +0.0029 in the mean
+    clear, sure, unsure = {"gain": 0.004, "low": 0.001, "high": 0.007}, {"gain": 0.006, "low": 0.002, "high": 0.01}, \
+        {"gain": 0.004, "low": -0.001, "high": 0.009}
+    good = _scores(0.98, [0.81] * n)
+    assert pv.select(shipped, {"a": good, "b": good}, {"a": clear, "b": sure}) == "b"  # the larger gain
+    assert pv.select(shipped, {"a": good, "b": good}, {"a": sure, "b": sure}) == "a"  # ties: the earlier seed
+    assert pv.select(shipped, {"a": good, "b": good}, {"a": sure, "b": unsure}) == "shipped"  # one interval reaches 0
+    assert pv.select(shipped, {"a": good, "b": small}, {"a": sure, "b": {**sure, "gain": 0.0029}}) == "shipped"
+    one_drop = _scores(0.98, [0.85] * (n - 1) + [0.77])
+    assert pv.select(shipped, {"a": good, "b": one_drop}, {"a": sure, "b": sure}) == "shipped"  # b not admissible
+    with pytest.raises(ValueError, match="two"):
+        pv.select(shipped, {"a": good}, {"a": sure})
+
+
+def test_gain_interval_is_paired_and_covers_the_gain():
+    rng = np.random.default_rng(0)
+    shipped = {k: rng.uniform(0.5, 1.0, 400) for k in pv.PHYSICS_KINDS}
+    draws = pv.bootstrap_draws({k: 400 for k in pv.PHYSICS_KINDS}, n_resamples=500)
+    assert all(np.array_equal(draws[k], pv.bootstrap_draws({k: 400 for k in pv.PHYSICS_KINDS}, 500)[k]) for k in draws)
+    same = pv.gain_interval(shipped, shipped, draws)
+    assert same == {"gain": 0.0, "low": 0.0, "high": 0.0}
+    # one window in forty of every set improves by 0.4: the windows' spread is large, the paired one small
+    better = {k: v + np.where(np.arange(400) % 40 == 0, 0.4, 0.0) for k, v in shipped.items()}
+    g = pv.gain_interval(better, shipped, draws)
+    assert g["gain"] == pytest.approx(0.01) and 0 < g["low"] < 0.01 < g["high"]
+    # an unpaired interval from the windows' spread would reach below 0; the paired one does not
+    assert np.std(shipped[pv.PHYSICS_KINDS[0]]) / np.sqrt(400) > 0.005
 
 
 def test_computed_hbn_set_holds_only_computed_hbn_in_its_nitrogen_windows():
@@ -113,5 +146,6 @@ def test_selection_rule_text_and_record(tmp_path):
 
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert record["measured_by"].endswith("--n 1000")
+    assert record["rule"].startswith("selection rule 3") and record["gains"] == {}
     with pytest.raises(SystemExit, match="--record"):
         pv.selection_record(args, {"shipped": {}}, [])
