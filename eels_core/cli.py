@@ -88,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
                     "(a second seed measures the run-to-run spread)")
     tr.add_argument("--data-seed", type=int, help="override the preset's seed of the synthetic spectra stream "
                     "(the rehearsed physics uses DATA_SEED + 1)")
+    tr.add_argument("--init-from", metavar="CHECKPOINT",
+                    help="override the recipe's starting weights of a fine-tuning run (its init_from), e.g. the "
+                         "first phase's checkpoint when the file the recipe names has since been replaced")
     tr.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     tr.add_argument("--threads", type=int, help="torch CPU threads")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -125,6 +128,10 @@ def _train(args: argparse.Namespace) -> None:
         torch.set_num_threads(args.threads)
     changes = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch_size), ("data", args.data)) if v}
     changes.update({k: v for k, v in (("seed", args.seed), ("data_seed", args.data_seed)) if v is not None})
+    if args.init_from is not None:
+        if not Path(args.init_from).is_file():
+            raise ValueError(f"--init-from {args.init_from}: no such file (give a checkpoint.pt or a weights file)")
+        changes["init_from"] = args.init_from
     if args.recipe:
         cfg = dataclasses.replace(load_recipe(args.recipe)[1], **changes)
     else:

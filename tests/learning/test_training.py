@@ -207,6 +207,23 @@ def test_cli_seed_overrides_reach_the_recorded_config(tmp_path):
     assert not preset("cpu-ci", steps=2, batch_size=8, data_seed=0).same_as(json.dumps(recorded))
 
 
+def test_cli_init_from_override_starts_from_the_given_weights(tmp_path):
+    base = [sys.executable, "-m", "eels_core.cli", "train", "--preset", "cpu-ci", "--steps", "1", "--batch-size", "8",
+            "--threads", "1", "--quiet"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    first = tmp_path / "first"
+    assert subprocess.run(base + ["--out", str(first)], capture_output=True, timeout=600, env=env).returncode == 0
+    second = tmp_path / "second"
+    proc = subprocess.run(base + ["--out", str(second), "--init-from", str(first / "checkpoint.pt")],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    recorded = json.loads(torch.load(second / "checkpoint.pt", weights_only=True)["training_config"])
+    assert recorded["init_from"] == str(first / "checkpoint.pt")
+    missing = subprocess.run(base + ["--out", str(tmp_path / "third"), "--init-from", str(tmp_path / "none.pt")],
+                             capture_output=True, text=True, timeout=600, env=env)
+    assert missing.returncode != 0 and "--init-from" in missing.stderr and "no such file" in missing.stderr
+
+
 def test_windows_can_start_just_below_an_onset_and_be_20_ev_wide():
     from eels_core.forward.edges import reference_onsets_ev
     from eels_core.learning.preprocessing import NARROWEST_TRAINING_WINDOW_EV, sample_windows
