@@ -192,7 +192,7 @@ display(md_table(("Preset", "What it is for"), [(f"`{n}`", preset_description(n)
 # * **cpu-long** is the paper's recipe at the size a two-core machine manages in the background:
 #   the paper's physics only, fresh spectra at every step, most of them seen through random
 #   measured windows.
-# * **cpu-joint-acquired** is the recipe of the shipped weights. Its odd steps are clean spectra of
+# * **cpu-joint-acquired** is the first phase of the shipped weights. Its odd steps are clean spectra of
 #   the paper's physics; its even steps spectra with physics the paper leaves out
 #   (`SynthesisConfig.with_real_data_physics()`: plural scattering, unlabelled edges of other
 #   elements from the complete edge table, background-subtracted spectra, varied near-edge
@@ -200,7 +200,11 @@ display(md_table(("Preset", "What it is for"), [(f"`{n}`", preset_description(n)
 #   measurements present them (`AcquisitionConfig`: surveys that start in the low-loss region,
 #   channels up to 10 eV wide, constant pedestals, isolated bad channels, windows down to 20 eV and
 #   window starts just below an onset; chapter 04). Learning both halves at once, from scratch,
-#   avoids forgetting one while learning the other.
+#   avoids forgetting one while learning the other. The second phase, the recipe
+#   `experiments/recipes/cpu-coarse-computed-finetune.yaml`, fine-tunes those weights for 4,000
+#   steps at a lower rate with coarse channels and onset windows twice as often and with the h-BN
+#   B K and N K near-edge structures computed with FEFF10 (chapter 01) in the library; it was chosen
+#   by the selection rule of the appendix {doc}`13_training_recipes`.
 # * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05 and large batches.
 #
 # The other recipes that were tried on the way to the shipped weights are data files in
@@ -385,8 +389,10 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # resume.
 #
 # ```bash
-# # CPU, in the background (hours), one thread: the shipped model's recipe
+# # CPU, in the background (about an hour), one thread: the shipped model's two phases
 # eels-core train --preset cpu-joint-acquired --out runs/cpu-joint-acquired --threads 1
+# eels-core train --recipe experiments/recipes/cpu-coarse-computed-finetune.yaml \
+#     --init-from runs/cpu-joint-acquired/checkpoint.pt --out runs/cpu-coarse-computed-finetune --threads 1
 # # the same recipe with other random numbers (run-to-run spread)
 # eels-core train --preset cpu-joint-acquired --seed 1 --data-seed 10 --out runs/cpu-joint-acquired-s1 --threads 1
 # # the paper's recipe on a CPU
@@ -589,7 +595,8 @@ display(Markdown(
     "`eels_core/data/training_presets.yaml`; any other recipe is a file passed to `eels-core train --recipe`.\n"
     f"* The demonstration run ({steps} steps) ends with a validation loss of {history[-1]['loss']:.3f} against a base "
     f"rate of {result.base_rate_loss:.3f}: the code trains, the network is far from trained.\n"
-    f"* The shipped model trained for {meta.get('step', 0):,} steps; on fresh spectra of the paper's physics it reaches "
+    f"* The shipped model trained for {sum(ph['steps_done'] for ph in meta.get('phases', [])):,} steps in "
+    f"{len(meta.get('phases', []))} phase(s); on fresh spectra of the paper's physics it reaches "
     f"F1 {paper_physics.get('f1', float('nan')):.3f} (the paper's validation set: {paper['f1']:.2f}).\n"
     "* Comparisons of recipes or rates need whole runs and several seeds; the CI-size runs here only show that "
     "the code works."))
