@@ -149,3 +149,29 @@ def test_selection_rule_text_and_record(tmp_path):
     assert record["rule"].startswith("selection rule 3") and record["gains"] == {}
     with pytest.raises(SystemExit, match="--record"):
         pv.selection_record(args, {"shipped": {}}, [])
+
+
+def test_shifted_inputs_move_counts_and_mask_but_not_the_energy_coordinate():
+    data = pv.build_set("paper", 8)
+    x = data.inputs
+    up, down = pv.shifted_inputs(x, 3), pv.shifted_inputs(x, -6)
+    assert torch.equal(pv.shifted_inputs(x, 0), x)
+    assert torch.equal(up[:, 3], x[:, 3]) and torch.equal(down[:, 3], x[:, 3])  # the energy coordinate stays
+    assert torch.equal(up[:, :3, 3:], x[:, :3, :-3]) and not up[:, :3, :3].any()  # zeros (masked) move in
+    assert torch.equal(down[:, :3, :-6], x[:, :3, 6:]) and not down[:, :3, -6:].any()
+    # each window's masked channels move with it: its first channel is 3 higher, unless it started at the grid's end
+    first = lambda m: m.float().argmax(dim=1)  # noqa: E731
+    assert torch.equal(first(up[:, 2] > 0), first(x[:, 2] > 0) + 3)
+    assert pv.SHIFT_AVERAGE_CHANNELS[0] == 0 and max(abs(k) for k in pv.SHIFT_AVERAGE_CHANNELS) * 0.2 == pytest.approx(1.2)
+
+
+def test_averaging_over_one_shift_is_one_pass():
+    class Says(torch.nn.Module):
+        def forward(self, x):  # the probability of every edge follows the mean input of each window
+            return (x[:, 0].mean(dim=1, keepdim=True) * 10).expand(-1, 20)
+
+    data = pv.build_set("paper", 16)
+    one = pv.predict_set(Says(), data)
+    assert all(np.array_equal(a, b) for a, b in zip(one, pv.predict_set(Says(), data, shifts=(0,))))
+    averaged = pv.predict_set(Says(), data, shifts=pv.SHIFT_AVERAGE_CHANNELS)
+    assert np.array_equal(averaged[0], one[0]) and np.array_equal(averaged[2], one[2])  # truth and mask unchanged
