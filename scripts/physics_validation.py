@@ -432,7 +432,7 @@ def measure_shift_average(model: torch.nn.Module, sets: dict[str, Batch], args: 
     """Apply the test-time averaging rule of the module docstring to ``model`` (the shipped weights)."""
     if not set(KINDS) <= set(sets):
         raise SystemExit("physics_validation.py: --shift-average needs every set of the rule")
-    averaged_name = "shipped, averaged over shifts of 0, +-0.6 and +-1.2 eV"
+    averaged_name = "shipped, averaged over shifts of 0, ±0.6 and ±1.2 eV"
     scores: dict = {"shipped": {}, averaged_name: {}}
     window_f1: dict = {"shipped": {}, averaged_name: {}}
     for name, shifts in (("shipped", (0,)), (averaged_name, SHIFT_AVERAGE_CHANNELS)):
