@@ -135,6 +135,8 @@ PHYSICS_KINDS = KINDS[1:]
 DIAGNOSTIC_KINDS = ("bn_sc_survey",)
 #: Every set; new sets are appended, so that the seeds of the earlier ones stay as they were.
 ALL_KINDS = RULE1_KINDS + DIAGNOSTIC_KINDS + ("hbn_computed",)
+#: The smallest gain in mean physics-set F1 that rule 3 and the test-time averaging rule accept.
+MIN_GAIN = 0.003
 #: The shifts (grid channels of 0.2 eV) of the test-time averaging rule: 0, +-0.6 and +-1.2 eV.
 SHIFT_AVERAGE_CHANNELS = (0, -6, -3, 3, 6)
 #: The three orientations of the computed h-BN variants (``eels_core/data/computed_elnes_cases.yaml``).
@@ -354,7 +356,7 @@ def select(shipped: dict[str, dict[str, float]], candidates: dict[str, dict[str,
     """
     if len(candidates) < 2:
         raise ValueError("selection rule 3 judges the training seeds of one recipe: give at least two")
-    qualifies = all(_admissible(shipped, s) and gains[name]["low"] > 0 and gains[name]["gain"] >= 0.003
+    qualifies = all(_admissible(shipped, s) and gains[name]["low"] > 0 and gains[name]["gain"] >= MIN_GAIN
                     for name, s in candidates.items())
     if not qualifies:
         return "shipped"
@@ -443,7 +445,7 @@ def measure_shift_average(model: torch.nn.Module, sets: dict[str, Batch], args: 
         print(name, json.dumps({k: round(v["f1"], 4) for k, v in scores[name].items()}))
     draws = bootstrap_draws({k: len(window_f1["shipped"][k]) for k in PHYSICS_KINDS})
     gain = gain_interval(window_f1[averaged_name], window_f1["shipped"], draws)
-    adopted = (_admissible(scores["shipped"], scores[averaged_name]) and gain["low"] > 0 and gain["gain"] >= 0.003)
+    adopted = (_admissible(scores["shipped"], scores[averaged_name]) and gain["low"] > 0 and gain["gain"] >= MIN_GAIN)
     print(f"shift averaging: gain {gain['gain']:+.4f} (95 % interval {gain['low']:+.4f} to {gain['high']:+.4f}); "
           f"{'adopted' if adopted else 'not adopted: prediction stays one pass'}")
     if args.record:

@@ -175,3 +175,10 @@ def test_averaging_over_one_shift_is_one_pass():
     assert all(np.array_equal(a, b) for a, b in zip(one, pv.predict_set(Says(), data, shifts=(0,))))
     averaged = pv.predict_set(Says(), data, shifts=pv.SHIFT_AVERAGE_CHANNELS)
     assert np.array_equal(averaged[0], one[0]) and np.array_equal(averaged[2], one[2])  # truth and mask unchanged
+
+
+def test_the_smallest_gain_is_the_one_the_rules_and_chapter_10_state():
+    said = f"at least {pv.MIN_GAIN:g}"
+    assert pv.__doc__.count(said) == 2  # rule 3 and the test-time averaging rule
+    chapter = (SCRIPT.parents[1] / "notebooks" / "10_real_spectra.py").read_text()
+    assert said in chapter.replace("\n# ", " ")  # the prose, joined across its comment lines
