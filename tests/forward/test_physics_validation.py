@@ -37,23 +37,32 @@ def _scores(paper, physics):
     return {"paper": {"f1": paper}, **{k: {"f1": physics[i]} for i, k in enumerate(pv.PHYSICS_KINDS)}}
 
 
+def _scores2(paper, physics):  # the sets of rule 2, and the thick set at the shipped model's F1
+    return {**_scores(paper, list(physics) + [0.80]), "thick": {"f1": 0.80}}
+
+
 def test_selection_rule_2():
-    n = len(pv.PHYSICS_KINDS)
-    shipped = _scores(0.98, [0.80] * n)
-    better = _scores(0.978, [0.83] * n)
-    worse_paper = _scores(0.97, [0.90] * n)
-    one_drop = _scores(0.98, [0.95] * (n - 1) + [0.77])
-    marginal = _scores(0.98, [0.805] * n)
+    n = len(pv.RULE2_KINDS) - 1
+    shipped = _scores2(0.98, [0.80] * n)
+    better = _scores2(0.978, [0.83] * n)
+    worse_paper = _scores2(0.97, [0.90] * n)
+    one_drop = _scores2(0.98, [0.95] * (n - 1) + [0.77])
+    marginal = _scores2(0.98, [0.805] * n)
     assert pv.select_rule2(shipped, {"a": better}) == "a"
     assert pv.select_rule2(shipped, {"a": worse_paper}) == "shipped"  # paper F1 more than 0.005 below
     assert pv.select_rule2(shipped, {"a": one_drop}) == "shipped"  # one set more than 0.02 below
     assert pv.select_rule2(shipped, {"a": marginal}) == "shipped"  # mean gain under 0.01
-    assert pv.select_rule2(shipped, {"a": better, "b": _scores(0.98, [0.85] * n)}) == "b"
+    assert pv.select_rule2(shipped, {"a": better, "b": _scores2(0.98, [0.85] * n)}) == "b"
     assert pv.select_rule2(shipped, {"a": better, "b": better}) == "a"  # ties: the earlier one
-    # rule 2 = rule 1's six physics sets and the computed h-BN surveys; the diagnostic set stays out
-    assert pv.PHYSICS_KINDS == pv.RULE1_KINDS[1:] + ("hbn_computed",) and "bn_sc_survey" not in pv.KINDS
-    one_big_gain = _scores(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
+    # rule 2 = rule 1's six physics sets and the computed h-BN surveys; the diagnostic set stays out;
+    # rule 4 adds the thick specimens
+    assert pv.RULE2_KINDS[1:] == pv.RULE1_KINDS[1:] + ("hbn_computed",) and "bn_sc_survey" not in pv.KINDS
+    assert pv.PHYSICS_KINDS == pv.RULE2_KINDS[1:] + ("thick",)
+    one_big_gain = _scores2(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
     assert pv.select_rule2(shipped, {"a": one_big_gain}) == "a"
+    assert pv.select_rule2(shipped, {"a": {**better, "thick": {"f1": 0.5}}}) == "a"  # rule 2 does not read it
+    assert pv.select(shipped, {"a": {**better, "thick": {"f1": 0.5}}, "b": better},
+                     dict.fromkeys("ab", {"gain": 0.02, "low": 0.01, "high": 0.03})) == "shipped"  # rule 4 does
 
 
 def test_selection_rule_3():
@@ -146,7 +155,7 @@ def test_selection_rule_text_and_record(tmp_path):
 
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert record["measured_by"].endswith("--n 1000")
-    assert record["rule"].startswith("selection rule 3") and record["gains"] == {}
+    assert record["rule"].startswith("selection rule 4") and record["gains"] == {}
     with pytest.raises(SystemExit, match="--record"):
         pv.selection_record(args, {"shipped": {}}, [])
 
