@@ -207,8 +207,10 @@ plt.show()
 # reads the same eight sets but replaces the fixed margin on the mean by a test against the sets'
 # sampling noise: the gain $\Delta = \bar F_1^{\,\mathrm{candidate}} - \bar F_1^{\,\mathrm{shipped}}$ over
 # the physics sets must have a 95 % paired bootstrap interval above zero (windows resampled, the same
-# draws for both models) for every training seed of the recipe. Each record below names the sets its
-# rule read. The shipped weights' metadata carries the rules and every record where one was applied:
+# draws for both models) for every training seed of the recipe. A fourth rule, written after the third
+# had been applied once and before any candidate it judges was scored, adds a ninth set: the
+# measured-spectrum physics in thicker specimens (plural scattering with $t/\lambda$ from 0.8 to 1.6,
+# beyond the 0-0.8 of the training). Each record below names the sets its rule read. The shipped weights' metadata carries the rules and every record where one was applied:
 
 # %%
 say("> " + shipped["selection"]["rule"].replace("\n", "\n> "))
