@@ -306,6 +306,17 @@ def score_named(truth: np.ndarray, named: np.ndarray, keep: np.ndarray) -> dict[
     return out
 
 
+def score_sets(model: torch.nn.Module, sets: dict[str, Batch],
+               shifts: tuple[int, ...] = (0,)) -> tuple[dict[str, dict[str, float]], dict[str, np.ndarray]]:
+    """:func:`score_named` of every set, and the F1 of every window of every set (for the bootstrap)."""
+    scores, window_f1 = {}, {}
+    for kind, data in sets.items():
+        truth, named, keep = predict_set(model, data, shifts=shifts)
+        scores[kind] = score_named(truth, named, keep)
+        window_f1[kind] = per_spectrum_scores(truth, named).f1
+    return scores, window_f1
+
+
 def score(model: torch.nn.Module, data: Batch, threshold: float = 0.5) -> dict[str, float]:
     """The paper's metrics on one set (all windows; border edges neither rewarded nor penalised),
     and how often Sc L2,3 is named in windows with N K but no Sc, and N K in windows with Sc but no N."""
@@ -365,6 +376,15 @@ def gain_interval(candidate: dict[str, np.ndarray], shipped: dict[str, np.ndarra
     return {"gain": gain, "low": float(low), "high": float(high)}
 
 
+def _clears(gain: dict[str, float]) -> bool:
+    """Rule 3's test of one gain: its 95 % interval above 0 and the gain at least :data:`MIN_GAIN`."""
+    return gain["low"] > 0 and gain["gain"] >= MIN_GAIN
+
+
+def _said(gain: dict[str, float]) -> str:
+    return f"gain {gain['gain']:+.4f} (95 % interval {gain['low']:+.4f} to {gain['high']:+.4f})"
+
+
 def select(shipped: dict[str, dict[str, float]], candidates: dict[str, dict[str, dict[str, float]]],
            gains: dict[str, dict[str, float]]) -> str:
     """The model selection rule 4 of the module docstring (rule 3's procedure over the sets of rule 4,
@@ -378,7 +398,7 @@ def select(shipped: dict[str, dict[str, float]], candidates: dict[str, dict[str,
     """
     if len(candidates) < 2:
         raise ValueError("selection rule 3 judges the training seeds of one recipe: give at least two")
-    qualifies = all(_admissible(shipped, s) and gains[name]["low"] > 0 and gains[name]["gain"] >= MIN_GAIN
+    qualifies = all(_admissible(shipped, s) and _clears(gains[name])
                     for name, s in candidates.items())
     if not qualifies:
         return "shipped"
@@ -420,12 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         models[path] = lambda p=path: load_model(p, verify_sha256=False)
     scores, window_f1 = {}, {}
     for name, make in models.items():
-        model = make()
-        scores[name], window_f1[name] = {}, {}
-        for k, d in sets.items():
-            truth, named, keep = predict_set(model, d)
-            scores[name][k] = score_named(truth, named, keep)
-            window_f1[name][k] = per_spectrum_scores(truth, named).f1
+        scores[name], window_f1[name] = score_sets(make(), sets)
         print(name, json.dumps({k: round(v["f1"], 4) for k, v in scores[name].items()}))
         for k in DIAGNOSTIC_KINDS + ("hbn_computed",):
             if k in scores[name]:
@@ -438,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
         shipped = scores.pop("shipped")
         gains = {name: gain_interval(window_f1[name], window_f1["shipped"], draws) for name in scores}
         for name, g in gains.items():
-            print(f"{name}: gain {g['gain']:+.4f} (95 % interval {g['low']:+.4f} to {g['high']:+.4f})")
+            print(f"{name}: {_said(g)}")
         chosen = select(shipped, scores, gains)
         print(f"selection rule 4: {chosen}")
         scores = {"shipped": shipped, **scores, "selected": chosen}
@@ -457,35 +472,20 @@ def measure_shift_average(model: torch.nn.Module, sets: dict[str, Batch], args: 
     if not set(KINDS) <= set(sets):
         raise SystemExit("physics_validation.py: --shift-average needs every set of the rule")
     averaged_name = "shipped, averaged over shifts of 0, ±0.6 and ±1.2 eV"
-    scores: dict = {"shipped": {}, averaged_name: {}}
-    window_f1: dict = {"shipped": {}, averaged_name: {}}
+    scores: dict = {}
+    window_f1: dict = {}
     for name, shifts in (("shipped", (0,)), (averaged_name, SHIFT_AVERAGE_CHANNELS)):
-        for k, d in sets.items():
-            truth, named, keep = predict_set(model, d, shifts=shifts)
-            scores[name][k] = score_named(truth, named, keep)
-            window_f1[name][k] = per_spectrum_scores(truth, named).f1
+        scores[name], window_f1[name] = score_sets(model, sets, shifts)
         print(name, json.dumps({k: round(v["f1"], 4) for k, v in scores[name].items()}))
     draws = bootstrap_draws({k: len(window_f1["shipped"][k]) for k in PHYSICS_KINDS})
     gain = gain_interval(window_f1[averaged_name], window_f1["shipped"], draws)
-    adopted = (_admissible(scores["shipped"], scores[averaged_name]) and gain["low"] > 0 and gain["gain"] >= MIN_GAIN)
-    print(f"shift averaging: gain {gain['gain']:+.4f} (95 % interval {gain['low']:+.4f} to {gain['high']:+.4f}); "
-          f"{'adopted' if adopted else 'not adopted: prediction stays one pass'}")
+    adopted = _admissible(scores["shipped"], scores[averaged_name]) and _clears(gain)
+    print(f"shift averaging: {_said(gain)}; {'adopted' if adopted else 'not adopted: prediction stays one pass'}")
     if args.record:
-        import subprocess
-
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
-        record = {
-            "schema": "eels-edge-book.selection/1",
-            "candidate": "test-time averaging over small shifts (inference only)",
-            "recipe_file": None,
-            "candidates": [],
-            "code_commit": commit or None,
-            "measured_by": "scripts/physics_validation.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "rule": "the test-time averaging rule in the docstring of scripts/physics_validation.py, written before it was scored",
-            "rule_kinds": list(KINDS),
-            "scores": {**scores, "selected": averaged_name if adopted else "shipped"},
-            "gains": {averaged_name: gain},
-        }
+        record = _record(
+            {**scores, "selected": averaged_name if adopted else "shipped"}, {averaged_name: gain}, argv,
+            candidate="test-time averaging over small shifts (inference only)", recipe_file=None, candidates=[],
+            rule="the test-time averaging rule in the docstring of scripts/physics_validation.py, written before it was scored")
         Path(args.record).write_text(json.dumps(record, indent=1) + "\n")
         print(f"wrote {args.record}")
     return 0
@@ -495,28 +495,39 @@ def selection_record(args: argparse.Namespace, scores: dict, argv: list[str] | N
                      gains: dict[str, dict[str, float]] | None = None) -> dict:
     """The selection record of one application of the rule (schema ``eels-edge-book.selection/1``;
     rule 3's records add ``gains``: each candidate's :func:`gain_interval`)."""
-    import subprocess
-
     from eels_core.learning.checkpoint import sha256_of
 
     if "selected" not in scores:
         raise SystemExit("physics_validation.py: --record needs every set and at least two --checkpoint (the seeds of one recipe)")
+    candidates = [
+        {"checkpoint": path, "sha256": sha256_of(REPO / path if not Path(path).is_absolute() else path),
+         "trained_by": trained}
+        for path, trained in zip(args.checkpoint, args.trained_by + [None] * len(args.checkpoint))
+    ]
+    return _record(scores, gains or {}, argv, candidate=args.candidate or ", ".join(args.checkpoint),
+                   recipe_file=args.recipe, candidates=candidates,
+                   rule="selection rule 4 in the docstring of scripts/physics_validation.py, written before any "
+                        "candidate it judges was scored")
+
+
+def _record(scores: dict, gains: dict[str, dict[str, float]], argv: list[str] | None, *, candidate: str,
+            recipe_file: str | None, candidates: list[dict], rule: str) -> dict:
+    """A record of schema ``eels-edge-book.selection/1``: what was compared, by which rule, with which
+    code and command, and the outcome (``scores["selected"]``)."""
+    import subprocess
+
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     return {
         "schema": "eels-edge-book.selection/1",
-        "candidate": args.candidate or ", ".join(args.checkpoint),
-        "recipe_file": args.recipe,
-        "candidates": [
-            {"checkpoint": path, "sha256": sha256_of(REPO / path if not Path(path).is_absolute() else path),
-             "trained_by": trained}
-            for path, trained in zip(args.checkpoint, args.trained_by + [None] * len(args.checkpoint))
-        ],
+        "candidate": candidate,
+        "recipe_file": recipe_file,
+        "candidates": candidates,
         "code_commit": commit or None,
         "measured_by": "scripts/physics_validation.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "rule": "selection rule 4 in the docstring of scripts/physics_validation.py, written before any candidate it judges was scored",
+        "rule": rule,
         "rule_kinds": list(KINDS),  # the sets the rule reads; any others in the scores are diagnostic
         "scores": scores,
-        "gains": gains or {},
+        "gains": gains,
     }
 
 
