@@ -210,10 +210,13 @@ plt.show()
 # draws for both models) for every training seed of the recipe. A fourth rule, written after the third
 # had been applied once and before any candidate it judges was scored, adds a ninth set: the
 # measured-spectrum physics in thicker specimens (plural scattering with $t/\lambda$ from 0.8 to 1.6,
-# beyond the 0-0.8 of the training). Each record below names the sets its rule read. The shipped weights' metadata carries the rules and every record where one was applied:
+# beyond the 0-0.8 of the training). Each record below names the sets its rule read. The shipped
+# weights' metadata carries the rules and every record where one was applied:
 
 # %%
 say("> " + shipped["selection"]["rule"].replace("\n", "\n> "))
+
+
 def rule_name(record):
     name = record["rule"].split(" in the")[0]
     return "selection rule 1" if name == "the selection rule" else name
