@@ -22,11 +22,11 @@ For every case (a structure, an absorbing element and an edge) of
 
 FEFF10 and pymatgen are needed only to run this script again (``pip install feff10-rs==0.2.4
 pymatgen==2026.10.24``); the package reads the YAML it writes. One case takes about 4 minutes of
-one core (FEFF10 runs serially).
+one core (FEFF10 runs serially; ``--jobs`` runs several cases at once).
 
 Usage::
 
-    .venv/bin/python scripts/compute_feff_elnes.py [--work-dir DIR] [--out YAML] [--plot-dir DIR]
+    .venv/bin/python scripts/compute_feff_elnes.py [--work-dir DIR] [--out YAML] [--plot-dir DIR] [--jobs N]
 """
 
 from __future__ import annotations
@@ -84,6 +84,24 @@ def case_name(case: dict[str, Any]) -> str:
     return f"{case['structure']} {case['absorber']} {case['edge']}"
 
 
+def case_k_max(case: dict[str, Any], settings: dict[str, Any]) -> float:
+    """The largest photoelectron wavenumber of a case's calculation, 1/Angstrom.
+
+    FEFF's ELNES ``ENERGY`` card computes up to ``k_max``, ``hbar^2 k_max^2 / 2 m`` = 3.81 eV A^2
+    ``k_max^2`` above the edge: 4 /A (the card's default) reaches about 61 eV. A case's own
+    ``k_max_per_a`` overrides the shared setting.
+    """
+    return float(case.get("k_max_per_a", settings["k_max_per_a"]))
+
+
+def case_folder(work_dir: Path, case: dict[str, Any], settings: dict[str, Any]) -> Path:
+    """The FEFF run folder of a case: its name and, when not the shared one, its ``k_max``."""
+    folder = case_dir_name(case_name(case))
+    if case_k_max(case, settings) != float(settings["k_max_per_a"]):
+        folder += f"-kmax-{case_k_max(case, settings):g}".replace(".", "p")
+    return work_dir / folder
+
+
 def write_feff_input(case: dict[str, Any], structure: Any, settings: dict[str, Any], folder: Path) -> Path:
     """Write the FEFF10 ELNES input of one case into ``folder``; return the path of ``feff.inp``."""
     from pymatgen.io.feff.sets import MPELNESSet
@@ -93,6 +111,7 @@ def write_feff_input(case: dict[str, Any], structure: Any, settings: dict[str, A
         beam_energy=settings["beam_energy_kev"], beam_direction=settings.get("beam_direction"),
         collection_angle=settings["collection_angle_mrad"], convergence_angle=settings["convergence_angle_mrad"],
         user_tag_settings={"SCF": f"{settings['scf_radius_a']} 0 30 0.2 1", "FMS": f"{settings['fms_radius_a']} 0"},
+        user_eels_settings={"ENERGY": f"{case_k_max(case, settings)} {settings['k_step_per_a']} 0.1"},
     )
     folder.mkdir(parents=True, exist_ok=True)
     feff_set.write_input(str(folder))
@@ -166,7 +185,7 @@ def case_source(case: dict[str, Any], variant: dict[str, Any], settings: dict[st
         f"cross-section tensor (1 - f)(xx + yy)/2 + f zz with f = {variant['q_along_c']} (share of q along c), "
         f"{settings['beam_energy_kev']} kV, collection {settings['collection_angle_mrad']} mrad, "
         f"convergence {settings['convergence_angle_mrad']} mrad, SCF {settings['scf_radius_a']} A, "
-        f"FMS {settings['fms_radius_a']} A [FEAS]; first peak of zz (pi*) aligned to {case['first_peak_ev']} eV "
+        f"FMS {settings['fms_radius_a']} A, k up to {case_k_max(case, settings)}/A [FEAS]; first peak of zz (pi*) aligned to {case['first_peak_ev']} eV "
         f"[{case['first_peak_source']}]; fitted with eels_core.real.fitting.fit_multi_gaussian "
         f"(R^2 {fit.r_squared:.3f}) by scripts/compute_feff_elnes.py"
     )
@@ -189,28 +208,40 @@ def plot_fit(energy: np.ndarray, intensity: np.ndarray, fit: MultiGaussianFit, t
     plt.close(fig)
 
 
+def run_case(job: tuple[dict[str, Any], dict[str, Any], dict[str, Any], Path]) -> tuple[str, float]:
+    """Run FEFF10 for one case (its structure spec, the shared settings, its folder); return its name
+    and the seconds it took. A module-level function, so that a process pool can run cases at once."""
+    import feff10
+
+    case, spec, settings, folder = job
+    inp = write_feff_input(case, build_structure(spec), settings, folder)
+    start = time.perf_counter()
+    feff10.run(str(inp), str(folder))
+    return case_name(case), time.perf_counter() - start
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR, help="FEFF runs, one folder per case")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--plot-dir", type=Path, default=DEFAULT_PLOT_DIR)
+    parser.add_argument("--jobs", type=int, default=1, help="FEFF10 runs at once (each uses one core)")
     args = parser.parse_args(argv)
 
     data = load_cases()
     settings = data["settings"]
+    missing = [case for case in data["cases"] if not (case_folder(args.work_dir, case, settings) / "eels.dat").exists()]
+    if missing:
+        from concurrent.futures import ProcessPoolExecutor
+
+        jobs = [(case, data["structures"][case["structure"]], settings, case_folder(args.work_dir, case, settings))
+                for case in missing]
+        with ProcessPoolExecutor(max_workers=max(1, min(args.jobs, len(jobs)))) as pool:
+            for name, seconds in pool.map(run_case, jobs):
+                print(f"{name}: FEFF10 took {seconds:.0f} s", flush=True)
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for case in data["cases"]:
-        folder = args.work_dir / case_dir_name(case_name(case))
-        eels_dat = folder / "eels.dat"
-        if not eels_dat.exists():
-            import feff10
-
-            structure = build_structure(data["structures"][case["structure"]])
-            inp = write_feff_input(case, structure, settings, folder)
-            start = time.perf_counter()
-            feff10.run(str(inp), str(folder))
-            print(f"{case_name(case)}: FEFF10 took {time.perf_counter() - start:.0f} s", flush=True)
-        columns = read_eels_dat(eels_dat)
+        columns = read_eels_dat(case_folder(args.work_dir, case, settings) / "eels.dat")
         energy = columns["energy"] + case_shift_ev(columns, case)
         for wanted in case["variants"]:
             intensity = tensor_spectrum(columns, wanted["q_along_c"])

@@ -17,25 +17,56 @@ feff = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(feff)
 
 ORIENTATIONS = ("q in the layers", "q isotropic", "q two-thirds along c")
+EXTENDED = ", to 90 eV"
 
 
-def computed(symbol):
+def computed(symbol, suffix=""):
+    """The computed variants of one element by orientation; ``suffix`` ", to 90 eV": those computed and
+    fitted up to 90 eV above the onset."""
     library = load_edge_library(include_computed=True)
     variants = library.elements[ELEMENTS.index(symbol)].variants
-    return {o: next(v for v in variants if f"computed (FEFF10, {o})" in v.name) for o in ORIENTATIONS}
+    return {o: next(v for v in variants if f"computed (FEFF10, {o}{suffix})" in v.name) for o in ORIENTATIONS}
 
 
 def test_computed_variants_only_when_asked_and_with_their_calculation_as_source():
     plain = load_edge_library()
     assert not any("FEFF10, q" in v.name for v in plain.variants)
     for symbol in ("B", "N"):
-        variants = computed(symbol)
-        assert len(variants) == 3
-        for v in variants.values():
-            assert "FEFF10" in v.source and "share of q along c" in v.source and "R^2" in v.source
+        for suffix in ("", EXTENDED):
+            variants = computed(symbol, suffix)
+            assert len(variants) == 3
+            for v in variants.values():
+                assert "FEFF10" in v.source and "share of q along c" in v.source and "R^2" in v.source
     cases = feff.load_cases()
     assert {w["name"] for c in cases["cases"] for w in c["variants"]} == {
-        v.name for s in ("B", "N") for v in computed(s).values()}
+        v.name for s in ("B", "N") for suffix in ("", EXTENDED) for v in computed(s, suffix).values()}
+
+
+@pytest.mark.parametrize("symbol", ["B", "N"])
+def test_extended_calculations_reach_90_ev_above_the_onset(symbol):
+    """The cases with a larger k range are computed beyond 90 eV above the edge (3.81 eV A^2 k^2) and
+    fitted up to 90 eV above the onset; the first ones end where the near-edge peaks do."""
+    cases = feff.load_cases()
+    settings = cases["settings"]
+    for case in cases["cases"]:
+        if case["absorber"] != symbol:
+            continue
+        k_max = feff.case_k_max(case, settings)
+        extended = all(EXTENDED in w["name"] for w in case["variants"])
+        assert extended == (k_max > settings["k_max_per_a"])
+        if extended:
+            assert 3.81 * k_max**2 > 100.0 and case["tail_start_ev"] - (case["first_peak_ev"] - 1.0) >= 88.0
+    for o, v in computed(symbol, EXTENDED).items():
+        assert v.tail_start_ev - v.edge_onset_ev >= 88.0 and "k up to 5.3/A" in v.source
+        assert max(c for c, _, _ in v.peaks) > v.edge_onset_ev + 50.0  # structure beyond the first ones
+        assert computed(symbol)[o].tail_start_ev - computed(symbol)[o].edge_onset_ev < 50.0
+
+
+def test_case_folders_keep_the_first_calculations_where_they_were(tmp_path):
+    cases = feff.load_cases()
+    folders = [feff.case_folder(tmp_path, c, cases["settings"]) for c in cases["cases"]]
+    assert len(set(folders)) == len(folders)
+    assert tmp_path / "h-bn-n-k" in folders and tmp_path / "h-bn-n-k-kmax-5p3" in folders
 
 
 @pytest.mark.parametrize("symbol, pi_star_ev", [("N", 401.0), ("B", 191.9)])

@@ -37,8 +37,9 @@ def _scores(paper, physics):
     return {"paper": {"f1": paper}, **{k: {"f1": physics[i]} for i, k in enumerate(pv.PHYSICS_KINDS)}}
 
 
-def _scores2(paper, physics):  # the sets of rule 2, and the thick set at the shipped model's F1
-    return {**_scores(paper, list(physics) + [0.80]), "thick": {"f1": 0.80}}
+def _scores2(paper, physics):  # the sets of rule 2, and the sets of rules 4 and 5 at the shipped model's F1
+    later = [k for k in pv.PHYSICS_KINDS if k not in pv.RULE2_KINDS]
+    return {**_scores(paper, list(physics) + [0.80] * len(later)), **{k: {"f1": 0.80} for k in later}}
 
 
 def test_selection_rule_2():
@@ -55,14 +56,17 @@ def test_selection_rule_2():
     assert pv.select_rule2(shipped, {"a": better, "b": _scores2(0.98, [0.85] * n)}) == "b"
     assert pv.select_rule2(shipped, {"a": better, "b": better}) == "a"  # ties: the earlier one
     # rule 2 = rule 1's six physics sets and the computed h-BN surveys; the diagnostic set stays out;
-    # rule 4 adds the thick specimens
+    # rule 4 adds the thick specimens, rule 5 the computed h-BN that reaches 90 eV above the onsets
     assert pv.RULE2_KINDS[1:] == pv.RULE1_KINDS[1:] + ("hbn_computed",) and "bn_sc_survey" not in pv.KINDS
-    assert pv.PHYSICS_KINDS == pv.RULE2_KINDS[1:] + ("thick",)
+    assert pv.RULE4_KINDS == pv.RULE2_KINDS + ("thick",)
+    assert pv.PHYSICS_KINDS == pv.RULE4_KINDS[1:] + ("hbn_extended",)
     one_big_gain = _scores2(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
     assert pv.select_rule2(shipped, {"a": one_big_gain}) == "a"
     assert pv.select_rule2(shipped, {"a": {**better, "thick": {"f1": 0.5}}}) == "a"  # rule 2 does not read it
     assert pv.select(shipped, {"a": {**better, "thick": {"f1": 0.5}}, "b": better},
                      dict.fromkeys("ab", {"gain": 0.02, "low": 0.01, "high": 0.03})) == "shipped"  # rule 4 does
+    assert pv.select(shipped, {"a": {**better, "hbn_extended": {"f1": 0.5}}, "b": better},
+                     dict.fromkeys("ab", {"gain": 0.02, "low": 0.01, "high": 0.03})) == "shipped"  # and rule 5
 
 
 def test_selection_rule_3():
@@ -97,20 +101,27 @@ def test_gain_interval_is_paired_and_covers_the_gain():
     assert np.std(shipped[pv.PHYSICS_KINDS[0]]) / np.sqrt(400) > 0.005
 
 
-def test_computed_hbn_set_holds_only_computed_hbn_in_its_nitrogen_windows():
+@pytest.mark.parametrize("extended", [False, True])
+def test_computed_hbn_sets_hold_only_computed_hbn_in_their_nitrogen_windows(extended):
+    """``hbn_computed`` draws the first computed h-BN variants, ``hbn_extended`` those that reach 90 eV
+    above the onset; both edges of a spectrum share one orientation and one energy range."""
     from eels_core.forward.synthesis import edge_library_for, sample_parameters
 
     config = pv.REAL.replace(elements=("N",), n_edges_probabilities=(1.0,), computed_elnes=True,
                              elnes_variation_copies=4, library_additions=True, companion_probability=1.0)
     drawn = sample_parameters(np.random.default_rng(1), 60, config.replace(companion_probability=0.0))
-    params = pv._with_computed_hbn(drawn, config, np.random.default_rng(2))
+    params = pv._with_computed_hbn(drawn, config, np.random.default_rng(2), extended)
     library = edge_library_for(config)
+    suffix = pv.EXTENDED_SUFFIX if extended else ""
     seen = set()
     for row_el, row_var in zip(params.element_index, params.variant_index):
         names = {pv.ELEMENTS[e]: library.elements[e].variants[v].name for e, v in zip(row_el, row_var) if e >= 0}
         assert set(names) == {"N", "B"}  # h-BN: B K always comes with N K here
-        orientation = [o for o in pv.COMPUTED_HBN_ORIENTATIONS if f"computed (FEFF10, {o})" in names["N"]]
-        assert len(orientation) == 1 and f"computed (FEFF10, {orientation[0]})" in names["B"]  # one orientation
+        orientation = [o for o in pv.COMPUTED_HBN_ORIENTATIONS if f"computed (FEFF10, {o}{suffix})" in names["N"]]
+        assert len(orientation) == 1 and f"computed (FEFF10, {orientation[0]}{suffix})" in names["B"]
+        tails = {library.elements[e].variants[v].tail_start_ev - library.elements[e].variants[v].edge_onset_ev
+                 for e, v in zip(row_el, row_var) if e >= 0}
+        assert all(t > 80.0 for t in tails) if extended else all(t < 50.0 for t in tails)
         seen.add(orientation[0])
     assert seen == set(pv.COMPUTED_HBN_ORIENTATIONS)
 
@@ -155,7 +166,8 @@ def test_selection_rule_text_and_record(tmp_path):
 
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert record["measured_by"].endswith("--n 1000")
-    assert record["rule"].startswith("selection rule 4") and record["gains"] == {}
+    assert record["rule"].startswith("selection rule 5") and record["gains"] == {}
+    assert "Selection rule 5" in rule and "Test-time averaging" not in rule
     with pytest.raises(SystemExit, match="--record"):
         pv.selection_record(args, {"shipped": {}}, [])
 
