@@ -108,6 +108,16 @@ say = lambda text: display(Markdown(text))  # noqa: E731  (Markdown written by c
 plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3})
 
 
+def finish_panels(fig, axes, ylabel):
+    """Label a row of energy-loss panels (x label and legend on each, y label on the first) and show it."""
+    for ax in axes:
+        ax.set_xlabel("energy loss (eV)")
+        ax.legend(fontsize=8)
+    axes[0].set_ylabel(ylabel)
+    fig.tight_layout()
+    plt.show()
+
+
 def import_script(name):
     """Import ``scripts/<name>.py`` of this repository as a module (it is not part of the package)."""
     path = Path(eels_core.__file__).resolve().parents[1] / "scripts" / f"{name}.py"
@@ -671,11 +681,7 @@ for ax, (symbol, lo, hi) in zip(axes, [("N", 395.0, 445.0), ("Fe", 700.0, 735.0)
         ax.plot(e_var, edge_template(v, e_var), lw=0.8, alpha=0.8)
     ax.plot(e_var, edge_template(original, e_var), color="k", lw=1.6, label=f"{original.name} (library)")
     ax.set_title(f"{original.label}: the library variant and its {len(copies)} varied copies", fontsize=10)
-    ax.set_xlabel("energy loss (eV)")
-    ax.legend(fontsize=8)
-axes[0].set_ylabel("edge (relative)")
-fig.tight_layout()
-plt.show()
+finish_panels(fig, axes, "edge (relative)")
 print(f"library: {len(library.variants)} variants; with 4 varied copies each: {len(varied_lib.variants)}")
 
 # %% [markdown]
@@ -723,11 +729,7 @@ for ax, (symbol, lo, hi) in zip(axes, [("B", 185.0, 240.0), ("N", 395.0, 450.0)]
         sc_profile = edge_template(sc3, e_c)
         ax.plot(e_c, sc_profile / sc_profile.max(), color="C3", lw=1.0, ls="--", label="Sc$^{3+}$ L$_{2,3}$ (library)")
     ax.set_title(f"h-BN {symbol} K computed with FEFF10", fontsize=10)
-    ax.set_xlabel("energy loss (eV)")
-    ax.legend(fontsize=8)
-axes[0].set_ylabel("edge (maximum 1)")
-fig.tight_layout()
-plt.show()
+finish_panels(fig, axes, "edge (maximum 1)")
 
 # %%
 say("Height of the π* peak relative to the edge's maximum: "
@@ -736,6 +738,41 @@ say("Height of the π* peak relative to the edge's maximum: "
     + f". With q in the layers the N K edge has no π*; its two tallest maxima are σ* peaks {layers_sigma_ev[0]:.1f} and "
     f"{layers_sigma_ev[1]:.1f} eV above the π* energy: two sharp maxima a few eV apart, as Sc L₃ and L₂ show. "
     "Chapter 10 shows this shape read as Sc L₂,₃.")
+
+# %% [markdown]
+# The calculations above stop where the near-edge peaks do, about 45 eV above the onset, and the
+# library's power-law tail takes over from there. FEFF's ELNES card computes up to a largest
+# photoelectron wavenumber $k_\mathrm{max}$, that is up to
+# $E - E_0 = \hbar^2 k_\mathrm{max}^2 / 2 m_e$ above the edge. A second pair of cases
+# (`k_max_per_a` in `computed_elnes_cases.yaml`) takes $k_\mathrm{max}$ larger and fits the result
+# up to 90 eV above the onset, the longest near-edge region a library entry may have. Both sets of
+# variants are in the library; they differ only above the last near-edge peak:
+
+# %% tags=["hide-input"]
+extended_suffix = ", to 90 eV"
+cases_file = yaml.safe_load((Path(eels_core.__file__).parent / "data" / "computed_elnes_cases.yaml").read_text())
+extended_k_max = max(c.get("k_max_per_a", 0.0) for c in cases_file["cases"])
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+extended_range = {}
+for ax, (symbol, lo, hi) in zip(axes, [("B", 185.0, 300.0), ("N", 395.0, 510.0)]):
+    e_c = np.arange(lo, hi, grid_step_ev)
+    for suffix, style in (("", "--"), (extended_suffix, "-")):
+        v = next(v for v in computed_lib.element(symbol).variants if f"computed (FEFF10, q isotropic{suffix})" in v.name)
+        profile = edge_template(v, e_c)
+        ax.plot(e_c, profile / profile.max(), style, lw=1.2,
+                label=f"fitted to {v.tail_start_ev - v.edge_onset_ev:.0f} eV above the onset")
+        ax.axvline(v.tail_start_ev, color="0.6", lw=0.6, ls=style)
+        extended_range[(symbol, suffix)] = v.tail_start_ev - v.edge_onset_ev
+    ax.set_title(f"h-BN {symbol} K computed with FEFF10 (q isotropic)", fontsize=10)
+finish_panels(fig, axes, "edge (maximum 1)")
+
+# %%
+say(f"The second pair is computed up to $k_\\mathrm{{max}}$ = {extended_k_max} Å⁻¹, "
+    f"{(extended_k_max / float(photoelectron_wavenumber(1.0))) ** 2:.0f} eV above the edge, and fitted up to "
+    f"{extended_range[('B', extended_suffix)]:.0f} eV (B K) and {extended_range[('N', extended_suffix)]:.0f} eV (N K) "
+    f"above the onset, against {extended_range[('B', '')]:.0f} and {extended_range[('N', '')]:.0f} eV for the first. "
+    "The broad maxima between them are the multiple-scattering structure that a measured h-BN survey "
+    "shows between its B K and N K edges, where a power-law tail is smooth.")
 
 # %% [markdown]
 # ### Far beyond the onset: extended fine structure (EXELFS, beyond the paper)

@@ -210,8 +210,11 @@ plt.show()
 # draws for both models) for every training seed of the recipe. A fourth rule, written after the third
 # had been applied once and before any candidate it judges was scored, adds a ninth set: the
 # measured-spectrum physics in thicker specimens (plural scattering with $t/\lambda$ from 0.8 to 1.6,
-# beyond the 0-0.8 of the training). Each record below names the sets its rule read. The shipped
-# weights' metadata carries the rules and every record where one was applied:
+# beyond the 0-0.8 of the training). A fifth rule, written before any candidate it judges was
+# trained, adds a tenth set: the h-BN surveys of the second rule with B K and N K computed up to
+# 90 eV above their onsets (chapter 01), where the multiple-scattering structure of the first
+# calculations had given way to a smooth tail. Each record below names the sets its rule read. The
+# shipped weights' metadata carries the rules and every record where one was applied:
 
 # %%
 say("> " + shipped["selection"]["rule"].replace("\n", "\n> "))
