@@ -203,8 +203,11 @@ display(md_table(("Preset", "What it is for"), [(f"`{n}`", preset_description(n)
 #   avoids forgetting one while learning the other. The second phase, the recipe
 #   `experiments/recipes/cpu-coarse-computed-finetune.yaml`, fine-tunes those weights for 4,000
 #   steps at a lower rate with coarse channels and onset windows twice as often and with the h-BN
-#   B K and N K near-edge structures computed with FEFF10 (chapter 01) in the library; it was chosen
-#   by the selection rule of the appendix {doc}`13_training_recipes`.
+#   B K and N K near-edge structures computed with FEFF10 (chapter 01) in the library. The third
+#   phase, `experiments/recipes/cpu-extended-long-finetune.yaml`, fine-tunes the result for 8,000
+#   steps with those structures computed up to 90 eV above the onsets, specimens up to
+#   $t/\lambda$ = 1.2 and the extended fine structure of chapter 01 on 30 % of the edges. Each phase
+#   was chosen by a selection rule of the appendix {doc}`13_training_recipes`.
 # * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05 and large batches.
 #
 # The other recipes that were tried on the way to the shipped weights are data files in
@@ -389,10 +392,12 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # resume.
 #
 # ```bash
-# # CPU, in the background (about an hour), one thread: the shipped model's two phases
+# # CPU, in the background (about two hours), one thread: the shipped model's three phases
 # eels-core train --preset cpu-joint-acquired --out runs/cpu-joint-acquired --threads 1
 # eels-core train --recipe experiments/recipes/cpu-coarse-computed-finetune.yaml \
 #     --init-from runs/cpu-joint-acquired/checkpoint.pt --out runs/cpu-coarse-computed-finetune --threads 1
+# eels-core train --recipe experiments/recipes/cpu-extended-long-finetune.yaml \
+#     --init-from runs/cpu-coarse-computed-finetune/checkpoint.pt --out runs/cpu-extended-long-finetune --threads 1
 # # the same recipe with other random numbers (run-to-run spread)
 # eels-core train --preset cpu-joint-acquired --seed 1 --data-seed 10 --out runs/cpu-joint-acquired-s1 --threads 1
 # # the paper's recipe on a CPU
@@ -654,6 +659,6 @@ display(Markdown(
 # ```
 #
 # Multiply by the batch size of the run (`training_config.batch_size` in the metadata). If the
-# shipped model was fine-tuned in a second phase, its metadata says so, and the step count starts
-# from that phase.
+# shipped model was fine-tuned in later phases, its metadata lists them, and the step count of the
+# history starts from the last one.
 # :::
