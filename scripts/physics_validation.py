@@ -510,10 +510,13 @@ def measure_shift_average(model: torch.nn.Module, sets: dict[str, Batch], args: 
     adopted = _admissible(scores["shipped"], scores[averaged_name]) and _clears(gain)
     print(f"shift averaging: {_said(gain)}; {'adopted' if adopted else 'not adopted: prediction stays one pass'}")
     if args.record:
+        from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, sha256_of
+
         record = _record(
             {**scores, "selected": averaged_name if adopted else "shipped"}, {averaged_name: gain}, argv,
             candidate="test-time averaging over small shifts (inference only)", recipe_file=None, candidates=[],
             rule="the test-time averaging rule in the docstring of scripts/physics_validation.py, written before it was scored")
+        record["weights_sha256"] = sha256_of(DEFAULT_WEIGHTS)  # the shipped weights it was measured with
         Path(args.record).write_text(json.dumps(record, indent=1) + "\n")
         print(f"wrote {args.record}")
     return 0
