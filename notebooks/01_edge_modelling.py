@@ -750,8 +750,9 @@ say("Height of the π* peak relative to the edge's maximum: "
 
 # %% tags=["hide-input"]
 extended_suffix = ", to 90 eV"
-cases_file = yaml.safe_load((Path(eels_core.__file__).parent / "data" / "computed_elnes_cases.yaml").read_text())
-extended_k_max = max(c.get("k_max_per_a", 0.0) for c in cases_file["cases"])
+feff_script = import_script("compute_feff_elnes")  # its reader of computed_elnes_cases.yaml
+feff_cases = feff_script.load_cases()
+extended_k_max = max(feff_script.case_k_max(c, feff_cases["settings"]) for c in feff_cases["cases"])
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
 extended_range = {}
 for ax, (symbol, lo, hi) in zip(axes, [("B", 185.0, 300.0), ("N", 395.0, 510.0)]):

@@ -533,18 +533,17 @@ if quiet:
 # %%
 shift_records = [r for r in (json.loads(f.read_text()) for f in sorted((RESULTS.parent / "selection").glob("*.json")))
                  if r["candidate"].startswith("test-time averaging")]
-shift_records.sort(key=lambda r: r.get("weights_sha256") == shipped_meta["sha256"])  # the current weights' last
+measured_with_shipped = lambda r: r.get("weights_sha256") == shipped_meta["sha256"]  # noqa: E731
+shift_records.sort(key=measured_with_shipped)  # the shipped weights' record last
 for shift_record in shift_records:
     (averaged_name, shift_gain), = shift_record["gains"].items()
     adopted = shift_record["scores"]["selected"] == averaged_name
-    which = ("the shipped weights" if shift_record.get("weights_sha256") == shipped_meta["sha256"]
-             else "earlier shipped weights")
     verdict = "adopted" if adopted else ("not adopted: real, but smaller than the rule asks" if shift_gain["low"] > 0
                                          else "not adopted: its interval reaches below zero")
-    say(f"With {which}, averaging over {averaged_name.split('shifts of ')[-1]}: gain {shift_gain['gain']:+.4f} in mean F1 "
-        f"over the physics sets (95 % interval {shift_gain['low']:+.4f} to {shift_gain['high']:+.4f}); {verdict}.")
-current = [r for r in shift_records if r.get("weights_sha256") == shipped_meta["sha256"]]
-if current and current[0]["scores"]["selected"] == "shipped":
+    say(f"With {'the shipped' if measured_with_shipped(shift_record) else 'earlier shipped'} weights, averaging over "
+        f"{averaged_name.split('shifts of ')[-1]}: gain {shift_gain['gain']:+.4f} in mean F1 over the physics sets "
+        f"(95 % interval {shift_gain['low']:+.4f} to {shift_gain['high']:+.4f}); {verdict}.")
+if measured_with_shipped(shift_records[-1]) and shift_records[-1]["scores"]["selected"] == "shipped":
     say("So `predict_edges` reads each spectrum once.")
 
 # %% [markdown]
