@@ -749,29 +749,32 @@ say("Height of the π* peak relative to the edge's maximum: "
 # variants are in the library; they differ only above the last near-edge peak:
 
 # %% tags=["hide-input"]
-extended_suffix = ", to 90 eV"
 feff_script = import_script("compute_feff_elnes")  # its reader of computed_elnes_cases.yaml
 feff_cases = feff_script.load_cases()
-extended_k_max = max(feff_script.case_k_max(c, feff_cases["settings"]) for c in feff_cases["cases"])
+# the isotropic variant of each calculation, by edge and by the calculation's largest wavenumber
+isotropic = {(c["absorber"], feff_script.case_k_max(c, feff_cases["settings"])):
+             next(w["name"] for w in c["variants"] if "q isotropic" in w["name"]) for c in feff_cases["cases"]}
+first_k_max, extended_k_max = sorted({k for _, k in isotropic})
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
 extended_range = {}
 for ax, (symbol, lo, hi) in zip(axes, [("B", 185.0, 300.0), ("N", 395.0, 510.0)]):
     e_c = np.arange(lo, hi, grid_step_ev)
-    for suffix, style in (("", "--"), (extended_suffix, "-")):
-        v = next(v for v in computed_lib.element(symbol).variants if f"computed (FEFF10, q isotropic{suffix})" in v.name)
+    for k_max, style in ((first_k_max, "--"), (extended_k_max, "-")):
+        v = next(v for v in computed_lib.element(symbol).variants if v.name == isotropic[(symbol, k_max)])
         profile = edge_template(v, e_c)
+        extended_range[(symbol, k_max)] = v.tail_start_ev - v.edge_onset_ev
         ax.plot(e_c, profile / profile.max(), style, lw=1.2,
-                label=f"fitted to {v.tail_start_ev - v.edge_onset_ev:.0f} eV above the onset")
+                label=f"fitted to {extended_range[(symbol, k_max)]:.0f} eV above the onset")
         ax.axvline(v.tail_start_ev, color="0.6", lw=0.6, ls=style)
-        extended_range[(symbol, suffix)] = v.tail_start_ev - v.edge_onset_ev
     ax.set_title(f"h-BN {symbol} K computed with FEFF10 (q isotropic)", fontsize=10)
 finish_panels(fig, axes, "edge (maximum 1)")
 
 # %%
 say(f"The second pair is computed up to $k_\\mathrm{{max}}$ = {extended_k_max} Å⁻¹, "
     f"{(extended_k_max / float(photoelectron_wavenumber(1.0))) ** 2:.0f} eV above the edge, and fitted up to "
-    f"{extended_range[('B', extended_suffix)]:.0f} eV (B K) and {extended_range[('N', extended_suffix)]:.0f} eV (N K) "
-    f"above the onset, against {extended_range[('B', '')]:.0f} and {extended_range[('N', '')]:.0f} eV for the first. "
+    f"{extended_range[('B', extended_k_max)]:.0f} eV (B K) and {extended_range[('N', extended_k_max)]:.0f} eV (N K) "
+    f"above the onset, against {extended_range[('B', first_k_max)]:.0f} and {extended_range[('N', first_k_max)]:.0f} eV "
+    "for the first. "
     "The broad maxima between them are the multiple-scattering structure that a measured h-BN survey "
     "shows between its B K and N K edges, where a power-law tail is smooth.")
 
