@@ -221,6 +221,7 @@ class SynthesisConfig:
     exelfs_distance_a: tuple[float, float] = (1.4, 4.5)
     exelfs_debye_waller_a2: tuple[float, float] = (0.002, 0.012)
     background_exponent_range: tuple[float, float] | None = None
+    background_exponent_range_probability: float = 1.0
     noise_reference_ev: float | None = None
     jump_ratio_max_scale: float = 1.0
     render_version: int = 1
@@ -319,6 +320,7 @@ class SynthesisConfig:
         if self.distractor_table not in ("curated", "complete"):
             raise ValueError(f"distractor_table = {self.distractor_table!r}: choose 'curated' or 'complete'")
         for name in ("distractor_probability", "background_subtracted_probability", "exelfs_probability",
+                     "background_exponent_range_probability",
                      "companion_probability"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} = {getattr(self, name)} outside [0, 1]")

@@ -317,7 +317,10 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
     plasmon_fwhm = rng.uniform(*config.plasmon_fwhm_ev, size=n)
     bg_sub = rng.random(n) < config.background_subtracted_probability
     if config.background_exponent_range is not None:  # drawn last: the paper's stream stays as it was
-        r = rng.uniform(*config.background_exponent_range, size=n)
+        steep = rng.uniform(*config.background_exponent_range, size=n)
+        if config.background_exponent_range_probability < 1.0:  # a further draw only when it is asked for
+            steep = np.where(rng.random(n) < config.background_exponent_range_probability, steep, r)
+        r = steep
     fit_exp_err, fit_scale_err = np.zeros(n), np.zeros(n)
     fit_gap = np.zeros(n)
     if config.background_fit_error_sd != (0.0, 0.0):  # after everything else, for the same reason

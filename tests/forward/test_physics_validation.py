@@ -56,10 +56,12 @@ def test_selection_rule_2():
     assert pv.select_rule2(shipped, {"a": better, "b": _scores2(0.98, [0.85] * n)}) == "b"
     assert pv.select_rule2(shipped, {"a": better, "b": better}) == "a"  # ties: the earlier one
     # rule 2 = rule 1's six physics sets and the computed h-BN surveys; the diagnostic set stays out;
-    # rule 4 adds the thick specimens, rule 5 the computed h-BN that reaches 90 eV above the onsets
+    # rule 4 adds the thick specimens, rule 5 the computed h-BN that reaches 90 eV above the onsets,
+    # rule 6 the steep backgrounds and strong edges
     assert pv.RULE2_KINDS[1:] == pv.RULE1_KINDS[1:] + ("hbn_computed",) and "bn_sc_survey" not in pv.KINDS
     assert pv.RULE4_KINDS == pv.RULE2_KINDS + ("thick",)
-    assert pv.PHYSICS_KINDS == pv.RULE4_KINDS[1:] + ("hbn_extended",)
+    assert pv.RULE5_KINDS == pv.RULE4_KINDS + ("hbn_extended",)
+    assert pv.PHYSICS_KINDS == pv.RULE5_KINDS[1:] + ("steep",)
     one_big_gain = _scores2(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
     assert pv.select_rule2(shipped, {"a": one_big_gain}) == "a"
     assert pv.select_rule2(shipped, {"a": {**better, "thick": {"f1": 0.5}}}) == "a"  # rule 2 does not read it
@@ -67,6 +69,8 @@ def test_selection_rule_2():
                      dict.fromkeys("ab", {"gain": 0.02, "low": 0.01, "high": 0.03})) == "shipped"  # rule 4 does
     assert pv.select(shipped, {"a": {**better, "hbn_extended": {"f1": 0.5}}, "b": better},
                      dict.fromkeys("ab", {"gain": 0.02, "low": 0.01, "high": 0.03})) == "shipped"  # and rule 5
+    assert pv.select(shipped, {"a": {**better, "steep": {"f1": 0.5}}, "b": better},
+                     dict.fromkeys("ab", {"gain": 0.02, "low": 0.01, "high": 0.03})) == "shipped"  # and rule 6
 
 
 def test_selection_rule_3():
@@ -166,8 +170,8 @@ def test_selection_rule_text_and_record(tmp_path):
 
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert record["measured_by"].endswith("--n 1000")
-    assert record["rule"].startswith("selection rule 5") and record["gains"] == {}
-    assert "Selection rule 5" in rule and "Test-time averaging" not in rule
+    assert record["rule"].startswith("selection rule 6") and record["gains"] == {}
+    assert "Selection rule 6" in rule and "Test-time averaging" not in rule
     with pytest.raises(SystemExit, match="--record"):
         pv.selection_record(args, {"shipped": {}}, [])
 

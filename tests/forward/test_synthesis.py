@@ -396,6 +396,27 @@ def test_steeper_backgrounds_stronger_edges_and_scaled_noise():
     np.testing.assert_allclose(wide.spectra[3], ref, rtol=0, atol=3e-3 * np.abs(ref).max())
 
 
+def test_steep_backgrounds_on_a_fraction_of_the_spectra():
+    paper = synthesize(400, seed=11)
+    every = synthesize(400, seed=11, config=SynthesisConfig(background_exponent_range=(3.0, 5.0)))
+    half = synthesize(400, seed=11, config=SynthesisConfig(background_exponent_range=(3.0, 5.0),
+                                                           background_exponent_range_probability=0.5))
+    np.testing.assert_array_equal(half.labels, paper.labels)
+    r_paper, r_every, r_half = (b.params.background_exponent for b in (paper, every, half))
+    kept = r_half == r_paper
+    steep = r_half == r_every
+    assert np.all(kept | steep)  # each spectrum has one draw or the other
+    assert 0.4 < steep.mean() < 0.6
+    assert np.all(r_half[steep] >= 3.0) and np.all(r_half[kept] < 3.0)
+    # probability 1 is the earlier behaviour, draw for draw
+    one = synthesize(50, seed=11, config=SynthesisConfig(background_exponent_range=(3.0, 5.0),
+                                                         background_exponent_range_probability=1.0))
+    default = synthesize(50, seed=11, config=SynthesisConfig(background_exponent_range=(3.0, 5.0)))
+    np.testing.assert_array_equal(one.params.background_exponent, default.params.background_exponent)
+    with pytest.raises(ValueError, match="background_exponent_range_probability"):
+        SynthesisConfig(background_exponent_range=(3.0, 5.0), background_exponent_range_probability=1.5)
+
+
 @pytest.mark.parametrize("changes,field", [
     ({"background_exponent_range": (0.0, 5.0)}, "background_exponent_range"),
     ({"noise_reference_ev": 10.0}, "noise_reference_ev"),
