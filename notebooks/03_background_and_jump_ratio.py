@@ -38,6 +38,8 @@
 # sets, per element, how tall a synthetic edge may be.
 
 # %%
+import json
+
 import matplotlib.pyplot as plt
 import numpy as np
 import xraydb
@@ -58,6 +60,7 @@ from eels_core.real.io import read_spectrum
 from eels_core.forward.psf import convolve_psf
 from eels_core.real.real_spectra import find_real_spectra_dir, load_real_spectra_index
 from eels_core.forward.synthesis import output_to_model_energy, synthesis_stages, synthesize
+from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, metadata_path
 from eels_core.learning.presets import load_recipe
 
 # %% tags=["parameters"]
@@ -449,6 +452,8 @@ plt.show()
 # values rough; the spread is the point.
 
 # %%
+steep_recipe = load_recipe("../experiments/recipes/cpu-steep-finetune.yaml")[1]  # the recipe that trains with it
+steep_name, steep = "cpu-steep-finetune", steep_recipe.synthesis
 reference = {el.label: el.edge_onset_ev for el in library.elements}
 measured_r, measured_jump, jump_over_table = [], [], []
 if find_real_spectra_dir() is not None:
@@ -474,13 +479,15 @@ if measured_r.size:
     grid_r = np.linspace(0, 7, 300)
     ax1.hist(measured_r, bins=np.arange(-1, 8.01, 0.5), color="C1", alpha=0.7, label=f"measured ({measured_r.size} edges)")
     ax1.plot(grid_r, measured_r.size * 0.5 * norm.pdf(grid_r, 1.88, 0.2), color="k", lw=1.2, label="paper: N(1.88, 0.2), same area")
-    ax1.axvspan(1.5, 5.0, color="C0", alpha=0.12, label="phase-3 training: uniform 1.5-5")
+    ax1.axvspan(*steep.background_exponent_range, color="C0", alpha=0.12,
+                label=f"{steep_name}: uniform {steep.background_exponent_range[0]:g}-{steep.background_exponent_range[1]:g}")
     ax1.set_xlabel("background exponent r (30 eV before the onset)")
     ax1.set_ylabel("edges")
     ax1.legend(fontsize=8)
     ax2.hist(np.log10(np.clip(jump_over_table, 1e-2, None)), bins=20, color="C1", alpha=0.7)
     ax2.axvline(0, color="k", lw=1.2, label="Table 1 maximum of the element")
-    ax2.axvline(np.log10(3), color="C0", lw=1.2, ls="--", label="phase-3 training: 3 x that maximum")
+    ax2.axvline(np.log10(steep.jump_ratio_max_scale), color="C0", lw=1.2, ls="--",
+                label=f"{steep_name}: {steep.jump_ratio_max_scale:g} x that maximum")
     ax2.set_xlabel("log$_{10}$(measured jump ratio / Table 1 maximum)")
     ax2.legend(fontsize=8)
     fig.tight_layout()
@@ -494,13 +501,24 @@ else:
 # %% [markdown]
 # The measured exponents spread far beyond the paper's narrow normal distribution, and a good part
 # of the measured edges are stronger than Table 1 allows. With the paper's noise, which is fixed
-# in units of $J_n$, a spectrum with $r = 4$ would be pure noise above ~200 eV; the third training
-# phase (chapter 07) therefore draws $r$ uniformly in 1.5-5 *and* scales the noise so that its
-# size relative to the background at 300 eV does not depend on $r$
-# (`SynthesisConfig(background_exponent_range=(1.5, 5.0), noise_reference_ev=300.0,
-# jump_ratio_max_scale=3.0)`; see `eels_core.forward.config`), and draws jump ratios log-uniformly up to
-# three times the Table 1 maximum. These spectra are a validation set: the ranges come from the
-# textbook and from physics, and this figure is a check, not a fit.
+# in units of $J_n$, a spectrum with $r = 4$ would be pure noise above ~200 eV. A training recipe
+# that imitates such spectra therefore scales the noise as well, so that its size relative to the
+# background at a reference energy does not depend on $r$ (`noise_reference_ev` of
+# `eels_core.forward.config.SynthesisConfig`). These spectra are a validation set: the ranges come
+# from the textbook and from physics, and this figure is a check, not a fit. What the recipe draws:
+
+# %%
+lo_r, hi_r = steep.background_exponent_range
+shipped_phases = json.loads(metadata_path(DEFAULT_WEIGHTS).read_text())["phases"]
+n_steep_phases = sum(p["training_config"]["synthesis"].get("background_exponent_range") is not None for p in shipped_phases)
+display(Markdown(
+    f"* `{steep_name}` draws $r$ uniformly in {lo_r:g}-{hi_r:g} on "
+    f"{steep.background_exponent_range_probability:.0%} of its measured-physics spectra (the others keep "
+    f"$N$({steep.background_exponent_mean}, {steep.background_exponent_sd})), refers the noise to the background "
+    f"at {steep.noise_reference_ev:g} eV and draws jump ratios log-uniformly up to {steep.jump_ratio_max_scale:g} "
+    "times the Table 1 maximum.\n"
+    "* A fixed set of such spectra is one of the physics sets on which candidate models are chosen (chapter 13).\n"
+    f"* {n_steep_phases} of the {len(shipped_phases)} training phases of the shipped weights drew steep backgrounds."))
 
 # %% [markdown]
 # ## Beyond the paper: what background subtraction leaves behind

@@ -166,6 +166,12 @@ class SynthesisConfig:
         same for every r, as when a steeper spectrum is recorded with a longer exposure. Without
         it, the paper's noise (fixed in J_n units) buries every edge above ~200 eV when r is 4.
         None: the paper's noise.
+    noise_follows_background : bool
+        With ``noise_reference_ev``: the filtered noise of every channel is further scaled by
+        ``(E / E_ref)^(-r/2)`` (E the channel's energy), so that its size follows the square root of
+        the background, as the shot noise of a measured spectrum does: it is the same at ``E_ref``,
+        smaller relative to the background below it and larger above it, but no longer grows as fast
+        as the background falls. False: the same size at every channel (the paper's).
     jump_ratio_max_scale : float
         Multiplies the upper end of every element's jump-ratio range (Table 1). When it is above 1
         the jump ratio is drawn log-uniformly between ``jump_ratio_min`` and the scaled maximum
@@ -223,6 +229,7 @@ class SynthesisConfig:
     background_exponent_range: tuple[float, float] | None = None
     background_exponent_range_probability: float = 1.0
     noise_reference_ev: float | None = None
+    noise_follows_background: bool = False
     jump_ratio_max_scale: float = 1.0
     render_version: int = 1
     version: int = field(default=CONFIG_VERSION)
@@ -330,6 +337,8 @@ class SynthesisConfig:
             _range_ok("background_exponent_range", self.background_exponent_range, 0.1, 8.0)
         if self.noise_reference_ev is not None and not 50.0 <= self.noise_reference_ev <= 2000.0:
             raise ValueError(f"noise_reference_ev = {self.noise_reference_ev} outside [50, 2000] eV (or None)")
+        if self.noise_follows_background and self.noise_reference_ev is None:
+            raise ValueError("noise_follows_background needs noise_reference_ev (the energy where the noise keeps its size)")
         if not 1.0 <= self.jump_ratio_max_scale <= 10.0:
             raise ValueError(f"jump_ratio_max_scale = {self.jump_ratio_max_scale} outside [1, 10]")
         if isinstance(self.render_version, bool) or self.render_version not in (1, 2):

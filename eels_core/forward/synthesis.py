@@ -661,6 +661,22 @@ def noise_scale(background_exponent: NDArray, config: SynthesisConfig) -> NDArra
     return (config.noise_reference_ev / 50.0) ** (config.background_exponent_mean - r)
 
 
+def noise_profile(
+    background_exponent: NDArray, output_energy_ev: NDArray, config: SynthesisConfig
+) -> NDArray[np.float64]:
+    """Factor on the filtered noise of each spectrum and channel, shape (n, 1) or (n, n_channels).
+
+    :func:`noise_scale` per spectrum and, with ``config.noise_follows_background``, the shot-noise
+    shape ``(E / E_ref)^(-r/2)`` per channel (1 at ``E_ref``).
+    """
+    r = np.asarray(background_exponent, dtype=np.float64)
+    scale = noise_scale(r, config)[:, None]
+    if not config.noise_follows_background:
+        return scale
+    e = np.asarray(output_energy_ev, dtype=np.float64)[None, :]
+    return scale * (e / config.noise_reference_ev) ** (-0.5 * r[:, None])
+
+
 def render_spectra(
     params: SpectrumParameters,
     config: SynthesisConfig | None = None,
@@ -754,7 +770,7 @@ def _render(
         config.savgol_order, clock,
     )
     if config.noise_reference_ev is not None:
-        noise *= noise_scale(params.background_exponent, config)[:, None]
+        noise *= noise_profile(params.background_exponent, t.output_energy, config)
     spectra = clean + noise if return_components else np.add(clean, noise, out=clean)
     subtracted = np.flatnonzero(params.background_subtracted)
     if subtracted.size:
@@ -900,7 +916,7 @@ def _render_fast(
         config.savgol_order, clock, fast=True,
     )
     if config.noise_reference_ev is not None:
-        noise *= noise_scale(params.background_exponent, config).astype(np.float32)[:, None]
+        noise *= noise_profile(params.background_exponent, t.output_energy, config).astype(np.float32)
     spectra = np.add(clean, noise, out=np.empty((b, n_out), dtype=np.float32) if out is None else out)
     subtracted = np.flatnonzero(params.background_subtracted)
     if subtracted.size:
@@ -1295,7 +1311,7 @@ def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfi
             float(params.background_fit_exponent_error[0]), float(params.background_fit_scale_error[0]),
         )
     if config.noise_reference_ev is not None:
-        noise = noise * float(noise_scale(params.background_exponent, config)[0])
+        noise = noise * noise_profile(params.background_exponent, t.output_energy, config)[0]
     return clean + float(params.noise_coefficient[0]) * noise
 
 

@@ -61,7 +61,8 @@ def test_selection_rule_2():
     assert pv.RULE2_KINDS[1:] == pv.RULE1_KINDS[1:] + ("hbn_computed",) and "bn_sc_survey" not in pv.KINDS
     assert pv.RULE4_KINDS == pv.RULE2_KINDS + ("thick",)
     assert pv.RULE5_KINDS == pv.RULE4_KINDS + ("hbn_extended",)
-    assert pv.PHYSICS_KINDS == pv.RULE5_KINDS[1:] + ("steep",)
+    assert pv.RULE6_KINDS == pv.RULE5_KINDS + ("steep",)
+    assert pv.PHYSICS_KINDS == pv.RULE6_KINDS[1:] + ("steep_counted", "hbn_steep")
     one_big_gain = _scores2(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
     assert pv.select_rule2(shipped, {"a": one_big_gain}) == "a"
     assert pv.select_rule2(shipped, {"a": {**better, "thick": {"f1": 0.5}}}) == "a"  # rule 2 does not read it
@@ -71,6 +72,8 @@ def test_selection_rule_2():
                      dict.fromkeys("ab", {"gain": 0.02, "low": 0.01, "high": 0.03})) == "shipped"  # and rule 5
     assert pv.select(shipped, {"a": {**better, "steep": {"f1": 0.5}}, "b": better},
                      dict.fromkeys("ab", {"gain": 0.02, "low": 0.01, "high": 0.03})) == "shipped"  # and rule 6
+    assert pv.select(shipped, {"a": {**better, "hbn_steep": {"f1": 0.5}}, "b": better},
+                     dict.fromkeys("ab", {"gain": 0.02, "low": 0.01, "high": 0.03})) == "shipped"  # and rule 7
 
 
 def test_selection_rule_3():
@@ -170,8 +173,8 @@ def test_selection_rule_text_and_record(tmp_path):
 
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert record["measured_by"].endswith("--n 1000")
-    assert record["rule"].startswith("selection rule 6") and record["gains"] == {}
-    assert "Selection rule 6" in rule and "Test-time averaging" not in rule
+    assert record["rule"].startswith("selection rule 7") and record["gains"] == {}
+    assert "Selection rule 7" in rule and "Test-time averaging" not in rule
     with pytest.raises(SystemExit, match="--record"):
         pv.selection_record(args, {"shipped": {}}, [])
 

@@ -396,6 +396,40 @@ def test_steeper_backgrounds_stronger_edges_and_scaled_noise():
     np.testing.assert_allclose(wide.spectra[3], ref, rtol=0, atol=3e-3 * np.abs(ref).max())
 
 
+def test_noise_that_follows_the_background():
+    from eels_core.forward.synthesis import noise_profile, noise_scale, render_spectra, render_spectrum_reference
+
+    cfg = SynthesisConfig(background_exponent_range=(1.5, 5.0), noise_reference_ev=300.0, noise_follows_background=True)
+    flat = cfg.replace(noise_follows_background=False)
+    r = np.array([1.88, 3.0, 5.0])
+    energy = np.array([150.0, 300.0, 600.0, 900.0])
+    profile = noise_profile(r, energy, cfg)
+    np.testing.assert_allclose(profile[:, 1], noise_scale(r, cfg))  # unchanged at E_ref
+    np.testing.assert_allclose(noise_profile(r, energy, flat), noise_scale(r, cfg)[:, None])  # one factor per spectrum
+    # relative to the background (E/E_ref)^-r the noise grows as (E/E_ref)^(r/2), not (E/E_ref)^r
+    relative = profile / (energy[None, :] / 300.0) ** -r[:, None]
+    np.testing.assert_allclose(relative / relative[:, 1:2], (energy[None, :] / 300.0) ** (0.5 * r[:, None]))
+    # the same spectra, with noise that follows the background: smaller where the background is high
+    wide = synthesize(64, seed=5, config=cfg)
+    same = synthesize(64, seed=5, config=flat)
+    np.testing.assert_array_equal(wide.labels, same.labels)
+    _, _, _, _, parts = render_spectra(wide.params, cfg, return_components=True)
+    _, _, _, _, flat_parts = render_spectra(wide.params, flat, return_components=True)
+    grid = cfg.output_energy_axis()
+    low, high = grid < 250.0, grid > 400.0
+    steep = wide.params.background_exponent > 3.0
+    assert np.all(np.std(parts.noise[steep][:, low], axis=1) > np.std(flat_parts.noise[steep][:, low], axis=1))
+    assert np.all(np.std(parts.noise[steep][:, high], axis=1) < np.std(flat_parts.noise[steep][:, high], axis=1))
+    # the batched renderers and the one-spectrum reference agree
+    for version in (1, 2):
+        spectra = synthesize(8, seed=5, config=cfg.replace(render_version=version)).spectra
+        ref = render_spectrum_reference(wide.params[3:4], cfg)
+        # float32 rendering of a noise that is up to (90/300)^(-5/2) = 20 times the flat one at 90 eV
+        np.testing.assert_allclose(spectra[3], ref, rtol=0, atol=5e-3 * np.abs(ref).max())
+    with pytest.raises(ValueError, match="noise_follows_background"):
+        SynthesisConfig(noise_follows_background=True)
+
+
 def test_steep_backgrounds_on_a_fraction_of_the_spectra():
     paper = synthesize(400, seed=11)
     every = synthesize(400, seed=11, config=SynthesisConfig(background_exponent_range=(3.0, 5.0)))
