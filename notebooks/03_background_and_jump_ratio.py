@@ -59,7 +59,7 @@ from eels_core.real.fitting import fit_power_law_background
 from eels_core.real.io import read_spectrum
 from eels_core.forward.psf import convolve_psf
 from eels_core.real.real_spectra import find_real_spectra_dir, load_real_spectra_index
-from eels_core.forward.synthesis import output_to_model_energy, synthesis_stages, synthesize
+from eels_core.forward.synthesis import noise_profile, output_to_model_energy, synthesis_stages, synthesize
 from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, metadata_path
 from eels_core.learning.presets import load_recipe
 
@@ -452,8 +452,8 @@ plt.show()
 # values rough; the spread is the point.
 
 # %%
-steep_recipe = load_recipe("../experiments/recipes/cpu-steep-finetune.yaml")[1]  # the recipe that trains with it
-steep_name, steep = "cpu-steep-finetune", steep_recipe.synthesis
+steep_name = "cpu-counted-steep-finetune"  # the recipe that trains with it
+steep = load_recipe(f"../experiments/recipes/{steep_name}.yaml")[1].synthesis
 reference = {el.label: el.edge_onset_ev for el in library.elements}
 measured_r, measured_jump, jump_over_table = [], [], []
 if find_real_spectra_dir() is not None:
@@ -502,10 +502,38 @@ else:
 # The measured exponents spread far beyond the paper's narrow normal distribution, and a good part
 # of the measured edges are stronger than Table 1 allows. With the paper's noise, which is fixed
 # in units of $J_n$, a spectrum with $r = 4$ would be pure noise above ~200 eV. A training recipe
-# that imitates such spectra therefore scales the noise as well, so that its size relative to the
-# background at a reference energy does not depend on $r$ (`noise_reference_ev` of
-# `eels_core.forward.config.SynthesisConfig`). These spectra are a validation set: the ranges come
-# from the textbook and from physics, and this figure is a check, not a fit. What the recipe draws:
+# that imitates such spectra therefore scales the noise as well: its size relative to the
+# background at a reference energy $E_\mathrm{ref}$ does not depend on $r$ (`noise_reference_ev` of
+# `eels_core.forward.config.SynthesisConfig`), and away from $E_\mathrm{ref}$ it follows the square
+# root of the background, as the shot noise of counted electrons does
+# (`noise_follows_background`): a factor $(E/E_\mathrm{ref})^{-r/2}$ on the filtered noise, so that
+# the noise-to-background ratio grows as $(E/E_\mathrm{ref})^{r/2}$ instead of $(E/E_\mathrm{ref})^{r}$.
+# These spectra are a validation set: the ranges come from the textbook and from physics, and
+# this figure is a check, not a fit. The figure below shows the noise relative to the background
+# both ways, for three exponents (dotted: $E_\mathrm{ref}$).
+
+# %% tags=["hide-input"]
+flat_noise = steep.replace(noise_follows_background=False)
+counted_noise = steep.replace(noise_follows_background=True)
+noise_energy = counted_noise.output_energy_axis()
+fig, ax = plt.subplots(figsize=(10, 3.4))
+for k, r_example in enumerate([counted_noise.background_exponent_mean, 3.5, 5.0]):
+    r_row = np.array([r_example])
+    background_row = power_law_background(noise_energy, r_example)
+    for noise_config, style, how in [(flat_noise, "--", "the same size at every channel"),
+                                     (counted_noise, "-", "following the square root of the background")]:
+        relative = noise_profile(r_row, noise_energy, noise_config)[0] / background_row
+        ax.semilogy(noise_energy, relative / relative[np.argmin(np.abs(noise_energy - steep.noise_reference_ev))],
+                    style, color=f"C{k}", label=f"r = {r_example:g}, noise {how}")
+ax.axvline(steep.noise_reference_ev, color="k", lw=0.8, ls=":")
+ax.set_xlabel("energy loss (eV)")
+ax.set_ylabel("noise / background\n(1 at $E_\\mathrm{ref}$)")
+ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# What the recipe draws:
 
 # %%
 lo_r, hi_r = steep.background_exponent_range
@@ -515,7 +543,9 @@ display(Markdown(
     f"* `{steep_name}` draws $r$ uniformly in {lo_r:g}-{hi_r:g} on "
     f"{steep.background_exponent_range_probability:.0%} of its measured-physics spectra (the others keep "
     f"$N$({steep.background_exponent_mean}, {steep.background_exponent_sd})), refers the noise to the background "
-    f"at {steep.noise_reference_ev:g} eV and draws jump ratios log-uniformly up to {steep.jump_ratio_max_scale:g} "
+    f"at {steep.noise_reference_ev:g} eV"
+    + (" with the square-root shape" if steep.noise_follows_background else "")
+    + f" and draws jump ratios log-uniformly up to {steep.jump_ratio_max_scale:g} "
     "times the Table 1 maximum.\n"
     "* A fixed set of such spectra is one of the physics sets on which candidate models are chosen (chapter 13).\n"
     f"* {n_steep_phases} of the {len(shipped_phases)} training phases of the shipped weights drew steep backgrounds."))
