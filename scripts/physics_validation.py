@@ -217,6 +217,8 @@ ALL_KINDS = RULE1_KINDS + DIAGNOSTIC_KINDS + ("hbn_computed", "thick", "hbn_exte
                                               "hbn_steep")
 #: t / lambda of the specimens of the ``thick`` set (the training's measured physics draws 0-0.8).
 THICK_SPECIMENS = (0.8, 1.6)
+#: The sets of surveys of N K (h-BN) or Sc L2,3 with O K (:func:`_survey_pair_set`).
+SURVEY_KINDS = ("bn_sc_survey", "hbn_computed", "hbn_extended", "hbn_steep")
 #: The measured backgrounds and edges of the ``steep`` set: r uniform in 1.5-5, noise referred to
 #: the background at 300 eV, jump ratios up to three times the Table 1 maxima.
 STEEP_SPECTRA = dict(background_exponent_range=(1.5, 5.0), noise_reference_ev=300.0, jump_ratio_max_scale=3.0)
@@ -284,14 +286,8 @@ def build_set(kind: str, n: int = 1000) -> Batch:
         config = REAL.replace(**STEEP_SPECTRA)
     elif kind == "steep_counted":
         config = REAL.replace(**COUNTED_STEEP_SPECTRA)
-    elif kind == "hbn_steep":
-        return _survey_pair_set(n, computed_hbn=True, extended=True, physics=COUNTED_STEEP_SPECTRA)
-    elif kind == "bn_sc_survey":
-        return _survey_pair_set(n)
-    elif kind == "hbn_computed":
-        return _survey_pair_set(n, computed_hbn=True)
-    elif kind == "hbn_extended":
-        return _survey_pair_set(n, computed_hbn=True, extended=True)
+    elif kind in SURVEY_KINDS:
+        return _survey_pair_set(n, kind)
     b = synthesize(n, seed=SEED + KINDS.index(kind), config=config)
     if windows is None:
         windows = sample_windows(_rng(kind, 2), n, 0.0, min_width, b.edge_onset_ev, onset_fraction)
@@ -323,16 +319,15 @@ def _with_computed_hbn(params: SpectrumParameters, config: SynthesisConfig, rng:
     return add_companion_edges(dataclasses.replace(params, variant_index=variant_index), rng, config)
 
 
-def _survey_pair_set(n: int, computed_hbn: bool = False, extended: bool = False,
-                     physics: dict | None = None) -> Batch:
+def _survey_pair_set(n: int, kind: str) -> Batch:
     """``bn_sc_survey``: N K (with B K for h-BN) or Sc L2,3 with O K, in coarse surveys from 100-140 eV;
-    ``hbn_computed`` (``computed_hbn``): the same with every N K a computed h-BN one, with its B K;
-    ``hbn_extended`` (and ``extended``): with the computed ones that reach 90 eV above the onset;
-    ``hbn_steep`` (and ``physics``, changes to the measured-spectrum physics): with those backgrounds."""
-    kind = ("hbn_extended" if extended else "hbn_computed") if computed_hbn else "bn_sc_survey"
-    if physics is not None:
-        kind = "hbn_steep"
-    base = REAL.replace(library_additions=True, companion_probability=1.0, thickness=(0.0, 1.0), **(physics or {}))
+    ``hbn_computed``: the same with every N K a computed h-BN one, with its B K; ``hbn_extended``: with
+    the computed ones that reach 90 eV above the onset; ``hbn_steep``: those with the backgrounds,
+    jump ratios and noise of ``steep_counted``."""
+    computed_hbn = kind != "bn_sc_survey"
+    extended = kind in ("hbn_extended", "hbn_steep")
+    physics = COUNTED_STEEP_SPECTRA if kind == "hbn_steep" else {}
+    base = REAL.replace(library_additions=True, companion_probability=1.0, thickness=(0.0, 1.0), **physics)
     n_nitrogen = n // 2
     if computed_hbn:
         config = base.replace(elements=("N",), n_edges_probabilities=(1.0,), computed_elnes=True, elnes_variation_copies=4)
