@@ -523,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, make in models.items():
         scores[name], window_f1[name] = score_sets(make(), sets)
         print(name, json.dumps({k: round(v["f1"], 4) for k, v in scores[name].items()}))
-        for k in DIAGNOSTIC_KINDS + ("hbn_computed", "hbn_extended", "hbn_steep"):
+        for k in SURVEY_KINDS:
             if k in scores[name]:
                 s = scores[name][k]
                 print(f"  {k}: Sc named in N K windows {s['sc_named_in_n_windows']:.3f}, "
