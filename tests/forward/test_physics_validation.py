@@ -210,3 +210,14 @@ def test_the_smallest_gain_is_the_one_the_rules_and_chapter_10_state():
     assert pv.__doc__.count(said) == 2  # rule 3 and the test-time averaging rule
     chapter = (SCRIPT.parents[1] / "notebooks" / "10_real_spectra.py").read_text()
     assert said in chapter.replace("\n# ", " ")  # the prose, joined across its comment lines
+
+
+def test_chapter_13_states_the_steep_sets_as_they_are_built():
+    """The appendix's account of rules 6 and 7 gives the ranges the ``steep`` sets are drawn with."""
+    text = (Path(__file__).resolve().parents[2] / "notebooks" / "13_training_recipes.py").read_text()
+    prose = " ".join(line[2:] for line in text.splitlines() if line.startswith("# "))
+    lo, hi = pv.STEEP_SPECTRA["background_exponent_range"]
+    assert f"$r$ uniform in {lo:g}-{hi:g}" in prose
+    assert f"the background at {pv.STEEP_SPECTRA['noise_reference_ev']:g} eV" in prose
+    assert pv.STEEP_SPECTRA["jump_ratio_max_scale"] == 3.0 and "up to three times the Table 1 maxima" in prose
+    assert pv.COUNTED_STEEP_SPECTRA["noise_follows_background"] and "square root of the background" in prose
