@@ -172,6 +172,12 @@ class SynthesisConfig:
         the background, as the shot noise of a measured spectrum does: it is the same at ``E_ref``,
         smaller relative to the background below it and larger above it, but no longer grows as fast
         as the background falls. False: the same size at every channel (the paper's).
+    noise_shot_fraction : (float, float)
+        With ``noise_follows_background``: range of the share w of the noise variance at ``E_ref``
+        that is shot noise, drawn uniformly per spectrum; the rest is read-out and dark noise of
+        the detector, whose size does not depend on the counts. The noise factor of a channel is
+        then ``sqrt(w (E / E_ref)^(-r) + 1 - w)``: w = 1 is the square-root shape above, w = 0 the
+        paper's flat noise. (1, 1), the default, draws nothing.
     jump_ratio_max_scale : float
         Multiplies the upper end of every element's jump-ratio range (Table 1). When it is above 1
         the jump ratio is drawn log-uniformly between ``jump_ratio_min`` and the scaled maximum
@@ -230,6 +236,7 @@ class SynthesisConfig:
     background_exponent_range_probability: float = 1.0
     noise_reference_ev: float | None = None
     noise_follows_background: bool = False
+    noise_shot_fraction: tuple[float, float] = (1.0, 1.0)
     jump_ratio_max_scale: float = 1.0
     render_version: int = 1
     version: int = field(default=CONFIG_VERSION)
@@ -339,6 +346,9 @@ class SynthesisConfig:
             raise ValueError(f"noise_reference_ev = {self.noise_reference_ev} outside [50, 2000] eV (or None)")
         if self.noise_follows_background and self.noise_reference_ev is None:
             raise ValueError("noise_follows_background needs noise_reference_ev (the energy where the noise keeps its size)")
+        _range_ok("noise_shot_fraction", self.noise_shot_fraction, 0.0, 1.0)
+        if self.noise_shot_fraction != (1.0, 1.0) and not self.noise_follows_background:
+            raise ValueError("noise_shot_fraction needs noise_follows_background (the shot noise whose share it draws)")
         if not 1.0 <= self.jump_ratio_max_scale <= 10.0:
             raise ValueError(f"jump_ratio_max_scale = {self.jump_ratio_max_scale} outside [1, 10]")
         if isinstance(self.render_version, bool) or self.render_version not in (1, 2):

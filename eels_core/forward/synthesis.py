@@ -113,6 +113,8 @@ class SpectrumParameters:
     exelfs_distance_a: NDArray[np.float64]  # (b, 8)
     exelfs_phase: NDArray[np.float64]  # (b, 8)
     exelfs_debye_waller_a2: NDArray[np.float64]  # (b,)
+    # share of the noise variance at the noise reference energy that is shot noise (1: all of it)
+    noise_shot_fraction: NDArray[np.float64]  # (b,)
 
     def __len__(self) -> int:
         return int(self.n_edges.shape[0])
@@ -128,8 +130,9 @@ class SpectrumParameters:
 
     @classmethod
     def from_dict(cls, d: dict[str, NDArray]) -> "SpectrumParameters":
-        """Inverse of :meth:`to_dict` (databases written before the background-fit and EXELFS
-        fields existed read as exact background subtraction and smooth edge tails)."""
+        """Inverse of :meth:`to_dict` (databases written before the background-fit, EXELFS and
+        shot-fraction fields existed read as exact background subtraction, smooth edge tails and
+        noise that is all shot noise where it follows the background)."""
         d = dict(d)
         n = len(np.asarray(d["n_edges"]))
         d.setdefault("background_fit_exponent_error", np.zeros(n))
@@ -137,6 +140,7 @@ class SpectrumParameters:
         d.setdefault("background_fit_reference_ev", np.full(n, BACKGROUND_REFERENCE_EV))
         for name, value in _no_exelfs(n).items():
             d.setdefault(name, value)
+        d.setdefault("noise_shot_fraction", np.ones(n))
         return cls(**{f.name: np.asarray(d[f.name]) for f in fields(cls)})
 
     @classmethod
@@ -336,6 +340,9 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
         exelfs["exelfs_distance_a"] = rng.uniform(*config.exelfs_distance_a, size=(n, slots))
         exelfs["exelfs_phase"] = rng.uniform(0.0, 2.0 * np.pi, size=(n, slots))
         exelfs["exelfs_debye_waller_a2"] = rng.uniform(*config.exelfs_debye_waller_a2, size=n)
+    shot_fraction = np.ones(n)
+    if config.noise_shot_fraction != (1.0, 1.0):  # after everything else, for the same reason
+        shot_fraction = rng.uniform(*config.noise_shot_fraction, size=n)
 
     # keep every onset inside the output window: raise (or lower) the shift just enough
     flat = t.variant_offset[safe_el] + np.maximum(variant_index, 0)
@@ -376,6 +383,7 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
         background_fit_scale_error=fit_scale_err,
         background_fit_reference_ev=fit_reference,
         **exelfs,
+        noise_shot_fraction=shot_fraction,
     )
 
 
@@ -529,6 +537,7 @@ def make_parameters(
         background_fit_scale_error=np.zeros(1),
         background_fit_reference_ev=np.full(1, BACKGROUND_REFERENCE_EV),
         **_no_exelfs(1),
+        noise_shot_fraction=np.ones(1),
     )
 
 
@@ -662,19 +671,42 @@ def noise_scale(background_exponent: NDArray, config: SynthesisConfig) -> NDArra
 
 
 def noise_profile(
-    background_exponent: NDArray, output_energy_ev: NDArray, config: SynthesisConfig
+    background_exponent: NDArray,
+    output_energy_ev: NDArray,
+    config: SynthesisConfig,
+    noise_shot_fraction: NDArray | None = None,
 ) -> NDArray[np.float64]:
     """Factor on the filtered noise of each spectrum and channel, shape (n, 1) or (n, n_channels).
 
-    :func:`noise_scale` per spectrum and, with ``config.noise_follows_background``, the shot-noise
-    shape ``(E / E_ref)^(-r/2)`` per channel (1 at ``E_ref``).
+    Parameters
+    ----------
+    background_exponent : ndarray (n,)
+        r of each spectrum.
+    output_energy_ev : ndarray (n_channels,)
+        Energy of each channel.
+    config : SynthesisConfig
+        ``noise_reference_ev`` and ``noise_follows_background``.
+    noise_shot_fraction : ndarray (n,), optional
+        Share w of the noise variance at ``E_ref`` that is shot noise (None: 1 for every spectrum).
+
+    Returns
+    -------
+    ndarray
+        :func:`noise_scale` per spectrum and, with ``config.noise_follows_background``, the shape
+        ``sqrt(w (E / E_ref)^(-r) + 1 - w)`` per channel (1 at ``E_ref``): shot noise, whose
+        variance follows the background, and read-out noise, whose variance does not. Where w = 1
+        it is ``(E / E_ref)^(-r/2)``.
     """
     r = np.asarray(background_exponent, dtype=np.float64)
     scale = noise_scale(r, config)[:, None]
     if not config.noise_follows_background:
         return scale
     e = np.asarray(output_energy_ev, dtype=np.float64)[None, :]
-    return scale * (e / config.noise_reference_ev) ** (-0.5 * r[:, None])
+    shot = (e / config.noise_reference_ev) ** (-0.5 * r[:, None])
+    if noise_shot_fraction is None or np.all(np.asarray(noise_shot_fraction) == 1.0):
+        return scale * shot
+    w = np.asarray(noise_shot_fraction, dtype=np.float64)[:, None]
+    return scale * np.sqrt(w * shot**2 + (1.0 - w))
 
 
 def render_spectra(
@@ -770,7 +802,7 @@ def _render(
         config.savgol_order, clock,
     )
     if config.noise_reference_ev is not None:
-        noise *= noise_profile(params.background_exponent, t.output_energy, config)
+        noise *= noise_profile(params.background_exponent, t.output_energy, config, params.noise_shot_fraction)
     spectra = clean + noise if return_components else np.add(clean, noise, out=clean)
     subtracted = np.flatnonzero(params.background_subtracted)
     if subtracted.size:
@@ -916,7 +948,9 @@ def _render_fast(
         config.savgol_order, clock, fast=True,
     )
     if config.noise_reference_ev is not None:
-        noise *= noise_profile(params.background_exponent, t.output_energy, config).astype(np.float32)
+        noise *= noise_profile(
+            params.background_exponent, t.output_energy, config, params.noise_shot_fraction
+        ).astype(np.float32)
     spectra = np.add(clean, noise, out=np.empty((b, n_out), dtype=np.float32) if out is None else out)
     subtracted = np.flatnonzero(params.background_subtracted)
     if subtracted.size:
@@ -1311,7 +1345,7 @@ def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfi
             float(params.background_fit_exponent_error[0]), float(params.background_fit_scale_error[0]),
         )
     if config.noise_reference_ev is not None:
-        noise = noise * noise_profile(params.background_exponent, t.output_energy, config)[0]
+        noise = noise * noise_profile(params.background_exponent, t.output_energy, config, params.noise_shot_fraction)[0]
     return clean + float(params.noise_coefficient[0]) * noise
 
 

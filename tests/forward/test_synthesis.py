@@ -430,6 +430,44 @@ def test_noise_that_follows_the_background():
         SynthesisConfig(noise_follows_background=True)
 
 
+def test_noise_with_a_share_of_read_out_noise():
+    from eels_core.forward.synthesis import SpectrumParameters, noise_profile, render_spectrum_reference
+
+    counted = SynthesisConfig(background_exponent_range=(1.5, 5.0), noise_reference_ev=300.0, noise_follows_background=True)
+    mixed = counted.replace(noise_shot_fraction=(0.0, 1.0))
+    r = np.array([3.0, 3.0, 3.0])
+    energy = np.array([100.0, 300.0, 900.0])
+    w = np.array([1.0, 0.0, 0.5])
+    profile = noise_profile(r, energy, mixed, w)
+    flat = noise_profile(r, energy, counted.replace(noise_follows_background=False))
+    np.testing.assert_allclose(profile[0], noise_profile(r, energy, counted)[0])  # all shot noise
+    np.testing.assert_allclose(profile[1], np.full(3, flat[1, 0]))  # all read-out noise: the flat one
+    np.testing.assert_allclose(profile[:, 1], flat[:, 0])  # every share: the same size at E_ref
+    # half and half: the variances add
+    np.testing.assert_allclose(profile[2] ** 2, 0.5 * profile[0] ** 2 + 0.5 * profile[1] ** 2)
+    # the share is drawn last: labels and every other parameter as without it
+    a = synthesize(200, seed=3, config=counted)
+    b = synthesize(200, seed=3, config=mixed)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_array_equal(a.params.background_exponent, b.params.background_exponent)
+    np.testing.assert_array_equal(a.params.noise_shot_fraction, 1.0)
+    share = b.params.noise_shot_fraction
+    assert share.min() >= 0.0 and share.max() <= 1.0 and 0.3 < share.mean() < 0.7
+    # databases written before the field read as all shot noise
+    old = {k: v for k, v in b.params.to_dict().items() if k != "noise_shot_fraction"}
+    np.testing.assert_array_equal(SpectrumParameters.from_dict(old).noise_shot_fraction, 1.0)
+    # the batched renderers and the one-spectrum reference agree
+    i = int(np.argmin(np.abs(share[:8] - 0.5)))
+    ref = render_spectrum_reference(b.params[i:i + 1], mixed)
+    for version in (1, 2):
+        spectra = synthesize(8, seed=3, config=mixed.replace(render_version=version)).spectra
+        np.testing.assert_allclose(spectra[i], ref, rtol=0, atol=5e-3 * np.abs(ref).max())
+    with pytest.raises(ValueError, match="noise_shot_fraction needs noise_follows_background"):
+        SynthesisConfig(noise_shot_fraction=(0.0, 1.0))
+    with pytest.raises(ValueError, match="noise_shot_fraction"):
+        counted.replace(noise_shot_fraction=(0.5, 1.5))
+
+
 def test_steep_backgrounds_on_a_fraction_of_the_spectra():
     paper = synthesize(400, seed=11)
     every = synthesize(400, seed=11, config=SynthesisConfig(background_exponent_range=(3.0, 5.0)))
