@@ -508,9 +508,13 @@ else:
 # root of the background, as the shot noise of counted electrons does
 # (`noise_follows_background`): a factor $(E/E_\mathrm{ref})^{-r/2}$ on the filtered noise, so that
 # the noise-to-background ratio grows as $(E/E_\mathrm{ref})^{r/2}$ instead of $(E/E_\mathrm{ref})^{r}$.
+# A measured spectrum also carries the read-out and dark noise of its detector, whose size does not
+# depend on the counts. When a share $w$ of the noise variance at $E_\mathrm{ref}$ is shot noise
+# (`noise_shot_fraction`, drawn per spectrum), the variances add and the factor is
+# $\sqrt{w\,(E/E_\mathrm{ref})^{-r} + 1 - w}$: $w = 1$ is the square-root shape, $w = 0$ the paper's flat noise.
 # These spectra are a validation set: the ranges come from the textbook and from physics, and
 # this figure is a check, not a fit. The figure below shows the noise relative to the background
-# both ways, for three exponents (dotted: $E_\mathrm{ref}$).
+# the three ways ($w$ = 1, 0 and 1/2), for three exponents (dotted: $E_\mathrm{ref}$).
 
 # %% tags=["hide-input"]
 flat_noise = steep.replace(noise_follows_background=False)
@@ -520,9 +524,12 @@ fig, ax = plt.subplots(figsize=(10, 3.4))
 for k, r_example in enumerate([counted_noise.background_exponent_mean, 3.5, 5.0]):
     r_row = np.array([r_example])
     background_row = power_law_background(noise_energy, r_example)
-    for noise_config, style, how in [(flat_noise, "--", "the same size at every channel"),
-                                     (counted_noise, "-", "following the square root of the background")]:
-        relative = noise_profile(r_row, noise_energy, noise_config)[0] / background_row
+    for noise_config, share, style, how in [
+        (flat_noise, 1.0, "--", "the same size at every channel"),
+        (counted_noise, 1.0, "-", "following the square root of the background"),
+        (counted_noise, 0.5, "-.", "half shot, half read-out noise"),
+    ]:
+        relative = noise_profile(r_row, noise_energy, noise_config, np.array([share]))[0] / background_row
         ax.semilogy(noise_energy, relative / relative[np.argmin(np.abs(noise_energy - steep.noise_reference_ev))],
                     style, color=f"C{k}", label=f"r = {r_example:g}, noise {how}")
 ax.axvline(steep.noise_reference_ev, color="k", lw=0.8, ls=":")
@@ -545,6 +552,8 @@ display(Markdown(
     f"$N$({steep.background_exponent_mean}, {steep.background_exponent_sd})), refers the noise to the background "
     f"at {steep.noise_reference_ev:g} eV"
     + (" with the square-root shape" if steep.noise_follows_background else "")
+    + (f" on a shot-noise share of the variance drawn uniformly in {steep.noise_shot_fraction[0]:g}-"
+       f"{steep.noise_shot_fraction[1]:g}" if steep.noise_shot_fraction != (1.0, 1.0) else "")
     + f" and draws jump ratios log-uniformly up to {steep.jump_ratio_max_scale:g} "
     "times the Table 1 maximum.\n"
     "* A fixed set of such spectra is one of the physics sets on which candidate models are chosen (chapter 13).\n"
