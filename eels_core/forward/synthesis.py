@@ -703,10 +703,9 @@ def noise_profile(
         return scale
     e = np.asarray(output_energy_ev, dtype=np.float64)[None, :]
     shot = (e / config.noise_reference_ev) ** (-0.5 * r[:, None])
-    if noise_shot_fraction is None or np.all(np.asarray(noise_shot_fraction) == 1.0):
-        return scale * shot
-    w = np.asarray(noise_shot_fraction, dtype=np.float64)[:, None]
-    return scale * np.sqrt(w * shot**2 + (1.0 - w))
+    w = np.ones_like(r) if noise_shot_fraction is None else np.asarray(noise_shot_fraction, dtype=np.float64)
+    # where w = 1 this is exactly ``shot`` (the square root of a rounded square is the number itself)
+    return scale * np.sqrt(w[:, None] * shot**2 + (1.0 - w[:, None]))
 
 
 def render_spectra(
