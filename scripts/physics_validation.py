@@ -159,6 +159,16 @@ weights. Prediction adopts the averaging when it is admissible against one pass 
 gain's 95 % paired bootstrap interval (rule 3, step 3) lies above 0 with a gain of at least 0.003;
 otherwise prediction stays one pass (``--shift-average`` measures it).
 
+Weight averaging (rule written after rule 7 had been applied twice, before any averaged model was
+scored). The seeds of a recipe that fine-tunes one set of weights start from the same point and end
+near it, and the average of their weights (every parameter, and the running statistics of the batch
+normalisations; :func:`eels_core.learning.checkpoint.average_checkpoints`) is one model that predicts
+in one pass. It is judged by rule 7 with step 4 replaced: the averaged model replaces the shipped model
+when it is admissible (rule 1, over the thirteen sets) and its gain over the twelve physics sets has a
+95 % interval above 0 and is at least 0.003. It is measured (``--average``) for the two fine-tunes whose
+seeds exist when this is written, ``cpu-counted-steep-finetune`` (its seed 0 is the shipped model) and
+``cpu-mixed-noise-finetune``; if both qualify, the one with the larger gain is taken.
+
 Usage::
 
     .venv/bin/python scripts/physics_validation.py --n 1000 [--checkpoint runs/X/checkpoint.pt ...] [--json out.json]
