@@ -512,6 +512,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shift-average", action="store_true",
                     help="measure the test-time averaging over small shifts (module docstring) with the shipped "
                          "weights instead of comparing checkpoints; --record writes its record")
+    ap.add_argument("--average", metavar="OUT",
+                    help="write the weight average of the --checkpoint files here and judge it by the weight-averaging "
+                         "rule (module docstring) instead of judging the checkpoints; --record writes its record")
     ap.add_argument("--trained-by", action="append", default=[],
                     help="how each candidate was trained (with --record; repeatable, in --checkpoint order)")
     args = ap.parse_args(argv)
@@ -526,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.shift_average:
         return measure_shift_average(load_model(), sets, args, argv)
+    if args.average:
+        return measure_average(sets, args, argv)
     models: dict[str, Callable[[], torch.nn.Module]] = {"shipped": lambda: load_model()}
     for path in args.checkpoint:
         models[path] = lambda p=path: load_model(p, verify_sha256=False)
@@ -580,6 +585,44 @@ def measure_shift_average(model: torch.nn.Module, sets: dict[str, Batch], args: 
             candidate="test-time averaging over small shifts (inference only)", recipe_file=None, candidates=[],
             rule="the test-time averaging rule in the docstring of scripts/physics_validation.py, written before it was scored")
         record["weights_sha256"] = sha256_of(DEFAULT_WEIGHTS)  # the shipped weights it was measured with
+        Path(args.record).write_text(json.dumps(record, indent=1) + "\n")
+        print(f"wrote {args.record}")
+    return 0
+
+
+def measure_average(sets: dict[str, Batch], args: argparse.Namespace, argv: list[str] | None) -> int:
+    """Apply the weight-averaging rule of the module docstring to the average of ``args.checkpoint``."""
+    from eels_core.learning.checkpoint import average_checkpoints, load_model, save_checkpoint
+
+    if not set(KINDS) <= set(sets):
+        raise SystemExit("physics_validation.py: --average needs every set of the rule")
+    if len(args.checkpoint) < 2:
+        raise SystemExit("physics_validation.py: --average needs two or more --checkpoint (the seeds of one recipe)")
+    averaged = Path(args.average)
+    sha = save_checkpoint(averaged, average_checkpoints(args.checkpoint))
+    print(f"wrote {averaged} (sha256 {sha[:12]}), the average of {len(args.checkpoint)} checkpoints")
+    scores: dict = {}
+    window_f1: dict = {}
+    for name, model in (("shipped", load_model()), (str(averaged), load_model(averaged, verify_sha256=False))):
+        scores[name], window_f1[name] = score_sets(model, sets)
+        print(name, json.dumps({k: round(v["f1"], 4) for k, v in scores[name].items()}))
+    draws = bootstrap_draws({k: len(window_f1["shipped"][k]) for k in PHYSICS_KINDS})
+    gain = gain_interval(window_f1[str(averaged)], window_f1["shipped"], draws)
+    adopted = _admissible(scores["shipped"], scores[str(averaged)]) and _clears(gain)
+    print(f"weight average: {_said(gain)}; {'qualifies' if adopted else 'does not qualify: the shipped model stays'}")
+    if args.record:
+        from eels_core.learning.checkpoint import sha256_of
+
+        candidates = [{"checkpoint": str(averaged), "sha256": sha256_of(averaged),
+                       "averaged_from": [{"checkpoint": path, "sha256": sha256_of(path), "trained_by": trained}
+                                         for path, trained in zip(args.checkpoint,
+                                                                  args.trained_by + [None] * len(args.checkpoint))]}]
+        record = _record(
+            {**scores, "selected": str(averaged) if adopted else "shipped"}, {str(averaged): gain}, argv,
+            candidate=args.candidate or f"the weight average of {', '.join(args.checkpoint)}",
+            recipe_file=args.recipe, candidates=candidates,
+            rule="the weight-averaging rule in the docstring of scripts/physics_validation.py, written before any "
+                 "averaged model was scored")
         Path(args.record).write_text(json.dumps(record, indent=1) + "\n")
         print(f"wrote {args.record}")
     return 0

@@ -176,6 +176,49 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> str:
     return sha256_of(path)
 
 
+def average_checkpoints(paths: list[str | os.PathLike[str]]) -> dict[str, Any]:
+    """The average of the weights of several checkpoints of one network (a "weight average").
+
+    Parameters
+    ----------
+    paths : list of path
+        Two or more checkpoints of the same format, network config, labels and preprocessing, e.g.
+        the seeds of one recipe that fine-tunes the same weights.
+
+    Returns
+    -------
+    dict
+        A checkpoint payload (for :func:`save_checkpoint`): the first checkpoint's fields without its
+        optimiser and random-number state, its state dict replaced by the mean of every floating-point
+        tensor (parameters and the batch normalisations' running statistics; integer counters are
+        the first checkpoint's), and ``averaged_from``: the path and sha256 of each checkpoint.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two paths, or checkpoints of different networks.
+    """
+    if len(paths) < 2:
+        raise ValueError(f"average_checkpoints needs at least two checkpoints, got {len(paths)}")
+    states = [read_checkpoint_file(p) for p in paths]
+    first = states[0]
+    for path, state in zip(paths[1:], states[1:]):
+        for key in ("format", "format_version", "preprocessing_version", "labels", "network_config"):
+            if state.get(key) != first.get(key):
+                raise ValueError(f"{path}: its '{key}' differs from {paths[0]}'s; only one network's weights can be averaged")
+        if set(state["state_dict"]) != set(first["state_dict"]):
+            raise ValueError(f"{path}: its state dict has other tensors than {paths[0]}'s")
+    averaged = {
+        name: (torch.stack([s["state_dict"][name] for s in states]).mean(dim=0) if tensor.is_floating_point()
+               else tensor.clone())
+        for name, tensor in first["state_dict"].items()
+    }
+    out = {k: v for k, v in first.items() if k not in ("optimizer", "torch_rng_state", "state_dict")}
+    out["state_dict"] = averaged
+    out["averaged_from"] = [{"checkpoint": str(p), "sha256": sha256_of(p)} for p in paths]
+    return out
+
+
 def metadata_path(weights: Path) -> Path:
     """The JSON sidecar of a weights file."""
     return weights.with_suffix(".json")

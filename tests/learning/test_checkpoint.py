@@ -155,3 +155,32 @@ def test_the_window_a_model_accepts_follows_its_training_windows(tmp_path, shipp
         path = tmp_path / f"windows-{trained_on:g}.pt"
         save_checkpoint(path, state)
         assert load_model(path).narrowest_window_ev == accepted
+
+
+def test_averaged_weights_are_the_mean_of_the_checkpoints(tmp_path, shipped_state):
+    from eels_core.learning.checkpoint import average_checkpoints, save_checkpoint
+
+    other = dict(shipped_state)
+    torch.manual_seed(0)
+    other["state_dict"] = {k: v + torch.randn_like(v) if v.is_floating_point() else v + 7
+                           for k, v in shipped_state["state_dict"].items()}
+    a, b = _write(tmp_path, shipped_state, "a.pt", sidecar=False), _write(tmp_path, other, "b.pt", sidecar=False)
+    averaged = average_checkpoints([a, b])
+    for name, tensor in shipped_state["state_dict"].items():
+        if tensor.is_floating_point():
+            torch.testing.assert_close(averaged["state_dict"][name], (tensor + other["state_dict"][name]) / 2)
+        else:  # integer counters (batches seen by a batch normalisation) are the first checkpoint's
+            assert torch.equal(averaged["state_dict"][name], tensor)
+    assert [d["sha256"] for d in averaged["averaged_from"]] == [sha256_of(a), sha256_of(b)]
+    assert "optimizer" not in averaged and averaged["network_config"] == shipped_state["network_config"]
+    # the average of one checkpoint with itself is that checkpoint, and it loads as a model
+    path = tmp_path / "same.pt"
+    save_checkpoint(path, average_checkpoints([a, a]))
+    model = load_model(path)
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, shipped_state["state_dict"][name])
+    with pytest.raises(ValueError, match="at least two"):
+        average_checkpoints([a])
+    wider = dict(shipped_state, network_config=dict(shipped_state["network_config"], lstm_hidden=7))
+    with pytest.raises(ValueError, match="network_config"):
+        average_checkpoints([a, _write(tmp_path, wider, "c.pt", sidecar=False)])
