@@ -222,6 +222,10 @@ plt.show()
 # shot noise follows its counts instead. A seventh rule, written before any candidate it judges was
 # trained, keeps the eleventh set and adds two more with noise that follows the square root of the
 # background: the same steep spectra, and the h-BN surveys of the fifth rule with those backgrounds.
+# A weight-averaging rule, written before any averaged model was scored, judges one more kind of
+# candidate with the seventh rule's sets: the seeds of a recipe that fine-tunes one set of weights
+# end near each other, and the mean of their weights is one model that predicts in one pass. It must
+# be admissible and clear the gain the third rule asks of every seed.
 # Each record below names the sets its rule read. The
 # shipped weights' metadata carries the rules and every record where one was applied:
 
