@@ -562,20 +562,28 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def judge_one(sets: dict[str, Batch], shipped: torch.nn.Module, name: str, candidate: torch.nn.Module,
+              shifts: tuple[int, ...] = (0,)) -> tuple[dict, dict[str, float], bool]:
+    """Score the shipped model (one pass) and one candidate (averaged over ``shifts``) on every set of
+    the rule in force; returns the scores of both, the candidate's :func:`gain_interval` and whether it
+    is admissible with a gain that clears rule 3's test (:func:`_clears`)."""
+    if not set(KINDS) <= set(sets):
+        raise SystemExit("physics_validation.py: judging one candidate needs every set of the rule")
+    scores: dict = {}
+    window_f1: dict = {}
+    for label, model, s in (("shipped", shipped, (0,)), (name, candidate, shifts)):
+        scores[label], window_f1[label] = score_sets(model, sets, s)
+        print(label, json.dumps({k: round(v["f1"], 4) for k, v in scores[label].items()}))
+    draws = bootstrap_draws({k: len(window_f1["shipped"][k]) for k in PHYSICS_KINDS})
+    gain = gain_interval(window_f1[name], window_f1["shipped"], draws)
+    return scores, gain, _admissible(scores["shipped"], scores[name]) and _clears(gain)
+
+
 def measure_shift_average(model: torch.nn.Module, sets: dict[str, Batch], args: argparse.Namespace,
                           argv: list[str] | None) -> int:
     """Apply the test-time averaging rule of the module docstring to ``model`` (the shipped weights)."""
-    if not set(KINDS) <= set(sets):
-        raise SystemExit("physics_validation.py: --shift-average needs every set of the rule")
     averaged_name = "shipped, averaged over shifts of 0, ±0.6 and ±1.2 eV"
-    scores: dict = {}
-    window_f1: dict = {}
-    for name, shifts in (("shipped", (0,)), (averaged_name, SHIFT_AVERAGE_CHANNELS)):
-        scores[name], window_f1[name] = score_sets(model, sets, shifts)
-        print(name, json.dumps({k: round(v["f1"], 4) for k, v in scores[name].items()}))
-    draws = bootstrap_draws({k: len(window_f1["shipped"][k]) for k in PHYSICS_KINDS})
-    gain = gain_interval(window_f1[averaged_name], window_f1["shipped"], draws)
-    adopted = _admissible(scores["shipped"], scores[averaged_name]) and _clears(gain)
+    scores, gain, adopted = judge_one(sets, model, averaged_name, model, SHIFT_AVERAGE_CHANNELS)
     print(f"shift averaging: {_said(gain)}; {'adopted' if adopted else 'not adopted: prediction stays one pass'}")
     if args.record:
         from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, sha256_of
@@ -594,21 +602,12 @@ def measure_average(sets: dict[str, Batch], args: argparse.Namespace, argv: list
     """Apply the weight-averaging rule of the module docstring to the average of ``args.checkpoint``."""
     from eels_core.learning.checkpoint import average_checkpoints, load_model, save_checkpoint
 
-    if not set(KINDS) <= set(sets):
-        raise SystemExit("physics_validation.py: --average needs every set of the rule")
     if len(args.checkpoint) < 2:
         raise SystemExit("physics_validation.py: --average needs two or more --checkpoint (the seeds of one recipe)")
     averaged = Path(args.average)
     sha = save_checkpoint(averaged, average_checkpoints(args.checkpoint))
     print(f"wrote {averaged} (sha256 {sha[:12]}), the average of {len(args.checkpoint)} checkpoints")
-    scores: dict = {}
-    window_f1: dict = {}
-    for name, model in (("shipped", load_model()), (str(averaged), load_model(averaged, verify_sha256=False))):
-        scores[name], window_f1[name] = score_sets(model, sets)
-        print(name, json.dumps({k: round(v["f1"], 4) for k, v in scores[name].items()}))
-    draws = bootstrap_draws({k: len(window_f1["shipped"][k]) for k in PHYSICS_KINDS})
-    gain = gain_interval(window_f1[str(averaged)], window_f1["shipped"], draws)
-    adopted = _admissible(scores["shipped"], scores[str(averaged)]) and _clears(gain)
+    scores, gain, adopted = judge_one(sets, load_model(), str(averaged), load_model(averaged, verify_sha256=False))
     print(f"weight average: {_said(gain)}; {'qualifies' if adopted else 'does not qualify: the shipped model stays'}")
     if args.record:
         from eels_core.learning.checkpoint import sha256_of

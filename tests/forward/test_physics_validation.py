@@ -221,3 +221,17 @@ def test_chapter_13_states_the_steep_sets_as_they_are_built():
     assert f"the background at {pv.STEEP_SPECTRA['noise_reference_ev']:g} eV" in prose
     assert pv.STEEP_SPECTRA["jump_ratio_max_scale"] == 3.0 and "up to three times the Table 1 maxima" in prose
     assert pv.COUNTED_STEEP_SPECTRA["noise_follows_background"] and "square root of the background" in prose
+
+
+def test_a_candidate_that_is_the_shipped_model_gains_nothing_and_is_not_taken(capsys):
+    from eels_core.learning.checkpoint import load_model
+
+    sets = {k: pv.build_set(k, 24) for k in pv.KINDS}
+    model = load_model()
+    scores, gain, taken = pv.judge_one(sets, model, "the same weights", model)
+    assert set(scores["shipped"]) == set(pv.KINDS)
+    assert all(scores["shipped"][k]["f1"] == scores["the same weights"][k]["f1"] for k in pv.KINDS)
+    assert gain["gain"] == gain["low"] == gain["high"] == 0.0 and not taken
+    assert "the same weights" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="every set of the rule"):
+        pv.judge_one({"paper": sets["paper"]}, model, "x", model)
