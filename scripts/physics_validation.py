@@ -605,17 +605,16 @@ def measure_average(sets: dict[str, Batch], args: argparse.Namespace, argv: list
     if len(args.checkpoint) < 2:
         raise SystemExit("physics_validation.py: --average needs two or more --checkpoint (the seeds of one recipe)")
     averaged = Path(args.average)
-    sha = save_checkpoint(averaged, average_checkpoints(args.checkpoint))
+    payload = average_checkpoints(args.checkpoint)
+    sha = save_checkpoint(averaged, payload)
     print(f"wrote {averaged} (sha256 {sha[:12]}), the average of {len(args.checkpoint)} checkpoints")
     scores, gain, adopted = judge_one(sets, load_model(), str(averaged), load_model(averaged, verify_sha256=False))
     print(f"weight average: {_said(gain)}; {'qualifies' if adopted else 'does not qualify: the shipped model stays'}")
     if args.record:
-        from eels_core.learning.checkpoint import sha256_of
-
-        candidates = [{"checkpoint": str(averaged), "sha256": sha256_of(averaged),
-                       "averaged_from": [{"checkpoint": path, "sha256": sha256_of(path), "trained_by": trained}
-                                         for path, trained in zip(args.checkpoint,
-                                                                  args.trained_by + [None] * len(args.checkpoint))]}]
+        trained_by = args.trained_by + [None] * len(args.checkpoint)
+        candidates = [{"checkpoint": str(averaged), "sha256": sha,
+                       "averaged_from": [dict(source, trained_by=trained)
+                                         for source, trained in zip(payload["averaged_from"], trained_by)]}]
         record = _record(
             {**scores, "selected": str(averaged) if adopted else "shipped"}, {str(averaged): gain}, argv,
             candidate=args.candidate or f"the weight average of {', '.join(args.checkpoint)}",
