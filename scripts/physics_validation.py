@@ -169,6 +169,26 @@ when it is admissible (rule 1, over the thirteen sets) and its gain over the twe
 seeds exist when this is written, ``cpu-counted-steep-finetune`` (its seed 0 is the shipped model) and
 ``cpu-mixed-noise-finetune``; if both qualify, the one with the larger gain is taken.
 
+Decision thresholds (rule written after the weight-averaging rule had been applied, before any model
+with fitted thresholds was scored). The network names an edge where its probability reaches 0.5,
+whichever the edge, although the threshold that gives the highest F1 differs from edge to edge: an
+edge often confused with a near-coincident one wants a higher threshold, one that often sinks under a
+steep background a lower one. A *calibrated* model is the shipped weights with the bias of output c
+lowered by logit(t_c) (:func:`eels_core.learning.checkpoint.shift_output_bias`), so that its
+probability reaches 0.5 exactly where the shipped model's reaches t_c: one model, one pass, threshold
+0.5 as before. The thresholds are fit (:func:`eels_core.learning.metrics.fit_edge_thresholds`) on
+calibration windows drawn as the shipped model's last training phase draws its batches
+(``experiments/recipes/cpu-counted-steep-finetune.yaml``: measured physics and paper rehearsal on
+alternate batches, with its windows and acquisition; :func:`eels_core.learning.training.stream_batch`),
+128 batches of 64 (8,192 windows) from a calibration data seed that no training run and no set uses:
+every t_c on the grid 0.10, 0.125, ..., 0.90, by three sweeps over the 20 edges in label order, each
+setting t_c to the grid value with the highest mean per-spectrum F1 on the calibration windows (the
+other thresholds held; ties to the value nearest 0.5). The two calibrations with data seeds 151 and
+155 are the candidates. Their thresholds replace the shipped model's 0.5 when both calibrated models
+are admissible (rule 1, over the thirteen sets) and both gains over the twelve physics sets have a
+95 % interval above 0 and are at least 0.003; then the one with the larger gain is taken
+(``--calibrate``).
+
 Usage::
 
     .venv/bin/python scripts/physics_validation.py --n 1000 [--checkpoint runs/X/checkpoint.pt ...] [--json out.json]
