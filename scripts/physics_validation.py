@@ -222,9 +222,9 @@ from eels_core.forward.synthesis import (  # noqa: E402
     sample_parameters,
     synthesize,
 )
-from eels_core.learning.metrics import evaluate, per_spectrum_scores  # noqa: E402
+from eels_core.learning.metrics import evaluate, fit_edge_thresholds, per_spectrum_scores  # noqa: E402
 from eels_core.learning.preprocessing import sample_windows  # noqa: E402
-from eels_core.learning.training import Batch, make_batch, predict_logits  # noqa: E402
+from eels_core.learning.training import Batch, make_batch, predict_logits, stream_batch  # noqa: E402
 
 #: Seed of every set (the training streams use data seeds 0-13, the shipped model's validation 2026).
 SEED = 4242
@@ -263,6 +263,11 @@ COMPUTED_HBN_ORIENTATIONS = ("q in the layers", "q isotropic", "q two-thirds alo
 #: The end of the names of the computed h-BN variants that reach 90 eV above the onset.
 EXTENDED_SUFFIX = ", to 90 eV"
 REAL = SynthesisConfig.with_real_data_physics()
+#: The decision-threshold rule: the recipe whose training stream the thresholds are fit on, its
+#: calibration data seeds (used by no training run and no set) and the size of each calibration.
+CALIBRATION_RECIPE = "experiments/recipes/cpu-counted-steep-finetune.yaml"
+CALIBRATION_SEEDS = (151, 155)
+CALIBRATION_BATCHES = 128
 
 
 def selection_rule() -> str:
@@ -535,6 +540,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--average", metavar="OUT",
                     help="write the weight average of the --checkpoint files here and judge it by the weight-averaging "
                          "rule (module docstring) instead of judging the checkpoints; --record writes its record")
+    ap.add_argument("--calibrate", metavar="DIR",
+                    help="fit the decision thresholds of the shipped weights (module docstring) on each calibration seed, "
+                         "write the calibrated checkpoints here and judge them by the decision-threshold rule; --record "
+                         "writes its record")
     ap.add_argument("--trained-by", action="append", default=[],
                     help="how each candidate was trained (with --record; repeatable, in --checkpoint order)")
     args = ap.parse_args(argv)
@@ -551,6 +560,8 @@ def main(argv: list[str] | None = None) -> int:
         return measure_shift_average(load_model(), sets, args, argv)
     if args.average:
         return measure_average(sets, args, argv)
+    if args.calibrate:
+        return measure_calibration(sets, args, argv)
     models: dict[str, Callable[[], torch.nn.Module]] = {"shipped": lambda: load_model()}
     for path in args.checkpoint:
         models[path] = lambda p=path: load_model(p, verify_sha256=False)
@@ -641,6 +652,69 @@ def measure_average(sets: dict[str, Batch], args: argparse.Namespace, argv: list
             recipe_file=args.recipe, candidates=candidates,
             rule="the weight-averaging rule in the docstring of scripts/physics_validation.py, written before any "
                  "averaged model was scored")
+        Path(args.record).write_text(json.dumps(record, indent=1) + "\n")
+        print(f"wrote {args.record}")
+    return 0
+
+
+def calibration_windows(seed: int, n_batches: int = CALIBRATION_BATCHES, recipe: str = CALIBRATION_RECIPE) -> Batch:
+    """The calibration windows of the decision-threshold rule: ``n_batches`` batches of ``recipe``'s
+    training stream (:func:`~eels_core.learning.training.stream_batch`, steps 0, 1, ...) drawn with data
+    seed and window seed ``seed``."""
+    from eels_core.learning.presets import load_recipe
+
+    _, cfg = load_recipe(REPO / recipe)
+    cfg = dataclasses.replace(cfg, data_seed=seed, seed=seed)
+    batches = [stream_batch(cfg, step) for step in range(n_batches)]
+    return Batch(*(torch.cat([getattr(b, f.name) for b in batches]) for f in dataclasses.fields(Batch)))
+
+
+def calibrated_payload(model: torch.nn.Module, data: Batch) -> dict:
+    """The shipped weights' checkpoint with the decision thresholds fit on ``data``
+    (:func:`~eels_core.learning.metrics.fit_edge_thresholds`, the training's loss mask deciding which
+    edges count) folded into its output bias (:func:`~eels_core.learning.checkpoint.shift_output_bias`)."""
+    from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, read_checkpoint_file, shift_output_bias
+
+    prob = torch.sigmoid(predict_logits(model, data.inputs, torch.device("cpu"))).numpy()
+    thresholds = fit_edge_thresholds(prob, data.targets.numpy() > 0, data.loss_mask.numpy() > 0)
+    return shift_output_bias(read_checkpoint_file(DEFAULT_WEIGHTS), thresholds)
+
+
+def measure_calibration(sets: dict[str, Batch], args: argparse.Namespace, argv: list[str] | None) -> int:
+    """Apply the decision-threshold rule of the module docstring to the shipped weights."""
+    from eels_core.learning.checkpoint import load_model, save_checkpoint
+
+    out_dir = Path(args.calibrate)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shipped = load_model()
+    scores: dict = {}
+    gains: dict = {}
+    candidates: list[dict] = []
+    qualifies = []
+    for seed in CALIBRATION_SEEDS:
+        data = calibration_windows(seed)
+        payload = calibrated_payload(shipped, data)
+        path = out_dir / f"calibrated-seed{seed}.pt"
+        sha = save_checkpoint(path, payload)
+        moved = {k: v for k, v in payload["edge_thresholds"].items() if v != 0.5}
+        print(f"calibration seed {seed}: wrote {path} (sha256 {sha[:12]}); thresholds other than 0.5: {moved}")
+        both, gains[str(path)], ok = judge_one(sets, shipped, str(path), load_model(path, verify_sha256=False))
+        scores.setdefault("shipped", both["shipped"])
+        scores[str(path)] = both[str(path)]
+        qualifies.append(ok)
+        print(f"calibration seed {seed}: {_said(gains[str(path)])}; {'qualifies' if ok else 'does not qualify'}")
+        candidates.append({"checkpoint": str(path), "sha256": sha, "calibration_seed": seed,
+                           "calibration_windows": len(data.targets), "calibration_recipe": CALIBRATION_RECIPE,
+                           "edge_thresholds": payload["edge_thresholds"]})
+    chosen = max(gains, key=lambda name: gains[name]["gain"]) if all(qualifies) else "shipped"
+    print(f"decision thresholds: {'adopted, ' + chosen if chosen != 'shipped' else 'not adopted: the shipped model stays'}")
+    if args.record:
+        record = _record(
+            {**scores, "selected": chosen}, gains, argv,
+            candidate=args.candidate or "the shipped weights with per-edge decision thresholds",
+            recipe_file=CALIBRATION_RECIPE, candidates=candidates,
+            rule="the decision-threshold rule in the docstring of scripts/physics_validation.py, written before any "
+                 "model with fitted thresholds was fitted or scored")
         Path(args.record).write_text(json.dumps(record, indent=1) + "\n")
         print(f"wrote {args.record}")
     return 0

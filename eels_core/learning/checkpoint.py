@@ -219,6 +219,52 @@ def average_checkpoints(paths: list[str | os.PathLike[str]]) -> dict[str, Any]:
     return out
 
 
+def shift_output_bias(payload: dict[str, Any], thresholds: Any) -> dict[str, Any]:
+    """A checkpoint whose probability reaches 0.5 where ``payload``'s reaches each edge's threshold.
+
+    The bias of the network's last layer for edge c is lowered by logit(t_c): the logit z - logit(t_c)
+    is at least 0 exactly where sigmoid(z) is at least t_c, so one pass at the usual threshold 0.5
+    names the edges that per-edge thresholds t_c would name.
+
+    Parameters
+    ----------
+    payload : dict
+        A checkpoint payload (:func:`read_checkpoint_file`).
+    thresholds : array_like, shape (n_outputs,)
+        One threshold per edge, in label order, each between 0 and 1 (exclusive).
+
+    Returns
+    -------
+    dict
+        The payload without optimiser and random-number state, its output bias shifted, and
+        ``edge_thresholds``: the thresholds by edge name.
+
+    Raises
+    ------
+    ValueError
+        Thresholds of another length or outside (0, 1), or a payload already shifted (its
+        ``edge_thresholds`` would no longer describe it).
+    """
+    if "edge_thresholds" in payload:
+        raise ValueError("this checkpoint's output bias is already shifted (it has edge_thresholds); shift the original")
+    labels = list(payload["labels"])
+    t = torch.as_tensor(thresholds, dtype=torch.float64).flatten()
+    if t.numel() != len(labels):
+        raise ValueError(f"{t.numel()} thresholds for {len(labels)} outputs ({', '.join(labels)}): give one per edge")
+    if bool(((t <= 0) | (t >= 1)).any()):
+        raise ValueError("every threshold must lie between 0 and 1 (exclusive)")
+    model = CNNBiLSTM(NetworkConfig(**payload["network_config"]))
+    last = len(model.head) - 1
+    key = f"head.{last}.bias"
+    state = {k: v.clone() for k, v in payload["state_dict"].items()}
+    bias = state[key]
+    state[key] = (bias.double() - torch.logit(t)).to(bias.dtype)
+    out = {k: v for k, v in payload.items() if k not in ("optimizer", "torch_rng_state", "state_dict")}
+    out["state_dict"] = state
+    out["edge_thresholds"] = {name: float(v) for name, v in zip(labels, t.tolist())}
+    return out
+
+
 def metadata_path(weights: Path) -> Path:
     """The JSON sidecar of a weights file."""
     return weights.with_suffix(".json")
