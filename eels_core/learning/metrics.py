@@ -177,10 +177,12 @@ def fit_edge_thresholds(
         The thresholds (grid values).
     """
     prob = np.asarray(probabilities, dtype=np.float64)
-    keep = np.ones(prob.shape, bool) if counted is None else _as_bool(counted, "counted")
-    truth = _as_bool(y_true, "y_true") & keep
-    if prob.ndim != 2 or prob.shape != truth.shape:
-        raise ValueError(f"probabilities {prob.shape} and y_true {truth.shape} must be the same (n_spectra, n_edges) shape")
+    truth = _as_bool(y_true, "y_true")
+    keep = np.ones(truth.shape, bool) if counted is None else _as_bool(counted, "counted")
+    if prob.ndim != 2 or not prob.shape == truth.shape == keep.shape:
+        raise ValueError(f"probabilities {prob.shape}, y_true {truth.shape} and counted {keep.shape} must have the "
+                         "same (n_spectra, n_edges) shape")
+    truth &= keep
     grid = np.linspace(0.1, 0.9, 33) if grid is None else np.asarray(grid, dtype=np.float64)
     if grid.ndim != 1 or grid.size == 0 or np.any((grid <= 0) | (grid >= 1)):
         raise ValueError("grid must be a non-empty 1-d list of thresholds between 0 and 1 (exclusive)")

@@ -235,3 +235,21 @@ def test_a_candidate_that_is_the_shipped_model_gains_nothing_and_is_not_taken(ca
     assert "the same weights" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="every set of the rule"):
         pv.judge_one({"paper": sets["paper"]}, model, "x", model)
+
+
+def test_calibration_windows_are_the_last_phase_stream_under_their_own_seed():
+    """The decision-threshold rule's windows: the recipe's training batches (measured physics, then paper
+    rehearsal), fixed by the calibration seed, different for each seed and from the recipe's own stream."""
+    from eels_core.learning.presets import load_recipe
+    from eels_core.learning.training import stream_batch
+
+    a, again, other = (pv.calibration_windows(seed, 2) for seed in (pv.CALIBRATION_SEEDS[0],) * 2 + (pv.CALIBRATION_SEEDS[1],))
+    _, cfg = load_recipe(SCRIPT.parents[1] / pv.CALIBRATION_RECIPE)
+    assert len(a.inputs) == 2 * cfg.batch_size and torch.equal(a.inputs, again.inputs)
+    assert not torch.equal(a.inputs, other.inputs)
+    assert not torch.equal(a.inputs[: cfg.batch_size], stream_batch(cfg, 0).inputs)
+    assert cfg.data_seed not in pv.CALIBRATION_SEEDS and pv.SEED not in pv.CALIBRATION_SEEDS
+    assert len(set(pv.CALIBRATION_SEEDS)) == len(pv.CALIBRATION_SEEDS) >= 2
+    doc = " ".join(pv.__doc__.split())
+    assert f"data seeds {pv.CALIBRATION_SEEDS[0]} and {pv.CALIBRATION_SEEDS[1]} are the candidates" in doc
+    assert f"{pv.CALIBRATION_BATCHES} batches of {cfg.batch_size}" in doc and pv.CALIBRATION_RECIPE in doc

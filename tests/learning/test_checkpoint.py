@@ -19,6 +19,7 @@ from eels_core.learning.checkpoint import (
     read_sidecar,
     sha256_of,
 )
+from eels_core.forward.axis import N_CHANNELS
 from eels_core.real.cli import main
 from eels_core.real.real_spectra import SHIPPED_REAL_SPECTRA_DIR
 
@@ -184,3 +185,32 @@ def test_averaged_weights_are_the_mean_of_the_checkpoints(tmp_path, shipped_stat
     wider = dict(shipped_state, network_config=dict(shipped_state["network_config"], lstm_hidden=7))
     with pytest.raises(ValueError, match="network_config"):
         average_checkpoints([a, _write(tmp_path, wider, "c.pt", sidecar=False)])
+
+
+def test_a_shifted_output_bias_names_what_per_edge_thresholds_name(tmp_path, shipped_state):
+    from eels_core.learning.checkpoint import save_checkpoint, shift_output_bias
+
+    thresholds = torch.linspace(0.2, 0.8, len(shipped_state["labels"]))
+    shifted = shift_output_bias(shipped_state, thresholds)
+    assert shifted["edge_thresholds"] == dict(zip(shipped_state["labels"], thresholds.double().tolist()))
+    assert "optimizer" not in shifted
+    path = tmp_path / "shifted.pt"
+    save_checkpoint(path, shifted)
+    original, moved = load_model(), load_model(path)
+    torch.manual_seed(3)
+    x = torch.randn(48, 4, N_CHANNELS)
+    with torch.no_grad():
+        p_original, p_moved = original.predict_proba(x), moved.predict_proba(x)
+    near = (p_original - thresholds).abs() < 1e-5  # float rounding may decide a tie either way
+    assert torch.equal((p_original >= thresholds)[~near], (p_moved >= 0.5)[~near])
+    assert not torch.allclose(p_original, p_moved)  # the probabilities themselves move
+    # every other tensor is untouched
+    last = [k for k in shipped_state["state_dict"] if k.startswith("head.")][-1]
+    for name, tensor in shipped_state["state_dict"].items():
+        assert torch.equal(shifted["state_dict"][name], tensor) == (name != last)
+    with pytest.raises(ValueError, match="one per edge"):
+        shift_output_bias(shipped_state, [0.5] * 3)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        shift_output_bias(shipped_state, [0.5] * (len(thresholds) - 1) + [1.0])
+    with pytest.raises(ValueError, match="already shifted"):
+        shift_output_bias(shifted, thresholds)

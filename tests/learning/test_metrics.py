@@ -7,6 +7,7 @@ from eels_core.learning.metrics import (
     choose_threshold,
     evaluate,
     exact_accuracy,
+    fit_edge_thresholds,
     per_element_confusion,
     per_spectrum_scores,
     psnr,
@@ -61,6 +62,34 @@ def test_threshold_chooser_finds_the_separating_threshold():
     assert value_bad < value
     with pytest.raises(ValueError, match="metric"):
         choose_threshold(y, prob, metric="auc")
+
+
+def test_edge_thresholds_separate_each_edge_at_its_own_level():
+    """Edge 0's present and absent probabilities part at 0.3, edge 1's at 0.7, edge 2's at 0.5: one
+    threshold for all cannot name them all right, one per edge can."""
+    rng = np.random.default_rng(1)
+    y = rng.random((600, 3)) < 0.4
+    split = np.array([0.3, 0.7, 0.5])
+    prob = np.where(y, split + (1 - split) * (0.05 + 0.9 * rng.random(y.shape)), split * 0.95 * rng.random(y.shape))
+    thresholds = fit_edge_thresholds(prob, y)
+    # every threshold between the highest absent and the lowest present probability separates; ties: nearest 0.5
+    assert 0.285 < thresholds[0] <= 0.335 and 0.665 < thresholds[1] <= 0.715 and thresholds[2] == 0.5
+    assert per_spectrum_scores(y, prob >= thresholds).f1.mean() == pytest.approx(1.0)
+    _, best_single = choose_threshold(y, prob)
+    assert best_single < 0.99  # no single threshold does as well
+    # an edge that does not count is neither named nor true: a false high probability there is ignored
+    counted = np.ones_like(y)
+    counted[:, 0] = False
+    noisy = prob.copy()
+    noisy[:, 0] = 0.99
+    assert fit_edge_thresholds(noisy, y, counted)[1:] == pytest.approx(thresholds[1:])
+    assert fit_edge_thresholds(noisy, y, counted)[0] == 0.5
+    with pytest.raises(ValueError, match="same"):
+        fit_edge_thresholds(prob[:, :2], y)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        fit_edge_thresholds(prob, y, grid=[0.0, 0.5])
+    with pytest.raises(ValueError, match="sweeps"):
+        fit_edge_thresholds(prob, y, sweeps=0)
 
 
 def test_shape_errors_and_psnr():
