@@ -207,7 +207,8 @@ def test_averaging_over_one_shift_is_one_pass():
 
 def test_the_smallest_gain_is_the_one_the_rules_and_chapter_10_state():
     said = f"at least {pv.MIN_GAIN:g}"
-    assert pv.__doc__.count(said) == 3  # rule 3, the test-time averaging rule and the weight-averaging rule
+    # rule 3, the test-time averaging rule, the weight-averaging rule and the decision-threshold rule
+    assert pv.__doc__.count(said) == 4
     chapter = (SCRIPT.parents[1] / "notebooks" / "10_real_spectra.py").read_text()
     assert said in chapter.replace("\n# ", " ")  # the prose, joined across its comment lines
 
