@@ -168,6 +168,10 @@ when it is admissible (rule 1, over the thirteen sets) and its gain over the twe
 95 % interval above 0 and is at least 0.003. It is measured (``--average``) for the two fine-tunes whose
 seeds exist when this is written, ``cpu-counted-steep-finetune`` (its seed 0 is the shipped model) and
 ``cpu-mixed-noise-finetune``; if both qualify, the one with the larger gain is taken.
+The same weight-averaging rule, extended (written after rule 7 had judged ``cpu-mixed-noise-continue``,
+before the average of its seeds was made or scored): from then on, every recipe judged by rule 7
+whose seeds all start from the same weights, and which rule 7 does not select, has the average of its
+seeds judged by the weight-averaging rule, beginning with ``cpu-mixed-noise-continue``.
 
 Decision thresholds (rule written after the weight-averaging rule had been applied, before any model
 with fitted thresholds was scored). The network names an edge where its probability reaches 0.5,
