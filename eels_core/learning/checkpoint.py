@@ -253,9 +253,8 @@ def shift_output_bias(payload: dict[str, Any], thresholds: Any) -> dict[str, Any
         raise ValueError(f"{t.numel()} thresholds for {len(labels)} outputs ({', '.join(labels)}): give one per edge")
     if bool(((t <= 0) | (t >= 1)).any()):
         raise ValueError("every threshold must lie between 0 and 1 (exclusive)")
-    model = CNNBiLSTM(NetworkConfig(**payload["network_config"]))
-    last = len(model.head) - 1
-    key = f"head.{last}.bias"
+    key = max((k for k in payload["state_dict"] if re.fullmatch(r"head\.\d+\.bias", k)),
+              key=lambda k: int(k.split(".")[1]))  # the output layer: the head's last
     state = {k: v.clone() for k, v in payload["state_dict"].items()}
     bias = state[key]
     state[key] = (bias.double() - torch.logit(t)).to(bias.dtype)
