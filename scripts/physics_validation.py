@@ -275,10 +275,12 @@ CALIBRATION_BATCHES = 128
 
 
 def selection_rule() -> str:
-    """The selection rules of this module's docstring, 1 to the one in force, as written there (for
-    the weights' sidecar)."""
-    text = __doc__.split("Selection rule (", 1)[1].split("Test-time averaging", 1)[0]
-    return "Selection rule (" + text.rstrip()
+    """The rules of this module's docstring that choose weights, as written there (for the weights'
+    sidecar): selection rules 1 to the one in force, then the weight-averaging rule with its extension
+    (not the rules for test-time averaging and decision thresholds, which judge ways of predicting)."""
+    rules = __doc__.split("Selection rule (", 1)[1].split("Test-time averaging", 1)[0]
+    averaging = __doc__.split("Weight averaging (", 1)[1].split("Decision thresholds (", 1)[0]
+    return "Selection rule (" + rules.rstrip() + "\n\nWeight averaging (" + averaging.rstrip()
 
 
 def _rng(kind: str, part: int) -> np.random.Generator:

@@ -124,6 +124,8 @@ def main() -> None:
                 "training_config": json.loads(state["training_config"]),
                 "history": history,
                 "wall_time_s": round(wall) if wall is not None else None,
+                # an average of seeds' weights: its config and history are its first source's
+                **({"averaged_from": state["averaged_from"]} if "averaged_from" in state else {}),
             }
         )
     tmp = Path(args.out).with_suffix(".tmp.pt")
