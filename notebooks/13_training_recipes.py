@@ -225,7 +225,9 @@ plt.show()
 # A weight-averaging rule, written before any averaged model was scored, judges one more kind of
 # candidate with the seventh rule's sets: the seeds of a recipe that fine-tunes one set of weights
 # end near each other, and the mean of their weights is one model that predicts in one pass. It must
-# be admissible and clear the gain the third rule asks of every seed. A decision-threshold rule,
+# be admissible and clear the gain the third rule asks of every seed. It was later extended, before
+# the averages it judges were made, to every recipe whose seeds share a starting point and which the
+# seventh rule does not select; the shipped weights are such an average. A decision-threshold rule,
 # written before any model with fitted thresholds was fitted or scored, asks whether 0.5 is the
 # right threshold for every edge. One threshold $t_c$ per edge is fit on windows drawn as the last
 # training phase draws its batches (the threshold that maximises the mean per-spectrum $F_1$ there,
