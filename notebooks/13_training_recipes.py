@@ -282,6 +282,56 @@ if calibrations:
         f"difference is {max(spread):.3f} ({edges[int(np.argmax(spread))]}).")
 
 # %% [markdown]
+# ### Fine-tuning again from an average
+#
+# The shipped weights' last three phases, and one round trained after them, form a chain. The first
+# round fine-tunes the weights shipped before it; each later round fine-tunes the weight average of
+# the round before, with new data seeds, and the seeds of every round are averaged. The mean
+# $F_1$ over the physics sets of the seventh rule, read from the records above, shows how much each
+# round added. The sets are the same fixed windows in every record, so the means can be compared
+# across records:
+
+# %%
+ROUNDS = ("cpu-mixed-noise-finetune", "cpu-mixed-noise-continue", "cpu-mixed-noise-continue2",
+          "cpu-mixed-noise-continue3")  # each round starts from the average of the one before
+
+
+def physics_mean(record, model_name):
+    """Mean F1 of one model of a record over the physics sets (all of its rule's sets but ``paper``)."""
+    kinds = [k for k in record["rule_kinds"] if k != "paper"]
+    return float(np.mean([record["scores"][model_name][k]["f1"] for k in kinds]))
+
+
+chain = []
+for name in ROUNDS:
+    seeds, averaged = records[name], records[f"{name}-averaged"]
+    seed_means = [physics_mean(seeds, m) for m in seeds["scores"] if m not in ("shipped", "selected")]
+    average_name = next(m for m in averaged["scores"] if m not in ("shipped", "selected"))
+    chain.append((name, seed_means, physics_mean(averaged, average_name), physics_mean(seeds, "shipped")))
+start = chain[0][3]
+steps = np.diff([start] + [c[2] for c in chain])
+
+# %% tags=["hide-input"]
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.plot(range(len(chain) + 1), [start] + [c[2] for c in chain], "s-", color="C0", label="start, then each round's average")
+for k, (_, seed_means, _, _) in enumerate(chain, start=1):
+    ax.plot([k] * len(seed_means), seed_means, "o", color="C1", alpha=0.7, label="its seeds" if k == 1 else None)
+ax.set_xticks(range(len(chain) + 1), ["start"] + [f"round {k}" for k in range(1, len(chain) + 1)])
+ax.set_ylabel("mean F1 over the physics sets")
+ax.set_title("Repeating a fine-tune from its own average", fontsize=10)
+ax.legend(fontsize=8)
+plt.show()
+say("| Round | Recipe | Seeds | Mean $F_1$ of the seeds | Mean $F_1$ of their average | Change from the round's start |\n"
+    "|---|---|---|---|---|---|\n"
+    + "\n".join(f"| {k} | `{name}` | {len(s)} | {min(s):.4f}-{max(s):.4f} | {a:.4f} | {d:+.4f} |"
+                for k, ((name, s, a, _), d) in enumerate(zip(chain, steps), start=1)))
+say(f"The first round added {steps[0]:+.4f} to the mean; the next two added {steps[1]:+.4f} and {steps[2]:+.4f}; "
+    f"the last, with {len(chain[-1][1])} seeds, changed it by {steps[-1]:+.4f}. "
+    + ("At this learning rate and with this physics, another round no longer pays: a better model needs other "
+       "physics or a larger training, not more of the same." if steps[-1] <= 0 else
+       "Each round still adds to the mean, although less than the first."))
+
+# %% [markdown]
 # ### A diagnostic set: the near-coincident pair in surveys
 #
 # A set outside the rule asks a narrower question: in coarse surveys that hold N K (with B K for
