@@ -184,13 +184,6 @@ class TrainingConfig:
             return False
 
 
-# Phase 3, from the shipped weights (its trials: from the phases 1 + 2 weights shipped until
-# 2026-11-30), aimed at what the measured spectra show and phase 2 lacks: backgrounds as steep
-# as measured ones (r 1.5-5, noise scaled to the background
-# at 300 eV), edges up to 3x the Table 1 jump ratios, varied near-edge structures, thicker
-# specimens, pedestals up to 100x the median, curved backgrounds, more background-subtracted
-# spectra; clean (unaugmented) rehearsal batches of the paper's physics. Trial d of chapter 10:
-# not shipped, it lost accuracy on the paper's physics.
 @dataclass
 class Batch:
     """Network inputs, targets and the mask of labels that count in the loss."""
