@@ -94,10 +94,13 @@ class TrainingConfig:
         spectrum or any of the 20; :func:`~eels_core.learning.preprocessing.sample_windows`), so
         that a window border just below an onset is not taken for the edge. 0: off.
     rehearsal_synthesis : SynthesisConfig, optional
-        When given, every other training step (the odd ones) draws its spectra from this
-        configuration instead of ``synthesis`` (from the stream of seed ``data_seed + 1``):
-        a fine-tuning run on new physics keeps rehearsing what the first phase learned.
-        Validation always uses ``synthesis``.
+        When given, one training step in every ``rehearsal_every`` (the last of each group: the odd
+        steps for 2) draws its spectra from this configuration instead of ``synthesis`` (from the
+        stream of seed ``data_seed + 1``): a fine-tuning run on new physics keeps rehearsing what
+        the first phase learned. Validation always uses ``synthesis``.
+    rehearsal_every : int
+        With ``rehearsal_synthesis``: one step in this many is a rehearsal step (2, the default:
+        every other step; 4: one in four, so that three in four show the new physics). At least 2.
     acquisition : AcquisitionConfig
         Measurement augmentations applied to the training (and validation) spectra: coarser
         dispersion, constant pedestal (:mod:`eels_core.forward.acquisition`; off by default).
@@ -134,6 +137,7 @@ class TrainingConfig:
     rehearsal_synthesis: SynthesisConfig | None = None
     acquisition: AcquisitionConfig = field(default_factory=AcquisitionConfig)
     augment_rehearsal: bool = True
+    rehearsal_every: int = 2
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "validate_every", "n_validation"):
@@ -152,6 +156,9 @@ class TrainingConfig:
             raise ValueError(f"min_window_ev = {self.min_window_ev}: must be in [{NARROWEST_TRAINING_WINDOW_EV:g}, 910] eV")
         if not 0 <= self.onset_window_fraction <= 1:
             raise ValueError(f"onset_window_fraction = {self.onset_window_fraction}: must be in [0, 1]")
+        if int(self.rehearsal_every) != self.rehearsal_every or self.rehearsal_every < 2:
+            raise ValueError(f"rehearsal_every = {self.rehearsal_every!r}: must be an integer of at least 2 (one rehearsal "
+                             "step in that many; leave rehearsal_synthesis out for none)")
         if self.checkpoint_every < 0:
             raise ValueError(f"checkpoint_every = {self.checkpoint_every}: must be >= 0")
 
@@ -226,7 +233,7 @@ def _window_rng(seed: int, step: int, rank: int) -> np.random.Generator:
 def stream_batch(cfg: TrainingConfig, step: int, rank: int = 0, world: int = 1) -> Batch:
     """Training batch of one step from the synthesis stream (fresh spectra every step)."""
     start = (step * world + rank) * cfg.batch_size
-    rehearsal = cfg.rehearsal_synthesis is not None and step % 2 == 1
+    rehearsal = cfg.rehearsal_synthesis is not None and step % cfg.rehearsal_every == cfg.rehearsal_every - 1
     if rehearsal:
         b = synthesize(cfg.batch_size, seed=cfg.data_seed + 1, config=cfg.rehearsal_synthesis, start=start, keep_freed_memory=True)
     else:

@@ -161,6 +161,27 @@ def test_rehearsal_batches_come_from_the_other_physics_on_odd_steps():
     assert preset("cpu-long").rehearsal_synthesis is None
 
 
+def test_rehearsal_every_sets_how_often_the_other_physics_comes():
+    from eels_core.forward.config import SynthesisConfig
+    from eels_core.forward.synthesis import synthesize
+
+    cfg = dataclasses.replace(preset("cpu-joint-acquired"), batch_size=16, acquisition=AcquisitionConfig(),
+                              full_window_fraction=1.0, rehearsal_every=4)
+
+    def from_stream(step, seed, config):
+        b = synthesize(16, seed=seed, config=config, start=16 * step)
+        return training.make_batch(b.spectra, b.labels, b.edge_onset_ev, None).inputs
+
+    for step in range(8):
+        rehearsal = step in (3, 7)
+        expected = (from_stream(step, cfg.data_seed + 1, SynthesisConfig()) if rehearsal
+                    else from_stream(step, cfg.data_seed, cfg.synthesis))
+        torch.testing.assert_close(stream_batch(cfg, step).inputs, expected)
+    for bad in (1, 0, 2.5):
+        with pytest.raises(ValueError, match="rehearsal_every"):
+            dataclasses.replace(cfg, rehearsal_every=bad)
+
+
 def test_rehearsal_batches_can_skip_the_augmentations():
     augment = AcquisitionConfig(coarse_dispersion_probability=1.0, pedestal_probability=1.0)
     cfg = dataclasses.replace(preset("cpu-joint-acquired"), batch_size=32, acquisition=augment, augment_rehearsal=True)
