@@ -146,7 +146,7 @@ display(md_table(("Setting", "Paper", "Ours"), not_listed))
 # A training run is one frozen `TrainingConfig`. The library keeps four named ones, read from
 # `eels_core/data/training_presets.yaml` (`all_presets()`, `preset(name, **changes)`); the whole
 # configuration, network and synthesis included, is stored in every checkpoint. The last rows are
-# derived: which synthesis the spectra come from (and which one every other batch rehearses),
+# derived: which synthesis the spectra come from (and which one the rehearsal batches draw from),
 # the share of spectra that get the measurement augmentations, how many spectra a run sees, and
 # how many passes over the paper's 200,000 training spectra that would be.
 
@@ -171,7 +171,7 @@ def synthesis_name(c):
 
 rows = [(f"`{name}`", *(cell(getattr(c, name)) for c in columns.values())) for name in fields]
 rows.append(("synthesis", *(synthesis_name(c.synthesis) for c in columns.values())))
-rows.append(("rehearsal synthesis (odd steps)", *("—" if c.rehearsal_synthesis is None else "paper (Table 2)"
+rows.append(("rehearsal synthesis (one step in `rehearsal_every`)", *("—" if c.rehearsal_synthesis is None else "paper (Table 2)"
                                                   if c.rehearsal_synthesis == SynthesisConfig() else "custom"
                                                   for c in columns.values())))
 rows.append(("acquisition (coarse dispersion up to eV, pedestal up to x median, extra background, "
@@ -563,7 +563,8 @@ if curve:
         c = ph["training_config"]
         physics = "real-data physics" if c.get("synthesis", {}).get("thickness", [0, 0])[1] > 0 else "paper physics"
         if c.get("rehearsal_synthesis"):
-            physics += " (odd steps: paper physics)"
+            every = c.get("rehearsal_every", 2)
+            physics += " (odd steps: paper physics)" if every == 2 else f" (one step in {every}: paper physics)"
         wall = ph.get("wall_time_s")
         print(f"phase {i + 1}: {ph['history'][-1]['step']:,} steps of {c.get('batch_size')} spectra, "
               f"learning rate {c.get('learning_rate')}, {physics}"
