@@ -247,17 +247,23 @@ def rule_name(record):
     return "selection rule 1" if name == "the selection rule" else name
 
 
+def physics_mean(record, model_name):
+    """Mean F1 of one model of a record over the physics sets (all of its rule's sets but ``paper``;
+    diagnostic sets are not part of the rule)."""
+    kinds = record.get("rule_kinds", list(record["scores"]["shipped"]))
+    return float(np.mean([record["scores"][model_name][k]["f1"] for k in kinds if k != "paper"]))
+
+
 records = {p.stem: json.loads(p.read_text()) for p in sorted((REPO / "experiments" / "selection").glob("*.json"))}
 for name, record in records.items():
     scores = record["scores"]
     kinds = record.get("rule_kinds", list(scores["shipped"]))  # diagnostic sets are not part of the rule
-    physics = [k for k in kinds if k != "paper"]
     head = "| Model | " + " | ".join(kinds) + " | mean of the physics sets |"
     rows = [head, "|" + "---|" * (len(kinds) + 2)]
     for model_name, by_set in scores.items():
         if model_name == "selected":
             continue
-        mean = np.mean([by_set[k]["f1"] for k in physics])
+        mean = physics_mean(record, model_name)
         rows.append(f"| `{model_name}` | " + " | ".join(f"{by_set[k]['f1']:.3f}" for k in kinds) + f" | {mean:.3f} |")
     gains = "".join(f"\n* `{m}`: gain {g['gain']:+.4f}, 95 % interval {g['low']:+.4f} to {g['high']:+.4f}"
                     for m, g in record.get("gains", {}).items())
@@ -295,11 +301,6 @@ if calibrations:
 ROUNDS = ("cpu-mixed-noise-finetune", "cpu-mixed-noise-continue", "cpu-mixed-noise-continue2",
           "cpu-mixed-noise-continue3")  # each round starts from the average of the one before
 
-
-def physics_mean(record, model_name):
-    """Mean F1 of one model of a record over the physics sets (all of its rule's sets but ``paper``)."""
-    kinds = [k for k in record["rule_kinds"] if k != "paper"]
-    return float(np.mean([record["scores"][model_name][k]["f1"] for k in kinds]))
 
 
 chain = []
