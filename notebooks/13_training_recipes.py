@@ -299,9 +299,7 @@ if calibrations:
 
 # %%
 ROUNDS = ("cpu-mixed-noise-finetune", "cpu-mixed-noise-continue", "cpu-mixed-noise-continue2",
-          "cpu-mixed-noise-continue3")  # each round starts from the average of the one before
-
-
+          "cpu-mixed-noise-continue3")  # the first from the weights then shipped, each later one from the average before
 
 chain = []
 for name in ROUNDS:
