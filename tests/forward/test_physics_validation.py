@@ -62,7 +62,8 @@ def test_selection_rule_2():
     assert pv.RULE4_KINDS == pv.RULE2_KINDS + ("thick",)
     assert pv.RULE5_KINDS == pv.RULE4_KINDS + ("hbn_extended",)
     assert pv.RULE6_KINDS == pv.RULE5_KINDS + ("steep",)
-    assert pv.PHYSICS_KINDS == pv.RULE6_KINDS[1:] + ("steep_counted", "hbn_steep")
+    assert pv.RULE7_KINDS == pv.RULE6_KINDS + ("steep_counted", "hbn_steep")
+    assert pv.PHYSICS_KINDS == pv.RULE7_KINDS[1:] + ("strong_exelfs",)
     one_big_gain = _scores2(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
     assert pv.select_rule2(shipped, {"a": one_big_gain}) == "a"
     assert pv.select_rule2(shipped, {"a": {**better, "thick": {"f1": 0.5}}}) == "a"  # rule 2 does not read it
@@ -74,6 +75,8 @@ def test_selection_rule_2():
                      dict.fromkeys("ab", {"gain": 0.02, "low": 0.01, "high": 0.03})) == "shipped"  # and rule 6
     assert pv.select(shipped, {"a": {**better, "hbn_steep": {"f1": 0.5}}, "b": better},
                      dict.fromkeys("ab", {"gain": 0.02, "low": 0.01, "high": 0.03})) == "shipped"  # and rule 7
+    assert pv.select(shipped, {"a": {**better, "strong_exelfs": {"f1": 0.5}}, "b": better},
+                     dict.fromkeys("ab", {"gain": 0.02, "low": 0.01, "high": 0.03})) == "shipped"  # and rule 8
 
 
 def test_selection_rule_3():
@@ -133,6 +136,41 @@ def test_computed_hbn_sets_hold_only_computed_hbn_in_their_nitrogen_windows(exte
     assert seen == set(pv.COMPUTED_HBN_ORIENTATIONS)
 
 
+def test_strong_exelfs_is_steep_counted_with_structure_on_every_edge():
+    """``strong_exelfs`` changes only the extended fine structure of ``steep_counted``: every edge
+    carries it, with amplitudes in 0.1-0.4."""
+    from eels_core.forward.synthesis import sample_parameters
+
+    extra = {k: v for k, v in pv.STRONG_EXELFS_SPECTRA.items() if k not in pv.COUNTED_STEEP_SPECTRA}
+    assert extra == {"exelfs_probability": 1.0, "exelfs_amplitude": (0.1, 0.4)}
+    params = sample_parameters(np.random.default_rng(3), 200, pv.REAL.replace(**pv.STRONG_EXELFS_SPECTRA))
+    present = np.concatenate([params.element_index >= 0, params.distractor_index >= 0], axis=1)
+    amplitude = params.exelfs_amplitude[present]
+    assert not params.exelfs_amplitude[~present].any()
+    assert amplitude.min() >= 0.1 and amplitude.max() <= 0.4 and amplitude.max() > 0.35
+
+
+def test_computed_hbn_edges_depart_from_a_smooth_tail_as_rule_8_states():
+    """Rule 8's reason: the computed h-BN edges that reach 90 eV above the onset depart from a smooth
+    tail (quadratic in log-log, 30-90 eV above the onset) by 0.17-0.22 (B K) and 0.28-0.51 (N K)."""
+    from eels_core.forward.edges import edge_template
+    from eels_core.forward.synthesis import edge_library_for
+
+    library = edge_library_for(pv.REAL.replace(computed_elnes=True, library_additions=True))
+    largest = {}
+    for symbol in ("B", "N"):
+        for v in library.elements[pv.ELEMENTS.index(symbol)].variants:
+            if not v.name.endswith(pv.EXTENDED_SUFFIX + ")"):
+                continue
+            e = np.arange(v.edge_onset_ev + 30.0, v.edge_onset_ev + 90.0, 0.2)
+            t = edge_template(v, e)
+            smooth = np.exp(np.polyval(np.polyfit(np.log(e), np.log(t), 2), np.log(e)))
+            largest.setdefault(symbol, []).append(float(np.abs(t / smooth - 1).max()))
+    assert len(largest["B"]) == len(largest["N"]) == 3
+    assert 0.165 <= min(largest["B"]) and max(largest["B"]) <= 0.225
+    assert 0.275 <= min(largest["N"]) and max(largest["N"]) <= 0.515
+
+
 def test_scores_report_the_near_coincident_confusions():
     data = pv.build_set("bn_sc_survey", 24)
 
@@ -173,8 +211,8 @@ def test_selection_rule_text_and_record(tmp_path):
 
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert record["measured_by"].endswith("--n 1000")
-    assert record["rule"].startswith("selection rule 7") and record["gains"] == {}
-    assert "Selection rule 7" in rule and "Test-time averaging" not in rule and "Decision thresholds" not in rule
+    assert record["rule"].startswith("selection rule 8") and record["gains"] == {}
+    assert "Selection rule 7" in rule and "Selection rule 8" in rule and "Test-time averaging" not in rule and "Decision thresholds" not in rule
     assert "Weight averaging (" in rule and "beginning with ``cpu-mixed-noise-continue``" in rule
     with pytest.raises(SystemExit, match="--record"):
         pv.selection_record(args, {"shipped": {}}, [])
