@@ -571,6 +571,30 @@ _WAVENUMBER_PER_SQRT_EV = float(
 EXELFS_REFERENCE_K = 3.0
 
 
+#: The structures and settings of the FEFF10 calculations (``scripts/compute_feff_elnes.py``).
+COMPUTED_CASES_FILE = "computed_elnes_cases.yaml"
+
+
+def nearest_neighbour_distance_a(structure: str) -> float:
+    """Distance (Angstrom) between nearest unlike neighbours in a layered hexagonal structure of
+    ``computed_elnes_cases.yaml`` (h-BN: B and N at a / sqrt(3) in the layer), the R of the first
+    shell in :func:`exelfs_modulation`.
+
+    Raises
+    ------
+    ValueError
+        If the structure is not in the file or its lattice is not hexagonal.
+    """
+    text = resources.files("eels_core.data").joinpath(COMPUTED_CASES_FILE).read_text(encoding="utf-8")
+    structures = yaml.safe_load(text)["structures"]
+    if structure not in structures:
+        raise ValueError(f"structure {structure!r}: not in {COMPUTED_CASES_FILE}; choose one of {', '.join(structures)}")
+    lattice = structures[structure]["lattice"]
+    if lattice.get("kind") != "hexagonal":
+        raise ValueError(f"structure {structure!r}: lattice {lattice.get('kind')!r}, only hexagonal layers are handled")
+    return float(lattice["a"]) / float(np.sqrt(3.0))
+
+
 def photoelectron_wavenumber(energy_above_onset_ev: ArrayLike) -> NDArray[np.float64]:
     """Wavenumber k (1/Angstrom) of the ejected core electron, free-electron dispersion.
 

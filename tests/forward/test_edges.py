@@ -254,3 +254,11 @@ def test_the_complete_distractor_table_follows_its_shape_data_file():
             np.testing.assert_allclose(written[key], made[key], atol=0.11, err_msg=f"{ent['symbol']} {ent['edge']} {key}")
     with pytest.raises(ValueError, match="no shape class for the N2,3 family"):
         maker.shape_class(60, "N2,3")
+
+
+def test_nearest_neighbour_distance_of_h_bn_is_the_in_layer_bond():
+    from eels_core.forward.edges import nearest_neighbour_distance_a
+
+    assert nearest_neighbour_distance_a("h-BN") == pytest.approx(1.4457, abs=1e-3)  # 2.504 A / sqrt(3)
+    with pytest.raises(ValueError, match="choose one of h-BN"):
+        nearest_neighbour_distance_a("graphite")
