@@ -63,7 +63,8 @@ def test_selection_rule_2():
     assert pv.RULE5_KINDS == pv.RULE4_KINDS + ("hbn_extended",)
     assert pv.RULE6_KINDS == pv.RULE5_KINDS + ("steep",)
     assert pv.RULE7_KINDS == pv.RULE6_KINDS + ("steep_counted", "hbn_steep")
-    assert pv.PHYSICS_KINDS == pv.RULE7_KINDS[1:] + ("strong_exelfs",)
+    assert pv.RULE8_KINDS == pv.RULE7_KINDS + ("strong_exelfs",)
+    assert pv.PHYSICS_KINDS == pv.RULE8_KINDS[1:] + ("bk_exelfs",) and pv.TARGETED_KINDS == ("bk_exelfs",)
     one_big_gain = _scores2(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
     assert pv.select_rule2(shipped, {"a": one_big_gain}) == "a"
     assert pv.select_rule2(shipped, {"a": {**better, "thick": {"f1": 0.5}}}) == "a"  # rule 2 does not read it
@@ -94,6 +95,46 @@ def test_selection_rule_3():
     assert pv.select(shipped, {"a": good, "b": one_drop}, {"a": sure, "b": sure}) == "shipped"  # b not admissible
     with pytest.raises(ValueError, match="two"):
         pv.select(shipped, {"a": good}, {"a": sure})
+
+
+def test_selection_rule_9_targeted_test():
+    """A recipe written against a targeted set qualifies when every seed gains at least 0.02 there
+    (interval above 0) and is no worse on the rest (interval's lower end above -0.003)."""
+    n = len(pv.PHYSICS_KINDS)
+    shipped = _scores(0.98, [0.80] * n)
+    same = _scores(0.98, [0.80] * n)
+    small = {"gain": 0.0005, "low": -0.001, "high": 0.002}
+
+    def aimed(rest_low, target_gain, target_low):
+        return {"rest": {"gain": rest_low + 0.002, "low": rest_low, "high": rest_low + 0.004},
+                "targeted": {"gain": target_gain, "low": target_low, "high": target_gain + 0.02}}
+
+    good, better = aimed(-0.002, 0.03, 0.01), aimed(-0.002, 0.05, 0.02)
+    candidates = {"a": same, "b": same}
+    assert pv.select(shipped, candidates, {"a": small, "b": small}) == "shipped"  # rule 8's test alone
+    assert pv.select(shipped, candidates, {"a": small, "b": small}, {"a": good, "b": better}) == "b"
+    assert pv.select(shipped, candidates, {"a": small, "b": small}, {"a": good, "b": good}) == "a"  # ties: earlier
+    worse_rest = aimed(-0.004, 0.05, 0.02)
+    assert pv.select(shipped, candidates, {"a": small, "b": small}, {"a": good, "b": worse_rest}) == "shipped"
+    too_small = aimed(-0.002, 0.015, 0.005)
+    assert pv.select(shipped, candidates, {"a": small, "b": small}, {"a": good, "b": too_small}) == "shipped"
+    unsure = aimed(-0.002, 0.03, -0.001)
+    assert pv.select(shipped, candidates, {"a": small, "b": small}, {"a": good, "b": unsure}) == "shipped"
+    dropped = {**same, "thick": {"f1": 0.75}}  # not admissible: one set 0.05 below
+    assert pv.select(shipped, {"a": same, "b": dropped}, {"a": small, "b": small}, {"a": good, "b": good}) == "shipped"
+
+
+def test_targeted_gains_split_the_sets():
+    rng = np.random.default_rng(1)
+    shipped = {k: rng.uniform(0.5, 1.0, 200) for k in pv.PHYSICS_KINDS}
+    better_there = {**shipped, "bk_exelfs": shipped["bk_exelfs"] + 0.05}
+    draws = pv.bootstrap_draws({k: 200 for k in pv.PHYSICS_KINDS}, n_resamples=200)
+    g = pv.targeted_gains(better_there, shipped, draws, "bk_exelfs")
+    assert g["rest"] == {"gain": 0.0, "low": 0.0, "high": 0.0}
+    assert g["targeted"]["gain"] == pytest.approx(0.05) and g["targeted"]["low"] == pytest.approx(0.05)
+    assert pv._clears_targeted(g)
+    with pytest.raises(ValueError, match="choose one of bk_exelfs"):
+        pv.targeted_gains(better_there, shipped, draws, "thick")
 
 
 def test_gain_interval_is_paired_and_covers_the_gain():
@@ -211,8 +252,8 @@ def test_selection_rule_text_and_record(tmp_path):
 
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert record["measured_by"].endswith("--n 1000")
-    assert record["rule"].startswith("selection rule 8") and record["gains"] == {}
-    assert "Selection rule 7" in rule and "Selection rule 8" in rule and "Test-time averaging" not in rule and "Decision thresholds" not in rule
+    assert record["rule"].startswith("selection rule 9") and record["gains"] == {}
+    assert "Selection rule 8" in rule and "Selection rule 9" in rule and "Test-time averaging" not in rule and "Decision thresholds" not in rule
     assert "Weight averaging (" in rule and "beginning with ``cpu-mixed-noise-continue``" in rule
     with pytest.raises(SystemExit, match="--record"):
         pv.selection_record(args, {"shipped": {}}, [])
