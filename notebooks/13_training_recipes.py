@@ -273,6 +273,9 @@ for name, record in records.items():
         mean = physics_mean(record, model_name)
         rows.append(f"| `{model_name}` | " + " | ".join(f"{by_set[k]['f1']:.3f}" for k in kinds) + f" | {mean:.3f} |")
     gains = "".join(f"\n* `{m}`: gain {g['gain']:+.4f}, 95 % interval {g['low']:+.4f} to {g['high']:+.4f}"
+                    + (f"; on the sets but `{g['targeted_set']}` {g['rest']['gain']:+.4f} ({g['rest']['low']:+.4f} to "
+                       f"{g['rest']['high']:+.4f}), on `{g['targeted_set']}` {g['targeted']['gain']:+.4f} "
+                       f"({g['targeted']['low']:+.4f} to {g['targeted']['high']:+.4f})" if "targeted_set" in g else "")
                     for m, g in record.get("gains", {}).items())
     say(f"**{record['candidate']}** (F1 per set, 1,000 windows each; {rule_name(record)}): "
         f"the rule's choice is `{scores['selected']}`.\n\n" + "\n".join(rows) + ("\n" + gains if gains else ""))
