@@ -210,15 +210,19 @@ display(md_table(("Preset", "What it is for"), [(f"`{n}`", preset_description(n)
 #   phase, `experiments/recipes/cpu-counted-steep-finetune.yaml`, fine-tunes that for 8,000 steps
 #   with measured backgrounds and edges (chapter 03): half of its measured-physics spectra have a
 #   background exponent between 1.5 and 5, their noise follows the square root of the background,
-#   and jump ratios reach three times the Table 1 maxima. The last three phases train two seeds
-#   each, from the same weights, and keep the average of their weights. The fifth phase,
+#   and jump ratios reach three times the Table 1 maxima. The fifth to eighth phases train two
+#   seeds each, from the same weights, and keep the average of their weights. The fifth phase,
 #   `experiments/recipes/cpu-mixed-noise-finetune.yaml`, fine-tunes the fourth for 10,000 steps
 #   with noise that is part shot noise and part read-out noise (chapter 03). The sixth,
 #   `experiments/recipes/cpu-mixed-noise-continue.yaml`, fine-tunes that average for 8,000
 #   steps at a third of the rate; the seventh,
 #   `experiments/recipes/cpu-mixed-noise-continue2.yaml`, fine-tunes the next average for 8,000
-#   steps more, and the average of its two seeds is the shipped model. Each phase was chosen by a
-#   selection rule of the appendix {doc}`13_training_recipes`.
+#   steps more. The eighth, `experiments/recipes/cpu-strong-exelfs-finetune.yaml`, fine-tunes that
+#   average for 8,000 steps with the extended fine structure on half of the edges and up to twice as
+#   strong; the ninth, `experiments/recipes/cpu-bk-exelfs-finetune.yaml`, fine-tunes the eighth
+#   average for 8,000 steps with the nearest neighbours of that structure 1.3-3.0 Å away, as close
+#   as in h-BN, and its first seed is the shipped model. The selection rules of the appendix
+#   {doc}`13_training_recipes` decided, at each step, whether the shipped model changed.
 # * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05 and large batches.
 #
 # The other recipes that were tried on the way to the shipped weights are data files in
@@ -403,9 +407,9 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # resume.
 #
 # ```bash
-# # CPU, in the background, one thread: the shipped model's seven phases (the first four take
-# # about two and a half hours; each of the last three trains two seeds, two runs at once, in
-# # about 35-40 minutes, then averages their weights)
+# # CPU, in the background, one thread: the shipped model's nine phases (the first four take
+# # about two and a half hours; each of the other five trains two seeds, two runs at once, in
+# # about 30-40 minutes; the fifth to eighth then average their weights)
 # eels-core train --preset cpu-joint-acquired --out runs/cpu-joint-acquired --threads 1
 # eels-core train --recipe experiments/recipes/cpu-coarse-computed-finetune.yaml \
 #     --init-from runs/cpu-joint-acquired/checkpoint.pt --out runs/cpu-coarse-computed-finetune --threads 1
@@ -413,12 +417,16 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 #     --init-from runs/cpu-coarse-computed-finetune/checkpoint.pt --out runs/cpu-extended-long-finetune --threads 1
 # eels-core train --recipe experiments/recipes/cpu-counted-steep-finetune.yaml \
 #     --init-from runs/cpu-extended-long-finetune/checkpoint.pt --out runs/cpu-counted-steep-finetune --threads 1
-# for phase in cpu-mixed-noise-finetune cpu-mixed-noise-continue cpu-mixed-noise-continue2; do
+# for phase in cpu-mixed-noise-finetune cpu-mixed-noise-continue cpu-mixed-noise-continue2 \
+#         cpu-strong-exelfs-finetune; do
 #     # the two commands at the head of each recipe file (for the first, add
 #     # --init-from runs/cpu-counted-steep-finetune/checkpoint.pt), then the average of the two seeds:
 #     python scripts/physics_validation.py --average runs/$phase-averaged/checkpoint.pt \
 #         --checkpoint runs/$phase/checkpoint.pt --checkpoint runs/$phase-s1/checkpoint.pt
 # done
+# # (cpu-strong-exelfs-finetune starts from runs/cpu-mixed-noise-continue2-averaged/checkpoint.pt:
+# #  add --init-from with it); then the two seeds of the ninth phase, the first of them shipped
+# eels-core train --recipe experiments/recipes/cpu-bk-exelfs-finetune.yaml --out runs/cpu-bk-exelfs-finetune --threads 1
 # # the same recipe with other random numbers (run-to-run spread)
 # eels-core train --preset cpu-joint-acquired --seed 1 --data-seed 10 --out runs/cpu-joint-acquired-s1 --threads 1
 # # the paper's recipe on a CPU

@@ -83,3 +83,13 @@ def test_shipped_weights_record_their_training_physics_and_the_selection_rule():
     assert all(line.strip() in rule for line in meta["selection"]["rule"].splitlines())
     for applied in meta["selection"]["applied"]:
         assert (REPO / applied["record"]).is_file()
+    # every application of a rule on record names the weights it kept or chose: the sidecar lists them all
+    listed = {applied["record"] for applied in meta["selection"]["applied"]}
+    on_record = {f"experiments/selection/{p.name}" for p in (REPO / "experiments" / "selection").glob("*.json")}
+    assert on_record <= listed, f"selection records missing from the sidecar: {sorted(on_record - listed)}"
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("physics_validation", REPO / meta["selection"]["rule_source"])
+    pv = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pv)
+    assert meta["selection"]["rule"] == pv.selection_rule(), "the sidecar states an older rule than the one in force"
