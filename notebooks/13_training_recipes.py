@@ -300,7 +300,7 @@ if calibrations:
 # %% [markdown]
 # ### Fine-tuning again from an average
 #
-# The shipped weights' last three phases, and one round trained after them, form a chain. The first
+# The shipped weights' fifth to seventh phases, and one round trained after them, form a chain. The first
 # round fine-tunes the weights shipped before it; each later round fine-tunes the weight average of
 # the round before, with new data seeds, and the seeds of every round are averaged. The mean
 # $F_1$ over the physics sets of the seventh rule, read from the records above, shows how much each
