@@ -15,8 +15,9 @@ without an entry runs with the defaults of its ``parameters`` cell. A parameter 
 that the notebook's ``parameters`` cell does not define is an error (a typo would otherwise run
 the notebook at its default, possibly paper-scale, size).
 
-Reproducibility: each run records in the executed notebook the sha256 of its source and its
-parameters. When ``book/<stem>.ipynb`` from an earlier run of the same source and parameters is
+Reproducibility: each run records in the executed notebook the sha256 of its source, its
+parameters and the sha256 of the shipped weights it read. When ``book/<stem>.ipynb`` from an
+earlier run of the same source, parameters and weights is
 there (the main job, ``scripts/build_book.sh``, leaves them), :func:`execute` compares the new
 outputs with it, after the replacements of ``tests/book/output_sanitize.cfg`` (times, addresses,
 temporary paths), and reports every cell whose text output changed: the check that a re-run gives
@@ -53,6 +54,8 @@ SANITIZE = REPO / "tests" / "book" / "output_sanitize.cfg"
 COMPARED = ("text/plain", "text/markdown", "text/latex")
 #: Tag of cells whose outputs may differ between runs (the tag nbval uses for the same purpose).
 IGNORE_TAG = "nbval-ignore-output"
+#: The shipped weights the chapters load: other weights give other outputs, not an irreproducible run.
+WEIGHTS = REPO / "eels_core" / "weights" / "cnn_bilstm.pt"
 
 
 def find_notebooks(only: list[str] | None = None) -> list[Path]:
@@ -105,7 +108,10 @@ def parameter_names(nb) -> set[str]:
 
 
 def _fingerprint(path: Path, parameters: dict) -> dict:
-    return {"source_sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "parameters": parameters}
+    """What decides a notebook's outputs: its source, its parameters and the shipped weights (:data:`WEIGHTS`)."""
+    weights = WEIGHTS
+    return {"source_sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "parameters": parameters,
+            "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest() if weights.is_file() else None}
 
 
 def _sanitize_rules() -> list[tuple[re.Pattern, str]]:

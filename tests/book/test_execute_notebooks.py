@@ -59,3 +59,17 @@ def test_only_a_run_of_the_same_source_and_parameters_is_compared(tmp_path):
     source.write_text("# %%\nx = 2\n")
     assert xnb.previous_run(out, source, {"n": 2}) is None
     assert xnb.previous_run(tmp_path / "missing.ipynb", source, {}) is None
+
+
+def test_a_run_with_other_weights_is_not_compared(tmp_path, monkeypatch):
+    """New shipped weights change the outputs legitimately: the earlier run is not compared."""
+    source = tmp_path / "01_x.py"
+    source.write_text("# %%\nx = 1\n")
+    weights = tmp_path / "w.pt"
+    weights.write_bytes(b"old")
+    monkeypatch.setattr(xnb, "WEIGHTS", weights)
+    out = tmp_path / "01_x.ipynb"
+    out.write_text(json.dumps(_nb(_stream("1\n"), fingerprint=xnb._fingerprint(source, {}))))
+    assert xnb.previous_run(out, source, {}) is not None
+    weights.write_bytes(b"new")
+    assert xnb.previous_run(out, source, {}) is None
