@@ -314,7 +314,9 @@ say("\n".join(rows) + f"\n\n{int((Y_true & ~Y_pred).sum())} of {int(Y_true.sum()
 # The errors are not random. An uncalibrated axis moves every edge beyond the shifts the network
 # was trained with; the boron nitride files put N K next to Sc L₂,₃ (two sharp peaks close
 # together); a survey spectrum starts where the plasmon tail is steep; elements outside the 20
-# have edges on top of target edges; coarse channels and few counts blur the white lines.
+# have edges on top of target edges; coarse channels and few counts blur the white lines; far above
+# a strong B K edge, the oscillation of its extended structure can look like the start of another
+# edge.
 
 # %% [markdown]
 # ## The failure kinds, reproduced on synthetic spectra
