@@ -581,12 +581,17 @@ def _clears(gain: dict[str, float]) -> bool:
 def targeted_gains(candidate: dict[str, np.ndarray], shipped: dict[str, np.ndarray], draws: dict[str, np.ndarray],
                    targeted: str) -> dict[str, dict[str, float]]:
     """Rule 9's two gains of a candidate written against the set ``targeted``: over the physics sets
-    other than it (``"rest"``) and on it alone (``"targeted"``), each a :func:`gain_interval`."""
+    other than it (``"rest"``) and on it alone (``"targeted"``), each a :func:`gain_interval`, with the
+    set's name (``"targeted_set"``), as a selection record keeps them beside the candidate's gain."""
     if targeted not in TARGETED_KINDS:
         raise ValueError(f"targeted set {targeted!r}: choose one of {', '.join(TARGETED_KINDS)}")
     rest = tuple(k for k in PHYSICS_KINDS if k != targeted)
-    return {"rest": gain_interval(candidate, shipped, draws, rest),
+    return {"targeted_set": targeted, "rest": gain_interval(candidate, shipped, draws, rest),
             "targeted": gain_interval(candidate, shipped, draws, (targeted,))}
+
+
+def _said_targeted(gains: dict) -> str:
+    return f"on the rest {_said(gains['rest'])}, on {gains['targeted_set']} {_said(gains['targeted'])}"
 
 
 def _clears_targeted(gains: dict[str, dict[str, float]]) -> bool:
@@ -685,13 +690,12 @@ def main(argv: list[str] | None = None) -> int:
         aimed = ({name: targeted_gains(window_f1[name], window_f1["shipped"], draws, args.targeted) for name in scores}
                  if args.targeted else None)
         for name, g in gains.items():
-            print(f"{name}: {_said(g)}" + (f"; on the rest {_said(aimed[name]['rest'])}, on {args.targeted} "
-                                          f"{_said(aimed[name]['targeted'])}" if aimed else ""))
+            print(f"{name}: {_said(g)}" + (f"; {_said_targeted(aimed[name])}" if aimed else ""))
         chosen = select(shipped, scores, gains, aimed)
         print(f"selection rule 9: {chosen}")
         scores = {"shipped": shipped, **scores, "selected": chosen}
         if aimed:
-            gains = {name: {**g, "targeted_set": args.targeted, **aimed[name]} for name, g in gains.items()}
+            gains = {name: {**g, **aimed[name]} for name, g in gains.items()}
     if args.json:
         Path(args.json).write_text(json.dumps(scores, indent=1))
     if args.record:
@@ -720,9 +724,9 @@ def judge_one(sets: dict[str, Batch], shipped: torch.nn.Module, name: str, candi
     clears = _clears(gain)
     if targeted:
         aimed = targeted_gains(window_f1[name], window_f1["shipped"], draws, targeted)
-        print(f"{name}: on the rest {_said(aimed['rest'])}, on {targeted} {_said(aimed['targeted'])}")
+        print(f"{name}: {_said_targeted(aimed)}")
         clears = clears or _clears_targeted(aimed)
-        gain = {**gain, "targeted_set": targeted, **aimed}
+        gain = {**gain, **aimed}
     return scores, gain, _admissible(scores["shipped"], scores[name]) and clears
 
 
