@@ -33,6 +33,22 @@ def test_every_set_is_fixed_and_shows_its_physics(kind):
         assert width.min() >= 34.5
 
 
+def test_the_pedestal_set_is_flat_enough_for_the_contrast_floor():
+    """Rule 10's ``pedestal`` set: a pedestal of 10-100 x the median leaves the centred log spectrum so flat
+    that the preprocessing stretches every window but the widest up to its contrast floor, which the same
+    spectra without the pedestal (``steep_counted``) need in their narrow windows only."""
+    from eels_core.learning.preprocessing import CONTRAST_FLOOR
+
+    def rms(kind):
+        x = pv.build_set(kind, 48).inputs
+        mask = x[:, 2] > 0
+        return torch.sqrt((x[:, 0] ** 2 * mask).sum(1) / mask.sum(1)).numpy()
+
+    at_floor = lambda r: float(np.mean(np.isclose(r, CONTRAST_FLOOR, rtol=1e-3)))
+    assert at_floor(rms("pedestal")) >= 0.95 and at_floor(rms("steep_counted")) <= 0.75
+    assert pv.PEDESTAL_FRACTION == (10.0, 100.0) and "pedestal of 10-100 times" in pv.__doc__
+
+
 def _scores(paper, physics):
     return {"paper": {"f1": paper}, **{k: {"f1": physics[i]} for i, k in enumerate(pv.PHYSICS_KINDS)}}
 
@@ -64,7 +80,8 @@ def test_selection_rule_2():
     assert pv.RULE6_KINDS == pv.RULE5_KINDS + ("steep",)
     assert pv.RULE7_KINDS == pv.RULE6_KINDS + ("steep_counted", "hbn_steep")
     assert pv.RULE8_KINDS == pv.RULE7_KINDS + ("strong_exelfs",)
-    assert pv.PHYSICS_KINDS == pv.RULE8_KINDS[1:] + ("bk_exelfs",) and pv.TARGETED_KINDS == ("bk_exelfs",)
+    assert pv.RULE9_KINDS == pv.RULE8_KINDS + ("bk_exelfs",)
+    assert pv.PHYSICS_KINDS == pv.RULE9_KINDS[1:] + ("pedestal",) and pv.TARGETED_KINDS == ("bk_exelfs", "pedestal")
     one_big_gain = _scores2(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
     assert pv.select_rule2(shipped, {"a": one_big_gain}) == "a"
     assert pv.select_rule2(shipped, {"a": {**better, "thick": {"f1": 0.5}}}) == "a"  # rule 2 does not read it
@@ -252,8 +269,8 @@ def test_selection_rule_text_and_record(tmp_path):
 
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert record["measured_by"].endswith("--n 1000")
-    assert record["rule"].startswith("selection rule 9") and record["gains"] == {}
-    assert "Selection rule 8" in rule and "Selection rule 9" in rule and "Test-time averaging" not in rule and "Decision thresholds" not in rule
+    assert record["rule"].startswith("selection rule 10") and record["gains"] == {}
+    assert "Selection rule 8" in rule and "Selection rule 9" in rule and "Selection rule 10" in rule and "Test-time averaging" not in rule and "Decision thresholds" not in rule
     assert "Weight averaging (" in rule and "beginning with ``cpu-mixed-noise-continue``" in rule
     with pytest.raises(SystemExit, match="--record"):
         pv.selection_record(args, {"shipped": {}}, [])
