@@ -380,6 +380,28 @@ def selection_rule() -> str:
     return "Selection rule (" + rules.rstrip() + "\n\nWeight averaging (" + averaging.rstrip()
 
 
+#: The diagnostic behind rule 10 (``--pedestal-study``): seeds of its spectra, windows and pedestals (no
+#: set and no training stream uses them) and its pedestal ranges (``None``: no pedestal).
+PEDESTAL_STUDY_SEEDS = {"spectra": 777, "windows": 5, "pedestals": 9}
+PEDESTAL_STUDY_RANGES = (None, (0.05, 1.0), (1.0, 10.0), (10.0, 100.0))
+
+
+def pedestal_study(model: torch.nn.Module, n: int = 1000) -> list[dict]:
+    """The scores of ``model`` on the same ``n`` ``steep_counted`` spectra (windows of at least 35 eV)
+    without a pedestal and on pedestals drawn log-uniform in each of :data:`PEDESTAL_STUDY_RANGES`
+    (times the median inside the window): the measurement that rule 10 states."""
+    b = synthesize(n, seed=PEDESTAL_STUDY_SEEDS["spectra"], config=REAL.replace(**COUNTED_STEEP_SPECTRA))
+    windows = sample_windows(np.random.default_rng(PEDESTAL_STUDY_SEEDS["windows"]), n, 0.0, 35.0, b.edge_onset_ev)
+    rows = []
+    for fraction in PEDESTAL_STUDY_RANGES:
+        spectra = b.spectra if fraction is None else apply_acquisition(
+            b.spectra, windows, np.random.default_rng(PEDESTAL_STUDY_SEEDS["pedestals"]),
+            AcquisitionConfig(pedestal_probability=1.0, pedestal_fraction=fraction))
+        rows.append({"pedestal_fraction": None if fraction is None else list(fraction),
+                     **score(model, make_batch(spectra, b.labels, b.edge_onset_ev, windows))})
+    return rows
+
+
 def _rng(kind: str, part: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(entropy=SEED, spawn_key=(ALL_KINDS.index(kind), part)))
 
@@ -685,7 +707,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="the targeted set the candidates' recipe was written against (selection rules 9 and 10)")
     ap.add_argument("--trained-by", action="append", default=[],
                     help="how each candidate was trained (with --record; repeatable, in --checkpoint order)")
+    ap.add_argument("--pedestal-study", metavar="JSON",
+                    help="only measure the shipped weights and every --checkpoint on the diagnostic of rule 10 "
+                         "(pedestal_study) and write it here")
     args = ap.parse_args(argv)
+    if args.pedestal_study:
+        return measure_pedestal_study(args, argv)
     sets = {k: build_set(k, args.n) for k in args.kinds}
     if args.list:
         for k, d in sets.items():
@@ -733,6 +760,31 @@ def main(argv: list[str] | None = None) -> int:
         record = selection_record(args, scores, argv, gains)
         Path(args.record).write_text(json.dumps(record, indent=1) + "\n")
         print(f"wrote {args.record}")
+    return 0
+
+
+def measure_pedestal_study(args: argparse.Namespace, argv: list[str] | None) -> int:
+    """``--pedestal-study``: :func:`pedestal_study` of the shipped weights and of every ``--checkpoint``."""
+    import hashlib
+    import subprocess
+
+    from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, load_model
+
+    models = []
+    for label, path in [("shipped", str(DEFAULT_WEIGHTS))] + [(p, p) for p in args.checkpoint]:
+        rows = pedestal_study(load_model(path), args.n)
+        models.append({"name": label, "weights": path if label != "shipped" else "eels_core/weights/cnn_bilstm.pt",
+                       "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(), "rows": rows})
+        for row in rows:
+            print(f"{label}: pedestal {row['pedestal_fraction']}: F1 {row['f1']:.3f}, exact {row['exact_accuracy']:.3f}")
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    Path(args.pedestal_study).write_text(json.dumps({
+        "schema": "eels-edge-book.diagnostic/1", "set": "pedestal study (rule 10)",
+        "what": f"{args.n} steep_counted spectra (windows of at least 35 eV) without a pedestal and on constant "
+                "pedestals drawn log-uniform in each range, in medians of the spectrum inside its window; threshold 0.5",
+        "measured_by": "scripts/physics_validation.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "code_commit_parent": commit, "seeds": PEDESTAL_STUDY_SEEDS, "models": models}, indent=1) + "\n")
+    print(f"wrote {args.pedestal_study}")
     return 0
 
 
