@@ -2,6 +2,7 @@
 selection rule written before scoring."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,28 @@ def test_the_pedestal_set_is_flat_enough_for_the_contrast_floor():
     at_floor = lambda r: float(np.mean(np.isclose(r, CONTRAST_FLOOR, rtol=1e-3)))
     assert at_floor(rms("pedestal")) >= 0.95 and at_floor(rms("steep_counted")) <= 0.75
     assert pv.PEDESTAL_FRACTION == (10.0, 100.0) and "pedestal of 10-100 times" in pv.__doc__
+
+
+def test_rule_10_states_its_pedestal_study_as_recorded():
+    """The numbers of rule 10's reason are those of the recorded study of the weights it was written
+    against (experiments/diagnostics/pedestal-study.json), and the study runs as recorded."""
+    record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / "pedestal-study.json").read_text())
+    assert record["seeds"] == pv.PEDESTAL_STUDY_SEEDS
+    rows = next(m for m in record["models"] if m["sha256"].startswith("4ed95f133d93"))["rows"]
+    assert [r["pedestal_fraction"] for r in rows] == [None if f is None else list(f) for f in pv.PEDESTAL_STUDY_RANGES]
+    rule = " ".join(pv.__doc__.split("Selection rule 10 (", 1)[1].split("Test-time averaging", 1)[0].split())
+    f1, exact = [f"{r['f1']:.3f}" for r in rows], [f"{r['exact_accuracy']:.3f}" for r in rows]
+    assert f"F1 falls from {f1[0]} without a pedestal to {f1[2]} on pedestals of 1-10 times the median and to {f1[3]}" in rule
+    assert f"(exact accuracy {exact[0]}, {exact[2]}, {exact[3]})" in rule
+    assert rows[3]["recall"] < rows[0]["recall"] - 0.02 and abs(rows[3]["precision"] - rows[0]["precision"]) < 0.01
+    small = pv.pedestal_study(_shipped_model(), 8)
+    assert len(small) == len(pv.PEDESTAL_STUDY_RANGES) and all(r["n_spectra"] == 8 for r in small)
+
+
+def _shipped_model():
+    from eels_core.learning.checkpoint import load_model
+
+    return load_model()
 
 
 def _scores(paper, physics):
