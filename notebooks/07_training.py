@@ -210,8 +210,9 @@ display(md_table(("Preset", "What it is for"), [(f"`{n}`", preset_description(n)
 #   phase, `experiments/recipes/cpu-counted-steep-finetune.yaml`, fine-tunes that for 8,000 steps
 #   with measured backgrounds and edges (chapter 03): half of its measured-physics spectra have a
 #   background exponent between 1.5 and 5, their noise follows the square root of the background,
-#   and jump ratios reach three times the Table 1 maxima. The fifth to eighth phases train two
-#   seeds each, from the same weights, and keep the average of their weights. The fifth phase,
+#   and jump ratios reach three times the Table 1 maxima.
+#   The fifth to eighth phases, and the tenth, train two seeds each, from the same weights, and
+#   keep the average of their weights. The fifth phase,
 #   `experiments/recipes/cpu-mixed-noise-finetune.yaml`, fine-tunes the fourth for 10,000 steps
 #   with noise that is part shot noise and part read-out noise (chapter 03). The sixth,
 #   `experiments/recipes/cpu-mixed-noise-continue.yaml`, fine-tunes that average for 8,000
@@ -221,7 +222,12 @@ display(md_table(("Preset", "What it is for"), [(f"`{n}`", preset_description(n)
 #   average for 8,000 steps with the extended fine structure on half of the edges and up to twice as
 #   strong; the ninth, `experiments/recipes/cpu-bk-exelfs-finetune.yaml`, fine-tunes the eighth
 #   average for 8,000 steps with the nearest neighbours of that structure 1.3-3.0 Å away, as close
-#   as in h-BN, and its first seed is the shipped model. The selection rules of the appendix
+#   as in h-BN (its first seed). The tenth,
+#   `experiments/recipes/cpu-pedestal-finetune.yaml`, fine-tunes that seed for 8,000 steps with a
+#   constant pedestal of up to 100 times the median under 30 % of the spectra (chapter 04), and the
+#   eleventh,
+#   `experiments/recipes/cpu-pedestal-continue.yaml`, fine-tunes the tenth average for 8,000 steps
+#   with pedestals under half of them; its second seed is the shipped model. The selection rules of the appendix
 #   {doc}`13_training_recipes` decided, at each step, whether the shipped model changed.
 # * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05 and large batches.
 #
@@ -407,9 +413,9 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # resume.
 #
 # ```bash
-# # CPU, in the background, one thread: the shipped model's nine phases (the first four take
-# # about two and a half hours; each of the other five trains two seeds, two runs at once, in
-# # about 30-40 minutes; the fifth to eighth then average their weights)
+# # CPU, in the background, one thread: the shipped model's eleven phases (the first four take
+# # about two and a half hours; each of the other seven trains two seeds, two runs at once, in
+# # about 30-40 minutes; the fifth to eighth and the tenth then average their weights)
 # eels-core train --preset cpu-joint-acquired --out runs/cpu-joint-acquired --threads 1
 # eels-core train --recipe experiments/recipes/cpu-coarse-computed-finetune.yaml \
 #     --init-from runs/cpu-joint-acquired/checkpoint.pt --out runs/cpu-coarse-computed-finetune --threads 1
@@ -425,8 +431,12 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 #         --checkpoint runs/$phase/checkpoint.pt --checkpoint runs/$phase-s1/checkpoint.pt
 # done
 # # (cpu-strong-exelfs-finetune starts from runs/cpu-mixed-noise-continue2-averaged/checkpoint.pt:
-# #  add --init-from with it); then the two seeds of the ninth phase, the first of them shipped
+# #  add --init-from with it); then the first seed of the ninth phase
 # eels-core train --recipe experiments/recipes/cpu-bk-exelfs-finetune.yaml --out runs/cpu-bk-exelfs-finetune --threads 1
+# # the tenth phase: the loop above with phase=cpu-pedestal-finetune; then the second seed of the
+# # eleventh, the shipped model
+# eels-core train --recipe experiments/recipes/cpu-pedestal-continue.yaml --out runs/cpu-pedestal-continue-s1 \
+#     --seed 1 --data-seed 232 --threads 1
 # # the same recipe with other random numbers (run-to-run spread)
 # eels-core train --preset cpu-joint-acquired --seed 1 --data-seed 10 --out runs/cpu-joint-acquired-s1 --threads 1
 # # the paper's recipe on a CPU

@@ -150,8 +150,8 @@ def _tables_without_json(tables):
 
 def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     """The prose of chapter 07 names every fine-tuning phase of the shipped weights with its recipe
-    file and step count (the fifth to eighth as the average of two seeds), and the measured backgrounds of
-    the last phase as its recipe draws them."""
+    file and step count (the fifth to eighth and the tenth as the average of two seeds, the last as the seed
+    the prose names), and the measured backgrounds and pedestals of the last phase as its recipe draws them."""
     import json
 
     from eels_core.learning.presets import load_recipe
@@ -160,20 +160,24 @@ def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     prose = " ".join(line[2:] for line in text.splitlines() if line.startswith("# "))
     phases = json.loads((REPO / "eels_core" / "weights" / "cnn_bilstm.json").read_text())["phases"]
     named = re.findall(r"`experiments/recipes/([\w-]+)\.yaml`, fine-tunes [\w ]+? for ([\d,]+)\s+steps", prose)
-    assert len(named) == len(phases) - 1 == 8, named
+    assert len(named) == len(phases) - 1 == 10, named
     for (recipe, steps), phase in zip(named, phases[1:]):
         if "averaged_from" in phase:  # two seeds of the recipe, their weights averaged
             assert phase["checkpoint"] == f"runs/{recipe}-averaged/checkpoint.pt"
             assert [s["checkpoint"] for s in phase["averaged_from"]] == [
                 f"runs/{recipe}/checkpoint.pt", f"runs/{recipe}-s1/checkpoint.pt"]
         else:
-            assert phase["checkpoint"] == f"runs/{recipe}/checkpoint.pt"
+            assert phase["checkpoint"] in (f"runs/{recipe}/checkpoint.pt", f"runs/{recipe}-s1/checkpoint.pt")
         assert int(steps.replace(",", "")) == phase["steps_done"] == load_recipe(
             REPO / "experiments" / "recipes" / f"{recipe}.yaml")[1].steps
     last = load_recipe(REPO / "experiments" / "recipes" / f"{named[-1][0]}.yaml")[1].synthesis
     assert last.background_exponent_range == (1.5, 5.0) and "between 1.5 and 5" in prose
     assert last.background_exponent_range_probability == 0.5 and "half of its measured-physics spectra" in prose
     assert last.noise_follows_background and last.jump_ratio_max_scale == 3.0 and "three times the Table 1" in prose
-    assert len(phases) == 9 and "the shipped model's nine phases" in prose
-    assert [i for i, phase in enumerate(phases) if "averaged_from" in phase] == [4, 5, 6, 7]
-    assert "The fifth to eighth phases train two" in prose
+    assert len(phases) == 11 and "the shipped model's eleven phases" in prose
+    assert [i for i, phase in enumerate(phases) if "averaged_from" in phase] == [4, 5, 6, 7, 9]
+    assert "The fifth to eighth phases, and the tenth, train two" in prose
+    assert phases[-1]["checkpoint"].endswith("-s1/checkpoint.pt") and "its second seed is the shipped model" in prose
+    acquisition = load_recipe(REPO / "experiments" / "recipes" / f"{named[-1][0]}.yaml")[1].acquisition
+    assert acquisition.pedestal_probability == 0.5 and acquisition.pedestal_fraction[1] == 100.0
+    assert "pedestals under half of them" in prose and "up to 100 times the median" in prose
