@@ -181,3 +181,9 @@ def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     acquisition = load_recipe(REPO / "experiments" / "recipes" / f"{named[-1][0]}.yaml")[1].acquisition
     assert acquisition.pedestal_probability == 0.5 and acquisition.pedestal_fraction[1] == 100.0
     assert "pedestals under half of them" in prose and "up to 100 times the median" in prose
+    # chapter 04 names the phases whose recipes draw pedestals up to 100 times the median
+    up_to_100 = [i + 2 for i, (recipe, _) in enumerate(named) if load_recipe(
+        REPO / "experiments" / "recipes" / f"{recipe}.yaml")[1].acquisition.pedestal_fraction[1] == 100.0]
+    chapter_04 = (REPO / "notebooks" / "04_synthesis_and_augmentation.py").read_text()
+    assert up_to_100 == [10, 11] and "100 times it in the tenth and eleventh training phases" in " ".join(
+        line[2:] for line in chapter_04.splitlines() if line.startswith("# "))
