@@ -765,25 +765,21 @@ def main(argv: list[str] | None = None) -> int:
 
 def measure_pedestal_study(args: argparse.Namespace, argv: list[str] | None) -> int:
     """``--pedestal-study``: :func:`pedestal_study` of the shipped weights and of every ``--checkpoint``."""
-    import hashlib
-    import subprocess
-
-    from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, load_model
+    from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, load_model, sha256_of
 
     models = []
     for label, path in [("shipped", str(DEFAULT_WEIGHTS))] + [(p, p) for p in args.checkpoint]:
         rows = pedestal_study(load_model(path), args.n)
         models.append({"name": label, "weights": path if label != "shipped" else "eels_core/weights/cnn_bilstm.pt",
-                       "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(), "rows": rows})
+                       "sha256": sha256_of(path), "rows": rows})
         for row in rows:
             print(f"{label}: pedestal {row['pedestal_fraction']}: F1 {row['f1']:.3f}, exact {row['exact_accuracy']:.3f}")
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     Path(args.pedestal_study).write_text(json.dumps({
         "schema": "eels-edge-book.diagnostic/1", "set": "pedestal study (rule 10)",
         "what": f"{args.n} steep_counted spectra (windows of at least 35 eV) without a pedestal and on constant "
                 "pedestals drawn log-uniform in each range, in medians of the spectrum inside its window; threshold 0.5",
         "measured_by": "scripts/physics_validation.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "code_commit_parent": commit, "seeds": PEDESTAL_STUDY_SEEDS, "models": models}, indent=1) + "\n")
+        "code_commit_parent": _git_commit(), "seeds": PEDESTAL_STUDY_SEEDS, "models": models}, indent=1) + "\n")
     print(f"wrote {args.pedestal_study}")
     return 0
 
@@ -943,13 +939,18 @@ def selection_record(args: argparse.Namespace, scores: dict, argv: list[str] | N
                         "candidate it judges was trained")
 
 
+def _git_commit() -> str:
+    """The commit the repository is at ("" outside a git checkout)."""
+    import subprocess
+
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+
+
 def _record(scores: dict, gains: dict[str, dict[str, float]], argv: list[str] | None, *, candidate: str,
             recipe_file: str | None, candidates: list[dict], rule: str) -> dict:
     """A record of schema ``eels-edge-book.selection/1``: what was compared, by which rule, with which
     code and command, and the outcome (``scores["selected"]``)."""
-    import subprocess
-
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    commit = _git_commit()
     return {
         "schema": "eels-edge-book.selection/1",
         "candidate": candidate,
