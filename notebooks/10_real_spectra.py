@@ -59,6 +59,7 @@ from eels_core.forward.axis import MIN_WINDOW_EV
 from eels_core.forward.config import SynthesisConfig
 from eels_core.forward.edges import (edge_labels, load_distractor_edges, nearest_neighbour_distance_a,
                                      reference_onsets_ev)
+from eels_core.forward.psf import gaussian_sigma
 from eels_core.forward.synthesis import SpectrumParameters, edge_library_for, make_parameters, render_spectra
 from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, load_model
 from eels_core.learning.metrics import evaluate, per_spectrum_scores
@@ -552,7 +553,7 @@ case_table("extended structure", "B K with", rows, ["B K", "Ar L₂,₃ reported
 pedestal_f = 100.0  # the pedestal, in medians of the spectrum inside the window
 flat_window = (386.0, 450.0)
 inside = (ENERGY >= flat_window[0]) & (ENERGY <= flat_window[1])
-lone_peak = np.exp(-0.5 * ((ENERGY - 405.0) / (1.5 / (2 * np.sqrt(2 * np.log(2))))) ** 2)
+lone_peak = np.exp(-0.5 * ((ENERGY - 405.0) / gaussian_sigma(1.5)) ** 2)
 rows = []
 for f in (0.0, pedestal_f):
     base = ox if f == 0 else np.stack([add_pedestal(y, flat_window, f) for y in ox])
