@@ -62,14 +62,10 @@ def test_rule_10_states_its_pedestal_study_as_recorded():
     assert f"F1 falls from {f1[0]} without a pedestal to {f1[2]} on pedestals of 1-10 times the median and to {f1[3]}" in rule
     assert f"(exact accuracy {exact[0]}, {exact[2]}, {exact[3]})" in rule
     assert rows[3]["recall"] < rows[0]["recall"] - 0.02 and abs(rows[3]["precision"] - rows[0]["precision"]) < 0.01
-    small = pv.pedestal_study(_shipped_model(), 8)
-    assert len(small) == len(pv.PEDESTAL_STUDY_RANGES) and all(r["n_spectra"] == 8 for r in small)
-
-
-def _shipped_model():
     from eels_core.learning.checkpoint import load_model
 
-    return load_model()
+    small = pv.pedestal_study(load_model(), 8)
+    assert len(small) == len(pv.PEDESTAL_STUDY_RANGES) and all(r["n_spectra"] == 8 for r in small)
 
 
 def _scores(paper, physics):
