@@ -109,9 +109,8 @@ def parameter_names(nb) -> set[str]:
 
 def _fingerprint(path: Path, parameters: dict) -> dict:
     """What decides a notebook's outputs: its source, its parameters and the shipped weights (:data:`WEIGHTS`)."""
-    weights = WEIGHTS
     return {"source_sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "parameters": parameters,
-            "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest() if weights.is_file() else None}
+            "weights_sha256": hashlib.sha256(WEIGHTS.read_bytes()).hexdigest() if WEIGHTS.is_file() else None}
 
 
 def _sanitize_rules() -> list[tuple[re.Pattern, str]]:

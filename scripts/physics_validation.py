@@ -381,9 +381,10 @@ def selection_rule() -> str:
 
 
 #: The diagnostic behind rule 10 (``--pedestal-study``): seeds of its spectra, windows and pedestals (no
-#: set and no training stream uses them) and its pedestal ranges (``None``: no pedestal).
+#: set and no training stream uses them) and its pedestal ranges (``None``: no pedestal; the last is the
+#: ``pedestal`` set's).
 PEDESTAL_STUDY_SEEDS = {"spectra": 777, "windows": 5, "pedestals": 9}
-PEDESTAL_STUDY_RANGES = (None, (0.05, 1.0), (1.0, 10.0), (10.0, 100.0))
+PEDESTAL_STUDY_RANGES = (None, (0.05, 1.0), (1.0, 10.0), PEDESTAL_FRACTION)
 
 
 def pedestal_study(model: torch.nn.Module, n: int = 1000) -> list[dict]:
