@@ -156,6 +156,18 @@ class SynthesisConfig:
         (R = 1.5) to ~20 eV (R = 4.5) at 60 eV above the onset.
     exelfs_debye_waller_a2 : (float, float)
         Range of the Debye-Waller factor sigma^2 (Angstrom^2) that damps them at high k.
+    exelfs_second_shell_probability : float
+        Probability that an edge with extended fine structure also has a second shell of
+        neighbours (``second_*`` of :func:`~eels_core.forward.edges.exelfs_modulation`), whose
+        oscillation beats against the first. 0: one shell (no further random draws).
+    exelfs_second_shell_distance_ratio : (float, float)
+        Range of R2 / R of that shell: sqrt(2) = 1.41 for the metal-metal shell of a rock-salt
+        oxide, sqrt(3) = 1.73 (B-B) and 2 (second B-N) in h-BN (from the lattice in
+        ``computed_elnes_cases.yaml``).
+    exelfs_second_shell_amplitude_ratio : (float, float)
+        Range of A2 / A. The EXAFS amplitude goes as N / R^2 (N neighbours): six B at 2.504
+        Angstrom against three N at 1.446 in h-BN give about 0.67 before the back-scattering
+        strengths of B and N, which the range brackets.
     background_exponent_range : (float, float) or None
         If given, r is drawn uniformly in this range instead of N(mean, sd): measured core-loss
         backgrounds have r between about 2 and 6 (Egerton), steeper than the paper's 1.88 +- 0.2,
@@ -232,6 +244,9 @@ class SynthesisConfig:
     exelfs_amplitude: tuple[float, float] = (0.02, 0.2)
     exelfs_distance_a: tuple[float, float] = (1.4, 4.5)
     exelfs_debye_waller_a2: tuple[float, float] = (0.002, 0.012)
+    exelfs_second_shell_probability: float = 0.0
+    exelfs_second_shell_distance_ratio: tuple[float, float] = (1.4, 2.0)
+    exelfs_second_shell_amplitude_ratio: tuple[float, float] = (0.3, 1.0)
     background_exponent_range: tuple[float, float] | None = None
     background_exponent_range_probability: float = 1.0
     noise_reference_ev: float | None = None
@@ -331,10 +346,12 @@ class SynthesisConfig:
         _range_ok("exelfs_amplitude", self.exelfs_amplitude, 0.0, 0.9)
         _range_ok("exelfs_distance_a", self.exelfs_distance_a, 0.5, 10.0)
         _range_ok("exelfs_debye_waller_a2", self.exelfs_debye_waller_a2, 0.0, 0.05)
+        _range_ok("exelfs_second_shell_distance_ratio", self.exelfs_second_shell_distance_ratio, 1.0, 4.0)
+        _range_ok("exelfs_second_shell_amplitude_ratio", self.exelfs_second_shell_amplitude_ratio, 0.0, 1.5)
         if self.distractor_table not in ("curated", "complete"):
             raise ValueError(f"distractor_table = {self.distractor_table!r}: choose 'curated' or 'complete'")
         for name in ("distractor_probability", "background_subtracted_probability", "exelfs_probability",
-                     "background_exponent_range_probability",
+                     "exelfs_second_shell_probability", "background_exponent_range_probability",
                      "companion_probability"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} = {getattr(self, name)} outside [0, 1]")

@@ -611,6 +611,10 @@ def exelfs_modulation(
     distance_a: ArrayLike,
     phase: ArrayLike,
     debye_waller_a2: ArrayLike,
+    *,
+    second_amplitude: ArrayLike = 0.0,
+    second_distance_a: ArrayLike = 1.0,
+    second_phase: ArrayLike = 0.0,
 ) -> NDArray[np.float64]:
     """Factor ``1 + chi(E)`` of the extended energy-loss fine structure (EXELFS) of an edge.
 
@@ -628,17 +632,26 @@ def exelfs_modulation(
     displacement (Debye-Waller factor). The scattering amplitude's k-dependence and the phase
     shifts of real atoms are folded into A and phi.
 
+    A second shell of neighbours further away adds its own term, ``A2 g(k) sin(2 k R2 + phi2)``,
+    with the same envelope. Two shells beat against each other, so that the structure is no longer
+    one slow oscillation: in h-BN the three N around a B at 1.446 Angstrom are followed by six B at
+    2.504 and three N at 2.891 Angstrom (ratios sqrt(3) and 2, from the lattice in
+    ``computed_elnes_cases.yaml``).
+
     Parameters
     ----------
     energy_ev : array_like, shape (n,)
     edge_onset_ev, amplitude, distance_a, phase, debye_waller_a2 : array_like
         Onset (eV), relative amplitude A at ``k_ref`` (0: no modulation), R (Angstrom), phi (rad)
         and sigma^2 (Angstrom^2); each a scalar or shape (m, 1) for m edges.
+    second_amplitude, second_distance_a, second_phase : array_like, optional
+        A2, R2 (Angstrom) and phi2 (rad) of a second shell, shaped as ``amplitude``; the default
+        amplitude 0 leaves one shell.
 
     Returns
     -------
     ndarray, shape (n,) or (m, n)
-        1 below the onset; positive for amplitudes below 1.
+        1 below the onset; positive while the amplitudes sum to less than 1.
     """
     e = np.asarray(energy_ev, dtype=np.float64)
     k = photoelectron_wavenumber(e - np.asarray(edge_onset_ev, dtype=np.float64))
@@ -650,7 +663,12 @@ def exelfs_modulation(
         k_ref / np.maximum(k, k_ref) * np.exp(-2.0 * sigma2 * (k**2 - k_ref**2)),
     )
     oscillation = np.sin(2.0 * k * np.asarray(distance_a, dtype=np.float64) + np.asarray(phase, dtype=np.float64))
-    return 1.0 + np.asarray(amplitude, dtype=np.float64) * envelope * oscillation
+    chi = np.asarray(amplitude, dtype=np.float64) * envelope * oscillation
+    a2 = np.asarray(second_amplitude, dtype=np.float64)
+    if np.any(a2 != 0):
+        second = np.sin(2.0 * k * np.asarray(second_distance_a, dtype=np.float64) + np.asarray(second_phase, dtype=np.float64))
+        chi = chi + a2 * envelope * second
+    return 1.0 + chi
 
 
 @functools.lru_cache(maxsize=1)

@@ -72,7 +72,9 @@ def _no_exelfs(n: int) -> dict[str, NDArray[np.float64]]:
     """EXELFS fields of n spectra whose edges all have smooth tails (amplitude 0)."""
     slots = MAX_EDGES + MAX_DISTRACTORS
     return {"exelfs_amplitude": np.zeros((n, slots)), "exelfs_distance_a": np.full((n, slots), 2.0),
-            "exelfs_phase": np.zeros((n, slots)), "exelfs_debye_waller_a2": np.zeros(n)}
+            "exelfs_phase": np.zeros((n, slots)), "exelfs_debye_waller_a2": np.zeros(n),
+            "exelfs_second_amplitude": np.zeros((n, slots)), "exelfs_second_distance_a": np.full((n, slots), 3.0),
+            "exelfs_second_phase": np.zeros((n, slots))}
 
 
 @dataclass
@@ -115,6 +117,10 @@ class SpectrumParameters:
     exelfs_debye_waller_a2: NDArray[np.float64]  # (b,)
     # share of the noise variance at the noise reference energy that is shot noise (1: all of it)
     noise_shot_fraction: NDArray[np.float64]  # (b,)
+    # a second shell of neighbours in the extended fine structure (amplitude 0: one shell)
+    exelfs_second_amplitude: NDArray[np.float64]  # (b, 8)
+    exelfs_second_distance_a: NDArray[np.float64]  # (b, 8)
+    exelfs_second_phase: NDArray[np.float64]  # (b, 8)
 
     def __len__(self) -> int:
         return int(self.n_edges.shape[0])
@@ -340,6 +346,13 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
         exelfs["exelfs_distance_a"] = rng.uniform(*config.exelfs_distance_a, size=(n, slots))
         exelfs["exelfs_phase"] = rng.uniform(0.0, 2.0 * np.pi, size=(n, slots))
         exelfs["exelfs_debye_waller_a2"] = rng.uniform(*config.exelfs_debye_waller_a2, size=n)
+        if config.exelfs_second_shell_probability > 0:  # further draws only when they are asked for
+            second = has_exelfs & (rng.random((n, slots)) < config.exelfs_second_shell_probability)
+            ratio = rng.uniform(*config.exelfs_second_shell_amplitude_ratio, size=(n, slots))
+            exelfs["exelfs_second_amplitude"] = np.where(second, ratio * exelfs["exelfs_amplitude"], 0.0)
+            exelfs["exelfs_second_distance_a"] = exelfs["exelfs_distance_a"] * rng.uniform(
+                *config.exelfs_second_shell_distance_ratio, size=(n, slots))
+            exelfs["exelfs_second_phase"] = rng.uniform(0.0, 2.0 * np.pi, size=(n, slots))
     shot_fraction = np.ones(n)
     if config.noise_shot_fraction != (1.0, 1.0):  # after everything else, for the same reason
         shot_fraction = rng.uniform(*config.noise_shot_fraction, size=n)
@@ -1253,6 +1266,9 @@ def _exelfs_factors(
     factor = exelfs_modulation(
         model_energy, onset_ev[rows, None], amplitude[rows, None], params.exelfs_distance_a[s_, k_][:, None],
         params.exelfs_phase[s_, k_][:, None], params.exelfs_debye_waller_a2[s_][:, None],
+        second_amplitude=params.exelfs_second_amplitude[s_, k_][:, None],
+        second_distance_a=params.exelfs_second_distance_a[s_, k_][:, None],
+        second_phase=params.exelfs_second_phase[s_, k_][:, None],
     )
     return exelfs_row, factor.astype(np.float32)
 
@@ -1318,6 +1334,9 @@ def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfi
         edge = edge * exelfs_modulation(
             e_model, variant.edge_onset_ev, params.exelfs_amplitude[0, slot], params.exelfs_distance_a[0, slot],
             params.exelfs_phase[0, slot], params.exelfs_debye_waller_a2[0],
+            second_amplitude=params.exelfs_second_amplitude[0, slot],
+            second_distance_a=params.exelfs_second_distance_a[0, slot],
+            second_phase=params.exelfs_second_phase[0, slot],
         )
         edge = scipy.signal.fftconvolve(edge, kernel, mode="same") * dm
         if tau > 0:
@@ -1386,6 +1405,9 @@ def synthesis_stages(params: SpectrumParameters, config: SynthesisConfig | None 
             * exelfs_modulation(
                 t.model_energy, t.onset_ev[f], params.exelfs_amplitude[0, k], params.exelfs_distance_a[0, k],
                 params.exelfs_phase[0, k], params.exelfs_debye_waller_a2[0],
+                second_amplitude=params.exelfs_second_amplitude[0, k],
+                second_distance_a=params.exelfs_second_distance_a[0, k],
+                second_phase=params.exelfs_second_phase[0, k],
             )
             * sc
             for f, s, sc, k in zip(rows.flat[lab], rows.tail_exponent[lab], rows.scale[lab], rows.slot[lab])
