@@ -91,6 +91,7 @@ from eels_core.forward.edges import (
     exelfs_modulation,
     extend_edge_tail,
     load_edge_library,
+    nearest_neighbour_distance_a,
     photoelectron_wavenumber,
     jittered_variant,
     validate_variant,
@@ -838,6 +839,54 @@ for r_a in exelfs_cfg.exelfs_distance_a:
     print(f"R = {r_a:.1f} Å: one oscillation spans about {period:.0f} eV at 60 eV above the onset")
 
 # %% [markdown]
+# #### More than one shell of neighbours
+#
+# Every solid has more than one shell of neighbours, and each shell $j$ adds its own term,
+# $\chi = g(k) \sum_j A_j \sin(2kR_j + \varphi_j)$. Two shells beat against each other: the
+# structure is no longer one slow oscillation, and where the two terms cancel and then add up again
+# the edge shows a dip followed by a rise, which is what the onset of another edge looks like. In
+# h-BN a boron atom has three N neighbours at $R_1 = a/\sqrt{3}$ in its layer, then six B at $a$ and
+# three N at $2a/\sqrt{3}$ (lattice constant $a$ of the FEFF10 calculations above). An EXAFS term
+# grows as the number of neighbours $N_j$ over $R_j^2$, so the B shell's term is comparable to the
+# first. `SynthesisConfig(exelfs_second_shell_probability=...)` gives that share of the edges with
+# fine structure a second shell, with $R_2/R_1$ drawn from `exelfs_second_shell_distance_ratio` and
+# $A_2/A_1$ from `exelfs_second_shell_amplitude_ratio`:
+
+# %%
+r_bn = nearest_neighbour_distance_a("h-BN")
+a_hbn = r_bn * np.sqrt(3.0)
+shell_ratio = a_hbn / r_bn
+amplitude_ratio = (6 / a_hbn**2) / (3 / r_bn**2)  # N_j / R_j^2, six B against three N
+say(f"h-BN: $R_1$ = {r_bn:.3f} Å (B-N), $R_2$ = {a_hbn:.3f} Å (B-B, $R_2/R_1$ = {shell_ratio:.2f}), "
+    f"$R_3$ = {2 * r_bn:.3f} Å (B-N, ratio 2). $N_2 R_1^2 / (N_1 R_2^2)$ = {amplitude_ratio:.2f}. "
+    f"The drawn ranges: $R_2/R_1$ {SynthesisConfig().exelfs_second_shell_distance_ratio}, "
+    f"$A_2/A_1$ {SynthesisConfig().exelfs_second_shell_amplitude_ratio}.")
+
+# %% tags=["hide-input"]
+sigma2_shown = float(np.mean(exelfs_cfg.exelfs_debye_waller_a2))
+one_shell = exelfs_modulation(e_ex, b_k.edge_onset_ev, exelfs_amplitude_shown, r_bn, 0.0, sigma2_shown)
+two_shells = exelfs_modulation(e_ex, b_k.edge_onset_ev, exelfs_amplitude_shown, r_bn, 0.0, sigma2_shown,
+                               second_amplitude=amplitude_ratio * exelfs_amplitude_shown, second_distance_a=a_hbn)
+fig, (ax, ax_chi) = plt.subplots(1, 2, figsize=(11, 3.8))
+ax.plot(e_ex, smooth, color="k", lw=1.4, label="smooth power-law tail")
+ax.plot(e_ex, smooth * one_shell, color="tab:blue", lw=1.0, label=f"one shell, R = {r_bn:.2f} Å")
+ax.plot(e_ex, smooth * two_shells, color="tab:red", lw=1.0,
+        label=f"two shells, R = {r_bn:.2f} and {a_hbn:.2f} Å, A₂/A₁ = {amplitude_ratio:.2f}")
+ax.set_ylim(0, 1.2 * smooth[e_ex > b_k.edge_onset_ev + 30].max())
+ax.set_xlabel("energy loss (eV)")
+ax.set_ylabel("edge (relative)")
+for mod, col in ((one_shell, "tab:blue"), (two_shells, "tab:red")):
+    ax_chi.plot(e_ex, mod - 1.0, color=col, lw=1.0)
+ax_chi.axhline(0.0, color="k", lw=0.6)
+ax_chi.set_xlabel("energy loss (eV)")
+ax_chi.set_ylabel(r"$\chi$ (relative modulation)")
+ax_chi.set_title("the modulation alone", fontsize=10)
+ax.set_title(f"{b_k.label} with the h-BN distances (near-edge peaks cut off)", fontsize=10)
+ax.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
 # ## Why the fitted entries are held out of training
 #
 # The public spectra serve twice: as the source of the fitted entries, and as the validation set
@@ -873,7 +922,7 @@ say(f"* An edge is Gaussian peaks (the near-edge structure) on error-function st
     + (f"* The multi-Gaussian fit of Fig. 1a reaches $R^2$ = {fit_a.r_squared:.3f} with {fig1a_type.n_peaks} "
        "Gaussians; more Gaussians fit noise.\n" if HAVE_REAL else "")
     + "* Varied copies and extended fine structure go beyond the paper, to cover specimens the library's "
-    "compounds do not.")
+    "compounds do not; a second shell of neighbours makes the extended structure beat, as in h-BN.")
 
 # %% [markdown]
 # ## Exercises

@@ -57,7 +57,7 @@ def test_rule_10_states_its_pedestal_study_as_recorded():
     assert record["seeds"] == pv.PEDESTAL_STUDY_SEEDS
     rows = next(m for m in record["models"] if m["sha256"].startswith("4ed95f133d93"))["rows"]
     assert [r["pedestal_fraction"] for r in rows] == [None if f is None else list(f) for f in pv.PEDESTAL_STUDY_RANGES]
-    rule = " ".join(pv.__doc__.split("Selection rule 10 (", 1)[1].split("Test-time averaging", 1)[0].split())
+    rule = " ".join(pv.__doc__.split("Selection rule 10 (", 1)[1].split("Selection rule 11 (", 1)[0].split())
     f1, exact = [f"{r['f1']:.3f}" for r in rows], [f"{r['exact_accuracy']:.3f}" for r in rows]
     assert f"F1 falls from {f1[0]} without a pedestal to {f1[2]} on pedestals of 1-10 times the median and to {f1[3]}" in rule
     assert f"(exact accuracy {exact[0]}, {exact[2]}, {exact[3]})" in rule
@@ -66,6 +66,43 @@ def test_rule_10_states_its_pedestal_study_as_recorded():
 
     small = pv.pedestal_study(load_model(), 8)
     assert len(small) == len(pv.PEDESTAL_STUDY_RANGES) and all(r["n_spectra"] == 8 for r in small)
+
+
+def test_bk_exelfs_shells_is_bk_exelfs_with_a_second_shell_on_every_edge():
+    """Rule 11's set changes only the second shell of ``bk_exelfs``: on every B K edge, R2 / R in 1.7-2.0
+    (the h-BN ratios sqrt(3) and 2) and amplitude 0.3-1.0 of the first shell's."""
+    from eels_core.forward.synthesis import sample_parameters
+
+    extra = {k: v for k, v in pv.BK_EXELFS_SHELLS_SPECTRA.items() if k not in pv.BK_EXELFS_SPECTRA}
+    assert extra == {"exelfs_second_shell_probability": 1.0, "exelfs_second_shell_distance_ratio": (1.7, 2.0)}
+    params = sample_parameters(np.random.default_rng(3), 200, pv.REAL.replace(**pv.BK_EXELFS_SHELLS_SPECTRA))
+    first, second = params.exelfs_amplitude, params.exelfs_second_amplitude
+    assert np.array_equal(second > 0, first > 0) and (first[:, 0] > 0).all()
+    ratio = second[first > 0] / first[first > 0]
+    assert ratio.min() >= 0.3 and ratio.max() <= 1.0
+    r = params.exelfs_second_distance_a[first > 0] / params.exelfs_distance_a[first > 0]
+    assert r.min() >= 1.7 - 1e-12 and r.max() <= 2.0 + 1e-12
+    b = pv.build_set("bk_exelfs_shells", 16)
+    assert b.inputs.shape[0] == 16 and (b.targets[:, pv.ELEMENTS.index("B")] > 0).any()
+
+
+def test_rule_11_states_its_shells_study_as_recorded():
+    """The numbers of rule 11's reason are those of the recorded study of the weights it was written
+    against (experiments/diagnostics/exelfs-shells-study.json), and the study runs as recorded."""
+    record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / "exelfs-shells-study.json").read_text())
+    assert record["seeds"] == pv.SHELLS_STUDY_SEEDS
+    rows = next(m for m in record["models"] if m["sha256"].startswith("bacb43436645"))["rows"]
+    assert [r["shells"] for r in rows] == [1, 2]
+    rule = " ".join(pv.__doc__.split("Selection rule 11 (", 1)[1].split("Test-time averaging", 1)[0].split())
+    assert f"F1 falls from {rows[0]['f1']:.4f} with one shell to {rows[1]['f1']:.4f} with two" in rule
+    assert f"(exact accuracy {rows[0]['exact_accuracy']:.3f} and {rows[1]['exact_accuracy']:.3f})" in rule
+    said = [f"{100 * r['ar_or_cl_named']:.1f} %" for r in rows]
+    assert f"Ar L2,3 or Cl L2,3 is named in {said[1]} of the windows instead of {said[0]}" in rule
+    assert rows[1]["ar_or_cl_named"] > 1.5 * rows[0]["ar_or_cl_named"]
+    from eels_core.learning.checkpoint import load_model
+
+    small = pv.shells_study(load_model(), 8)
+    assert [r["shells"] for r in small] == [1, 2] and all(r["n_spectra"] == 8 for r in small)
 
 
 def _scores(paper, physics):
@@ -100,7 +137,9 @@ def test_selection_rule_2():
     assert pv.RULE7_KINDS == pv.RULE6_KINDS + ("steep_counted", "hbn_steep")
     assert pv.RULE8_KINDS == pv.RULE7_KINDS + ("strong_exelfs",)
     assert pv.RULE9_KINDS == pv.RULE8_KINDS + ("bk_exelfs",)
-    assert pv.PHYSICS_KINDS == pv.RULE9_KINDS[1:] + ("pedestal",) and pv.TARGETED_KINDS == ("bk_exelfs", "pedestal")
+    assert pv.RULE10_KINDS == pv.RULE9_KINDS + ("pedestal",)
+    assert pv.PHYSICS_KINDS == pv.RULE10_KINDS[1:] + ("bk_exelfs_shells",) and pv.RULE_IN_FORCE == 11
+    assert pv.TARGETED_KINDS == ("bk_exelfs", "pedestal", "bk_exelfs_shells")
     one_big_gain = _scores2(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
     assert pv.select_rule2(shipped, {"a": one_big_gain}) == "a"
     assert pv.select_rule2(shipped, {"a": {**better, "thick": {"f1": 0.5}}}) == "a"  # rule 2 does not read it
@@ -288,8 +327,8 @@ def test_selection_rule_text_and_record(tmp_path):
 
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert record["measured_by"].endswith("--n 1000")
-    assert record["rule"].startswith("selection rule 10") and record["gains"] == {}
-    assert "Selection rule 8" in rule and "Selection rule 9" in rule and "Selection rule 10" in rule and "Test-time averaging" not in rule and "Decision thresholds" not in rule
+    assert record["rule"].startswith("selection rule 11") and record["gains"] == {}
+    assert "Selection rule 8" in rule and "Selection rule 10" in rule and "Selection rule 11" in rule and "Test-time averaging" not in rule and "Decision thresholds" not in rule
     assert "Weight averaging (" in rule and "beginning with ``cpu-mixed-noise-continue``" in rule
     with pytest.raises(SystemExit, match="--record"):
         pv.selection_record(args, {"shipped": {}}, [])

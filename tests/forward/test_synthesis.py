@@ -498,6 +498,9 @@ def test_steep_backgrounds_on_a_fraction_of_the_spectra():
     ({"exelfs_amplitude": (0.2, 0.1)}, "exelfs_amplitude"),
     ({"exelfs_distance_a": (0.1, 3.0)}, "exelfs_distance_a"),
     ({"exelfs_debye_waller_a2": (-0.01, 0.01)}, "exelfs_debye_waller_a2"),
+    ({"exelfs_second_shell_probability": -0.1}, "exelfs_second_shell_probability"),
+    ({"exelfs_second_shell_distance_ratio": (0.5, 2.0)}, "exelfs_second_shell_distance_ratio"),
+    ({"exelfs_second_shell_amplitude_ratio": (0.5, 0.2)}, "exelfs_second_shell_amplitude_ratio"),
 ])
 def test_bad_real_data_options(changes, field):
     with pytest.raises(ValueError, match=field):
@@ -558,6 +561,49 @@ def test_exelfs_modulation_follows_the_single_scattering_formula():
     two = exelfs_modulation(e, np.array([[300.0], [500.0]]), np.array([[0.2], [0.1]]), 2.5, 0.0, 0.0)
     assert two.shape == (2, e.size)
     np.testing.assert_allclose(two[0], f)
+
+
+def test_a_second_shell_adds_its_own_oscillation():
+    """Two shells: chi is the sum of the two single-shell terms, with one envelope; amplitude 0 for the
+    second shell gives the one-shell modulation bit for bit."""
+    from eels_core.forward.edges import exelfs_modulation
+
+    e = np.arange(150.0, 900.0, 0.05)
+    one = exelfs_modulation(e, 300.0, 0.2, 1.45, 0.3, 0.005)
+    other = exelfs_modulation(e, 300.0, 0.1, 2.5, 1.1, 0.005)
+    both = exelfs_modulation(e, 300.0, 0.2, 1.45, 0.3, 0.005, second_amplitude=0.1, second_distance_a=2.5,
+                             second_phase=1.1)
+    np.testing.assert_allclose(both - 1.0, (one - 1.0) + (other - 1.0), atol=1e-12)
+    assert np.array_equal(exelfs_modulation(e, 300.0, 0.2, 1.45, 0.3, 0.005, second_amplitude=0.0), one)
+    assert np.abs(both - one).max() > 0.05  # the second shell is seen
+
+
+def test_second_shells_are_drawn_only_when_asked_and_rendered_alike():
+    """The second shell is drawn only on edges with extended fine structure and only with its
+    probability above 0 (the default streams keep their bits); the batched renderer, the plain loop
+    and the teaching stages agree on it."""
+    cfg = REAL.replace(exelfs_probability=1.0)
+    plain = synthesize(32, seed=31, config=cfg)
+    assert not plain.params.exelfs_second_amplitude.any()
+    two = cfg.replace(exelfs_second_shell_probability=0.5)
+    b = synthesize(32, seed=31, config=two)
+    p = b.params
+    np.testing.assert_array_equal(p.exelfs_amplitude, plain.params.exelfs_amplitude)
+    second = p.exelfs_second_amplitude > 0
+    assert second.any() and (~second & (p.exelfs_amplitude > 0)).any() and not (second & (p.exelfs_amplitude == 0)).any()
+    ratio = p.exelfs_second_amplitude[second] / p.exelfs_amplitude[second]
+    lo, hi = two.exelfs_second_shell_amplitude_ratio
+    assert lo <= ratio.min() and ratio.max() <= hi
+    r = p.exelfs_second_distance_a[second] / p.exelfs_distance_a[second]
+    lo, hi = two.exelfs_second_shell_distance_ratio
+    assert lo - 1e-12 <= r.min() and r.max() <= hi + 1e-12
+    with_second = np.flatnonzero(second.any(axis=1))[:3]
+    for i in with_second:
+        ref = render_spectrum_reference(p[int(i)], two)
+        np.testing.assert_allclose(b.spectra[i], ref, rtol=0, atol=3e-3 * np.abs(ref).max())
+    i = int(with_second[0])
+    np.testing.assert_allclose(synthesis_stages(p[i:i + 1], two).final, b.spectra[i], rtol=0, atol=1e-5)
+    assert not np.allclose(b.spectra[with_second], plain.spectra[with_second], atol=1e-4)
 
 
 # ---------------------------------------------------------------------------- the fast renderer
