@@ -120,9 +120,9 @@ its third targeted set:
                           B K edge, R2 / R 1.7-2.0 (h-BN: six B at sqrt(3) and three N at twice
                           the B-N distance) and amplitude 0.3-1.0 of the first shell's
                           (:func:`eels_core.forward.edges.exelfs_modulation`; the training has drawn
-                          one shell only): the beating structure of a measured h-BN B K edge, whose
-                          minimum about 90 eV above the onset and the rise after it look like a
-                          second edge's onset
+                          one shell only): the beating structure of an edge with more than one
+                          shell, whose dips and the rises after them, tens of eV above the onset,
+                          look like the onset of another edge
 ========================  =====================================================================
 
 Every set is scored with the training's labelling rule (:func:`eels_core.learning.training.make_batch`:
