@@ -211,8 +211,8 @@ display(md_table(("Preset", "What it is for"), [(f"`{n}`", preset_description(n)
 #   with measured backgrounds and edges (chapter 03): half of its measured-physics spectra have a
 #   background exponent between 1.5 and 5, their noise follows the square root of the background,
 #   and jump ratios reach three times the Table 1 maxima.
-#   The fifth to eighth phases, and the tenth, train two seeds each, from the same weights, and
-#   keep the average of their weights. The fifth phase,
+#   The fifth to eighth phases, the tenth, the twelfth and the thirteenth train two seeds each,
+#   from the same weights, and keep the average of their weights. The fifth phase,
 #   `experiments/recipes/cpu-mixed-noise-finetune.yaml`, fine-tunes the fourth for 10,000 steps
 #   with noise that is part shot noise and part read-out noise (chapter 03). The sixth,
 #   `experiments/recipes/cpu-mixed-noise-continue.yaml`, fine-tunes that average for 8,000
@@ -227,7 +227,15 @@ display(md_table(("Preset", "What it is for"), [(f"`{n}`", preset_description(n)
 #   constant pedestal of up to 100 times the median under 30 % of the spectra (chapter 04), and the
 #   eleventh,
 #   `experiments/recipes/cpu-pedestal-continue.yaml`, fine-tunes the tenth average for 8,000 steps
-#   with pedestals under half of them; its second seed is the shipped model. The selection rules of the appendix
+#   with pedestals under half of them (its second seed). The twelfth,
+#   `experiments/recipes/cpu-exelfs-shells-finetune.yaml`, fine-tunes that seed for 8,000 steps
+#   with a second shell of neighbours in the extended fine structure of half of the edges that carry
+#   it (chapter 01); the thirteenth,
+#   `experiments/recipes/cpu-exelfs-shells-continue.yaml`, fine-tunes the twelfth average for 8,000 steps
+#   with more such edges; and the fourteenth,
+#   `experiments/recipes/cpu-exelfs-shells-continue2.yaml`, fine-tunes the thirteenth average for 8,000 steps
+#   with the structure on 70 % of the edges, every one of them with two shells;
+#   its first seed is the shipped model. The selection rules of the appendix
 #   {doc}`13_training_recipes` decided, at each step, whether the shipped model changed.
 # * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05 and large batches.
 #
@@ -413,9 +421,9 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # resume.
 #
 # ```bash
-# # CPU, in the background, one thread: the shipped model's eleven phases (the first four take
-# # about two and a half hours; each of the other seven trains two seeds, two runs at once, in
-# # about 30-40 minutes; the fifth to eighth and the tenth then average their weights)
+# # CPU, in the background, one thread: the shipped model's fourteen phases (the first four take
+# # about two and a half hours; each of the other ten trains two seeds, two runs at once, in
+# # about 30-40 minutes; the fifth to eighth, the tenth, twelfth and thirteenth then average their weights)
 # eels-core train --preset cpu-joint-acquired --out runs/cpu-joint-acquired --threads 1
 # eels-core train --recipe experiments/recipes/cpu-coarse-computed-finetune.yaml \
 #     --init-from runs/cpu-joint-acquired/checkpoint.pt --out runs/cpu-coarse-computed-finetune --threads 1
@@ -434,9 +442,12 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # #  add --init-from with it); then the first seed of the ninth phase
 # eels-core train --recipe experiments/recipes/cpu-bk-exelfs-finetune.yaml --out runs/cpu-bk-exelfs-finetune --threads 1
 # # the tenth phase: the loop above with phase=cpu-pedestal-finetune; then the second seed of the
-# # eleventh, the shipped model
+# # eleventh
 # eels-core train --recipe experiments/recipes/cpu-pedestal-continue.yaml --out runs/cpu-pedestal-continue-s1 \
 #     --seed 1 --data-seed 232 --threads 1
+# # the twelfth and thirteenth phases: the loop above with phase=cpu-exelfs-shells-finetune, then
+# # phase=cpu-exelfs-shells-continue; then the first seed of the fourteenth, the shipped model
+# eels-core train --recipe experiments/recipes/cpu-exelfs-shells-continue2.yaml --out runs/cpu-exelfs-shells-continue2 --threads 1
 # # the same recipe with other random numbers (run-to-run spread)
 # eels-core train --preset cpu-joint-acquired --seed 1 --data-seed 10 --out runs/cpu-joint-acquired-s1 --threads 1
 # # the paper's recipe on a CPU
