@@ -381,6 +381,8 @@ STRONG_EXELFS_SPECTRA = dict(COUNTED_STEEP_SPECTRA, exelfs_probability=1.0, exel
 #: Those of the ``bk_exelfs`` set: B K alone, its structure from a first shell 1.3-1.6 Angstrom away.
 BK_EXELFS_SPECTRA = dict(STRONG_EXELFS_SPECTRA, elements=("B",), n_edges_probabilities=(1.0,),
                          exelfs_distance_a=(1.3, 1.6))
+#: The windows of the ``bk_exelfs`` and ``bk_exelfs_shells`` sets: starts 150-185 eV, widths 200-300 eV.
+BK_WINDOWS = ((150.0, 185.0), (200.0, 300.0))
 #: Those of the ``bk_exelfs_shells`` set: the same with a second shell on every edge, at the h-BN ratios.
 BK_EXELFS_SHELLS_SPECTRA = dict(BK_EXELFS_SPECTRA, exelfs_second_shell_probability=1.0,
                                 exelfs_second_shell_distance_ratio=(1.7, 2.0))
@@ -446,7 +448,7 @@ def shells_study(model: torch.nn.Module, n: int = 1000) -> list[dict]:
     (``ar_or_cl_named``), the names the failure takes."""
     config = REAL.replace(**BK_EXELFS_SHELLS_SPECTRA)
     params = sample_parameters(np.random.default_rng(SHELLS_STUDY_SEEDS["spectra"]), n, config)
-    windows = _windows_from(np.random.default_rng(SHELLS_STUDY_SEEDS["windows"]), n, (150.0, 185.0), (200.0, 300.0))
+    windows = _windows_from(np.random.default_rng(SHELLS_STUDY_SEEDS["windows"]), n, *BK_WINDOWS)
     one_shell = dataclasses.replace(params, exelfs_second_amplitude=np.zeros_like(params.exelfs_second_amplitude))
     named_as = [ELEMENTS.index(e) for e in ("Ar", "Cl")]
     rows = []
@@ -506,7 +508,7 @@ def build_set(kind: str, n: int = 1000) -> Batch:
         config = REAL.replace(**STRONG_EXELFS_SPECTRA)
     elif kind in ("bk_exelfs", "bk_exelfs_shells"):
         config = REAL.replace(**(BK_EXELFS_SPECTRA if kind == "bk_exelfs" else BK_EXELFS_SHELLS_SPECTRA))
-        windows = _windows_from(_rng(kind, 1), n, (150.0, 185.0), (200.0, 300.0))
+        windows = _windows_from(_rng(kind, 1), n, *BK_WINDOWS)
     elif kind == "pedestal":
         config = REAL.replace(**COUNTED_STEEP_SPECTRA)
         acquisition = AcquisitionConfig(pedestal_probability=1.0, pedestal_fraction=PEDESTAL_FRACTION)
