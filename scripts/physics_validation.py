@@ -773,9 +773,9 @@ def main(argv: list[str] | None = None) -> int:
                          "(pedestal_study) and write it here")
     args = ap.parse_args(argv)
     if args.pedestal_study:
-        return measure_study(args, argv, args.pedestal_study)
+        return measure_study(args, argv, "pedestal", args.pedestal_study)
     if args.shells_study:
-        return measure_study(args, argv, args.shells_study)
+        return measure_study(args, argv, "shells", args.shells_study)
     sets = {k: build_set(k, args.n) for k in args.kinds}
     if args.list:
         for k, d in sets.items():
@@ -840,12 +840,12 @@ STUDIES = {
 }
 
 
-def measure_study(args: argparse.Namespace, argv: list[str] | None, out: str) -> int:
-    """``--pedestal-study`` / ``--shells-study``: that study of the shipped weights and of every ``--checkpoint``,
-    written to ``out``."""
+def measure_study(args: argparse.Namespace, argv: list[str] | None, which: str, out: str) -> int:
+    """``--pedestal-study`` / ``--shells-study``: the study ``which`` (a key of :data:`STUDIES`) of the shipped
+    weights and of every ``--checkpoint``, written to ``out``."""
     from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, load_model, sha256_of
 
-    study, name, what, seeds, said = STUDIES["pedestal" if out == args.pedestal_study else "shells"]
+    study, name, what, seeds, said = STUDIES[which]
     models = []
     for label, path in [("shipped", str(DEFAULT_WEIGHTS))] + [(p, p) for p in args.checkpoint]:
         rows = study(load_model(path), args.n)
