@@ -170,7 +170,8 @@ def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
             assert phase["checkpoint"] in (f"runs/{recipe}/checkpoint.pt", f"runs/{recipe}-s1/checkpoint.pt")
         assert int(steps.replace(",", "")) == phase["steps_done"] == load_recipe(
             REPO / "experiments" / "recipes" / f"{recipe}.yaml")[1].steps
-    last = load_recipe(REPO / "experiments" / "recipes" / f"{named[-1][0]}.yaml")[1].synthesis
+    last_recipe = load_recipe(REPO / "experiments" / "recipes" / f"{named[-1][0]}.yaml")[1]
+    last = last_recipe.synthesis
     assert last.background_exponent_range == (1.5, 5.0) and "between 1.5 and 5" in prose
     assert last.background_exponent_range_probability == 0.5 and "half of its measured-physics spectra" in prose
     assert last.noise_follows_background and last.jump_ratio_max_scale == 3.0 and "three times the Table 1" in prose
@@ -178,10 +179,9 @@ def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     assert [i for i, phase in enumerate(phases) if "averaged_from" in phase] == [4, 5, 6, 7, 9, 11, 12]
     assert "The fifth to eighth phases, the tenth, the twelfth and the thirteenth train two" in prose
     assert phases[-1]["checkpoint"] == f"runs/{named[-1][0]}/checkpoint.pt" and "first seed is the shipped model" in prose
-    shells = load_recipe(REPO / "experiments" / "recipes" / f"{named[-1][0]}.yaml")[1].synthesis
-    assert shells.exelfs_probability == 0.7 and shells.exelfs_second_shell_probability == 1.0
+    assert last.exelfs_probability == 0.7 and last.exelfs_second_shell_probability == 1.0
     assert "the structure on 70 % of the edges, every one of them with two shells" in prose
-    acquisition = load_recipe(REPO / "experiments" / "recipes" / f"{named[-1][0]}.yaml")[1].acquisition
+    acquisition = last_recipe.acquisition
     assert acquisition.pedestal_probability == 0.5 and acquisition.pedestal_fraction[1] == 100.0
     assert "pedestals under half of them" in prose and "up to 100 times the median" in prose
     # chapter 04 names the phases whose recipes draw pedestals up to 100 times the median

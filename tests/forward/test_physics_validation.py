@@ -328,7 +328,7 @@ def test_selection_rule_text_and_record(tmp_path):
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert record["measured_by"].endswith("--n 1000")
     assert record["rule"].startswith("selection rule 11") and record["gains"] == {}
-    assert "Selection rule 8" in rule and "Selection rule 10" in rule and "Selection rule 11" in rule and "Test-time averaging" not in rule and "Decision thresholds" not in rule
+    assert "Selection rule 8" in rule and "Selection rule 9" in rule and "Selection rule 10" in rule and "Selection rule 11" in rule and "Test-time averaging" not in rule and "Decision thresholds" not in rule
     assert "Weight averaging (" in rule and "beginning with ``cpu-mixed-noise-continue``" in rule
     with pytest.raises(SystemExit, match="--record"):
         pv.selection_record(args, {"shipped": {}}, [])
