@@ -168,6 +168,17 @@ class SynthesisConfig:
         Range of A2 / A. The EXAFS amplitude goes as N / R^2 (N neighbours): six B at 2.504
         Angstrom against three N at 1.446 in h-BN give about 0.67 before the back-scattering
         strengths of B and N, which the range brackets.
+    exelfs_third_shell_probability : float
+        Probability that an edge with a second shell also has a third (``third_*`` of
+        :func:`~eels_core.forward.edges.exelfs_modulation`). 0: at most two shells (no further
+        random draws).
+    exelfs_third_shell_distance_ratio : (float, float)
+        Range of R3 / R: 2 (the second N shell of h-BN), 2.30 (the two N of the next layers, c / 2
+        = 3.33 Angstrom) and 2.65 (six N at 3.83 Angstrom in the layer), from the same lattice.
+    exelfs_third_shell_amplitude_ratio : (float, float)
+        Range of A3 / A: N / R^2 against the first shell gives 0.25 for the three N at 2R, 0.13 for
+        the two N at 2.30R and 0.28 for the six N at 2.65R in h-BN; the range also leaves room for
+        a larger Debye-Waller damping of the distant shells.
     background_exponent_range : (float, float) or None
         If given, r is drawn uniformly in this range instead of N(mean, sd): measured core-loss
         backgrounds have r between about 2 and 6 (Egerton), steeper than the paper's 1.88 +- 0.2,
@@ -247,6 +258,9 @@ class SynthesisConfig:
     exelfs_second_shell_probability: float = 0.0
     exelfs_second_shell_distance_ratio: tuple[float, float] = (1.4, 2.0)
     exelfs_second_shell_amplitude_ratio: tuple[float, float] = (0.3, 1.0)
+    exelfs_third_shell_probability: float = 0.0
+    exelfs_third_shell_distance_ratio: tuple[float, float] = (2.0, 2.7)
+    exelfs_third_shell_amplitude_ratio: tuple[float, float] = (0.1, 0.4)
     background_exponent_range: tuple[float, float] | None = None
     background_exponent_range_probability: float = 1.0
     noise_reference_ev: float | None = None
@@ -348,10 +362,13 @@ class SynthesisConfig:
         _range_ok("exelfs_debye_waller_a2", self.exelfs_debye_waller_a2, 0.0, 0.05)
         _range_ok("exelfs_second_shell_distance_ratio", self.exelfs_second_shell_distance_ratio, 1.0, 4.0)
         _range_ok("exelfs_second_shell_amplitude_ratio", self.exelfs_second_shell_amplitude_ratio, 0.0, 1.5)
+        _range_ok("exelfs_third_shell_distance_ratio", self.exelfs_third_shell_distance_ratio, 1.0, 5.0)
+        _range_ok("exelfs_third_shell_amplitude_ratio", self.exelfs_third_shell_amplitude_ratio, 0.0, 1.5)
         if self.distractor_table not in ("curated", "complete"):
             raise ValueError(f"distractor_table = {self.distractor_table!r}: choose 'curated' or 'complete'")
         for name in ("distractor_probability", "background_subtracted_probability", "exelfs_probability",
-                     "exelfs_second_shell_probability", "background_exponent_range_probability",
+                     "exelfs_second_shell_probability", "exelfs_third_shell_probability",
+                     "background_exponent_range_probability",
                      "companion_probability"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} = {getattr(self, name)} outside [0, 1]")

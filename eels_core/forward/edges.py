@@ -615,6 +615,9 @@ def exelfs_modulation(
     second_amplitude: ArrayLike = 0.0,
     second_distance_a: ArrayLike = 1.0,
     second_phase: ArrayLike = 0.0,
+    third_amplitude: ArrayLike = 0.0,
+    third_distance_a: ArrayLike = 1.0,
+    third_phase: ArrayLike = 0.0,
 ) -> NDArray[np.float64]:
     """Factor ``1 + chi(E)`` of the extended energy-loss fine structure (EXELFS) of an edge.
 
@@ -636,7 +639,9 @@ def exelfs_modulation(
     with the same envelope. Two shells beat against each other, so that the structure is no longer
     one slow oscillation: in h-BN the three N around a B at 1.446 Angstrom are followed by six B at
     2.504 and three N at 2.891 Angstrom (ratios sqrt(3) and 2, from the lattice in
-    ``computed_elnes_cases.yaml``).
+    ``computed_elnes_cases.yaml``). A third shell adds ``A3 g(k) sin(2 k R3 + phi3)`` the same way:
+    the second N shell of h-BN when the second term stands for its B shell, or the N of the next
+    layers (two at 3.33 Angstrom) and the six N at 3.83 Angstrom in the layer.
 
     Parameters
     ----------
@@ -647,6 +652,8 @@ def exelfs_modulation(
     second_amplitude, second_distance_a, second_phase : array_like, optional
         A2, R2 (Angstrom) and phi2 (rad) of a second shell, shaped as ``amplitude``; the default
         amplitude 0 leaves one shell.
+    third_amplitude, third_distance_a, third_phase : array_like, optional
+        A3, R3 (Angstrom) and phi3 (rad) of a third shell, the same way.
 
     Returns
     -------
@@ -664,10 +671,13 @@ def exelfs_modulation(
     )
     oscillation = np.sin(2.0 * k * np.asarray(distance_a, dtype=np.float64) + np.asarray(phase, dtype=np.float64))
     chi = np.asarray(amplitude, dtype=np.float64) * envelope * oscillation
-    a2 = np.asarray(second_amplitude, dtype=np.float64)
-    if np.any(a2 != 0):
-        second = np.sin(2.0 * k * np.asarray(second_distance_a, dtype=np.float64) + np.asarray(second_phase, dtype=np.float64))
-        chi = chi + a2 * envelope * second
+    further = ((second_amplitude, second_distance_a, second_phase), (third_amplitude, third_distance_a, third_phase))
+    for shell_amplitude, shell_distance_a, shell_phase in further:
+        a_shell = np.asarray(shell_amplitude, dtype=np.float64)
+        if np.any(a_shell != 0):  # a shell of amplitude 0 leaves the arithmetic of the shells before it
+            shell = np.sin(2.0 * k * np.asarray(shell_distance_a, dtype=np.float64)
+                           + np.asarray(shell_phase, dtype=np.float64))
+            chi = chi + a_shell * envelope * shell
     return 1.0 + chi
 
 

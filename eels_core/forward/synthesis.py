@@ -34,7 +34,7 @@ from dataclasses import dataclass, fields
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from tqdm.auto import tqdm
 
 from .background import (
@@ -74,7 +74,34 @@ def _no_exelfs(n: int) -> dict[str, NDArray[np.float64]]:
     return {"exelfs_amplitude": np.zeros((n, slots)), "exelfs_distance_a": np.full((n, slots), 2.0),
             "exelfs_phase": np.zeros((n, slots)), "exelfs_debye_waller_a2": np.zeros(n),
             "exelfs_second_amplitude": np.zeros((n, slots)), "exelfs_second_distance_a": np.full((n, slots), 3.0),
-            "exelfs_second_phase": np.zeros((n, slots))}
+            "exelfs_second_phase": np.zeros((n, slots)),
+            "exelfs_third_amplitude": np.zeros((n, slots)), "exelfs_third_distance_a": np.full((n, slots), 4.0),
+            "exelfs_third_phase": np.zeros((n, slots))}
+
+
+#: The further shells of the extended fine structure, in the order of
+#: :func:`~eels_core.forward.edges.exelfs_modulation`'s keywords and of their random draws.
+FURTHER_SHELLS: tuple[str, ...] = ("second", "third")
+
+
+def _further_shells(params: "SpectrumParameters", spec: ArrayLike, slot: ArrayLike) -> dict[str, NDArray[np.float64]]:
+    """Keywords of :func:`exelfs_modulation` for the second and third shells of the edges in
+    ``(spec, slot)``, shaped as ``params.exelfs_amplitude[spec, slot]``."""
+    return {f"{shell}_{part}": getattr(params, f"exelfs_{shell}_{part}")[spec, slot]
+            for shell in FURTHER_SHELLS for part in ("amplitude", "distance_a", "phase")}
+
+
+def _draw_shell(rng: np.random.Generator, has_shell: NDArray[np.bool_], probability: float,
+                amplitude_ratio: tuple[float, float], distance_ratio: tuple[float, float],
+                amplitude: NDArray[np.float64], distance_a: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+    """Amplitude, distance and phase of a further shell on a share ``probability`` of the edges
+    ``has_shell``, relative to the first shell's ``amplitude`` and ``distance_a`` (amplitude 0
+    where it is not drawn)."""
+    shape = has_shell.shape
+    drawn = has_shell & (rng.random(shape) < probability)
+    ratio = rng.uniform(*amplitude_ratio, size=shape)
+    return (np.where(drawn, ratio * amplitude, 0.0), distance_a * rng.uniform(*distance_ratio, size=shape),
+            rng.uniform(0.0, 2.0 * np.pi, size=shape))
 
 
 @dataclass
@@ -121,6 +148,10 @@ class SpectrumParameters:
     exelfs_second_amplitude: NDArray[np.float64]  # (b, 8)
     exelfs_second_distance_a: NDArray[np.float64]  # (b, 8)
     exelfs_second_phase: NDArray[np.float64]  # (b, 8)
+    # a third shell (amplitude 0: at most two)
+    exelfs_third_amplitude: NDArray[np.float64]  # (b, 8)
+    exelfs_third_distance_a: NDArray[np.float64]  # (b, 8)
+    exelfs_third_phase: NDArray[np.float64]  # (b, 8)
 
     def __len__(self) -> int:
         return int(self.n_edges.shape[0])
@@ -346,13 +377,17 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
         exelfs["exelfs_distance_a"] = rng.uniform(*config.exelfs_distance_a, size=(n, slots))
         exelfs["exelfs_phase"] = rng.uniform(0.0, 2.0 * np.pi, size=(n, slots))
         exelfs["exelfs_debye_waller_a2"] = rng.uniform(*config.exelfs_debye_waller_a2, size=n)
-        if config.exelfs_second_shell_probability > 0:  # further draws only when they are asked for
-            second = has_exelfs & (rng.random((n, slots)) < config.exelfs_second_shell_probability)
-            ratio = rng.uniform(*config.exelfs_second_shell_amplitude_ratio, size=(n, slots))
-            exelfs["exelfs_second_amplitude"] = np.where(second, ratio * exelfs["exelfs_amplitude"], 0.0)
-            exelfs["exelfs_second_distance_a"] = exelfs["exelfs_distance_a"] * rng.uniform(
-                *config.exelfs_second_shell_distance_ratio, size=(n, slots))
-            exelfs["exelfs_second_phase"] = rng.uniform(0.0, 2.0 * np.pi, size=(n, slots))
+        has_shell = has_exelfs
+        for shell in FURTHER_SHELLS:  # further draws only when they are asked for
+            probability = getattr(config, f"exelfs_{shell}_shell_probability")
+            if probability == 0:
+                break
+            shell_fields = [f"exelfs_{shell}_{part}" for part in ("amplitude", "distance_a", "phase")]
+            drawn = _draw_shell(rng, has_shell, probability, getattr(config, f"exelfs_{shell}_shell_amplitude_ratio"),
+                                getattr(config, f"exelfs_{shell}_shell_distance_ratio"), exelfs["exelfs_amplitude"],
+                                exelfs["exelfs_distance_a"])
+            exelfs.update(zip(shell_fields, drawn))
+            has_shell = exelfs[shell_fields[0]] > 0
     shot_fraction = np.ones(n)
     if config.noise_shot_fraction != (1.0, 1.0):  # after everything else, for the same reason
         shot_fraction = rng.uniform(*config.noise_shot_fraction, size=n)
@@ -1266,9 +1301,7 @@ def _exelfs_factors(
     factor = exelfs_modulation(
         model_energy, onset_ev[rows, None], amplitude[rows, None], params.exelfs_distance_a[s_, k_][:, None],
         params.exelfs_phase[s_, k_][:, None], params.exelfs_debye_waller_a2[s_][:, None],
-        second_amplitude=params.exelfs_second_amplitude[s_, k_][:, None],
-        second_distance_a=params.exelfs_second_distance_a[s_, k_][:, None],
-        second_phase=params.exelfs_second_phase[s_, k_][:, None],
+        **{name: value[:, None] for name, value in _further_shells(params, s_, k_).items()},
     )
     return exelfs_row, factor.astype(np.float32)
 
@@ -1334,9 +1367,7 @@ def render_spectrum_reference(params: SpectrumParameters, config: SynthesisConfi
         edge = edge * exelfs_modulation(
             e_model, variant.edge_onset_ev, params.exelfs_amplitude[0, slot], params.exelfs_distance_a[0, slot],
             params.exelfs_phase[0, slot], params.exelfs_debye_waller_a2[0],
-            second_amplitude=params.exelfs_second_amplitude[0, slot],
-            second_distance_a=params.exelfs_second_distance_a[0, slot],
-            second_phase=params.exelfs_second_phase[0, slot],
+            **_further_shells(params, 0, slot),
         )
         edge = scipy.signal.fftconvolve(edge, kernel, mode="same") * dm
         if tau > 0:
@@ -1405,9 +1436,7 @@ def synthesis_stages(params: SpectrumParameters, config: SynthesisConfig | None 
             * exelfs_modulation(
                 t.model_energy, t.onset_ev[f], params.exelfs_amplitude[0, k], params.exelfs_distance_a[0, k],
                 params.exelfs_phase[0, k], params.exelfs_debye_waller_a2[0],
-                second_amplitude=params.exelfs_second_amplitude[0, k],
-                second_distance_a=params.exelfs_second_distance_a[0, k],
-                second_phase=params.exelfs_second_phase[0, k],
+                **_further_shells(params, 0, k),
             )
             * sc
             for f, s, sc, k in zip(rows.flat[lab], rows.tail_exponent[lab], rows.scale[lab], rows.slot[lab])

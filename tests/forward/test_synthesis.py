@@ -501,6 +501,9 @@ def test_steep_backgrounds_on_a_fraction_of_the_spectra():
     ({"exelfs_second_shell_probability": -0.1}, "exelfs_second_shell_probability"),
     ({"exelfs_second_shell_distance_ratio": (0.5, 2.0)}, "exelfs_second_shell_distance_ratio"),
     ({"exelfs_second_shell_amplitude_ratio": (0.5, 0.2)}, "exelfs_second_shell_amplitude_ratio"),
+    ({"exelfs_third_shell_probability": 1.5}, "exelfs_third_shell_probability"),
+    ({"exelfs_third_shell_distance_ratio": (3.0, 2.0)}, "exelfs_third_shell_distance_ratio"),
+    ({"exelfs_third_shell_amplitude_ratio": (-0.1, 0.2)}, "exelfs_third_shell_amplitude_ratio"),
 ])
 def test_bad_real_data_options(changes, field):
     with pytest.raises(ValueError, match=field):
@@ -604,6 +607,52 @@ def test_second_shells_are_drawn_only_when_asked_and_rendered_alike():
     i = int(with_second[0])
     np.testing.assert_allclose(synthesis_stages(p[i:i + 1], two).final, b.spectra[i], rtol=0, atol=1e-5)
     assert not np.allclose(b.spectra[with_second], plain.spectra[with_second], atol=1e-4)
+
+
+def test_a_third_shell_adds_its_own_oscillation():
+    """Three shells: chi is the sum of the three single-shell terms; amplitude 0 for the third shell
+    gives the two-shell modulation bit for bit."""
+    from eels_core.forward.edges import exelfs_modulation
+
+    e = np.arange(150.0, 900.0, 0.05)
+    two = exelfs_modulation(e, 300.0, 0.2, 1.45, 0.3, 0.005, second_amplitude=0.1, second_distance_a=2.5,
+                            second_phase=1.1)
+    third = exelfs_modulation(e, 300.0, 0.05, 3.33, 2.0, 0.005)
+    three = exelfs_modulation(e, 300.0, 0.2, 1.45, 0.3, 0.005, second_amplitude=0.1, second_distance_a=2.5,
+                              second_phase=1.1, third_amplitude=0.05, third_distance_a=3.33, third_phase=2.0)
+    np.testing.assert_allclose(three - 1.0, (two - 1.0) + (third - 1.0), atol=1e-12)
+    assert np.array_equal(exelfs_modulation(e, 300.0, 0.2, 1.45, 0.3, 0.005, second_amplitude=0.1,
+                                            second_distance_a=2.5, second_phase=1.1, third_amplitude=0.0), two)
+    assert np.abs(three - two).max() > 0.02  # the third shell is seen
+
+
+def test_third_shells_are_drawn_only_on_second_shells_and_rendered_alike():
+    """The third shell is drawn only on edges with a second shell and only with its probability
+    above 0 (the two-shell streams keep their bits); the three renderers agree on it."""
+    two = REAL.replace(exelfs_probability=1.0, exelfs_second_shell_probability=0.5)
+    plain = synthesize(32, seed=31, config=two)
+    assert not plain.params.exelfs_third_amplitude.any()
+    three = two.replace(exelfs_third_shell_probability=0.6)
+    b = synthesize(32, seed=31, config=three)
+    p = b.params
+    for name in ("exelfs_amplitude", "exelfs_second_amplitude", "exelfs_second_distance_a"):
+        np.testing.assert_array_equal(getattr(p, name), getattr(plain.params, name))
+    third = p.exelfs_third_amplitude > 0
+    second = p.exelfs_second_amplitude > 0
+    assert third.any() and (second & ~third).any() and not (third & ~second).any()
+    ratio = p.exelfs_third_amplitude[third] / p.exelfs_amplitude[third]
+    lo, hi = three.exelfs_third_shell_amplitude_ratio
+    assert lo <= ratio.min() and ratio.max() <= hi
+    r = p.exelfs_third_distance_a[third] / p.exelfs_distance_a[third]
+    lo, hi = three.exelfs_third_shell_distance_ratio
+    assert lo - 1e-12 <= r.min() and r.max() <= hi + 1e-12
+    with_third = np.flatnonzero(third.any(axis=1))[:3]
+    for i in with_third:
+        ref = render_spectrum_reference(p[int(i)], three)
+        np.testing.assert_allclose(b.spectra[i], ref, rtol=0, atol=3e-3 * np.abs(ref).max())
+    i = int(with_third[0])
+    np.testing.assert_allclose(synthesis_stages(p[i:i + 1], three).final, b.spectra[i], rtol=0, atol=1e-5)
+    assert not np.allclose(b.spectra[with_third], plain.spectra[with_third], atol=1e-4)
 
 
 # ---------------------------------------------------------------------------- the fast renderer
