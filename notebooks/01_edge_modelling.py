@@ -91,7 +91,7 @@ from eels_core.forward.edges import (
     exelfs_modulation,
     extend_edge_tail,
     load_edge_library,
-    nearest_neighbour_distance_a,
+    neighbour_shells,
     photoelectron_wavenumber,
     jittered_variant,
     validate_variant,
@@ -843,40 +843,54 @@ for r_a in exelfs_cfg.exelfs_distance_a:
 #
 # Every solid has more than one shell of neighbours, and each shell $j$ adds its own term,
 # $\chi = g(k) \sum_j A_j \sin(2kR_j + \varphi_j)$. Two shells beat against each other: the
-# structure is no longer one slow oscillation, and where the two terms cancel and then add up again
-# the edge shows a dip followed by a rise, which is what the onset of another edge looks like. In
-# h-BN a boron atom has three N neighbours at $R_1 = a/\sqrt{3}$ in its layer, then six B at $a$ and
-# three N at $2a/\sqrt{3}$ (lattice constant $a$ of the FEFF10 calculations above). An EXAFS term
-# grows as the number of neighbours $N_j$ over $R_j^2$, so the B shell's term is comparable to the
-# first. `SynthesisConfig(exelfs_second_shell_probability=...)` gives that share of the edges with
-# fine structure a second shell, with $R_2/R_1$ drawn from `exelfs_second_shell_distance_ratio` and
-# $A_2/A_1$ from `exelfs_second_shell_amplitude_ratio`:
+# structure is no longer one slow oscillation, and where the terms cancel and then add up again
+# the edge shows a dip followed by a rise, which is what the onset of another edge looks like.
+# `neighbour_shells` lists the shells around an atom from the lattice of the FEFF10 calculations
+# above; an EXAFS term grows as the number of neighbours $N_j$ over $R_j^2$, so the last column
+# compares each shell's weight with the first's:
 
 # %%
-r_bn = nearest_neighbour_distance_a("h-BN")
-a_hbn = r_bn * np.sqrt(3.0)
-shell_ratio = a_hbn / r_bn
-amplitude_ratio = (6 / a_hbn**2) / (3 / r_bn**2)  # N_j / R_j^2, six B against three N
-say(f"h-BN: $R_1$ = {r_bn:.3f} Å (B-N), $R_2$ = {a_hbn:.3f} Å (B-B, $R_2/R_1$ = {shell_ratio:.2f}), "
-    f"$R_3$ = {2 * r_bn:.3f} Å (B-N, ratio 2). $N_2 R_1^2 / (N_1 R_2^2)$ = {amplitude_ratio:.2f}. "
-    f"The drawn ranges: $R_2/R_1$ {SynthesisConfig().exelfs_second_shell_distance_ratio}, "
-    f"$A_2/A_1$ {SynthesisConfig().exelfs_second_shell_amplitude_ratio}.")
+hbn_shells = neighbour_shells("h-BN", "B", 4.0)
+r_bn = hbn_shells[0][2]
+shell_weight = [(n / r**2) / (hbn_shells[0][1] / r_bn**2) for _, n, r in hbn_shells]
+say("| shell | neighbours | $R_j$ (Å) | $R_j/R_1$ | $N_j R_1^2 / (N_1 R_j^2)$ |\n|---|---|---|---|---|\n" + "\n".join(
+    f"| {j + 1} | {n} {sp} | {r:.3f} | {r / r_bn:.2f} | {w:.2f} |"
+    for j, ((sp, n, r), w) in enumerate(zip(hbn_shells, shell_weight))))
+
+# %% [markdown]
+# `SynthesisConfig(exelfs_second_shell_probability=...)` gives that share of the edges with fine
+# structure a second shell, with $R_2/R_1$ drawn from `exelfs_second_shell_distance_ratio` and
+# $A_2/A_1$ from `exelfs_second_shell_amplitude_ratio`, and `exelfs_third_shell_probability` gives
+# that share of those a third, the same way. The drawn ranges bracket the shells of the table:
+
+# %%
+shell_cfg = SynthesisConfig()
+say(f"second shell: $R_2/R_1$ {shell_cfg.exelfs_second_shell_distance_ratio}, "
+    f"$A_2/A_1$ {shell_cfg.exelfs_second_shell_amplitude_ratio}; third shell: "
+    f"$R_3/R_1$ {shell_cfg.exelfs_third_shell_distance_ratio}, $A_3/A_1$ {shell_cfg.exelfs_third_shell_amplitude_ratio}.")
+
+# %% [markdown]
+# The figure uses the first three shells of h-BN, with the weights of the table:
 
 # %% tags=["hide-input"]
 sigma2_shown = float(np.mean(exelfs_cfg.exelfs_debye_waller_a2))
+r_2, r_3 = hbn_shells[1][2], hbn_shells[2][2]
+shells_kw = dict(second_amplitude=shell_weight[1] * exelfs_amplitude_shown, second_distance_a=r_2)
 one_shell = exelfs_modulation(e_ex, b_k.edge_onset_ev, exelfs_amplitude_shown, r_bn, 0.0, sigma2_shown)
-two_shells = exelfs_modulation(e_ex, b_k.edge_onset_ev, exelfs_amplitude_shown, r_bn, 0.0, sigma2_shown,
-                               second_amplitude=amplitude_ratio * exelfs_amplitude_shown, second_distance_a=a_hbn)
+two_shells = exelfs_modulation(e_ex, b_k.edge_onset_ev, exelfs_amplitude_shown, r_bn, 0.0, sigma2_shown, **shells_kw)
+three_shells = exelfs_modulation(e_ex, b_k.edge_onset_ev, exelfs_amplitude_shown, r_bn, 0.0, sigma2_shown, **shells_kw,
+                                 third_amplitude=shell_weight[2] * exelfs_amplitude_shown, third_distance_a=r_3)
 fig, (ax, ax_chi) = plt.subplots(1, 2, figsize=(11, 3.8))
 ax.plot(e_ex, smooth, color="k", lw=1.4, label="smooth power-law tail")
-ax.plot(e_ex, smooth * one_shell, color="tab:blue", lw=1.0, label=f"one shell, R = {r_bn:.2f} Å")
-ax.plot(e_ex, smooth * two_shells, color="tab:red", lw=1.0,
-        label=f"two shells, R = {r_bn:.2f} and {a_hbn:.2f} Å, A₂/A₁ = {amplitude_ratio:.2f}")
+shown = ((one_shell, "tab:blue", f"one shell, R = {r_bn:.2f} Å"),
+         (two_shells, "tab:red", f"two shells, + {r_2:.2f} Å"),
+         (three_shells, "tab:green", f"three shells, + {r_3:.2f} Å"))
+for mod, col, label in shown:
+    ax.plot(e_ex, smooth * mod, color=col, lw=1.0, label=label)
+    ax_chi.plot(e_ex, mod - 1.0, color=col, lw=1.0)
 ax.set_ylim(0, 1.2 * smooth[e_ex > b_k.edge_onset_ev + 30].max())
 ax.set_xlabel("energy loss (eV)")
 ax.set_ylabel("edge (relative)")
-for mod, col in ((one_shell, "tab:blue"), (two_shells, "tab:red")):
-    ax_chi.plot(e_ex, mod - 1.0, color=col, lw=1.0)
 ax_chi.axhline(0.0, color="k", lw=0.6)
 ax_chi.set_xlabel("energy loss (eV)")
 ax_chi.set_ylabel(r"$\chi$ (relative modulation)")

@@ -247,7 +247,9 @@ plt.show()
 # set a recipe may be written against. An eleventh rule, written before any candidate it judges was
 # trained, adds a seventeenth set, the B K spectra of the ninth rule's set with a second shell of
 # neighbours at the h-BN distances (chapter 01), as a sixteenth physics set and a third set a recipe
-# may be written against.
+# may be written against. A twelfth rule, written the same way, adds an eighteenth set, those spectra
+# with a third shell as well, as a seventeenth physics set and a fourth set a recipe may be written
+# against.
 # Each record below names the sets its rule read. The
 # shipped weights' metadata carries the rules and every record where one was applied:
 
@@ -384,19 +386,23 @@ for diagnostic in (d for d in diagnostics if d["set"].startswith("pedestal study
         "signal, so the edges at the far end of a steep background shrink to a small part of the stretched input.")
 
 # %% [markdown]
-# ### The measurement behind the eleventh rule: a second shell of neighbours
+# ### The measurements behind the eleventh and twelfth rules: further shells of neighbours
 #
 # The same synthetic B K spectra, in windows from just below the edge to 200-300 eV beyond, scored
-# once with the second shell of their extended fine structure removed and once as drawn. $F_1$, with
-# the exact accuracy in brackets, and the share of windows in which Ar L2,3 or Cl L2,3 is named:
+# once with the last shell of their extended fine structure removed and once as drawn: the second
+# shell for the eleventh rule, the third for the twelfth. $F_1$, with the exact accuracy in brackets,
+# and the share of windows in which Ar L2,3 or Cl L2,3 is named:
 
 # %%
-for diagnostic in (d for d in diagnostics if d["set"].startswith("second-shell study")):
-    table = ["| Model | one shell | Ar or Cl named | two shells | Ar or Cl named |", "|---|---|---|---|---|"]
+shell_words = {1: "one shell", 2: "two shells", 3: "three shells"}
+for diagnostic in (d for d in diagnostics if "shell study" in d["set"]):
+    counts = [r["shells"] for r in diagnostic["models"][0]["rows"]]
+    table = ["| Model | " + " | ".join(f"{shell_words[c]} | Ar or Cl named" for c in counts) + " |",
+             "|---" * (1 + 2 * len(counts)) + "|"]
     table += [f"| `{m['name']}` (sha256 {m['sha256'][:8]}) | "
               + " | ".join(f"{r['f1']:.3f} ({r['exact_accuracy']:.3f}) | {r['ar_or_cl_named']:.1%}" for r in m["rows"]) + " |"
               for m in diagnostic["models"]]
-    say(f"{diagnostic['what']}.\n\n" + "\n".join(table))
+    say(f"**{diagnostic['set']}**: {diagnostic['what']}.\n\n" + "\n".join(table))
 
 # %% [markdown]
 # ## Takeaways

@@ -173,12 +173,12 @@ class SynthesisConfig:
         :func:`~eels_core.forward.edges.exelfs_modulation`). 0: at most two shells (no further
         random draws).
     exelfs_third_shell_distance_ratio : (float, float)
-        Range of R3 / R: 2 (the second N shell of h-BN), 2.30 (the two N of the next layers, c / 2
-        = 3.33 Angstrom) and 2.65 (six N at 3.83 Angstrom in the layer), from the same lattice.
+        Range of R3 / R. Around B in h-BN (:func:`~eels_core.forward.edges.neighbour_shells`)
+        the shells after the six B at sqrt(3) R are three N at 2R, two N of the next layers at
+        2.30R, six B at 2.51R and six N at 2.65R.
     exelfs_third_shell_amplitude_ratio : (float, float)
-        Range of A3 / A: N / R^2 against the first shell gives 0.25 for the three N at 2R, 0.13 for
-        the two N at 2.30R and 0.28 for the six N at 2.65R in h-BN; the range also leaves room for
-        a larger Debye-Waller damping of the distant shells.
+        Range of A3 / A: N / R^2 against the first shell gives 0.25, 0.13, 0.32 and 0.29 for those
+        four h-BN shells, before a larger Debye-Waller damping of the distant shells.
     background_exponent_range : (float, float) or None
         If given, r is drawn uniformly in this range instead of N(mean, sd): measured core-loss
         backgrounds have r between about 2 and 6 (Egerton), steeper than the paper's 1.88 +- 0.2,

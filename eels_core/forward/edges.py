@@ -575,6 +575,65 @@ EXELFS_REFERENCE_K = 3.0
 COMPUTED_CASES_FILE = "computed_elnes_cases.yaml"
 
 
+def _hexagonal_structure(structure: str) -> dict:
+    """One structure of ``computed_elnes_cases.yaml``, checked to be a P6_3/mmc lattice."""
+    text = resources.files("eels_core.data").joinpath(COMPUTED_CASES_FILE).read_text(encoding="utf-8")
+    structures = yaml.safe_load(text)["structures"]
+    if structure not in structures:
+        raise ValueError(f"structure {structure!r}: not in {COMPUTED_CASES_FILE}; choose one of {', '.join(structures)}")
+    entry = structures[structure]
+    if entry["lattice"].get("kind") != "hexagonal" or entry.get("spacegroup") != "P6_3/mmc":
+        raise ValueError(f"structure {structure!r}: lattice {entry['lattice'].get('kind')!r}, "
+                         f"{entry.get('spacegroup')!r}; only hexagonal P6_3/mmc layers are handled")
+    return entry
+
+
+def neighbour_shells(structure: str, centre: str, max_distance_a: float = 4.0) -> list[tuple[str, int, float]]:
+    """The shells of neighbours around an atom of a structure of ``computed_elnes_cases.yaml``.
+
+    The atoms sit on the two-fold sites of P6_3/mmc, so that each listed position (x, y, z) has its
+    partner at (y, x, z + 1/2) (the sites 2a-2d; h-BN: B on 2c, N on 2d). Neighbours within
+    ``max_distance_a`` of the first atom of species ``centre`` are grouped by species and distance
+    (to 0.01 Angstrom), nearest first: the shells j of :func:`exelfs_modulation`, whose EXAFS terms
+    grow as their number of atoms over the squared distance.
+
+    Parameters
+    ----------
+    structure : str
+        Name of the structure (``"h-BN"``).
+    centre : str
+        Species of the atom at the centre (``"B"``).
+    max_distance_a : float
+        Largest distance (Angstrom).
+
+    Returns
+    -------
+    list of (str, int, float)
+        Species, number of atoms and distance (Angstrom) of each shell.
+
+    Raises
+    ------
+    ValueError
+        If the structure is not in the file, is not hexagonal P6_3/mmc, or has no ``centre``.
+    """
+    entry = _hexagonal_structure(structure)
+    if centre not in entry["species"]:
+        raise ValueError(f"species {centre!r}: not in {structure} ({', '.join(entry['species'])})")
+    a, c = float(entry["lattice"]["a"]), float(entry["lattice"]["c"])
+    basis = np.array([[a, 0.0, 0.0], [-a / 2.0, a * np.sqrt(3.0) / 2.0, 0.0], [0.0, 0.0, c]])
+    sites = [(sp, np.array(xyz, dtype=np.float64)) for sp, xyz in zip(entry["species"], entry["coords"])]
+    sites += [(sp, np.array([xyz[1], xyz[0], xyz[2] + 0.5])) for sp, xyz in sites]
+    origin = next(xyz for sp, xyz in sites if sp == centre) @ basis
+    reach = int(np.ceil(max_distance_a / min(a * np.sqrt(3.0) / 2.0, c))) + 1
+    cells = np.array(np.meshgrid(*(np.arange(-reach, reach + 1),) * 3, indexing="ij")).reshape(3, -1).T
+    found: dict[tuple[str, float], list[float]] = {}
+    for sp, xyz in sites:
+        d = np.linalg.norm((cells + xyz) @ basis - origin, axis=1)
+        for r in d[(d > 1e-6) & (d <= max_distance_a)]:
+            found.setdefault((sp, round(float(r), 2)), []).append(float(r))
+    return [(sp, len(rs), float(np.mean(rs))) for (sp, _), rs in sorted(found.items(), key=lambda item: (item[0][1], item[0][0]))]
+
+
 def nearest_neighbour_distance_a(structure: str) -> float:
     """Distance (Angstrom) between nearest unlike neighbours in a layered hexagonal structure of
     ``computed_elnes_cases.yaml`` (h-BN: B and N at a / sqrt(3) in the layer), the R of the first
@@ -585,14 +644,7 @@ def nearest_neighbour_distance_a(structure: str) -> float:
     ValueError
         If the structure is not in the file or its lattice is not hexagonal.
     """
-    text = resources.files("eels_core.data").joinpath(COMPUTED_CASES_FILE).read_text(encoding="utf-8")
-    structures = yaml.safe_load(text)["structures"]
-    if structure not in structures:
-        raise ValueError(f"structure {structure!r}: not in {COMPUTED_CASES_FILE}; choose one of {', '.join(structures)}")
-    lattice = structures[structure]["lattice"]
-    if lattice.get("kind") != "hexagonal":
-        raise ValueError(f"structure {structure!r}: lattice {lattice.get('kind')!r}, only hexagonal layers are handled")
-    return float(lattice["a"]) / float(np.sqrt(3.0))
+    return float(np.asarray(_hexagonal_structure(structure)["lattice"]["a"], dtype=np.float64) / np.sqrt(3.0))
 
 
 def photoelectron_wavenumber(energy_above_onset_ev: ArrayLike) -> NDArray[np.float64]:
@@ -639,9 +691,9 @@ def exelfs_modulation(
     with the same envelope. Two shells beat against each other, so that the structure is no longer
     one slow oscillation: in h-BN the three N around a B at 1.446 Angstrom are followed by six B at
     2.504 and three N at 2.891 Angstrom (ratios sqrt(3) and 2, from the lattice in
-    ``computed_elnes_cases.yaml``). A third shell adds ``A3 g(k) sin(2 k R3 + phi3)`` the same way:
-    the second N shell of h-BN when the second term stands for its B shell, or the N of the next
-    layers (two at 3.33 Angstrom) and the six N at 3.83 Angstrom in the layer.
+    ``computed_elnes_cases.yaml``). A third shell adds ``A3 g(k) sin(2 k R3 + phi3)`` the same way
+    (in h-BN the further shells of :func:`neighbour_shells`: two N of the next layers at 3.33, six B
+    at 3.63 and six N at 3.82 Angstrom).
 
     Parameters
     ----------

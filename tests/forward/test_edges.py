@@ -256,6 +256,27 @@ def test_the_complete_distractor_table_follows_its_shape_data_file():
         maker.shape_class(60, "N2,3")
 
 
+def test_neighbour_shells_of_boron_in_h_bn():
+    """The shells around B in h-BN from its lattice (a 2.504, c 6.661 Angstrom): three N in the layer at
+    a / sqrt(3), six B at a, three N at 2a / sqrt(3), two N of the next layers at c / 2, six B at
+    sqrt(a^2 / 3 + c^2 / 4), six N at sqrt(7 / 3) a; N sees the same shells with B and N swapped."""
+    from eels_core.forward.edges import neighbour_shells
+
+    a, c = 2.504, 6.661
+    expected = [("N", 3, a / np.sqrt(3)), ("B", 6, a), ("N", 3, 2 * a / np.sqrt(3)), ("N", 2, c / 2),
+                ("B", 6, np.hypot(a / np.sqrt(3), c / 2)), ("N", 6, np.sqrt(7 / 3) * a)]
+    shells = neighbour_shells("h-BN", "B", 4.0)
+    assert [(sp, n) for sp, n, _ in shells] == [(sp, n) for sp, n, _ in expected]
+    np.testing.assert_allclose([r for *_, r in shells], [r for *_, r in expected], atol=1e-9)
+    swapped = {"B": "N", "N": "B"}
+    assert [(swapped[sp], n) for sp, n, _ in neighbour_shells("h-BN", "N", 4.0)] == [(sp, n) for sp, n, _ in shells]
+    assert len(neighbour_shells("h-BN", "B", 2.6)) == 2
+    with pytest.raises(ValueError, match="not in h-BN"):
+        neighbour_shells("h-BN", "C")
+    with pytest.raises(ValueError, match="choose one of h-BN"):
+        neighbour_shells("graphite", "C")
+
+
 def test_nearest_neighbour_distance_of_h_bn_is_the_in_layer_bond():
     from eels_core.forward.edges import nearest_neighbour_distance_a
 

@@ -93,7 +93,7 @@ def test_rule_11_states_its_shells_study_as_recorded():
     assert record["seeds"] == pv.SHELLS_STUDY_SEEDS
     rows = next(m for m in record["models"] if m["sha256"].startswith("bacb43436645"))["rows"]
     assert [r["shells"] for r in rows] == [1, 2]
-    rule = " ".join(pv.__doc__.split("Selection rule 11 (", 1)[1].split("Test-time averaging", 1)[0].split())
+    rule = " ".join(pv.__doc__.split("Selection rule 11 (", 1)[1].split("Selection rule 12 (", 1)[0].split())
     assert f"F1 falls from {rows[0]['f1']:.4f} with one shell to {rows[1]['f1']:.4f} with two" in rule
     assert f"(exact accuracy {rows[0]['exact_accuracy']:.3f} and {rows[1]['exact_accuracy']:.3f})" in rule
     said = [f"{100 * r['ar_or_cl_named']:.1f} %" for r in rows]
@@ -103,6 +103,46 @@ def test_rule_11_states_its_shells_study_as_recorded():
 
     small = pv.shells_study(load_model(), 8)
     assert [r["shells"] for r in small] == [1, 2] and all(r["n_spectra"] == 8 for r in small)
+
+
+def test_bk_exelfs_three_shells_is_bk_exelfs_shells_with_a_third_shell_on_every_edge():
+    """Rule 12's set changes only the third shell of ``bk_exelfs_shells``: on every B K edge, R3 / R in
+    2.0-2.7 (the h-BN ratios 2, 2.30 and 2.65) and amplitude 0.1-0.4 of the first shell's."""
+    from eels_core.forward.synthesis import sample_parameters
+
+    extra = {k: v for k, v in pv.BK_EXELFS_THREE_SHELLS_SPECTRA.items() if k not in pv.BK_EXELFS_SHELLS_SPECTRA}
+    assert extra == {"exelfs_third_shell_probability": 1.0, "exelfs_third_shell_distance_ratio": (2.0, 2.7)}
+    config = pv.REAL.replace(**pv.BK_EXELFS_THREE_SHELLS_SPECTRA)
+    assert config.exelfs_third_shell_amplitude_ratio == (0.1, 0.4)
+    params = sample_parameters(np.random.default_rng(3), 200, config)
+    first, third = params.exelfs_amplitude, params.exelfs_third_amplitude
+    assert np.array_equal(third > 0, first > 0) and np.array_equal(params.exelfs_second_amplitude > 0, first > 0)
+    ratio = third[first > 0] / first[first > 0]
+    assert ratio.min() >= 0.1 and ratio.max() <= 0.4
+    r = params.exelfs_third_distance_a[first > 0] / params.exelfs_distance_a[first > 0]
+    assert r.min() >= 2.0 - 1e-12 and r.max() <= 2.7 + 1e-12
+    b = pv.build_set("bk_exelfs_three_shells", 16)
+    assert b.inputs.shape[0] == 16 and (b.targets[:, pv.ELEMENTS.index("B")] > 0).any()
+
+
+def test_rule_12_states_its_third_shell_study_as_recorded():
+    """The numbers of rule 12's reason are those of the recorded study of the weights it was written
+    against (experiments/diagnostics/exelfs-third-shell-study.json), and the study runs as recorded."""
+    path = SCRIPT.parents[1] / "experiments" / "diagnostics" / "exelfs-third-shell-study.json"
+    record = json.loads(path.read_text())
+    assert record["seeds"] == pv.THIRD_SHELL_STUDY_SEEDS
+    rows = next(m for m in record["models"] if m["sha256"].startswith("476bf8976fe8"))["rows"]
+    assert [r["shells"] for r in rows] == [2, 3]
+    rule = " ".join(pv.__doc__.split("Selection rule 12 (", 1)[1].split("Test-time averaging", 1)[0].split())
+    assert f"F1 falls from {rows[0]['f1']:.4f} with two shells to {rows[1]['f1']:.4f} with three" in rule
+    assert f"(exact accuracy {rows[0]['exact_accuracy']:.3f} and {rows[1]['exact_accuracy']:.3f})" in rule
+    said = [f"{100 * r['ar_or_cl_named']:.1f} %" for r in rows]
+    assert f"Ar L2,3 or Cl L2,3 is named in {said[1]} of the windows instead of {said[0]}" in rule
+    assert rows[1]["ar_or_cl_named"] > rows[0]["ar_or_cl_named"] and rows[1]["f1"] < rows[0]["f1"]
+    from eels_core.learning.checkpoint import load_model
+
+    small = pv.third_shell_study(load_model(), 8)
+    assert [r["shells"] for r in small] == [2, 3] and all(r["n_spectra"] == 8 for r in small)
 
 
 def _scores(paper, physics):
@@ -138,8 +178,9 @@ def test_selection_rule_2():
     assert pv.RULE8_KINDS == pv.RULE7_KINDS + ("strong_exelfs",)
     assert pv.RULE9_KINDS == pv.RULE8_KINDS + ("bk_exelfs",)
     assert pv.RULE10_KINDS == pv.RULE9_KINDS + ("pedestal",)
-    assert pv.PHYSICS_KINDS == pv.RULE10_KINDS[1:] + ("bk_exelfs_shells",) and pv.RULE_IN_FORCE == 11
-    assert pv.TARGETED_KINDS == ("bk_exelfs", "pedestal", "bk_exelfs_shells")
+    assert pv.RULE11_KINDS == pv.RULE10_KINDS + ("bk_exelfs_shells",)
+    assert pv.PHYSICS_KINDS == pv.RULE11_KINDS[1:] + ("bk_exelfs_three_shells",) and pv.RULE_IN_FORCE == 12
+    assert pv.TARGETED_KINDS == ("bk_exelfs", "pedestal", "bk_exelfs_shells", "bk_exelfs_three_shells")
     one_big_gain = _scores2(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
     assert pv.select_rule2(shipped, {"a": one_big_gain}) == "a"
     assert pv.select_rule2(shipped, {"a": {**better, "thick": {"f1": 0.5}}}) == "a"  # rule 2 does not read it
@@ -327,8 +368,9 @@ def test_selection_rule_text_and_record(tmp_path):
 
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert record["measured_by"].endswith("--n 1000")
-    assert record["rule"].startswith("selection rule 11") and record["gains"] == {}
-    assert "Selection rule 8" in rule and "Selection rule 9" in rule and "Selection rule 10" in rule and "Selection rule 11" in rule and "Test-time averaging" not in rule and "Decision thresholds" not in rule
+    assert record["rule"].startswith("selection rule 12") and record["gains"] == {}
+    assert all(f"Selection rule {k} (" in rule for k in range(8, 13))
+    assert "Test-time averaging" not in rule and "Decision thresholds" not in rule
     assert "Weight averaging (" in rule and "beginning with ``cpu-mixed-noise-continue``" in rule
     with pytest.raises(SystemExit, match="--record"):
         pv.selection_record(args, {"shipped": {}}, [])
