@@ -68,81 +68,58 @@ def test_rule_10_states_its_pedestal_study_as_recorded():
     assert len(small) == len(pv.PEDESTAL_STUDY_RANGES) and all(r["n_spectra"] == 8 for r in small)
 
 
-def test_bk_exelfs_shells_is_bk_exelfs_with_a_second_shell_on_every_edge():
+@pytest.mark.parametrize("kind, fewer, shell, amplitude_ratio, distance_ratio", [
+    ("bk_exelfs_shells", "bk_exelfs", "second", (0.3, 1.0), (1.7, 2.0)),
+    ("bk_exelfs_three_shells", "bk_exelfs_shells", "third", (0.1, 0.4), (2.0, 2.7)),
+])
+def test_bk_exelfs_shell_sets_add_one_shell_on_every_edge(kind, fewer, shell, amplitude_ratio, distance_ratio):
     """Rule 11's set changes only the second shell of ``bk_exelfs``: on every B K edge, R2 / R in 1.7-2.0
-    (the h-BN ratios sqrt(3) and 2) and amplitude 0.3-1.0 of the first shell's."""
+    (the h-BN ratios sqrt(3) and 2) and amplitude 0.3-1.0 of the first shell's. Rule 12's set changes only
+    the third shell of rule 11's: on every edge, R3 / R in 2.0-2.7 (the h-BN ratios 2, 2.30, 2.51 and 2.65)
+    and amplitude 0.1-0.4 of the first shell's."""
     from eels_core.forward.synthesis import sample_parameters
 
-    extra = {k: v for k, v in pv.BK_EXELFS_SHELLS_SPECTRA.items() if k not in pv.BK_EXELFS_SPECTRA}
-    assert extra == {"exelfs_second_shell_probability": 1.0, "exelfs_second_shell_distance_ratio": (1.7, 2.0)}
-    params = sample_parameters(np.random.default_rng(3), 200, pv.REAL.replace(**pv.BK_EXELFS_SHELLS_SPECTRA))
-    first, second = params.exelfs_amplitude, params.exelfs_second_amplitude
-    assert np.array_equal(second > 0, first > 0) and (first[:, 0] > 0).all()
-    ratio = second[first > 0] / first[first > 0]
-    assert ratio.min() >= 0.3 and ratio.max() <= 1.0
-    r = params.exelfs_second_distance_a[first > 0] / params.exelfs_distance_a[first > 0]
-    assert r.min() >= 1.7 - 1e-12 and r.max() <= 2.0 + 1e-12
-    b = pv.build_set("bk_exelfs_shells", 16)
-    assert b.inputs.shape[0] == 16 and (b.targets[:, pv.ELEMENTS.index("B")] > 0).any()
-
-
-def test_rule_11_states_its_shells_study_as_recorded():
-    """The numbers of rule 11's reason are those of the recorded study of the weights it was written
-    against (experiments/diagnostics/exelfs-shells-study.json), and the study runs as recorded."""
-    record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / "exelfs-shells-study.json").read_text())
-    assert record["seeds"] == pv.SHELLS_STUDY_SEEDS
-    rows = next(m for m in record["models"] if m["sha256"].startswith("bacb43436645"))["rows"]
-    assert [r["shells"] for r in rows] == [1, 2]
-    rule = " ".join(pv.__doc__.split("Selection rule 11 (", 1)[1].split("Selection rule 12 (", 1)[0].split())
-    assert f"F1 falls from {rows[0]['f1']:.4f} with one shell to {rows[1]['f1']:.4f} with two" in rule
-    assert f"(exact accuracy {rows[0]['exact_accuracy']:.3f} and {rows[1]['exact_accuracy']:.3f})" in rule
-    said = [f"{100 * r['ar_or_cl_named']:.1f} %" for r in rows]
-    assert f"Ar L2,3 or Cl L2,3 is named in {said[1]} of the windows instead of {said[0]}" in rule
-    assert rows[1]["ar_or_cl_named"] > 1.5 * rows[0]["ar_or_cl_named"]
-    from eels_core.learning.checkpoint import load_model
-
-    small = pv.shells_study(load_model(), 8)
-    assert [r["shells"] for r in small] == [1, 2] and all(r["n_spectra"] == 8 for r in small)
-
-
-def test_bk_exelfs_three_shells_is_bk_exelfs_shells_with_a_third_shell_on_every_edge():
-    """Rule 12's set changes only the third shell of ``bk_exelfs_shells``: on every B K edge, R3 / R in
-    2.0-2.7 (the h-BN ratios 2, 2.30 and 2.65) and amplitude 0.1-0.4 of the first shell's."""
-    from eels_core.forward.synthesis import sample_parameters
-
-    extra = {k: v for k, v in pv.BK_EXELFS_THREE_SHELLS_SPECTRA.items() if k not in pv.BK_EXELFS_SHELLS_SPECTRA}
-    assert extra == {"exelfs_third_shell_probability": 1.0, "exelfs_third_shell_distance_ratio": (2.0, 2.7)}
-    config = pv.REAL.replace(**pv.BK_EXELFS_THREE_SHELLS_SPECTRA)
-    assert config.exelfs_third_shell_amplitude_ratio == (0.1, 0.4)
+    spectra, before = pv.BK_EXELFS_KINDS[kind], pv.BK_EXELFS_KINDS[fewer]
+    extra = {k: v for k, v in spectra.items() if k not in before}
+    assert extra == {f"exelfs_{shell}_shell_probability": 1.0, f"exelfs_{shell}_shell_distance_ratio": distance_ratio}
+    config = pv.REAL.replace(**spectra)
+    assert getattr(config, f"exelfs_{shell}_shell_amplitude_ratio") == amplitude_ratio
     params = sample_parameters(np.random.default_rng(3), 200, config)
-    first, third = params.exelfs_amplitude, params.exelfs_third_amplitude
-    assert np.array_equal(third > 0, first > 0) and np.array_equal(params.exelfs_second_amplitude > 0, first > 0)
-    ratio = third[first > 0] / first[first > 0]
-    assert ratio.min() >= 0.1 and ratio.max() <= 0.4
-    r = params.exelfs_third_distance_a[first > 0] / params.exelfs_distance_a[first > 0]
-    assert r.min() >= 2.0 - 1e-12 and r.max() <= 2.7 + 1e-12
-    b = pv.build_set("bk_exelfs_three_shells", 16)
+    first, added = params.exelfs_amplitude, getattr(params, f"exelfs_{shell}_amplitude")
+    assert np.array_equal(added > 0, first > 0) and np.array_equal(params.exelfs_second_amplitude > 0, first > 0)
+    assert (first[:, 0] > 0).all()
+    ratio = added[first > 0] / first[first > 0]
+    assert ratio.min() >= amplitude_ratio[0] and ratio.max() <= amplitude_ratio[1]
+    r = getattr(params, f"exelfs_{shell}_distance_a")[first > 0] / params.exelfs_distance_a[first > 0]
+    assert r.min() >= distance_ratio[0] - 1e-12 and r.max() <= distance_ratio[1] + 1e-12
+    b = pv.build_set(kind, 16)
     assert b.inputs.shape[0] == 16 and (b.targets[:, pv.ELEMENTS.index("B")] > 0).any()
 
 
-def test_rule_12_states_its_third_shell_study_as_recorded():
-    """The numbers of rule 12's reason are those of the recorded study of the weights it was written
-    against (experiments/diagnostics/exelfs-third-shell-study.json), and the study runs as recorded."""
-    path = SCRIPT.parents[1] / "experiments" / "diagnostics" / "exelfs-third-shell-study.json"
-    record = json.loads(path.read_text())
-    assert record["seeds"] == pv.THIRD_SHELL_STUDY_SEEDS
-    rows = next(m for m in record["models"] if m["sha256"].startswith("476bf8976fe8"))["rows"]
-    assert [r["shells"] for r in rows] == [2, 3]
-    rule = " ".join(pv.__doc__.split("Selection rule 12 (", 1)[1].split("Test-time averaging", 1)[0].split())
-    assert f"F1 falls from {rows[0]['f1']:.4f} with two shells to {rows[1]['f1']:.4f} with three" in rule
+@pytest.mark.parametrize("rule_number, study, record_file, weights, counts, words, ar_factor", [
+    (11, "shells", "exelfs-shells-study.json", "bacb43436645", [1, 2], ("one shell", "two"), 1.5),
+    (12, "third_shell", "exelfs-third-shell-study.json", "476bf8976fe8", [2, 3], ("two shells", "three"), 1.2),
+])
+def test_shell_rules_state_their_studies_as_recorded(rule_number, study, record_file, weights, counts, words,
+                                                       ar_factor):
+    """The numbers of rules 11 and 12's reasons are those of the recorded studies of the weights they were
+    written against (experiments/diagnostics/), and each study runs as recorded."""
+    run_study, _, _, seeds, _ = pv.STUDIES[study]
+    record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / record_file).read_text())
+    assert record["seeds"] == seeds
+    rows = next(m for m in record["models"] if m["sha256"].startswith(weights))["rows"]
+    assert [r["shells"] for r in rows] == counts
+    after = f"Selection rule {rule_number + 1} (" if rule_number < pv.RULE_IN_FORCE else "Test-time averaging"
+    rule = " ".join(pv.__doc__.split(f"Selection rule {rule_number} (", 1)[1].split(after, 1)[0].split())
+    assert f"F1 falls from {rows[0]['f1']:.4f} with {words[0]} to {rows[1]['f1']:.4f} with {words[1]}" in rule
     assert f"(exact accuracy {rows[0]['exact_accuracy']:.3f} and {rows[1]['exact_accuracy']:.3f})" in rule
     said = [f"{100 * r['ar_or_cl_named']:.1f} %" for r in rows]
     assert f"Ar L2,3 or Cl L2,3 is named in {said[1]} of the windows instead of {said[0]}" in rule
-    assert rows[1]["ar_or_cl_named"] > rows[0]["ar_or_cl_named"] and rows[1]["f1"] < rows[0]["f1"]
+    assert rows[1]["ar_or_cl_named"] > ar_factor * rows[0]["ar_or_cl_named"] and rows[1]["f1"] < rows[0]["f1"]
     from eels_core.learning.checkpoint import load_model
 
-    small = pv.third_shell_study(load_model(), 8)
-    assert [r["shells"] for r in small] == [2, 3] and all(r["n_spectra"] == 8 for r in small)
+    small = run_study(load_model(), 8)
+    assert [r["shells"] for r in small] == counts and all(r["n_spectra"] == 8 for r in small)
 
 
 def _scores(paper, physics):

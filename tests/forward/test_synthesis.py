@@ -581,34 +581,6 @@ def test_a_second_shell_adds_its_own_oscillation():
     assert np.abs(both - one).max() > 0.05  # the second shell is seen
 
 
-def test_second_shells_are_drawn_only_when_asked_and_rendered_alike():
-    """The second shell is drawn only on edges with extended fine structure and only with its
-    probability above 0 (the default streams keep their bits); the batched renderer, the plain loop
-    and the teaching stages agree on it."""
-    cfg = REAL.replace(exelfs_probability=1.0)
-    plain = synthesize(32, seed=31, config=cfg)
-    assert not plain.params.exelfs_second_amplitude.any()
-    two = cfg.replace(exelfs_second_shell_probability=0.5)
-    b = synthesize(32, seed=31, config=two)
-    p = b.params
-    np.testing.assert_array_equal(p.exelfs_amplitude, plain.params.exelfs_amplitude)
-    second = p.exelfs_second_amplitude > 0
-    assert second.any() and (~second & (p.exelfs_amplitude > 0)).any() and not (second & (p.exelfs_amplitude == 0)).any()
-    ratio = p.exelfs_second_amplitude[second] / p.exelfs_amplitude[second]
-    lo, hi = two.exelfs_second_shell_amplitude_ratio
-    assert lo <= ratio.min() and ratio.max() <= hi
-    r = p.exelfs_second_distance_a[second] / p.exelfs_distance_a[second]
-    lo, hi = two.exelfs_second_shell_distance_ratio
-    assert lo - 1e-12 <= r.min() and r.max() <= hi + 1e-12
-    with_second = np.flatnonzero(second.any(axis=1))[:3]
-    for i in with_second:
-        ref = render_spectrum_reference(p[int(i)], two)
-        np.testing.assert_allclose(b.spectra[i], ref, rtol=0, atol=3e-3 * np.abs(ref).max())
-    i = int(with_second[0])
-    np.testing.assert_allclose(synthesis_stages(p[i:i + 1], two).final, b.spectra[i], rtol=0, atol=1e-5)
-    assert not np.allclose(b.spectra[with_second], plain.spectra[with_second], atol=1e-4)
-
-
 def test_a_third_shell_adds_its_own_oscillation():
     """Three shells: chi is the sum of the three single-shell terms; amplitude 0 for the third shell
     gives the two-shell modulation bit for bit."""
@@ -626,33 +598,38 @@ def test_a_third_shell_adds_its_own_oscillation():
     assert np.abs(three - two).max() > 0.02  # the third shell is seen
 
 
-def test_third_shells_are_drawn_only_on_second_shells_and_rendered_alike():
-    """The third shell is drawn only on edges with a second shell and only with its probability
-    above 0 (the two-shell streams keep their bits); the three renderers agree on it."""
-    two = REAL.replace(exelfs_probability=1.0, exelfs_second_shell_probability=0.5)
-    plain = synthesize(32, seed=31, config=two)
-    assert not plain.params.exelfs_third_amplitude.any()
-    three = two.replace(exelfs_third_shell_probability=0.6)
-    b = synthesize(32, seed=31, config=three)
+@pytest.mark.parametrize("shell, fewer, on, probability", [
+    ("second", {"exelfs_probability": 1.0}, "exelfs_amplitude", 0.5),
+    ("third", {"exelfs_probability": 1.0, "exelfs_second_shell_probability": 0.5}, "exelfs_second_amplitude", 0.6),
+])
+def test_further_shells_are_drawn_only_when_asked_and_rendered_alike(shell, fewer, on, probability):
+    """A second shell is drawn only on edges with extended fine structure, a third only on edges with
+    a second, each only with its probability above 0 (the streams with fewer shells keep their bits);
+    the batched renderer, the plain loop and the teaching stages agree on it."""
+    cfg = REAL.replace(**fewer)
+    plain = synthesize(32, seed=31, config=cfg)
+    amplitude = f"exelfs_{shell}_amplitude"
+    assert not getattr(plain.params, amplitude).any()
+    more = cfg.replace(**{f"exelfs_{shell}_shell_probability": probability})
+    b = synthesize(32, seed=31, config=more)
     p = b.params
-    for name in ("exelfs_amplitude", "exelfs_second_amplitude", "exelfs_second_distance_a"):
+    for name in ("exelfs_amplitude", "exelfs_distance_a", on):
         np.testing.assert_array_equal(getattr(p, name), getattr(plain.params, name))
-    third = p.exelfs_third_amplitude > 0
-    second = p.exelfs_second_amplitude > 0
-    assert third.any() and (second & ~third).any() and not (third & ~second).any()
-    ratio = p.exelfs_third_amplitude[third] / p.exelfs_amplitude[third]
-    lo, hi = three.exelfs_third_shell_amplitude_ratio
+    drawn, under = getattr(p, amplitude) > 0, getattr(p, on) > 0
+    assert drawn.any() and (under & ~drawn).any() and not (drawn & ~under).any()
+    ratio = getattr(p, amplitude)[drawn] / p.exelfs_amplitude[drawn]
+    lo, hi = getattr(more, f"exelfs_{shell}_shell_amplitude_ratio")
     assert lo <= ratio.min() and ratio.max() <= hi
-    r = p.exelfs_third_distance_a[third] / p.exelfs_distance_a[third]
-    lo, hi = three.exelfs_third_shell_distance_ratio
+    r = getattr(p, f"exelfs_{shell}_distance_a")[drawn] / p.exelfs_distance_a[drawn]
+    lo, hi = getattr(more, f"exelfs_{shell}_shell_distance_ratio")
     assert lo - 1e-12 <= r.min() and r.max() <= hi + 1e-12
-    with_third = np.flatnonzero(third.any(axis=1))[:3]
-    for i in with_third:
-        ref = render_spectrum_reference(p[int(i)], three)
+    with_shell = np.flatnonzero(drawn.any(axis=1))[:3]
+    for i in with_shell:
+        ref = render_spectrum_reference(p[int(i)], more)
         np.testing.assert_allclose(b.spectra[i], ref, rtol=0, atol=3e-3 * np.abs(ref).max())
-    i = int(with_third[0])
-    np.testing.assert_allclose(synthesis_stages(p[i:i + 1], three).final, b.spectra[i], rtol=0, atol=1e-5)
-    assert not np.allclose(b.spectra[with_third], plain.spectra[with_third], atol=1e-4)
+    i = int(with_shell[0])
+    np.testing.assert_allclose(synthesis_stages(p[i:i + 1], more).final, b.spectra[i], rtol=0, atol=1e-5)
+    assert not np.allclose(b.spectra[with_shell], plain.spectra[with_shell], atol=1e-4)
 
 
 # ---------------------------------------------------------------------------- the fast renderer
