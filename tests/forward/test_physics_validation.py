@@ -122,6 +122,46 @@ def test_shell_rules_state_their_studies_as_recorded(rule_number, study, record_
     assert [r["shells"] for r in small] == counts and all(r["n_spectra"] == 8 for r in small)
 
 
+def test_coarse_survey_set_holds_long_surveys_at_coarse_channels():
+    """Rule 13's set: ``steep_counted`` spectra in surveys from the grid's start to 900-1000 eV, every one
+    recorded at 0.5-2 eV per channel; the coarse channels change the network's input."""
+    acquisition = pv._coarse_survey_acquisition()
+    assert acquisition.coarse_dispersion_probability == 1.0 and acquisition.dispersion_log_uniform
+    assert tuple(acquisition.dispersion_ev) == pv.COARSE_SURVEY_DISPERSION == (0.5, 2.0)
+    windows = pv._survey_windows(np.random.default_rng(0), 200)
+    assert (windows[:, 0] == pv.GRID_START_EV).all()
+    assert windows[:, 1].min() >= 900.0 and windows[:, 1].max() <= pv.GRID_STOP_EV
+    data = pv.build_set("coarse_survey", 16)
+    assert data.inputs.shape[0] == 16 and int((data.targets * data.loss_mask).sum()) >= 16
+    spectra = pv.synthesize(16, seed=pv.SEED + pv.KINDS.index("coarse_survey"),
+                            config=pv.REAL.replace(**pv.COUNTED_STEEP_SPECTRA))
+    windows = pv._survey_windows(pv._rng("coarse_survey", 1), 16)
+    coarse = pv.apply_acquisition(spectra.spectra, windows, pv._rng("coarse_survey", 4), acquisition)
+    as_recorded = pv.make_batch(coarse, spectra.labels, spectra.edge_onset_ev, windows)
+    on_the_grid = pv.make_batch(spectra.spectra, spectra.labels, spectra.edge_onset_ev, windows)
+    assert torch.equal(data.inputs, as_recorded.inputs) and torch.equal(data.targets, on_the_grid.targets)
+    assert not torch.allclose(data.inputs[:, 0], on_the_grid.inputs[:, 0], atol=1e-3)
+
+
+def test_rule_13_states_its_survey_study_as_recorded():
+    """The numbers of rule 13's reason are those of the recorded study of the weights it was written
+    against (experiments/diagnostics/coarse-survey-study.json), and the study runs as recorded."""
+    record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / "coarse-survey-study.json").read_text())
+    assert record["seeds"] == pv.SURVEY_STUDY_SEEDS
+    rows = next(m for m in record["models"] if m["sha256"].startswith("476bf8976fe8"))["rows"]
+    assert [r["dispersion_ev"] for r in rows] == [None, list(pv.COARSE_SURVEY_DISPERSION)]
+    rule = " ".join(pv.__doc__.split("Selection rule 13 (", 1)[1].split("Test-time averaging", 1)[0].split())
+    assert f"F1 falls from {rows[0]['f1']:.4f} to {rows[1]['f1']:.4f}" in rule
+    assert f"(exact accuracy {rows[0]['exact_accuracy']:.3f} and {rows[1]['exact_accuracy']:.3f})" in rule
+    assert f"above 600 eV that it finds from {rows[0]['recall_high']:.3f} to {rows[1]['recall_high']:.3f}" in rule
+    assert pv.SURVEY_STUDY_HIGH_EV == 600.0 and rows[1]["recall_high"] < rows[0]["recall_high"] - 0.1
+    from eels_core.learning.checkpoint import load_model
+
+    small = pv.survey_study(load_model(), 8)
+    assert [r["dispersion_ev"] for r in small] == [None, list(pv.COARSE_SURVEY_DISPERSION)]
+    assert all(r["n_spectra"] == 8 and 0.0 <= r["recall_high"] <= 1.0 for r in small)
+
+
 def _scores(paper, physics):
     return {"paper": {"f1": paper}, **{k: {"f1": physics[i]} for i, k in enumerate(pv.PHYSICS_KINDS)}}
 
@@ -156,8 +196,9 @@ def test_selection_rule_2():
     assert pv.RULE9_KINDS == pv.RULE8_KINDS + ("bk_exelfs",)
     assert pv.RULE10_KINDS == pv.RULE9_KINDS + ("pedestal",)
     assert pv.RULE11_KINDS == pv.RULE10_KINDS + ("bk_exelfs_shells",)
-    assert pv.PHYSICS_KINDS == pv.RULE11_KINDS[1:] + ("bk_exelfs_three_shells",) and pv.RULE_IN_FORCE == 12
-    assert pv.TARGETED_KINDS == ("bk_exelfs", "pedestal", "bk_exelfs_shells", "bk_exelfs_three_shells")
+    assert pv.RULE12_KINDS == pv.RULE11_KINDS + ("bk_exelfs_three_shells",)
+    assert pv.PHYSICS_KINDS == pv.RULE12_KINDS[1:] + ("coarse_survey",) and pv.RULE_IN_FORCE == 13
+    assert pv.TARGETED_KINDS == ("bk_exelfs", "pedestal", "bk_exelfs_shells", "bk_exelfs_three_shells", "coarse_survey")
     one_big_gain = _scores2(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
     assert pv.select_rule2(shipped, {"a": one_big_gain}) == "a"
     assert pv.select_rule2(shipped, {"a": {**better, "thick": {"f1": 0.5}}}) == "a"  # rule 2 does not read it
@@ -345,8 +386,8 @@ def test_selection_rule_text_and_record(tmp_path):
 
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert record["measured_by"].endswith("--n 1000")
-    assert record["rule"].startswith("selection rule 12") and record["gains"] == {}
-    assert all(f"Selection rule {k} (" in rule for k in range(8, 13))
+    assert record["rule"].startswith("selection rule 13") and record["gains"] == {}
+    assert all(f"Selection rule {k} (" in rule for k in range(8, 14))
     assert "Test-time averaging" not in rule and "Decision thresholds" not in rule
     assert "Weight averaging (" in rule and "beginning with ``cpu-mixed-noise-continue``" in rule
     with pytest.raises(SystemExit, match="--record"):
