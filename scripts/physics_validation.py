@@ -878,30 +878,17 @@ def main(argv: list[str] | None = None) -> int:
                          "write the calibrated checkpoints here and judge them by the decision-threshold rule; --record "
                          "writes its record")
     ap.add_argument("--targeted", choices=TARGETED_KINDS,
-                    help="the targeted set the candidates' recipe was written against (selection rules 9 and 10)")
+                    help="the targeted set the candidates' recipe was written against (selection rules 9-13)")
     ap.add_argument("--trained-by", action="append", default=[],
                     help="how each candidate was trained (with --record; repeatable, in --checkpoint order)")
-    ap.add_argument("--shells-study", metavar="JSON",
-                    help="only measure the shipped weights and every --checkpoint on the diagnostic of rule 11 "
-                         "(shells_study) and write it here")
-    ap.add_argument("--survey-study", metavar="JSON",
-                    help="only measure the shipped weights and every --checkpoint on the diagnostic of rule 13 "
-                         "(survey_study) and write it here")
-    ap.add_argument("--third-shell-study", metavar="JSON",
-                    help="only measure the shipped weights and every --checkpoint on the diagnostic of rule 12 "
-                         "(third_shell_study) and write it here")
-    ap.add_argument("--pedestal-study", metavar="JSON",
-                    help="only measure the shipped weights and every --checkpoint on the diagnostic of rule 10 "
-                         "(pedestal_study) and write it here")
+    for key, (study, name, *_) in STUDIES.items():  # --pedestal-study, --shells-study, ...
+        ap.add_argument(f"--{key.replace('_', '-')}-study", metavar="JSON",
+                        help=f"only measure the shipped weights and every --checkpoint on the {name} "
+                             f"({study.__name__}) and write it here")
     args = ap.parse_args(argv)
-    if args.pedestal_study:
-        return measure_study(args, argv, "pedestal", args.pedestal_study)
-    if args.shells_study:
-        return measure_study(args, argv, "shells", args.shells_study)
-    if args.third_shell_study:
-        return measure_study(args, argv, "third_shell", args.third_shell_study)
-    if args.survey_study:
-        return measure_study(args, argv, "survey", args.survey_study)
+    for key in STUDIES:
+        if getattr(args, f"{key}_study"):
+            return measure_study(args, argv, key, getattr(args, f"{key}_study"))
     sets = {k: build_set(k, args.n) for k in args.kinds}
     if args.list:
         for k, d in sets.items():

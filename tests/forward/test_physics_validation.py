@@ -162,6 +162,20 @@ def test_rule_13_states_its_survey_study_as_recorded():
     assert all(r["n_spectra"] == 8 and 0.0 <= r["recall_high"] <= 1.0 for r in small)
 
 
+def test_every_study_has_its_flag_and_writes_its_record(tmp_path):
+    """Each diagnostic of :data:`STUDIES` is measured by its own ``--KEY-study`` flag, which writes a
+    record naming the study, its seeds and the weights it measured."""
+    flags = {key: f"--{key.replace('_', '-')}-study" for key in pv.STUDIES}
+    assert flags == {"pedestal": "--pedestal-study", "shells": "--shells-study",
+                     "third_shell": "--third-shell-study", "survey": "--survey-study"}
+    out = tmp_path / "survey.json"
+    assert pv.main(["--n", "8", flags["survey"], str(out)]) == 0
+    record = json.loads(out.read_text())
+    assert record["set"] == "coarse-survey study (rule 13)" and record["seeds"] == pv.SURVEY_STUDY_SEEDS
+    assert [m["name"] for m in record["models"]] == ["shipped"] and len(record["models"][0]["rows"]) == 2
+    assert record["measured_by"].endswith(f"{flags['survey']} {out}")
+
+
 def _scores(paper, physics):
     return {"paper": {"f1": paper}, **{k: {"f1": physics[i]} for i, k in enumerate(pv.PHYSICS_KINDS)}}
 
