@@ -130,17 +130,18 @@ A set added with selection rule 12 (below), written before any candidate it judg
 ==========================  =====================================================================
 ``bk_exelfs_three_shells``  the spectra of ``bk_exelfs_shells`` with a third shell of neighbours on
                             every B K edge, R3 / R 2.0-2.7 (h-BN: three N at twice the B-N distance,
-                            two N of the next layers at 2.30 times it, six N at 2.65 times it) and
-                            amplitude 0.1-0.4 of the first shell's (the training has drawn at most
-                            two shells)
+                            two N of the next layers at 2.30 times it, six B at 2.51 and six N at
+                            2.65 times it) and amplitude 0.1-0.4 of the first shell's (the training
+                            has drawn at most two shells)
 ==========================  =====================================================================
 
 A set added with selection rule 13 (below), written before any candidate it judges was trained:
 
 ========================  =====================================================================
 ``coarse_survey``         surveys of the ``steep_counted`` physics from 90 eV to 900-1000 eV,
-                          recorded at 0.5-2 eV per channel (log-uniform; ``AcquisitionConfig``'s
-                          coarse dispersion), as long surveys usually are
+                          recorded at 0.5-2 eV per channel (log-uniform) with the counting noise
+                          of the wide channels (``AcquisitionConfig``'s coarse dispersion and its
+                          default ``counting_noise``), as long surveys usually are
 ========================  =====================================================================
 
 Every set is scored with the training's labelling rule (:func:`eels_core.learning.training.make_batch`:

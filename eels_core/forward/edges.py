@@ -642,9 +642,9 @@ def nearest_neighbour_distance_a(structure: str) -> float:
     Raises
     ------
     ValueError
-        If the structure is not in the file or its lattice is not hexagonal.
+        If the structure is not in the file or is not hexagonal P6_3/mmc.
     """
-    return float(np.asarray(_hexagonal_structure(structure)["lattice"]["a"], dtype=np.float64) / np.sqrt(3.0))
+    return float(_hexagonal_structure(structure)["lattice"]["a"]) / float(np.sqrt(3.0))
 
 
 def photoelectron_wavenumber(energy_above_onset_ev: ArrayLike) -> NDArray[np.float64]:
