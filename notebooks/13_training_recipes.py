@@ -373,16 +373,28 @@ for diagnostic in (d for d in diagnostics if all("scores" in m for m in d["model
 # window), for the weights shipped when it was measured, those shipped when the tenth rule was
 # written and the candidates trained against its set. $F_1$, with the exact accuracy in brackets:
 
+# %% tags=["hide-input"]
+def study_table(diagnostic, column, cell):
+    """A study record as a table: a row per model, a column (or several, split by ' | ') per row of the
+    study headed by `column(row)` and filled by `cell(row)`."""
+    heads = [column(r) for r in diagnostic["models"][0]["rows"]]
+    width = sum(h.count(" | ") + 1 for h in heads)
+    table = ["| Model | " + " | ".join(heads) + " |", "|---" * (1 + width) + "|"]
+    table += [f"| `{m['name']}` (sha256 {m['sha256'][:8]}) | " + " | ".join(cell(r) for r in m["rows"]) + " |"
+              for m in diagnostic["models"]]
+    return "\n".join(table)
+
+
+def scores(row):
+    return f"{row['f1']:.3f} ({row['exact_accuracy']:.3f})"
+
+
 # %%
 for diagnostic in (d for d in diagnostics if d["set"].startswith("pedestal study")):
-    ranges = ["none" if r["pedestal_fraction"] is None else "{:g}-{:g} ×".format(*r["pedestal_fraction"])
-              for r in diagnostic["models"][0]["rows"]]
-    table = ["| Model | " + " | ".join(ranges) + " |", "|---|" + "---|" * len(ranges)]
-    table += [f"| `{m['name']}` (sha256 {m['sha256'][:8]}) | "
-              + " | ".join(f"{r['f1']:.3f} ({r['exact_accuracy']:.3f})" for r in m["rows"]) + " |"
-              for m in diagnostic["models"]]
+    table = study_table(diagnostic, lambda r: "none" if r["pedestal_fraction"] is None
+                        else "{:g}-{:g} ×".format(*r["pedestal_fraction"]), scores)
     drops = [m["rows"][0]["f1"] - m["rows"][-1]["f1"] for m in diagnostic["models"]]
-    say(f"{diagnostic['what']}.\n\n" + "\n".join(table) + f"\n\nFrom no pedestal to the largest, $F_1$ falls by "
+    say(f"{diagnostic['what']}.\n\n" + table + f"\n\nFrom no pedestal to the largest, $F_1$ falls by "
         f"{min(drops):.3f}-{max(drops):.3f}. Training with larger pedestals narrows the gap without closing it. A "
         "likely reason: on a pedestal many times the signal, the logarithm of the counts is nearly linear in the "
         "signal, so the edges at the far end of a steep background shrink to a small part of the stretched input.")
@@ -398,13 +410,9 @@ for diagnostic in (d for d in diagnostics if d["set"].startswith("pedestal study
 # %%
 shell_words = {1: "one shell", 2: "two shells", 3: "three shells"}
 for diagnostic in (d for d in diagnostics if "shell study" in d["set"]):
-    counts = [r["shells"] for r in diagnostic["models"][0]["rows"]]
-    table = ["| Model | " + " | ".join(f"{shell_words[c]} | Ar or Cl named" for c in counts) + " |",
-             "|---" * (1 + 2 * len(counts)) + "|"]
-    table += [f"| `{m['name']}` (sha256 {m['sha256'][:8]}) | "
-              + " | ".join(f"{r['f1']:.3f} ({r['exact_accuracy']:.3f}) | {r['ar_or_cl_named']:.1%}" for r in m["rows"]) + " |"
-              for m in diagnostic["models"]]
-    say(f"**{diagnostic['set']}**: {diagnostic['what']}.\n\n" + "\n".join(table))
+    table = study_table(diagnostic, lambda r: f"{shell_words[r['shells']]} | Ar or Cl named",
+                        lambda r: f"{scores(r)} | {r['ar_or_cl_named']:.1%}")
+    say(f"**{diagnostic['set']}**: {diagnostic['what']}.\n\n" + table)
 
 # %% [markdown]
 # ### The measurement behind the thirteenth rule: long surveys at coarse channels
@@ -423,15 +431,11 @@ def recording(row):
 
 
 for diagnostic in (d for d in diagnostics if d["set"].startswith("coarse-survey study")):
-    first = diagnostic["models"][0]["rows"]
-    table = ["| Model | " + " | ".join(f"{recording(r)} | above 600 eV found" for r in first) + " |",
-             "|---" * (1 + 2 * len(first)) + "|"]
-    table += [f"| `{m['name']}` (sha256 {m['sha256'][:8]}) | "
-              + " | ".join(f"{r['f1']:.3f} ({r['exact_accuracy']:.3f}) | {r['recall_high']:.1%}" for r in m["rows"]) + " |"
-              for m in diagnostic["models"]]
-    grid, quiet, noisy = first
+    table = study_table(diagnostic, lambda r: f"{recording(r)} | above 600 eV found",
+                        lambda r: f"{scores(r)} | {r['recall_high']:.1%}")
+    grid, quiet, noisy = diagnostic["models"][0]["rows"]
     retrained = [m["rows"][-1]["recall_high"] for m in diagnostic["models"][1:]]
-    say(f"{diagnostic['what']}.\n\n" + "\n".join(table) + f"\n\nWith the shipped weights the coarse channels alone move "
+    say(f"{diagnostic['what']}.\n\n" + table + f"\n\nWith the shipped weights the coarse channels alone move "
         f"$F_1$ from {grid['f1']:.3f} to {quiet['f1']:.3f}; their counting noise takes it to {noisy['f1']:.3f}. The noise "
         "is scaled to the median of the whole survey and follows the square root of the counts, so the edges far "
         "above the median's energy, where the counts are lowest, sink under it"
