@@ -861,13 +861,24 @@ say("| shell | neighbours | $R_j$ (Å) | $R_j/R_1$ | $N_j R_1^2 / (N_1 R_j^2)$ |
 # `SynthesisConfig(exelfs_second_shell_probability=...)` gives that share of the edges with fine
 # structure a second shell, with $R_2/R_1$ drawn from `exelfs_second_shell_distance_ratio` and
 # $A_2/A_1$ from `exelfs_second_shell_amplitude_ratio`, and `exelfs_third_shell_probability` gives
-# that share of those a third, the same way. The drawn ranges bracket the shells of the table:
+# that share of those a third, the same way. Which shells of the table each range takes in, by
+# distance and by weight:
 
 # %%
 shell_cfg = SynthesisConfig()
-say(f"second shell: $R_2/R_1$ {shell_cfg.exelfs_second_shell_distance_ratio}, "
-    f"$A_2/A_1$ {shell_cfg.exelfs_second_shell_amplitude_ratio}; third shell: "
-    f"$R_3/R_1$ {shell_cfg.exelfs_third_shell_distance_ratio}, $A_3/A_1$ {shell_cfg.exelfs_third_shell_amplitude_ratio}.")
+
+
+def taken_in(distance_ratio, amplitude_ratio):
+    """The h-BN shells (numbered as in the table) whose R_j/R_1 and weight lie in both ranges."""
+    return [j + 1 for j, ((_, _, r), w) in enumerate(zip(hbn_shells, shell_weight))
+            if distance_ratio[0] <= r / r_bn <= distance_ratio[1] and amplitude_ratio[0] <= w <= amplitude_ratio[1]]
+
+
+for name, ratio, amplitude in (("second", shell_cfg.exelfs_second_shell_distance_ratio, shell_cfg.exelfs_second_shell_amplitude_ratio),
+                               ("third", shell_cfg.exelfs_third_shell_distance_ratio, shell_cfg.exelfs_third_shell_amplitude_ratio)):
+    shells = taken_in(ratio, amplitude)
+    say(f"{name} shell: $R/R_1$ {ratio}, $A/A_1$ {amplitude}: shell{'s' * (len(shells) > 1)} "
+        f"{', '.join(map(str, shells))} of the table.")
 
 # %% [markdown]
 # The figure uses the first three shells of h-BN, with the weights of the table:
