@@ -271,6 +271,17 @@ def test_neighbour_shells_of_boron_in_h_bn():
     swapped = {"B": "N", "N": "B"}
     assert [(swapped[sp], n) for sp, n, _ in neighbour_shells("h-BN", "N", 4.0)] == [(sp, n) for sp, n, _ in shells]
     assert len(neighbour_shells("h-BN", "B", 2.6)) == 2
+    # the synthesis draws its second and third shells where these are (SynthesisConfig's defaults)
+    from eels_core.forward.config import SynthesisConfig
+
+    cfg, (_, n1, r1) = SynthesisConfig(), shells[0]
+    ratio = np.array([r / r1 for *_, r in shells])
+    weight = np.array([(n / r**2) / (n1 / r1**2) for _, n, r in shells])
+    for (lo, hi), (a_lo, a_hi), taken in (
+            (cfg.exelfs_second_shell_distance_ratio, cfg.exelfs_second_shell_amplitude_ratio, [1]),
+            (cfg.exelfs_third_shell_distance_ratio, cfg.exelfs_third_shell_amplitude_ratio, [2, 3, 4, 5])):
+        inside = (ratio >= lo - 1e-9) & (ratio <= hi + 1e-9) & (weight >= a_lo) & (weight <= a_hi)
+        assert np.flatnonzero(inside).tolist() == taken
     with pytest.raises(ValueError, match="not in h-BN"):
         neighbour_shells("h-BN", "C")
     with pytest.raises(ValueError, match="choose one of h-BN"):
