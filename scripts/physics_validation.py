@@ -541,9 +541,10 @@ def _coarse_survey_acquisition() -> AcquisitionConfig:
                              dispersion_log_uniform=True)
 
 
-def _survey_windows(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Surveys from the grid's start to :data:`COARSE_SURVEY_STOP_EV`."""
-    return np.stack([np.full(n, GRID_START_EV), rng.uniform(*COARSE_SURVEY_STOP_EV, size=n)], axis=1)
+def _survey_windows(rng: np.random.Generator, n: int, stop_ev: tuple[float, float] = COARSE_SURVEY_STOP_EV) -> np.ndarray:
+    """Surveys from the grid's start to a stop drawn uniformly in ``stop_ev`` (eV; default
+    :data:`COARSE_SURVEY_STOP_EV`, those of the ``coarse_survey`` set)."""
+    return np.stack([np.full(n, GRID_START_EV), rng.uniform(*stop_ev, size=n)], axis=1)
 
 
 #: The diagnostic behind rule 13 (``--survey-study``): seeds of its spectra, windows and recording (no set
@@ -600,7 +601,7 @@ def build_set(kind: str, n: int = 1000) -> Batch:
         config = SynthesisConfig()
     elif kind == "low_loss":
         acquisition = AcquisitionConfig(low_loss_probability=1.0)
-        windows = np.stack([np.full(n, GRID_START_EV), _rng(kind, 1).uniform(400.0, GRID_STOP_EV, size=n)], axis=1)
+        windows = _survey_windows(_rng(kind, 1), n, (400.0, GRID_STOP_EV))
     elif kind == "onset_windows":
         onset_fraction = 1.0
     elif kind == "distractors":
