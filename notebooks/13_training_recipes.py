@@ -387,6 +387,13 @@ say(f"The largest gain over all physics sets is {best_overall:+.4f}; "
     + (", but not enough over all sets: neither the step nor the length of a round is what holds the fine-tunes "
        "back, and a better model needs other physics or a much larger training." if not chosen else
        ", and over all sets enough for the rule: the fine-tunes' step was too small to leave their basin."))
+averaged_targeted = {r: t for r, _, _, m, _, t in step_rows if m == "average of the seeds"}
+restart, second = STEP_ROUNDS[1:]
+if restart in averaged_targeted and second in averaged_targeted:
+    say(f"The second round, from the average of the restart's seeds at a smaller rate, ends at "
+        f"{averaged_targeted[second]:+.4f} on the targeted set, against {averaged_targeted[restart]:+.4f} for the average "
+        "it started from: " + ("what the restart gained there does not last." if averaged_targeted[second]
+                                < averaged_targeted[restart] else "it keeps what the restart gained there."))
 
 # %% [markdown]
 # ### A diagnostic set: the near-coincident pair in surveys
