@@ -353,7 +353,7 @@ say(f"The first round added {steps[0]:+.4f} to the mean; the next two added {ste
 # %% [markdown]
 # ### A larger step from the same start
 #
-# The rounds above all fine-tune at a learning rate of $10^{-4}$. Whether their gains stop because the
+# The rounds above all fine-tune at the same small learning rate. Whether their gains stop because the
 # physics holds no more to learn or because a small step cannot leave the weights' basin is a
 # question of the step. Three recipes of the same physics (three shells of neighbours on the B K
 # edges) answer it: a fine-tune of the average of the shipped recipe's seeds at the fine-tunes' rate,
