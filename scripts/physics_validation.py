@@ -361,7 +361,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from eels_core.forward.acquisition import AcquisitionConfig, apply_acquisition  # noqa: E402
-from eels_core.forward.axis import GRID_START_EV, GRID_STOP_EV  # noqa: E402
+from eels_core.forward.axis import GRID_START_EV, GRID_STEP_EV, GRID_STOP_EV  # noqa: E402
 from eels_core.forward.config import ELEMENTS, SynthesisConfig  # noqa: E402
 from eels_core.forward.edges import add_companion_edges, reference_onsets_ev  # noqa: E402
 from eels_core.forward.synthesis import (  # noqa: E402
@@ -945,8 +945,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-#: The diagnostics of ``--pedestal-study``, ``--shells-study``, ``--third-shell-study`` and ``--survey-study``: the study, its name in the record, what
-#: it measures, its seeds and how a row is printed.
+#: The diagnostics, each measured by its ``--KEY-study`` flag: the study, its name in the record, what it
+#: measures, its seeds and how a row is printed.
 STUDIES = {
     "pedestal": (pedestal_study, "pedestal study (rule 10)",
                  "{n} steep_counted spectra (windows of at least 35 eV) without a pedestal and on constant pedestals "
@@ -963,20 +963,23 @@ STUDIES = {
                     THIRD_SHELL_STUDY_SEEDS,
                     lambda r: f"{r['shells']} shells, Ar or Cl named {r['ar_or_cl_named']:.3f}"),
     "survey": (survey_study, "coarse-survey study (rule 13)",
-               "{n} steep_counted spectra in surveys from 90 eV to 900-1000 eV, on the 0.2 eV grid, at 0.5-2 eV per "
-               "channel (log-uniform) without counting noise, and at 0.5-2 eV per channel with the counting noise of the "
-               "coarse_survey set (0.2-3 % of the window's median at the median, following the square root of the "
-               "counts), the same spectra and windows otherwise; recall_high: the share of the edges above 600 eV that "
-               "are named; threshold 0.5",
+               "{{n}} steep_counted spectra in surveys from {:g} eV to {:g}-{:g} eV, on the {:g} eV grid, at {:g}-{:g} eV per "
+               "channel (log-uniform) without counting noise, and at {:g}-{:g} eV per channel with the counting noise of the "
+               "coarse_survey set ({:g}-{:g} % of the window's median at the median, following the square root of the "
+               "counts), the same spectra and windows otherwise; recall_high: the share of the edges above {:g} eV that "
+               "are named; threshold 0.5".format(GRID_START_EV, *COARSE_SURVEY_STOP_EV, GRID_STEP_EV,
+                                                 *COARSE_SURVEY_DISPERSION, *COARSE_SURVEY_DISPERSION,
+                                                 *(100 * c for c in AcquisitionConfig().counting_noise),
+                                                 SURVEY_STUDY_HIGH_EV),
                SURVEY_STUDY_SEEDS,
                lambda r: f"channels {r['dispersion_ev'] or 'grid'}, counting noise {r['counting_noise']}, edges above "
-                         f"600 eV found {r['recall_high']:.3f}"),
+                         f"{SURVEY_STUDY_HIGH_EV:g} eV found {r['recall_high']:.3f}"),
 }
 
 
 def measure_study(args: argparse.Namespace, argv: list[str] | None, which: str, out: str) -> int:
-    """``--pedestal-study`` / ``--shells-study`` / ``--third-shell-study`` / ``--survey-study``: the study ``which`` (a key of :data:`STUDIES`) of the shipped
-    weights and of every ``--checkpoint``, written to ``out``."""
+    """``--KEY-study``: the study ``which`` (a key of :data:`STUDIES`) of the shipped weights and of every
+    ``--checkpoint``, written to ``out``."""
     from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, load_model, sha256_of
 
     study, name, what, seeds, said = STUDIES[which]
