@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Compute K-edge near-edge structures with FEFF10 and add them to the edge library as variants.
 
-For every case (a structure, an absorbing element and an edge) of
-``eels_core/data/computed_elnes_cases.yaml`` this script
+For every case (a structure, an absorbing element and an edge) of a cases file
+(``eels_core/data/computed_elnes_cases.yaml``, the h-BN edges, by default;
+``computed_compounds_cases.yaml``, the K edges of common compounds, with ``--cases``) this script
 
 1. builds the crystal with pymatgen (space group, lattice, sites),
 2. writes the FEFF10 ELNES input (:class:`pymatgen.io.feff.sets.MPELNESSet`: absorbing element,
@@ -10,15 +11,16 @@ For every case (a structure, an absorbing element and an edge) of
 3. runs FEFF10 through the ``feff10-rs`` wheel in ``--work-dir/<case>`` (a case whose ``eels.dat``
    is already there is not computed again, so an interrupted run resumes where it stopped),
 4. shifts the energy axis so that the first peak of the ``zz`` component (q along c: the pi* peak
-   of a layered crystal) sits at the case's ``first_peak_ev`` (FEFF's absolute energies are
-   approximate to a few eV, the feasibility notes; :func:`case_shift_ev`),
+   of a layered crystal) sits at the case's ``first_peak_ev``, or the rise of its orientation-
+   averaged spectrum at its ``onset_ev`` (FEFF's absolute energies are approximate to a few eV,
+   the feasibility notes; :func:`case_shift_ev`),
 5. for each of the case's variants, combines the dipole cross-section tensor that ``eels.dat``
    holds: ``(1 - f) (xx + yy) / 2 + f zz`` with ``f = q_along_c``, the share of the momentum
    transfer along the crystal's c axis (z) (:func:`tensor_spectrum`),
 6. fits Gaussian peaks plus one continuum step (:func:`eels_core.real.fitting.fit_multi_gaussian`,
    the library's own shape functions) and
-7. writes the variants to ``eels_core/data/edge_library_computed.yaml``, each with the calculation in
-   its ``source``, and a plot of every fit to ``--plot-dir``.
+7. writes the variants to ``--out`` (``eels_core/data/edge_library_computed.yaml`` by default), each
+   with the calculation in its ``source``, and a plot of every fit to ``--plot-dir``.
 
 FEFF10 and pymatgen are needed only to run this script again (``pip install feff10-rs==0.2.4
 pymatgen==2026.10.24``); the package reads the YAML it writes. One case takes about 4 minutes of
@@ -26,7 +28,9 @@ one core (FEFF10 runs serially; ``--jobs`` runs several cases at once).
 
 Usage::
 
-    .venv/bin/python scripts/compute_feff_elnes.py [--work-dir DIR] [--out YAML] [--plot-dir DIR] [--jobs N]
+    .venv/bin/python scripts/compute_feff_elnes.py [--cases YAML] [--work-dir DIR] [--out YAML] [--plot-dir DIR] [--jobs N]
+    .venv/bin/python scripts/compute_feff_elnes.py --cases eels_core/data/computed_compounds_cases.yaml \
+        --out eels_core/data/edge_library_computed_compounds.yaml --work-dir runs/feff-compounds --jobs 2
 """
 
 from __future__ import annotations
@@ -51,8 +55,8 @@ CASES_FILE = REPO_ROOT / "eels_core" / "data" / "computed_elnes_cases.yaml"
 DEFAULT_OUT = REPO_ROOT / "eels_core" / "data" / COMPUTED_LIBRARY_FILE
 DEFAULT_WORK_DIR = Path("runs/feff")
 DEFAULT_PLOT_DIR = Path("/tmp/feff-fits")
-#: Fit range relative to the first peak, eV: from just before it to the case's tail start.
-FIT_START_BEFORE_PEAK_EV = 4.0
+#: Fit range relative to a case's onset, eV: from just before it to the case's tail start.
+FIT_START_BEFORE_ONSET_EV = 3.0
 
 
 def load_cases(path: Path = CASES_FILE) -> dict[str, Any]:
@@ -68,15 +72,25 @@ def case_dir_name(name: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in name).strip("-").lower()
 
 
+#: Lattice kinds a structure may name, and the pymatgen constructor each one calls with ``a`` (and ``c``).
+LATTICE_KINDS = ("cubic", "tetragonal", "hexagonal")
+
+
 def build_structure(spec: dict[str, Any]) -> Any:
-    """The pymatgen structure of one ``structures`` entry."""
+    """The pymatgen structure of one ``structures`` entry (a cubic, tetragonal or hexagonal lattice)."""
+    lattice = spec["lattice"]
+    kind = lattice["kind"]
+    if kind not in LATTICE_KINDS:
+        raise ValueError(f"lattice kind {kind!r}: one of {', '.join(LATTICE_KINDS)}")
     from pymatgen.core import Lattice, Structure
 
-    lattice = spec["lattice"]
-    if lattice["kind"] != "hexagonal":
-        raise ValueError(f"lattice kind {lattice['kind']!r}: only 'hexagonal' is written so far")
-    return Structure.from_spacegroup(spec["spacegroup"], Lattice.hexagonal(lattice["a"], lattice["c"]),
-                                     spec["species"], spec["coords"])
+    if kind == "cubic":
+        cell = Lattice.cubic(lattice["a"])
+    elif kind == "tetragonal":
+        cell = Lattice.tetragonal(lattice["a"], lattice["c"])
+    else:
+        cell = Lattice.hexagonal(lattice["a"], lattice["c"])
+    return Structure.from_spacegroup(spec["spacegroup"], cell, spec["species"], spec["coords"])
 
 
 def case_name(case: dict[str, Any]) -> str:
@@ -152,14 +166,38 @@ def first_peak_ev(energy_ev: np.ndarray, intensity: np.ndarray) -> float:
     return float(energy_ev[peaks[0]])
 
 
-def case_shift_ev(columns: dict[str, np.ndarray], case: dict[str, Any]) -> float:
-    """The energy shift of a case: puts the first peak of the ``zz`` component (q along c, where
-    the 1s -> pi* transition of a layered crystal is strongest) at the case's ``first_peak_ev``.
+#: A case aligned on its onset (``onset_ev``) has its onset where its orientation-averaged spectrum
+#: first reaches this share of its maximum.
+ONSET_SHARE_OF_MAXIMUM = 0.1
 
-    One shift per calculation, the same for all its variants: with q in the layers the pi* peak
-    is absent, and aligning each variant on its own first peak would move its sigma* peaks there.
+
+def first_reach_ev(energy_ev: np.ndarray, intensity: np.ndarray, share: float = ONSET_SHARE_OF_MAXIMUM) -> float:
+    """Energy where ``intensity`` first reaches ``share`` of its maximum (linear between samples)."""
+    level = share * float(np.max(intensity))
+    k = int(np.argmax(intensity >= level))
+    if k == 0:
+        return float(energy_ev[0])
+    e0, e1, y0, y1 = energy_ev[k - 1], energy_ev[k], intensity[k - 1], intensity[k]
+    return float(e0 + (level - y0) * (e1 - e0) / (y1 - y0))
+
+
+def case_shift_ev(columns: dict[str, np.ndarray], case: dict[str, Any]) -> float:
+    """The energy shift of a case, one per calculation and the same for all its variants.
+
+    A case with ``first_peak_ev`` has the first peak of its ``zz`` component (q along c, where the
+    1s -> pi* transition of a layered crystal is strongest) put there: with q in the layers the pi*
+    peak is absent, and aligning each variant on its own first peak would move its sigma* peaks
+    there. A case with ``onset_ev`` has the energy where its orientation-averaged spectrum first
+    reaches :data:`ONSET_SHARE_OF_MAXIMUM` of its maximum put there.
     """
+    if "onset_ev" in case:
+        return float(case["onset_ev"] - first_reach_ev(columns["energy"], tensor_spectrum(columns, 1.0 / 3.0)))
     return float(case["first_peak_ev"] - first_peak_ev(columns["energy"], columns["zz"]))
+
+
+def case_onset_ev(case: dict[str, Any]) -> float:
+    """The onset of a case's variants: its ``onset_ev``, or 1 eV before its ``first_peak_ev``."""
+    return float(case["onset_ev"]) if "onset_ev" in case else float(case["first_peak_ev"]) - 1.0
 
 
 def fit_case(energy_ev: np.ndarray, intensity: np.ndarray, case: dict[str, Any]) -> tuple[MultiGaussianFit, float]:
@@ -167,15 +205,23 @@ def fit_case(energy_ev: np.ndarray, intensity: np.ndarray, case: dict[str, Any])
 
     Returns
     -------
-    the fit, and the onset used (1 eV before the case's first peak)
+    the fit, and the onset used (:func:`case_onset_ev`)
     """
     signal = intensity / float(np.max(intensity))
-    onset = case["first_peak_ev"] - 1.0
+    onset = case_onset_ev(case)
     stop = min(case["tail_start_ev"], float(energy_ev[-1]))
     fit = fit_multi_gaussian(energy_ev, signal, case["n_peaks"], onset,
-                             (case["first_peak_ev"] - FIT_START_BEFORE_PEAK_EV, stop),
+                             (onset - FIT_START_BEFORE_ONSET_EV, stop),
                              n_steps=1, step_centre_range_ev=(onset, onset + 10.0))
     return fit, onset
+
+
+def case_alignment(case: dict[str, Any]) -> str:
+    """How a case's energies were aligned, with the source of the energy, for its variants' ``source``."""
+    if "onset_ev" in case:
+        return (f"onset (first reach of {ONSET_SHARE_OF_MAXIMUM:g} of the orientation-averaged maximum) aligned to "
+                f"{case['onset_ev']} eV [{case['onset_source']}]")
+    return f"first peak of zz (pi*) aligned to {case['first_peak_ev']} eV [{case['first_peak_source']}]"
 
 
 def case_source(case: dict[str, Any], variant: dict[str, Any], settings: dict[str, Any], fit: MultiGaussianFit) -> str:
@@ -185,8 +231,7 @@ def case_source(case: dict[str, Any], variant: dict[str, Any], settings: dict[st
         f"cross-section tensor (1 - f)(xx + yy)/2 + f zz with f = {variant['q_along_c']} (share of q along c), "
         f"{settings['beam_energy_kev']} kV, collection {settings['collection_angle_mrad']} mrad, "
         f"convergence {settings['convergence_angle_mrad']} mrad, SCF {settings['scf_radius_a']} A, "
-        f"FMS {settings['fms_radius_a']} A, k up to {case_k_max(case, settings)}/A [FEAS]; first peak of zz (pi*) aligned to {case['first_peak_ev']} eV "
-        f"[{case['first_peak_source']}]; fitted with eels_core.real.fitting.fit_multi_gaussian "
+        f"FMS {settings['fms_radius_a']} A, k up to {case_k_max(case, settings)}/A [FEAS]; {case_alignment(case)}; fitted with eels_core.real.fitting.fit_multi_gaussian "
         f"(R^2 {fit.r_squared:.3f}) by scripts/compute_feff_elnes.py"
     )
 
@@ -216,19 +261,26 @@ def run_case(job: tuple[dict[str, Any], dict[str, Any], dict[str, Any], Path]) -
     case, spec, settings, folder = job
     inp = write_feff_input(case, build_structure(spec), settings, folder)
     start = time.perf_counter()
-    feff10.run(str(inp), str(folder))
+    try:
+        feff10.run(str(inp), str(folder))
+    except Exception as exc:  # FEFF's own error class does not cross a process pool
+        raise RuntimeError(f"{case_name(case)}: FEFF10 failed ({str(exc).splitlines()[0]}); its log is in "
+                           f"{folder}/log1.dat. Remove the case from the cases file or change its settings.") from None
     return case_name(case), time.perf_counter() - start
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=Path, default=CASES_FILE,
+                        help="the cases file (computed_elnes_cases.yaml, or computed_compounds_cases.yaml with "
+                             "--out eels_core/data/edge_library_computed_compounds.yaml)")
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR, help="FEFF runs, one folder per case")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--plot-dir", type=Path, default=DEFAULT_PLOT_DIR)
     parser.add_argument("--jobs", type=int, default=1, help="FEFF10 runs at once (each uses one core)")
     args = parser.parse_args(argv)
 
-    data = load_cases()
+    data = load_cases(args.cases)
     settings = data["settings"]
     missing = [case for case in data["cases"] if not (case_folder(args.work_dir, case, settings) / "eels.dat").exists()]
     if missing:
@@ -258,8 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     header = (
         "# Near-edge structures computed with FEFF10, as edge-library variants (schema: eels_core/data/README.md).\n"
-        "# Written by scripts/compute_feff_elnes.py from eels_core/data/computed_elnes_cases.yaml; do not edit by hand.\n"
-        "# Read when SynthesisConfig.computed_elnes is true.\n"
+        f"# Written by scripts/compute_feff_elnes.py from eels_core/data/{args.cases.name}; do not edit by hand.\n"
+        f"# Read when SynthesisConfig.{data['read_when']} is true.\n"
     )
     args.out.write_text(header + yaml.safe_dump(library, sort_keys=False, width=120, allow_unicode=True), encoding="utf-8")
     print(f"wrote {args.out}")

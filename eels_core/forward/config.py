@@ -101,6 +101,11 @@ class SynthesisConfig:
         Also draw the variants of ``eels_core/data/edge_library_computed.yaml``: near-edge
         structures computed with FEFF10 by ``scripts/compute_feff_elnes.py`` (h-BN B K and N K
         with the beam along the c axis and in the layers). Off by default.
+    computed_compounds : bool
+        Also draw the variants of ``eels_core/data/edge_library_computed_compounds.yaml``: the B,
+        C, N, O and F K edges of common compounds (MgO, rutile TiO2, ZnO, LiF, diamond, graphite, c-BN,
+        GaN) computed with FEFF10 up to 90 eV above their onsets by ``scripts/compute_feff_elnes.py``
+        from ``computed_compounds_cases.yaml``. Off by default.
 
     Beyond the paper (all off by default, so ``SynthesisConfig()`` is the paper's Table 2; see
     :meth:`with_real_data_physics` for the settings the shipped model is fine-tuned with):
@@ -241,6 +246,7 @@ class SynthesisConfig:
     include_fitted_edges: bool = False
     library_additions: bool = False
     computed_elnes: bool = False
+    computed_compounds: bool = False
     thickness: tuple[float, float] = (0.0, 0.0)
     plasmon_energy_ev: tuple[float, float] = (15.0, 30.0)
     plasmon_fwhm_ev: tuple[float, float] = (3.0, 12.0)

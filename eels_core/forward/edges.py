@@ -38,6 +38,10 @@ ADDITIONS_FILE = "edge_library_additions.yaml"
 #: Near-edge structures computed with FEFF10 (``SynthesisConfig.computed_elnes``), written by
 #: ``scripts/compute_feff_elnes.py`` from ``computed_elnes_cases.yaml``.
 COMPUTED_LIBRARY_FILE = "edge_library_computed.yaml"
+#: K-edge near-edge structures of common compounds computed with FEFF10
+#: (``SynthesisConfig.computed_compounds``), written by ``scripts/compute_feff_elnes.py`` from
+#: ``computed_compounds_cases.yaml``.
+COMPUTED_COMPOUNDS_LIBRARY_FILE = "edge_library_computed_compounds.yaml"
 #: Edges that a library variant brings with it (boron nitride: B K with N K).
 COMPANION_FILE = "edge_companions.yaml"
 DISTRACTOR_FILE = "distractor_edges.yaml"
@@ -213,7 +217,7 @@ def _read_yaml(path: Path | None, name: str) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=8)
 def load_edge_library(include_fitted: bool = False, path: str | None = None, include_additions: bool = False,
-                      include_computed: bool = False) -> EdgeLibrary:
+                      include_computed: bool = False, include_computed_compounds: bool = False) -> EdgeLibrary:
     """Load and validate the edge library.
 
     Parameters
@@ -229,6 +233,10 @@ def load_edge_library(include_fitted: bool = False, path: str | None = None, inc
     include_computed : bool
         Add the variants of ``edge_library_computed.yaml`` after those: near-edge structures
         computed with FEFF10 (h-BN B K and N K at the two limiting orientations to the beam).
+    include_computed_compounds : bool
+        Add the variants of ``edge_library_computed_compounds.yaml`` after those: the B, C, N, O
+        and F K edges of common compounds (MgO, rutile TiO2, ZnO, LiF, diamond, graphite, c-BN, GaN)
+        computed with FEFF10 up to 90 eV above their onsets.
 
     Returns
     -------
@@ -243,7 +251,8 @@ def load_edge_library(include_fitted: bool = False, path: str | None = None, inc
             fitted.setdefault(ent["symbol"], []).extend(
                 _parse_variants(ent.get("variants", []), ent["symbol"], ent["edge"], fitted=True)
             )
-    for wanted, name in ((include_additions, ADDITIONS_FILE), (include_computed, COMPUTED_LIBRARY_FILE)):
+    for wanted, name in ((include_additions, ADDITIONS_FILE), (include_computed, COMPUTED_LIBRARY_FILE),
+                         (include_computed_compounds, COMPUTED_COMPOUNDS_LIBRARY_FILE)):
         if not wanted:
             continue
         for ent in _read_yaml(None, name).get("elements", []):
@@ -354,11 +363,11 @@ def with_elnes_variation(library: EdgeLibrary, copies: int, seed: int = 0) -> Ed
 
 @functools.lru_cache(maxsize=8)
 def synthesis_library(include_fitted: bool = False, include_additions: bool = False, elnes_variation_copies: int = 0,
-                      include_computed: bool = False) -> EdgeLibrary:
+                      include_computed: bool = False, include_computed_compounds: bool = False) -> EdgeLibrary:
     """The library a synthesis configuration draws from: :func:`load_edge_library` with the fitted,
     added and computed variants it asks for, then :func:`with_elnes_variation` (cached)."""
     library = load_edge_library(include_fitted=include_fitted, include_additions=include_additions,
-                                include_computed=include_computed)
+                                include_computed=include_computed, include_computed_compounds=include_computed_compounds)
     return with_elnes_variation(library, elnes_variation_copies)
 
 
@@ -477,7 +486,7 @@ def add_companion_edges(params: Any, rng: np.random.Generator, config: Any) -> A
     if p <= 0:
         return params
     library = synthesis_library(config.include_fitted_edges, config.library_additions, config.elnes_variation_copies,
-                                config.computed_elnes)
+                                config.computed_elnes, config.computed_compounds)
     trigger, choices, target = _companion_table(library)
     element = np.asarray(params.element_index).astype(np.int64)
     variant = np.asarray(params.variant_index).astype(np.int64)
@@ -573,6 +582,25 @@ EXELFS_REFERENCE_K = 3.0
 
 #: The structures and settings of the FEFF10 calculations (``scripts/compute_feff_elnes.py``).
 COMPUTED_CASES_FILE = "computed_elnes_cases.yaml"
+
+
+#: The compounds whose K edges were computed with FEFF10 (``SynthesisConfig.computed_compounds``).
+COMPUTED_COMPOUNDS_CASES_FILE = "computed_compounds_cases.yaml"
+
+
+def computed_compound_pairs() -> tuple[tuple[str, str, str], ...]:
+    """Each computed compound variant with the hand-typed variant of the same compound.
+
+    Returns
+    -------
+    tuple of (symbol, computed name, hand-typed name)
+        From the ``hand_variant`` of every variant in ``computed_compounds_cases.yaml``: the element,
+        the name of the variant in ``edge_library_computed_compounds.yaml`` and the name of the
+        variant of ``edge_library.yaml`` it is compared with.
+    """
+    text = resources.files("eels_core.data").joinpath(COMPUTED_COMPOUNDS_CASES_FILE).read_text(encoding="utf-8")
+    return tuple((str(case["absorber"]), str(v["name"]), str(v["hand_variant"]))
+                 for case in yaml.safe_load(text)["cases"] for v in case["variants"])
 
 
 def _hexagonal_structure(structure: str) -> dict:

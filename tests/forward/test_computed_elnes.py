@@ -134,3 +134,71 @@ def test_computed_hbn_brings_its_boron_edge_computed_for_the_same_orientation():
                 assert f"computed (FEFF10, {o})" in library.elements[row_el[1]].variants[row_var[1]].name
                 pairs += 1
     assert pairs > 20
+
+
+# ---------------------------------------------------------------- K edges of common compounds
+COMPOUNDS_CASES = Path(__file__).resolve().parents[2] / "eels_core" / "data" / "computed_compounds_cases.yaml"
+
+
+def test_compound_variants_only_when_asked_beside_the_hand_typed_ones_they_are_compared_with():
+    from eels_core.forward.edges import computed_compound_pairs
+
+    plain = load_edge_library()
+    both = load_edge_library(include_computed_compounds=True)
+    assert not any("computed (FEFF10" in v.name for v in plain.variants)
+    assert not any("computed (FEFF10" in v.name for v in load_edge_library(include_computed=True).variants
+                   if "h-BN" not in v.name)
+    pairs = computed_compound_pairs()
+    assert {s for s, _, _ in pairs} == {"B", "C", "N", "O", "F"}  # every K edge of the 20
+    for symbol, computed_name, hand_name in pairs:
+        names = [v.name for v in both.element(symbol).variants]
+        assert hand_name in [v.name for v in plain.element(symbol).variants]  # a hand-typed variant
+        v = both.element(symbol).variants[names.index(computed_name)]
+        assert "FEFF10" in v.source and "R^2" in v.source and "aligned to" in v.source
+        assert v.tail_start_ev - v.edge_onset_ev >= 88.0 and "k up to 5.3/A" in v.source
+        assert max(c for c, _, _ in v.peaks) > v.edge_onset_ev + 40.0  # structure beyond the first peaks
+    assert SynthesisConfig().computed_compounds is False
+    drawn = SynthesisConfig(computed_compounds=True)
+    assert len(edge_library_for(drawn).variants) == len(edge_library_for(SynthesisConfig()).variants) + len(pairs)
+
+
+def test_compound_cases_are_aligned_on_a_sourced_energy_and_name_their_structures_source():
+    cases = feff.load_cases(COMPOUNDS_CASES)
+    for case in cases["cases"]:
+        assert ("onset_ev" in case) != ("first_peak_ev" in case)
+        source = case.get("onset_source", case.get("first_peak_source"))
+        assert source in cases["sources"]
+        assert cases["structures"][case["structure"]]["source"] in cases["sources"]
+        assert case["tail_start_ev"] - feff.case_onset_ev(case) == pytest.approx(88.0)
+    assert feff.case_folder(Path("w"), cases["cases"][0], cases["settings"]) == Path("w/mgo-o-k")
+    # each cases file names the config field that draws what is written from it, as the written file says
+    data = COMPOUNDS_CASES.parent
+    for cases_file, library_file in (("computed_elnes_cases.yaml", "edge_library_computed.yaml"),
+                                     (COMPOUNDS_CASES.name, "edge_library_computed_compounds.yaml")):
+        flag = feff.load_cases(data / cases_file)["read_when"]
+        assert isinstance(getattr(SynthesisConfig(), flag), bool)
+        assert f"Read when SynthesisConfig.{flag} is true." in (data / library_file).read_text().splitlines()[2]
+    with pytest.raises(ValueError, match="lattice kind 'monoclinic'"):
+        feff.build_structure({"lattice": {"kind": "monoclinic", "a": 1.0}})
+
+
+def test_first_reach_interpolates_between_samples():
+    e = np.array([530.0, 531.0, 532.0, 533.0])
+    y = np.array([0.0, 0.0, 0.2, 1.0])
+    assert feff.first_reach_ev(e, y, 0.1) == pytest.approx(531.5)
+    assert feff.first_reach_ev(e, y + 1.0, 0.1) == 530.0  # already above at the first sample
+
+
+def test_a_case_aligned_on_its_onset_rises_there_whatever_its_orientation():
+    e = np.arange(525.0, 640.0, 0.25)
+    rise = 1.0 / (1.0 + np.exp(-(e - 536.0) / 0.3))
+    peak = np.exp(-0.5 * ((e - 540.0) / 1.5) ** 2)
+    columns = {"energy": e, "xx": rise * 0.5 + peak, "yy": rise * 0.5 + peak, "zz": rise * 0.5 + peak}
+    case = {"onset_ev": 532.0, "onset_source": "EX", "tail_start_ev": 620.0, "n_peaks": 2}
+    shift = feff.case_shift_ev(columns, case)
+    isotropic = feff.tensor_spectrum(columns, 1.0 / 3.0)
+    assert feff.first_reach_ev(e + shift, isotropic) == pytest.approx(532.0)
+    fit, onset = feff.fit_case(e + shift, isotropic, case)
+    assert onset == 532.0 and fit.r_squared > 0.98
+    assert "onset" in feff.case_alignment(case) and "[EX]" in feff.case_alignment(case) and "pi*" in feff.case_alignment({"first_peak_ev": 1.0,
+                                                                                  "first_peak_source": "X"})

@@ -169,12 +169,63 @@ def test_rule_13_states_its_survey_study_as_recorded():
     assert all(r["n_spectra"] == 8 and 0.0 <= r["recall_high"] <= 1.0 for r in small)
 
 
+def test_rule_14_states_its_compounds_study_as_recorded():
+    """The numbers of rule 14's reason are those of the recorded study of the weights it was written
+    against (experiments/diagnostics/computed-compounds-study.json), the study pairs every computed
+    variant with a typed one, and it runs as recorded."""
+    import numpy as np
+
+    record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / "computed-compounds-study.json").read_text())
+    assert record["seeds"] == pv.COMPOUNDS_STUDY_SEEDS
+    rows = next(m for m in record["models"] if m["sha256"].startswith("476bf8976fe8"))["rows"]
+    pairs = pv.computed_compound_pairs()
+    assert [(r["kind"], r["variant"]) for r in rows] == [
+        row for _, computed, hand in pairs for row in (("hand-typed", hand), ("computed", computed))]
+    typed, computed = rows[0::2], rows[1::2]
+    rule = " ".join(pv.__doc__.split("Selection rule 14 (", 1)[1].split("Test-time averaging", 1)[0].split())
+    mean = lambda rs, key: float(np.mean([r[key] for r in rs]))  # noqa: E731
+    assert f"F1 falls from {mean(typed, 'f1'):.4f} to {mean(computed, 'f1'):.4f}" in rule
+    assert f"(exact accuracy {mean(typed, 'exact_accuracy'):.3f} and {mean(computed, 'exact_accuracy'):.3f})" in rule
+    assert f"over the {['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven'][len(pairs) - 1]} computed" in rule
+    by_variant = {r["variant"].split(" (")[0] + " " + r["edge"]: r for r in computed}
+    for name, read_as in (("GaN N K", "Sc L2,3"), ("MgO O K", "V L2,3")):
+        row = by_variant[name]
+        assert row["most_false_edge"] == read_as
+        said = rule.split(f"the {name} edge ", 1)[1]
+        assert said.replace("is read ", "").startswith(f"as {read_as} in {100 * row['most_false_share']:.1f} %")
+    from eels_core.learning.checkpoint import load_model
+
+    small = pv.compounds_study(load_model(), 4)
+    assert [(r["kind"], r["variant"]) for r in small] == [(r["kind"], r["variant"]) for r in rows]
+    assert all(r["n_spectra"] == 4 and 0.0 <= r["edge_named"] <= 1.0 for r in small)
+
+
+def test_computed_compounds_set_holds_only_computed_k_edges_in_windows_around_the_first():
+    import numpy as np
+
+    config = pv.REAL.replace(**pv.COMPUTED_COMPOUNDS_SPECTRA)
+    params = pv._with_computed_compounds(pv.sample_parameters(pv._rng("computed_compounds", 1), 64, config), config,
+                                         pv._rng("computed_compounds", 2))
+    library = pv.edge_library_for(config)
+    computed = {(s, name) for s, name, _ in pv.computed_compound_pairs()}
+    slots = params.element_index >= 0
+    assert slots[:, 0].all() and slots.sum() > 64  # one or two edges each
+    for el, var in zip(params.element_index[slots], params.variant_index[slots]):
+        element = library.elements[el]
+        assert element.symbol in "BCNOF" and (element.symbol, element.variants[var].name) in computed
+    data = pv.build_set("computed_compounds", 16)
+    assert data.inputs.shape[0] == 16
+    first = pv.reference_onsets_ev()[params.element_index[:16, 0].astype(int)]
+    assert first.min() >= 188.0
+
+
 def test_every_study_has_its_flag_and_writes_its_record(tmp_path):
     """Each diagnostic of :data:`STUDIES` is measured by its own ``--KEY-study`` flag, which writes a
     record naming the study, its seeds and the weights it measured."""
     flags = {key: f"--{key.replace('_', '-')}-study" for key in pv.STUDIES}
     assert flags == {"pedestal": "--pedestal-study", "shells": "--shells-study",
-                     "third_shell": "--third-shell-study", "survey": "--survey-study"}
+                     "third_shell": "--third-shell-study", "survey": "--survey-study",
+                     "compounds": "--compounds-study"}
     out = tmp_path / "survey.json"
     assert pv.main(["--n", "8", flags["survey"], str(out)]) == 0
     record = json.loads(out.read_text())
@@ -218,8 +269,10 @@ def test_selection_rule_2():
     assert pv.RULE10_KINDS == pv.RULE9_KINDS + ("pedestal",)
     assert pv.RULE11_KINDS == pv.RULE10_KINDS + ("bk_exelfs_shells",)
     assert pv.RULE12_KINDS == pv.RULE11_KINDS + ("bk_exelfs_three_shells",)
-    assert pv.PHYSICS_KINDS == pv.RULE12_KINDS[1:] + ("coarse_survey",) and pv.RULE_IN_FORCE == 13
-    assert pv.TARGETED_KINDS == ("bk_exelfs", "pedestal", "bk_exelfs_shells", "bk_exelfs_three_shells", "coarse_survey")
+    assert pv.RULE13_KINDS == pv.RULE12_KINDS + ("coarse_survey",)
+    assert pv.PHYSICS_KINDS == pv.RULE13_KINDS[1:] + ("computed_compounds",) and pv.RULE_IN_FORCE == 14
+    assert pv.TARGETED_KINDS == ("bk_exelfs", "pedestal", "bk_exelfs_shells", "bk_exelfs_three_shells", "coarse_survey",
+                                 "computed_compounds")
     one_big_gain = _scores2(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
     assert pv.select_rule2(shipped, {"a": one_big_gain}) == "a"
     assert pv.select_rule2(shipped, {"a": {**better, "thick": {"f1": 0.5}}}) == "a"  # rule 2 does not read it
@@ -407,8 +460,8 @@ def test_selection_rule_text_and_record(tmp_path):
 
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert record["measured_by"].endswith("--n 1000")
-    assert record["rule"].startswith("selection rule 13") and record["gains"] == {}
-    assert all(f"Selection rule {k} (" in rule for k in range(8, 14))
+    assert record["rule"].startswith("selection rule 14") and record["gains"] == {}
+    assert all(f"Selection rule {k} (" in rule for k in range(8, 15))
     assert "Test-time averaging" not in rule and "Decision thresholds" not in rule
     assert "Weight averaging (" in rule and "beginning with ``cpu-mixed-noise-continue``" in rule
     with pytest.raises(SystemExit, match="--record"):
