@@ -251,7 +251,9 @@ plt.show()
 # with a third shell as well, as a seventeenth physics set and a fourth set a recipe may be written
 # against. A thirteenth rule, written the same way, adds a nineteenth set, long surveys from 90 eV to
 # 900-1000 eV recorded at 0.5-2 eV per channel, as an eighteenth physics set and a fifth set a recipe
-# may be written against.
+# may be written against. A fourteenth rule, written the same way, adds a twentieth set, one or two
+# K edges in the variants computed with FEFF10 for common compounds (chapter 01), as a nineteenth
+# physics set and a sixth set a recipe may be written against.
 # Each record below names the sets its rule read. The
 # shipped weights' metadata carries the rules and every record where one was applied:
 
@@ -497,13 +499,19 @@ for diagnostic in (d for d in diagnostics if d["set"].startswith("coarse-survey 
 # not there is:
 
 # %%
+def computed_name(variant):
+    """A computed variant's compound and orientation: 'MgO (rock salt), q isotropic'."""
+    compound, _, rest = variant.partition(", computed (FEFF10, ")
+    return f"{compound}, {rest.replace(', to 90 eV)', '')}"
+
+
 def compounds_table(model):
     """One model's rows of the compounds study, a table row per computed variant beside its typed pair."""
     rows = model["rows"]
     table = ["| Edge | computed variant (typed pair) | $F_1$ typed → computed | named | false edge named | "
              "most often named instead (computed) |", "|---|---|---|---|---|---|"]
     for typed, computed in zip(rows[0::2], rows[1::2]):
-        table.append(f"| {computed['edge']} | {computed['variant'].split(', computed')[0]} ({typed['variant']}) | "
+        table.append(f"| {computed['edge']} | {computed_name(computed['variant'])} ({typed['variant']}) | "
                      f"{typed['f1']:.3f} → {computed['f1']:.3f} | {typed['edge_named']:.1%} → {computed['edge_named']:.1%} | "
                      f"{typed['false_named']:.1%} → {computed['false_named']:.1%} | "
                      + (f"{computed['most_false_edge']} ({computed['most_false_share']:.1%}) |"
@@ -516,7 +524,7 @@ for diagnostic in (d for d in diagnostics if d["set"].startswith("computed-compo
         rows = model["rows"]
         worst = min(zip(rows[0::2], rows[1::2]), key=lambda pair: pair[1]["f1"] - pair[0]["f1"])
         say(f"**`{model['name']}`** (sha256 {model['sha256'][:8]}): {diagnostic['what']}.\n\n" + compounds_table(model)
-            + f"\n\nThe largest loss: {worst[1]['variant'].split(', computed')[0]} {worst[1]['edge']}, $F_1$ "
+            + f"\n\nThe largest loss: {computed_name(worst[1]['variant'])}, {worst[1]['edge']}, $F_1$ "
             f"{worst[0]['f1']:.3f} typed and {worst[1]['f1']:.3f} computed.")
 
 # %% [markdown]
