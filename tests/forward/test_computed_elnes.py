@@ -202,3 +202,19 @@ def test_a_case_aligned_on_its_onset_rises_there_whatever_its_orientation():
     assert onset == 532.0 and fit.r_squared > 0.98
     assert "onset" in feff.case_alignment(case) and "[EX]" in feff.case_alignment(case) and "pi*" in feff.case_alignment({"first_peak_ev": 1.0,
                                                                                   "first_peak_source": "X"})
+
+
+def test_every_written_variant_states_the_alignment_of_its_case():
+    """The source of each computed variant, h-BN and compounds alike, holds its case's alignment as
+    the script now words it (so the h-BN library written before the onset alignment existed still
+    reads as the script would write it)."""
+    data = COMPOUNDS_CASES.parent
+    for cases_file, flags in (("computed_elnes_cases.yaml", {"include_computed": True}),
+                              (COMPOUNDS_CASES.name, {"include_computed_compounds": True})):
+        library = load_edge_library(**flags)
+        for case in feff.load_cases(data / cases_file)["cases"]:
+            element = library.element(case["absorber"])
+            for wanted in case["variants"]:
+                v = next(v for v in element.variants if v.name == wanted["name"])
+                assert feff.case_alignment(case) in v.source
+                assert v.edge_onset_ev == pytest.approx(feff.case_onset_ev(case))
