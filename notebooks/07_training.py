@@ -211,8 +211,8 @@ display(md_table(("Preset", "What it is for"), [(f"`{n}`", preset_description(n)
 #   with measured backgrounds and edges (chapter 03): half of its measured-physics spectra have a
 #   background exponent between 1.5 and 5, their noise follows the square root of the background,
 #   and jump ratios reach three times the Table 1 maxima.
-#   The fifth to eighth phases, the tenth, the twelfth and the thirteenth train two seeds each,
-#   from the same weights, and keep the average of their weights. The fifth phase,
+#   The fifth to eighth phases and the tenth, twelfth, thirteenth and fourteenth train two seeds
+#   each, from the same weights, and keep the average of their weights. The fifth phase,
 #   `experiments/recipes/cpu-mixed-noise-finetune.yaml`, fine-tunes the fourth for 10,000 steps
 #   with noise that is part shot noise and part read-out noise (chapter 03). The sixth,
 #   `experiments/recipes/cpu-mixed-noise-continue.yaml`, fine-tunes that average for 8,000
@@ -232,10 +232,13 @@ display(md_table(("Preset", "What it is for"), [(f"`{n}`", preset_description(n)
 #   with a second shell of neighbours in the extended fine structure of half of the edges that carry
 #   it (chapter 01); the thirteenth,
 #   `experiments/recipes/cpu-exelfs-shells-continue.yaml`, fine-tunes the twelfth average for 8,000 steps
-#   with more such edges; and the fourteenth,
+#   with more such edges; the fourteenth,
 #   `experiments/recipes/cpu-exelfs-shells-continue2.yaml`, fine-tunes the thirteenth average for 8,000 steps
-#   with the structure on 70 % of the edges, every one of them with two shells;
-#   its first seed is the shipped model. The selection rules of the appendix
+#   with the structure on 70 % of the edges, every one of them with two shells. The fifteenth,
+#   `experiments/recipes/cpu-computed-compounds.yaml`, fine-tunes the fourteenth average for 12,000 steps
+#   at four times the rate, with a third shell on 70 % of the edges that carry two and with the K edges
+#   computed with FEFF10 for common compounds (chapter 01) among the edges it draws;
+#   its second seed is the shipped model. The selection rules of the appendix
 #   {doc}`13_training_recipes` decided, at each step, whether the shipped model changed.
 # * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05 and large batches.
 #
@@ -421,9 +424,10 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # resume.
 #
 # ```bash
-# # CPU, in the background, one thread: the shipped model's fourteen phases (the first four take
-# # about two and a half hours; each of the other ten trains two seeds, two runs at once, in
-# # about 30-40 minutes; the fifth to eighth, the tenth, twelfth and thirteenth then average their weights)
+# # CPU, in the background, one thread: the shipped model's fifteen phases (the first four take
+# # about two and a half hours; each of the other eleven trains two seeds, two runs at once, in
+# # about 30-45 minutes; the fifth to eighth and the tenth, twelfth, thirteenth and fourteenth then
+# # average their weights)
 # eels-core train --preset cpu-joint-acquired --out runs/cpu-joint-acquired --threads 1
 # eels-core train --recipe experiments/recipes/cpu-coarse-computed-finetune.yaml \
 #     --init-from runs/cpu-joint-acquired/checkpoint.pt --out runs/cpu-coarse-computed-finetune --threads 1
@@ -445,9 +449,11 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # # eleventh
 # eels-core train --recipe experiments/recipes/cpu-pedestal-continue.yaml --out runs/cpu-pedestal-continue-s1 \
 #     --seed 1 --data-seed 232 --threads 1
-# # the twelfth and thirteenth phases: the loop above with phase=cpu-exelfs-shells-finetune, then
-# # phase=cpu-exelfs-shells-continue; then the first seed of the fourteenth, the shipped model
-# eels-core train --recipe experiments/recipes/cpu-exelfs-shells-continue2.yaml --out runs/cpu-exelfs-shells-continue2 --threads 1
+# # the twelfth to fourteenth phases: the loop above with phase=cpu-exelfs-shells-finetune,
+# # phase=cpu-exelfs-shells-continue and phase=cpu-exelfs-shells-continue2; then the second seed of
+# # the fifteenth, the shipped model
+# eels-core train --recipe experiments/recipes/cpu-computed-compounds.yaml --out runs/cpu-computed-compounds-s1 \
+#     --seed 1 --data-seed 322 --threads 1
 # # the same recipe with other random numbers (run-to-run spread)
 # eels-core train --preset cpu-joint-acquired --seed 1 --data-seed 10 --out runs/cpu-joint-acquired-s1 --threads 1
 # # the paper's recipe on a CPU

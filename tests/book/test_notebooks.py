@@ -150,7 +150,8 @@ def _tables_without_json(tables):
 
 def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     """The prose of chapter 07 names every fine-tuning phase of the shipped weights with its recipe
-    file and step count (the fifth to eighth, the tenth, twelfth and thirteenth as the average of two seeds, the last as the seed
+    file and step count (the fifth to eighth and the tenth, twelfth, thirteenth and fourteenth as the average of two seeds,
+    the last as the seed
     the prose names), and the measured backgrounds and pedestals of the last phase as its recipe draws them."""
     import json
 
@@ -160,7 +161,7 @@ def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     prose = " ".join(line[2:] for line in text.splitlines() if line.startswith("# "))
     phases = json.loads((REPO / "eels_core" / "weights" / "cnn_bilstm.json").read_text())["phases"]
     named = re.findall(r"`experiments/recipes/([\w-]+)\.yaml`, fine-tunes [\w ]+? for ([\d,]+)\s+steps", prose)
-    assert len(named) == len(phases) - 1 == 13, named
+    assert len(named) == len(phases) - 1 == 14, named
     for (recipe, steps), phase in zip(named, phases[1:]):
         if "averaged_from" in phase:  # two seeds of the recipe, their weights averaged
             assert phase["checkpoint"] == f"runs/{recipe}-averaged/checkpoint.pt"
@@ -175,12 +176,17 @@ def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     assert last.background_exponent_range == (1.5, 5.0) and "between 1.5 and 5" in prose
     assert last.background_exponent_range_probability == 0.5 and "half of its measured-physics spectra" in prose
     assert last.noise_follows_background and last.jump_ratio_max_scale == 3.0 and "three times the Table 1" in prose
-    assert len(phases) == 14 and "the shipped model's fourteen phases" in prose
-    assert [i for i, phase in enumerate(phases) if "averaged_from" in phase] == [4, 5, 6, 7, 9, 11, 12]
-    assert "The fifth to eighth phases, the tenth, the twelfth and the thirteenth train two" in prose
-    assert phases[-1]["checkpoint"] == f"runs/{named[-1][0]}/checkpoint.pt" and "first seed is the shipped model" in prose
+    assert len(phases) == 15 and "the shipped model's fifteen phases" in prose
+    assert [i for i, phase in enumerate(phases) if "averaged_from" in phase] == [4, 5, 6, 7, 9, 11, 12, 13]
+    assert "The fifth to eighth phases and the tenth, twelfth, thirteenth and fourteenth train two" in prose
+    assert phases[-1]["checkpoint"] == f"runs/{named[-1][0]}-s1/checkpoint.pt" and "second seed is the shipped model" in prose
     assert last.exelfs_probability == 0.7 and last.exelfs_second_shell_probability == 1.0
     assert "the structure on 70 % of the edges, every one of them with two shells" in prose
+    # the last phase: a third shell on 70 % of the edges with two, the computed compound K edges, four times the rate
+    previous = load_recipe(REPO / "experiments" / "recipes" / f"{named[-2][0]}.yaml")[1]
+    assert last.exelfs_third_shell_probability == 0.7 and "a third shell on 70 % of the edges that carry two" in prose
+    assert last.computed_compounds and not previous.synthesis.computed_compounds
+    assert last_recipe.learning_rate == 4 * previous.learning_rate and "at four times the rate" in prose
     acquisition = last_recipe.acquisition
     assert acquisition.pedestal_probability == 0.5 and acquisition.pedestal_fraction[1] == 100.0
     assert "pedestals under half of them" in prose and "up to 100 times the median" in prose
@@ -188,5 +194,5 @@ def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     up_to_100 = [i + 2 for i, (recipe, _) in enumerate(named) if load_recipe(
         REPO / "experiments" / "recipes" / f"{recipe}.yaml")[1].acquisition.pedestal_fraction[1] == 100.0]
     chapter_04 = (REPO / "notebooks" / "04_synthesis_and_augmentation.py").read_text()
-    assert up_to_100 == [10, 11, 12, 13, 14] and "100 times it in the tenth to fourteenth training phases" in " ".join(
+    assert up_to_100 == [10, 11, 12, 13, 14, 15] and "100 times it in the tenth to fifteenth training phases" in " ".join(
         line[2:] for line in chapter_04.splitlines() if line.startswith("# "))
