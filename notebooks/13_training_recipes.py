@@ -494,9 +494,9 @@ for diagnostic in (d for d in diagnostics if d["set"].startswith("coarse-survey 
 #
 # The same synthetic spectra of measured physics, each with one K edge in a window from just below
 # it to 60-250 eV beyond, scored once with the edge in a hand-typed variant of the library and once
-# in the variant computed with FEFF10 for the same compound, or the most alike one (chapter 01).
-# $F_1$, the share of the windows in which the edge is named and the share in which an edge that is
-# not there is:
+# in the variant computed with FEFF10 for the same compound, or the most alike one (chapter 01), for
+# the weights shipped when it was measured, those shipped when the fourteenth rule was written and
+# the other seed of the recipe written against its set:
 
 # %%
 def computed_name(variant):
@@ -505,27 +505,33 @@ def computed_name(variant):
     return f"{compound}, {rest.replace(', to 90 eV)', '')}"
 
 
-def compounds_table(model):
-    """One model's rows of the compounds study, a table row per computed variant beside its typed pair."""
-    rows = model["rows"]
-    table = ["| Edge | computed variant (typed pair) | $F_1$ typed → computed | named | false edge named | "
-             "most often named instead (computed) |", "|---|---|---|---|---|---|"]
-    for typed, computed in zip(rows[0::2], rows[1::2]):
+def compounds_table(diagnostic):
+    """The compounds study as one table: a row per computed variant, a column per model holding its F1
+    with the typed variant and with the computed one, and a last row with the means."""
+    models = diagnostic["models"]
+    table = ["| Edge | computed variant (typed pair) | " + " | ".join(f"`{m['name']}` (sha256 {m['sha256'][:8]})"
+                                                          for m in models) + " |", "|---|---" + "|---" * len(models) + "|"]
+    first = models[0]["rows"]
+    for k in range(0, len(first), 2):
+        typed, computed = first[k], first[k + 1]
         table.append(f"| {computed['edge']} | {computed_name(computed['variant'])} ({typed['variant']}) | "
-                     f"{typed['f1']:.3f} → {computed['f1']:.3f} | {typed['edge_named']:.1%} → {computed['edge_named']:.1%} | "
-                     f"{typed['false_named']:.1%} → {computed['false_named']:.1%} | "
-                     + (f"{computed['most_false_edge']} ({computed['most_false_share']:.1%}) |"
-                        if computed["most_false_edge"] else "none |"))
+                     + " | ".join(f"{m['rows'][k]['f1']:.3f} → {m['rows'][k + 1]['f1']:.3f}" for m in models) + " |")
+    means = [(np.mean([r["f1"] for r in m["rows"][0::2]]), np.mean([r["f1"] for r in m["rows"][1::2]])) for m in models]
+    table.append("| mean | | " + " | ".join(f"{t:.3f} → {c:.3f}" for t, c in means) + " |")
     return "\n".join(table)
 
 
 for diagnostic in (d for d in diagnostics if d["set"].startswith("computed-compounds study")):
-    for model in diagnostic["models"]:
-        rows = model["rows"]
-        worst = min(zip(rows[0::2], rows[1::2]), key=lambda pair: pair[1]["f1"] - pair[0]["f1"])
-        say(f"**`{model['name']}`** (sha256 {model['sha256'][:8]}): {diagnostic['what']}.\n\n" + compounds_table(model)
-            + f"\n\nThe largest loss: {computed_name(worst[1]['variant'])}, {worst[1]['edge']}, $F_1$ "
-            f"{worst[0]['f1']:.3f} typed and {worst[1]['f1']:.3f} computed.")
+    before = next(m for m in diagnostic["models"] if "rule 14 was written" in m["name"])
+    pairs = list(zip(before["rows"][0::2], before["rows"][1::2]))
+    worst = min(pairs, key=lambda pair: pair[1]["f1"] - pair[0]["f1"])
+    read_as = [f"{computed_name(c['variant'])} {c['edge']} as {c['most_false_edge']} in {c['most_false_share']:.0%}"
+               for _, c in pairs if c["most_false_share"] >= 0.1]
+    say(f"{diagnostic['what']}. $F_1$ with the typed variant → with the computed one:\n\n" + compounds_table(diagnostic)
+        + f"\n\nWith the weights the rule was written against, the largest loss is "
+        f"{computed_name(worst[1]['variant'])} {worst[1]['edge']} ($F_1$ {worst[0]['f1']:.3f} typed, {worst[1]['f1']:.3f} "
+        f"computed), and these weights read {'; '.join(read_as)} of the windows: the computed edges open with sharp "
+        "peaks a few eV apart, as the white lines of Sc L₂,₃ and V L₂,₃ do.")
 
 # %% [markdown]
 # ## Takeaways
