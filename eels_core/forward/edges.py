@@ -589,7 +589,8 @@ COMPUTED_COMPOUNDS_CASES_FILE = "computed_compounds_cases.yaml"
 
 
 def computed_compound_pairs() -> tuple[tuple[str, str, str], ...]:
-    """Each computed compound variant with the hand-typed variant of the same compound.
+    """Each computed compound variant with the hand-typed variant it is compared with: that of the same
+    compound, or of the most alike one where the library has none.
 
     Returns
     -------
