@@ -626,10 +626,10 @@ def compounds_study(model: torch.nn.Module, n: int = 1000) -> list[dict]:
     """The scores of ``model`` on ``n`` spectra of the measured physics with one K edge, drawn with the
     hand-typed variant of a compound and with the variant of the same compound computed with FEFF10
     (:func:`~eels_core.forward.edges.computed_compound_pairs`), the same spectra and windows otherwise
-    (windows :data:`COMPOUNDS_WINDOWS` around the edge): the measurement that rule 14 states. Each row adds the share of the windows in
-    which the edge is named (``edge_named``), in which an edge that is not there is (``false_named``),
-    and the edge most often named that is not there with its share (``most_false_edge``,
-    ``most_false_share``)."""
+    (windows :data:`COMPOUNDS_WINDOWS` around the edge): the measurement that rule 14 states. Each row
+    adds the share of the windows in which the edge is named (``edge_named``), in which an edge that
+    is not there is (``false_named``), and the edge most often named that is not there with its share
+    (``most_false_edge``, ``most_false_share``)."""
     rows = []
     for k, (symbol, computed, hand) in enumerate(computed_compound_pairs()):
         config = REAL.replace(elements=(symbol,), n_edges_probabilities=(1.0,), computed_compounds=True)
@@ -658,7 +658,9 @@ def _rng(kind: str, part: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(entropy=SEED, spawn_key=(ALL_KINDS.index(kind), part)))
 
 
-def _windows_from(rng: np.random.Generator, n: int, lo: tuple[float, float], width: tuple[float, float]) -> np.ndarray:
+def _windows_from(rng: np.random.Generator, n: int, lo: tuple, width: tuple[float, float]) -> np.ndarray:
+    """``n`` windows (eV) that start uniformly in ``lo`` (two numbers, or two arrays of ``n``: a range per
+    window) and are uniformly ``width`` wide, clipped at the grid's end."""
     start = rng.uniform(*lo, size=n)
     stop = np.minimum(start + rng.uniform(*width, size=n), GRID_STOP_EV)
     return np.stack([start, stop], axis=1)
@@ -769,10 +771,7 @@ def _computed_compounds_set(n: int) -> Batch:
     spectra, labels, onsets, _ = render_spectra(params, config)
     first = reference_onsets_ev()[params.element_index[:, 0].astype(np.int64)]
     (lo, hi), width = COMPOUNDS_WINDOWS
-    rng = _rng(kind, 3)
-    start = first + rng.uniform(lo, hi, size=n)
-    windows = np.stack([start, np.minimum(start + rng.uniform(*width, size=n), GRID_STOP_EV)], axis=1)
-    return make_batch(spectra, labels, onsets, windows)
+    return make_batch(spectra, labels, onsets, _windows_from(_rng(kind, 3), n, (first + lo, first + hi), width))
 
 
 def _survey_pair_set(n: int, kind: str) -> Batch:

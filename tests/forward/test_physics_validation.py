@@ -215,8 +215,17 @@ def test_computed_compounds_set_holds_only_computed_k_edges_in_windows_around_th
         assert element.symbol in "BCNOF" and (element.symbol, element.variants[var].name) in computed
     data = pv.build_set("computed_compounds", 16)
     assert data.inputs.shape[0] == 16
-    first = pv.reference_onsets_ev()[params.element_index[:16, 0].astype(int)]
-    assert first.min() >= 188.0
+    # each window starts 5-40 eV below its first edge's reference onset and is 60-250 eV wide
+    drawn = pv.sample_parameters(pv._rng("computed_compounds", 1), 16, config)  # the set's own draws
+    first = pv.reference_onsets_ev()[drawn.element_index[:, 0].astype(int)]
+    measured = data.inputs[:, 2].numpy() > 0  # the mask channel
+    energy = data.inputs[0, 3].numpy()
+    assert np.array_equal(energy, data.inputs[5, 3].numpy())
+    grid = np.arange(energy.size) * pv.GRID_STEP_EV + pv.GRID_START_EV
+    start = np.array([grid[m].min() for m in measured])
+    stop = np.array([grid[m].max() for m in measured])
+    assert np.all((start - first >= -40.2) & (start - first <= -4.8))
+    assert np.all(stop - start <= 250.2) and np.all((stop - start >= 59.8) | (stop >= pv.GRID_STOP_EV - 0.2))
 
 
 def test_every_study_has_its_flag_and_writes_its_record(tmp_path):
