@@ -23,8 +23,8 @@ For every case (a structure, an absorbing element and an edge) of a cases file
    with the calculation in its ``source``, and a plot of every fit to ``--plot-dir``.
 
 FEFF10 and pymatgen are needed only to run this script again (``pip install feff10-rs==0.2.4
-pymatgen==2026.10.24``); the package reads the YAML it writes. One case takes 3-9 minutes of one
-core, two at once on two cores (GaN and graphite about 3, diamond and c-BN about 9; FEFF10 runs
+pymatgen==2026.10.24``); the package reads the YAML it writes. One case takes 3-11 minutes of one
+core, two at once on two cores (GaN and graphite about 3, diamond and c-BN 9-11; FEFF10 runs
 serially; ``--jobs`` runs several cases at once). A case whose FEFF10 run fails is named with the
 path of its log (CaF2 F K stops in FEFF's potential stage at these settings and is left out).
 
