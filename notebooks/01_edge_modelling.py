@@ -788,9 +788,10 @@ say(f"The second pair is computed up to $k_\\mathrm{{max}}$ = {extended_k_max} Ã
 # the B K and N K edges of cubic BN and the N K edge of GaN (`computed_compounds_cases.yaml`, lattices
 # and sites from Wyckoff's *Crystal Structures*). Each is computed up to the same $k_\mathrm{max}$ as the
 # second h-BN pair. A cubic crystal has no $\pi^*$ peak along $c$ to align on, so the script puts the
-# energy where the orientation-averaged spectrum first reaches a tenth of its maximum at the edge
-# table's onset, as the feasibility notes advise for FEFF's approximate absolute energies; graphite,
-# layered as h-BN is, has its $\pi^*$ peak put at 284.5 eV. `SynthesisConfig(computed_compounds=True)`
+# energy where the orientation-averaged spectrum first reaches a tenth of its maximum at a sourced
+# onset, as the feasibility notes advise for FEFF's approximate absolute energies: the edge table's,
+# or for diamond and c-BN B K the onset measured against graphite's and h-BN's $\pi^*$ peaks (the
+# `onset_source` of each case); graphite, layered as h-BN is, has its $\pi^*$ peak put at 284.5 eV. `SynthesisConfig(computed_compounds=True)`
 # draws these variants beside the hand-typed ones. Each panel shows the computed edges (solid) and
 # the hand-typed variants that chapter 13's comparison pairs them with (dashed):
 
@@ -799,8 +800,9 @@ compound_lib = load_edge_library(include_computed_compounds=True)
 compound_pairs = [p for p in computed_compound_pairs() if "q in the layers" not in p[1] and "two-thirds" not in p[1]]
 symbols_shown = list(dict.fromkeys(s for s, _, _ in compound_pairs))
 fig, axes = plt.subplots(1, len(symbols_shown), figsize=(15, 3.2))
-compound_reach, hand_reach = [], []
-tail_level = {"-": [], "--": []}  # each edge's height where its tail starts, in units of its maximum
+# by line style ("-" computed, "--" typed): how far above its onset each edge's structure reaches, and
+# its height where its tail starts, in units of its maximum
+reach, tail_level = {"-": [], "--": []}, {"-": [], "--": []}
 for ax, symbol in zip(axes, symbols_shown):
     element = compound_lib.element(symbol)
     e_c = np.arange(element.edge_onset_ev - 8.0, element.edge_onset_ev + 100.0, grid_step_ev)
@@ -810,7 +812,7 @@ for ax, symbol in zip(axes, symbols_shown):
             if style == "--" and name in shown_hand:
                 continue
             v = next(v for v in element.variants if v.name == name)
-            (compound_reach if style == "-" else hand_reach).append(v.tail_start_ev - v.edge_onset_ev)
+            reach[style].append(v.tail_start_ev - v.edge_onset_ev)
             shown_hand.add(name)
             profile = edge_template(v, e_c)
             tail_level[style].append(float(np.interp(v.tail_start_ev, e_c, profile) / profile.max()))
@@ -820,8 +822,8 @@ for ax, symbol in zip(axes, symbols_shown):
 finish_panels(fig, axes, "edge (maximum 1)")
 
 # %%
-say(f"The {len(compound_reach)} computed edges shown keep their structure up to {min(compound_reach):.0f} eV above "
-    f"the onset; the hand-typed variants beside them end {min(hand_reach):.0f}-{max(hand_reach):.0f} eV above it, "
+say(f"The {len(reach['-'])} computed edges shown keep their structure up to {min(reach['-']):.0f} eV above "
+    f"the onset; the hand-typed variants beside them end {min(reach['--']):.0f}-{max(reach['--']):.0f} eV above it, "
     "where the power-law tail takes over. The computed near-edge peaks also stand higher above their continuum: "
     "where their tails start the computed edges "
     f"stand at {min(tail_level['-']):.2f}-{max(tail_level['-']):.2f} of their maxima, the typed ones at "
