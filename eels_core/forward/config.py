@@ -106,6 +106,10 @@ class SynthesisConfig:
         C, N, O and F K edges of common compounds (MgO, rutile TiO2, ZnO, LiF, diamond, graphite, c-BN,
         GaN) computed with FEFF10 up to 90 eV above their onsets by ``scripts/compute_feff_elnes.py``
         from ``computed_compounds_cases.yaml``. Off by default.
+    computed_compounds_2 : bool
+        Also draw the variants of ``eels_core/data/edge_library_computed_compounds_2.yaml``: the N,
+        O and F K edges of a second set of compounds (TiN, AlN, NiO, SrTiO3, alpha-Al2O3, MgF2),
+        computed the same way from ``computed_compounds_2_cases.yaml``. Off by default.
 
     Beyond the paper (all off by default, so ``SynthesisConfig()`` is the paper's Table 2; see
     :meth:`with_real_data_physics` for the settings the shipped model is fine-tuned with):
@@ -247,6 +251,7 @@ class SynthesisConfig:
     library_additions: bool = False
     computed_elnes: bool = False
     computed_compounds: bool = False
+    computed_compounds_2: bool = False
     thickness: tuple[float, float] = (0.0, 0.0)
     plasmon_energy_ev: tuple[float, float] = (15.0, 30.0)
     plasmon_fwhm_ev: tuple[float, float] = (3.0, 12.0)

@@ -42,6 +42,9 @@ COMPUTED_LIBRARY_FILE = "edge_library_computed.yaml"
 #: (``SynthesisConfig.computed_compounds``), written by ``scripts/compute_feff_elnes.py`` from
 #: ``computed_compounds_cases.yaml``.
 COMPUTED_COMPOUNDS_LIBRARY_FILE = "edge_library_computed_compounds.yaml"
+#: The K edges of a second set of compounds computed with FEFF10 (``SynthesisConfig.computed_compounds_2``),
+#: written by ``scripts/compute_feff_elnes.py`` from ``computed_compounds_2_cases.yaml``.
+COMPUTED_COMPOUNDS_2_LIBRARY_FILE = "edge_library_computed_compounds_2.yaml"
 #: Edges that a library variant brings with it (boron nitride: B K with N K).
 COMPANION_FILE = "edge_companions.yaml"
 DISTRACTOR_FILE = "distractor_edges.yaml"
@@ -217,7 +220,8 @@ def _read_yaml(path: Path | None, name: str) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=8)
 def load_edge_library(include_fitted: bool = False, path: str | None = None, include_additions: bool = False,
-                      include_computed: bool = False, include_computed_compounds: bool = False) -> EdgeLibrary:
+                      include_computed: bool = False, include_computed_compounds: bool = False,
+                      include_computed_compounds_2: bool = False) -> EdgeLibrary:
     """Load and validate the edge library.
 
     Parameters
@@ -237,6 +241,10 @@ def load_edge_library(include_fitted: bool = False, path: str | None = None, inc
         Add the variants of ``edge_library_computed_compounds.yaml`` after those: the B, C, N, O
         and F K edges of common compounds (MgO, rutile TiO2, ZnO, LiF, diamond, graphite, c-BN, GaN)
         computed with FEFF10 up to 90 eV above their onsets.
+    include_computed_compounds_2 : bool
+        Add the variants of ``edge_library_computed_compounds_2.yaml`` after those: the N, O and F
+        K edges of a second set of compounds (TiN, AlN, NiO, SrTiO3, alpha-Al2O3, MgF2), computed
+        the same way.
 
     Returns
     -------
@@ -252,7 +260,8 @@ def load_edge_library(include_fitted: bool = False, path: str | None = None, inc
                 _parse_variants(ent.get("variants", []), ent["symbol"], ent["edge"], fitted=True)
             )
     for wanted, name in ((include_additions, ADDITIONS_FILE), (include_computed, COMPUTED_LIBRARY_FILE),
-                         (include_computed_compounds, COMPUTED_COMPOUNDS_LIBRARY_FILE)):
+                         (include_computed_compounds, COMPUTED_COMPOUNDS_LIBRARY_FILE),
+                         (include_computed_compounds_2, COMPUTED_COMPOUNDS_2_LIBRARY_FILE)):
         if not wanted:
             continue
         for ent in _read_yaml(None, name).get("elements", []):
@@ -363,11 +372,13 @@ def with_elnes_variation(library: EdgeLibrary, copies: int, seed: int = 0) -> Ed
 
 @functools.lru_cache(maxsize=8)
 def synthesis_library(include_fitted: bool = False, include_additions: bool = False, elnes_variation_copies: int = 0,
-                      include_computed: bool = False, include_computed_compounds: bool = False) -> EdgeLibrary:
+                      include_computed: bool = False, include_computed_compounds: bool = False,
+                      include_computed_compounds_2: bool = False) -> EdgeLibrary:
     """The library a synthesis configuration draws from: :func:`load_edge_library` with the fitted,
     added and computed variants it asks for, then :func:`with_elnes_variation` (cached)."""
     library = load_edge_library(include_fitted=include_fitted, include_additions=include_additions,
-                                include_computed=include_computed, include_computed_compounds=include_computed_compounds)
+                                include_computed=include_computed, include_computed_compounds=include_computed_compounds,
+                                include_computed_compounds_2=include_computed_compounds_2)
     return with_elnes_variation(library, elnes_variation_copies)
 
 
@@ -486,7 +497,7 @@ def add_companion_edges(params: Any, rng: np.random.Generator, config: Any) -> A
     if p <= 0:
         return params
     library = synthesis_library(config.include_fitted_edges, config.library_additions, config.elnes_variation_copies,
-                                config.computed_elnes, config.computed_compounds)
+                                config.computed_elnes, config.computed_compounds, config.computed_compounds_2)
     trigger, choices, target = _companion_table(library)
     element = np.asarray(params.element_index).astype(np.int64)
     variant = np.asarray(params.variant_index).astype(np.int64)
@@ -586,20 +597,30 @@ COMPUTED_CASES_FILE = "computed_elnes_cases.yaml"
 
 #: The compounds whose K edges were computed with FEFF10 (``SynthesisConfig.computed_compounds``).
 COMPUTED_COMPOUNDS_CASES_FILE = "computed_compounds_cases.yaml"
+#: The second set of compounds (``SynthesisConfig.computed_compounds_2``).
+COMPUTED_COMPOUNDS_2_CASES_FILE = "computed_compounds_2_cases.yaml"
 
 
-def computed_compound_pairs() -> tuple[tuple[str, str, str], ...]:
+def computed_compound_pairs(cases_file: str = COMPUTED_COMPOUNDS_CASES_FILE) -> tuple[tuple[str, str, str], ...]:
     """Each computed compound variant with the hand-typed variant it is compared with: that of the same
     compound, or of the most alike one where the library has none.
+
+    Parameters
+    ----------
+    cases_file : str
+        The cases file of one set of compounds: :data:`COMPUTED_COMPOUNDS_CASES_FILE` (the default) or
+        :data:`COMPUTED_COMPOUNDS_2_CASES_FILE`.
 
     Returns
     -------
     tuple of (symbol, computed name, hand-typed name)
-        From the ``hand_variant`` of every variant in ``computed_compounds_cases.yaml``: the element,
-        the name of the variant in ``edge_library_computed_compounds.yaml`` and the name of the
-        variant of ``edge_library.yaml`` it is compared with.
+        From the ``hand_variant`` of every variant in the cases file: the element, the name of the
+        variant in the library written from it and the name of the variant of ``edge_library.yaml``
+        it is compared with.
     """
-    text = resources.files("eels_core.data").joinpath(COMPUTED_COMPOUNDS_CASES_FILE).read_text(encoding="utf-8")
+    if cases_file not in (COMPUTED_COMPOUNDS_CASES_FILE, COMPUTED_COMPOUNDS_2_CASES_FILE):
+        raise ValueError(f"cases_file {cases_file!r}: {COMPUTED_COMPOUNDS_CASES_FILE} or {COMPUTED_COMPOUNDS_2_CASES_FILE}")
+    text = resources.files("eels_core.data").joinpath(cases_file).read_text(encoding="utf-8")
     return tuple((str(case["absorber"]), str(v["name"]), str(v["hand_variant"]))
                  for case in yaml.safe_load(text)["cases"] for v in case["variants"])
 

@@ -138,18 +138,28 @@ def test_computed_hbn_brings_its_boron_edge_computed_for_the_same_orientation():
 
 # ---------------------------------------------------------------- K edges of common compounds
 COMPOUNDS_CASES = Path(__file__).resolve().parents[2] / "eels_core" / "data" / "computed_compounds_cases.yaml"
+COMPOUNDS_2_CASES = COMPOUNDS_CASES.with_name("computed_compounds_2_cases.yaml")
+#: Each set of compounds: its cases file, the load_edge_library flag and the SynthesisConfig field
+#: that add its variants, and the K edges it computes.
+COMPOUND_SETS = (
+    (COMPOUNDS_CASES, "include_computed_compounds", "computed_compounds", {"B", "C", "N", "O", "F"}),
+    (COMPOUNDS_2_CASES, "include_computed_compounds_2", "computed_compounds_2", {"N", "O", "F"}),
+)
 
 
-def test_compound_variants_only_when_asked_beside_the_hand_typed_ones_they_are_compared_with():
+@pytest.mark.parametrize("cases_file, flag, field, symbols", COMPOUND_SETS, ids=["first set", "second set"])
+def test_compound_variants_only_when_asked_beside_the_hand_typed_ones_they_are_compared_with(cases_file, flag, field,
+                                                                                              symbols):
     from eels_core.forward.edges import computed_compound_pairs
 
     plain = load_edge_library()
-    both = load_edge_library(include_computed_compounds=True)
+    both = load_edge_library(**{flag: True})
     assert not any("computed (FEFF10" in v.name for v in plain.variants)
     assert not any("computed (FEFF10" in v.name for v in load_edge_library(include_computed=True).variants
                    if "h-BN" not in v.name)
-    pairs = computed_compound_pairs()
-    assert {s for s, _, _ in pairs} == {"B", "C", "N", "O", "F"}  # every K edge of the 20
+    pairs = computed_compound_pairs(cases_file.name)
+    assert {s for s, _, _ in pairs} == symbols
+    assert len(pairs) == sum(len(case["variants"]) for case in feff.load_cases(cases_file)["cases"])
     for symbol, computed_name, hand_name in pairs:
         names = [v.name for v in both.element(symbol).variants]
         assert hand_name in [v.name for v in plain.element(symbol).variants]  # a hand-typed variant
@@ -157,25 +167,39 @@ def test_compound_variants_only_when_asked_beside_the_hand_typed_ones_they_are_c
         assert "FEFF10" in v.source and "R^2" in v.source and "aligned to" in v.source
         assert v.tail_start_ev - v.edge_onset_ev >= 88.0 and "k up to 5.3/A" in v.source
         assert max(c for c, _, _ in v.peaks) > v.edge_onset_ev + 40.0  # structure beyond the first peaks
-    assert SynthesisConfig().computed_compounds is False
-    drawn = SynthesisConfig(computed_compounds=True)
+    assert getattr(SynthesisConfig(), field) is False
+    drawn = SynthesisConfig(**{field: True})
     assert len(edge_library_for(drawn).variants) == len(edge_library_for(SynthesisConfig()).variants) + len(pairs)
 
 
-def test_compound_cases_are_aligned_on_a_sourced_energy_and_name_their_structures_source():
-    cases = feff.load_cases(COMPOUNDS_CASES)
+def test_the_two_sets_of_compounds_add_up_and_name_no_variant_twice():
+    from eels_core.forward.edges import computed_compound_pairs
+
+    first, second = computed_compound_pairs(), computed_compound_pairs(COMPOUNDS_2_CASES.name)
+    assert not {name for _, name, _ in first} & {name for _, name, _ in second}
+    both = SynthesisConfig(computed_compounds=True, computed_compounds_2=True)
+    assert len(edge_library_for(both).variants) == len(edge_library_for(SynthesisConfig()).variants) + len(first) + len(second)
+    with pytest.raises(ValueError, match="computed_compounds_cases.yaml or computed_compounds_2_cases.yaml"):
+        computed_compound_pairs("computed_elnes_cases.yaml")
+
+
+@pytest.mark.parametrize("cases_file", [COMPOUNDS_CASES, COMPOUNDS_2_CASES], ids=["first set", "second set"])
+def test_compound_cases_are_aligned_on_a_sourced_energy_and_name_their_structures_source(cases_file):
+    cases = feff.load_cases(cases_file)
     for case in cases["cases"]:
         assert ("onset_ev" in case) != ("first_peak_ev" in case)
         source = case.get("onset_source", case.get("first_peak_source"))
         assert source in cases["sources"]
         assert cases["structures"][case["structure"]]["source"] in cases["sources"]
         assert case["tail_start_ev"] - feff.case_onset_ev(case) == pytest.approx(88.0)
-    assert feff.case_folder(Path("w"), cases["cases"][0], cases["settings"]) == Path("w/mgo-o-k")
+    first_folder = {COMPOUNDS_CASES: "w/mgo-o-k", COMPOUNDS_2_CASES: "w/tin-n-k"}[cases_file]
+    assert feff.case_folder(Path("w"), cases["cases"][0], cases["settings"]) == Path(first_folder)
     # each cases file names the config field that draws what is written from it, as the written file says
     data = COMPOUNDS_CASES.parent
-    for cases_file, library_file in (("computed_elnes_cases.yaml", "edge_library_computed.yaml"),
-                                     (COMPOUNDS_CASES.name, "edge_library_computed_compounds.yaml")):
-        flag = feff.load_cases(data / cases_file)["read_when"]
+    for cases_name, library_file in (("computed_elnes_cases.yaml", "edge_library_computed.yaml"),
+                                     (COMPOUNDS_CASES.name, "edge_library_computed_compounds.yaml"),
+                                     (COMPOUNDS_2_CASES.name, "edge_library_computed_compounds_2.yaml")):
+        flag = feff.load_cases(data / cases_name)["read_when"]
         assert isinstance(getattr(SynthesisConfig(), flag), bool)
         assert f"Read when SynthesisConfig.{flag} is true." in (data / library_file).read_text().splitlines()[2]
     with pytest.raises(ValueError, match="lattice kind 'monoclinic'"):
@@ -210,7 +234,8 @@ def test_every_written_variant_states_the_alignment_of_its_case():
     reads as the script would write it)."""
     data = COMPOUNDS_CASES.parent
     for cases_file, flags in (("computed_elnes_cases.yaml", {"include_computed": True}),
-                              (COMPOUNDS_CASES.name, {"include_computed_compounds": True})):
+                              (COMPOUNDS_CASES.name, {"include_computed_compounds": True}),
+                              (COMPOUNDS_2_CASES.name, {"include_computed_compounds_2": True})):
         library = load_edge_library(**flags)
         for case in feff.load_cases(data / cases_file)["cases"]:
             element = library.element(case["absorber"])
