@@ -332,16 +332,16 @@ sixth set that a recipe may be written against (its targeted test as in rule 9, 
 Selection rule 15 (written after rule 14 had been applied once, before any candidate it judges was
 trained; it judges every candidate scored from then on, rule 14 stays as the record of its selection).
 The computed K edges of rule 14 hold one nitride of each kind of N site and one oxide with a
-transition-metal pre-peak (rutile); a second set of compounds computed the same way (TiN, AlN, NiO, SrTiO3, alpha-Al2O3 and MgF2;
-``SynthesisConfig.computed_compounds_2``) holds the compounds whose hand-typed variants the first set
-left without a calculation. With the shipped weights, trained on the first set, on 1,000 spectra of the
-measured physics per computed variant of the second set with one K edge, drawn once in a hand-typed
-variant and once in the computed one (the same spectra otherwise; ``--compounds-2-study``), F1 falls
-from 0.9771 to 0.7529 averaged over the six computed variants (exact accuracy 0.974 and 0.722);
-the AlN N K edge is read as Sc L2,3 in 87.4 % of the windows and the SrTiO3 O K edge as
-V L2,3 in 18.4 %. Rule 15 is rule 14 with ``computed_compounds_2`` as a twentieth physics
-set (twenty-one sets in all, the mean of step 3 over the twenty physics sets) and as a seventh set that
-a recipe may be written against (its targeted test as in rule 9, over all twenty-one sets).
+transition-metal pre-peak (rutile); a second set of compounds computed the same way (TiN, AlN, NiO,
+SrTiO3, alpha-Al2O3 and MgF2; ``SynthesisConfig.computed_compounds_2``) holds the compounds whose
+hand-typed variants the first set left without a calculation. With the shipped weights, trained on the
+first set, on 1,000 spectra of the measured physics per computed variant of the second set with one K
+edge, drawn once in a hand-typed variant and once in the computed one (the same spectra otherwise;
+``--compounds-2-study``), F1 falls from 0.9771 to 0.7529 averaged over the six computed variants
+(exact accuracy 0.974 and 0.722); the AlN N K edge is read as Sc L2,3 in 87.4 % of the windows and the
+SrTiO3 O K edge as V L2,3 in 18.4 %. Rule 15 is rule 14 with ``computed_compounds_2`` as a twentieth
+physics set (twenty-one sets in all, the mean of step 3 over the twenty physics sets) and as a seventh
+set that a recipe may be written against (its targeted test as in rule 9, over all twenty-one sets).
 
 Test-time averaging over small shifts (measured, rule written before it was scored): the shipped
 weights' probabilities averaged over the window as given and the same window with its energy axis
