@@ -169,64 +169,49 @@ def test_rule_13_states_its_survey_study_as_recorded():
     assert all(r["n_spectra"] == 8 and 0.0 <= r["recall_high"] <= 1.0 for r in small)
 
 
-def test_rule_14_states_its_compounds_study_as_recorded():
-    """The numbers of rule 14's reason are those of the recorded study of the weights it was written
-    against (experiments/diagnostics/computed-compounds-study.json), the study pairs every computed
-    variant with a typed one, and it runs as recorded."""
+#: Each compounds study behind a rule: the rule, its record, the weights the rule was written against, the
+#: set of compounds, the text that ends the rule, and two computed edges it names with what they are read as.
+COMPOUNDS_RULES = (
+    (14, "computed-compounds-study.json", "476bf8976fe8", "computed_compounds", "Selection rule 15 (",
+     (("GaN N K", "Sc L2,3"), ("MgO O K", "V L2,3"))),
+    (15, "computed-compounds-2-study.json", "68a57f4efa5a", "computed_compounds_2", "Test-time averaging",
+     (("AlN N K", "Sc L2,3"), ("SrTiO3 O K", "V L2,3"))),
+)
+
+
+@pytest.mark.parametrize("number, record_name, written_against, compounds, rule_end, read_as_named", COMPOUNDS_RULES,
+                         ids=["rule 14", "rule 15"])
+def test_a_compounds_rule_states_its_study_as_recorded(number, record_name, written_against, compounds, rule_end,
+                                                       read_as_named):
+    """The numbers of the rule's reason are those of the recorded study of the weights it was written
+    against (experiments/diagnostics/), the study pairs every computed variant of its set of compounds
+    with a typed one, and it runs as recorded."""
     import numpy as np
 
-    record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / "computed-compounds-study.json").read_text())
-    assert record["seeds"] == pv.COMPOUNDS_STUDY_SEEDS
-    rows = next(m for m in record["models"] if m["sha256"].startswith("476bf8976fe8"))["rows"]
-    pairs = pv.computed_compound_pairs()
+    record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / record_name).read_text())
+    assert record["seeds"] == (pv.COMPOUNDS_STUDY_SEEDS if number == 14 else pv.COMPOUNDS_2_STUDY_SEEDS)
+    assert pv.COMPOUNDS_STUDY_SEEDS != pv.COMPOUNDS_2_STUDY_SEEDS
+    rows = next(m for m in record["models"] if m["sha256"].startswith(written_against))["rows"]
+    pairs = pv.computed_compound_pairs(pv.COMPOUNDS_SETS[compounds][1])
     assert [(r["kind"], r["variant"]) for r in rows] == [
         row for _, computed, hand in pairs for row in (("hand-typed", hand), ("computed", computed))]
     typed, computed = rows[0::2], rows[1::2]
-    rule = " ".join(pv.__doc__.split("Selection rule 14 (", 1)[1].split("Selection rule 15 (", 1)[0].split())
+    rule = " ".join(pv.__doc__.split(f"Selection rule {number} (", 1)[1].split(rule_end, 1)[0].split())
     mean = lambda rs, key: float(np.mean([r[key] for r in rs]))  # noqa: E731
     assert f"F1 falls from {mean(typed, 'f1'):.4f} to {mean(computed, 'f1'):.4f}" in rule
     assert f"(exact accuracy {mean(typed, 'exact_accuracy'):.3f} and {mean(computed, 'exact_accuracy'):.3f})" in rule
-    assert f"over the {['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven'][len(pairs) - 1]} computed" in rule
+    words = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven"]
+    assert f"averaged over the {words[len(pairs) - 1]} computed" in rule
     by_variant = {r["variant"].split(" (")[0] + " " + r["edge"]: r for r in computed}
-    for name, read_as in (("GaN N K", "Sc L2,3"), ("MgO O K", "V L2,3")):
+    for name, read_as in read_as_named:
         row = by_variant[name]
         assert row["most_false_edge"] == read_as
         said = rule.split(f"the {name} edge ", 1)[1]
         assert said.replace("is read ", "").startswith(f"as {read_as} in {100 * row['most_false_share']:.1f} %")
     from eels_core.learning.checkpoint import load_model
 
-    small = pv.compounds_study(load_model(), 4)
-    assert [(r["kind"], r["variant"]) for r in small] == [(r["kind"], r["variant"]) for r in rows]
-    assert all(r["n_spectra"] == 4 and 0.0 <= r["edge_named"] <= 1.0 for r in small)
-
-
-def test_rule_15_states_its_second_compounds_study_as_recorded():
-    """The numbers of rule 15's reason are those of the recorded study of the second set of compounds
-    with the weights it was written against (experiments/diagnostics/computed-compounds-2-study.json),
-    the study pairs every computed variant of that set with a typed one, and it runs as recorded."""
-    import numpy as np
-
-    record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / "computed-compounds-2-study.json").read_text())
-    assert record["seeds"] == pv.COMPOUNDS_2_STUDY_SEEDS != pv.COMPOUNDS_STUDY_SEEDS
-    rows = next(m for m in record["models"] if m["sha256"].startswith("68a57f4efa5a"))["rows"]
-    pairs = pv.computed_compound_pairs(pv.COMPUTED_COMPOUNDS_2_CASES_FILE)
-    assert [(r["kind"], r["variant"]) for r in rows] == [
-        row for _, computed, hand in pairs for row in (("hand-typed", hand), ("computed", computed))]
-    typed, computed = rows[0::2], rows[1::2]
-    rule = " ".join(pv.__doc__.split("Selection rule 15 (", 1)[1].split("Test-time averaging", 1)[0].split())
-    mean = lambda rs, key: float(np.mean([r[key] for r in rs]))  # noqa: E731
-    assert f"F1 falls from {mean(typed, 'f1'):.4f} to {mean(computed, 'f1'):.4f}" in rule
-    assert f"(exact accuracy {mean(typed, 'exact_accuracy'):.3f} and {mean(computed, 'exact_accuracy'):.3f})" in rule
-    assert f"averaged over the {['one', 'two', 'three', 'four', 'five', 'six', 'seven'][len(pairs) - 1]} computed" in rule
-    by_variant = {r["variant"].split(" (")[0] + " " + r["edge"]: r for r in computed}
-    for name, read_as in (("AlN N K", "Sc L2,3"), ("SrTiO3 O K", "V L2,3")):
-        row = by_variant[name]
-        assert row["most_false_edge"] == read_as
-        said = rule.split(f"the {name} edge ", 1)[1]
-        assert said.replace("is read ", "").startswith(f"as {read_as} in {100 * row['most_false_share']:.1f} %")
-    from eels_core.learning.checkpoint import load_model
-
-    small = pv.compounds_2_study(load_model(), 4)
+    study = pv.STUDIES["compounds" if number == 14 else "compounds_2"][0]  # what --compounds(-2)-study runs
+    small = study(load_model(), 4)
     assert [(r["kind"], r["variant"]) for r in small] == [(r["kind"], r["variant"]) for r in rows]
     assert all(r["n_spectra"] == 4 and 0.0 <= r["edge_named"] <= 1.0 for r in small)
 
