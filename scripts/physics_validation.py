@@ -670,11 +670,10 @@ def compounds_study(model: torch.nn.Module, n: int = 1000, compounds: str = "com
     (``most_false_edge``, ``most_false_share``). ``compounds``: the set of compounds, a key of
     :data:`COMPOUNDS_SETS` (its seeds :data:`COMPOUNDS_STUDY_SEEDS` or :data:`COMPOUNDS_2_STUDY_SEEDS`)."""
     spectra_of, cases_file = COMPOUNDS_SETS[compounds]
-    seeds = COMPOUNDS_STUDY_SEEDS if compounds == "computed_compounds" else COMPOUNDS_2_STUDY_SEEDS
-    flag = {key: value for key, value in spectra_of.items() if key.startswith("computed_compounds")}
+    seeds = {"computed_compounds": COMPOUNDS_STUDY_SEEDS, "computed_compounds_2": COMPOUNDS_2_STUDY_SEEDS}[compounds]
     rows = []
     for k, (symbol, computed, hand) in enumerate(computed_compound_pairs(cases_file)):
-        config = REAL.replace(elements=(symbol,), n_edges_probabilities=(1.0,), **flag)
+        config = REAL.replace(**{**spectra_of, "elements": (symbol,), "n_edges_probabilities": (1.0,)})
         variants = [v.name for v in edge_library_for(config).element(symbol).variants]
         params = sample_parameters(np.random.default_rng([seeds["spectra"], k]), n, config)
         onset = reference_onsets_ev()[ELEMENTS.index(symbol)]
@@ -699,6 +698,22 @@ def compounds_study(model: torch.nn.Module, n: int = 1000, compounds: str = "com
 def compounds_2_study(model: torch.nn.Module, n: int = 1000) -> list[dict]:
     """:func:`compounds_study` of the second set of compounds (``SynthesisConfig.computed_compounds_2``)."""
     return compounds_study(model, n, "computed_compounds_2")
+
+
+def _compounds_what(which: str) -> str:
+    """What a compounds study measures (its record's ``what``; ``{n}`` stays for the number of spectra),
+    ``which`` naming its set of compounds after "per compound"."""
+    return ("{{n}} spectra of the measured physics per compound{}, with one K edge drawn with the hand-typed "
+            "variant of the compound and with its variant computed with FEFF10, the same spectra otherwise, "
+            "in windows starting {:g} to {:g} eV from the edge's reference onset and {:g}-{:g} eV wide; "
+            "edge_named: the share of the windows where the edge is named, false_named: where an edge "
+            "that is not there is; threshold 0.5").format(which, *COMPOUNDS_WINDOWS[0], *COMPOUNDS_WINDOWS[1])
+
+
+def _compounds_said(row: dict) -> str:
+    """One row of a compounds study, as printed."""
+    return (f"{row['edge']} {row['kind']} {row['variant']!r}: named {row['edge_named']:.3f}, "
+            f"false {row['false_named']:.3f}")
 
 
 def _rng(kind: str, part: int) -> np.random.Generator:
@@ -1129,25 +1144,11 @@ STUDIES = {
                SURVEY_STUDY_SEEDS,
                lambda r: f"channels {r['dispersion_ev'] or 'grid'}, counting noise {r['counting_noise']}, edges above "
                          f"{SURVEY_STUDY_HIGH_EV:g} eV found {r['recall_high']:.3f}"),
-    "compounds": (compounds_study, "computed-compounds study (rule 14)",
-                  "{{n}} spectra of the measured physics per compound, with one K edge drawn with the hand-typed "
-                  "variant of the compound and with its variant computed with FEFF10, the same spectra otherwise, "
-                  "in windows starting {:g} to {:g} eV from the edge's reference onset and {:g}-{:g} eV wide; "
-                  "edge_named: the share of the windows where the edge is named, false_named: where an edge "
-                  "that is not there is; threshold 0.5".format(*COMPOUNDS_WINDOWS[0], *COMPOUNDS_WINDOWS[1]),
-                  COMPOUNDS_STUDY_SEEDS,
-                  lambda r: f"{r['edge']} {r['kind']} {r['variant']!r}: named {r['edge_named']:.3f}, "
-                            f"false {r['false_named']:.3f}"),
+    "compounds": (compounds_study, "computed-compounds study (rule 14)", _compounds_what(""),
+                  COMPOUNDS_STUDY_SEEDS, _compounds_said),
     "compounds_2": (compounds_2_study, "computed-compounds study, second set (rule 15)",
-                    "{{n}} spectra of the measured physics per compound of the second set (TiN, AlN, NiO, SrTiO3, "
-                    "alpha-Al2O3, MgF2), with one K edge drawn with the hand-typed variant of the compound and with its "
-                    "variant computed with FEFF10, the same spectra otherwise, in windows starting {:g} to {:g} eV from "
-                    "the edge's reference onset and {:g}-{:g} eV wide; edge_named: the share of the windows where the "
-                    "edge is named, false_named: where an edge that is not there is; threshold "
-                    "0.5".format(*COMPOUNDS_WINDOWS[0], *COMPOUNDS_WINDOWS[1]),
-                    COMPOUNDS_2_STUDY_SEEDS,
-                    lambda r: f"{r['edge']} {r['kind']} {r['variant']!r}: named {r['edge_named']:.3f}, "
-                              f"false {r['false_named']:.3f}"),
+                    _compounds_what(" of the second set (TiN, AlN, NiO, SrTiO3, alpha-Al2O3, MgF2)"),
+                    COMPOUNDS_2_STUDY_SEEDS, _compounds_said),
 }
 
 
