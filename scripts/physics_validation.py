@@ -509,10 +509,17 @@ COMPUTED_COMPOUNDS_SPECTRA = dict(elements=("B", "C", "N", "O", "F"), n_edges_pr
 #: of compounds (TiN, AlN, NiO, SrTiO3, alpha-Al2O3, MgF2; ``SynthesisConfig.computed_compounds_2``).
 COMPUTED_COMPOUNDS_2_SPECTRA = dict(elements=("N", "O", "F"), n_edges_probabilities=(0.6, 0.4),
                                     computed_compounds_2=True)
-#: Each set of computed compounds: its spectra and its cases file (the pairs of
-#: :func:`~eels_core.forward.edges.computed_compound_pairs`).
-COMPOUNDS_SETS = {"computed_compounds": (COMPUTED_COMPOUNDS_SPECTRA, COMPUTED_COMPOUNDS_CASES_FILE),
-                  "computed_compounds_2": (COMPUTED_COMPOUNDS_2_SPECTRA, COMPUTED_COMPOUNDS_2_CASES_FILE)}
+#: The diagnostic behind rule 14 (``--compounds-study``): seeds of its spectra and windows (no set and no
+#: training stream uses them); its windows are :data:`COMPOUNDS_WINDOWS`.
+COMPOUNDS_STUDY_SEEDS = {"spectra": 781, "windows": 5}
+#: Those of the same study of the second set of compounds (``--compounds-2-study``), behind rule 15.
+COMPOUNDS_2_STUDY_SEEDS = {"spectra": 782, "windows": 6}
+#: Each set of computed compounds: its spectra, its cases file (the pairs of
+#: :func:`~eels_core.forward.edges.computed_compound_pairs`) and the seeds of its compounds study.
+COMPOUNDS_SETS = {
+    "computed_compounds": (COMPUTED_COMPOUNDS_SPECTRA, COMPUTED_COMPOUNDS_CASES_FILE, COMPOUNDS_STUDY_SEEDS),
+    "computed_compounds_2": (COMPUTED_COMPOUNDS_2_SPECTRA, COMPUTED_COMPOUNDS_2_CASES_FILE, COMPOUNDS_2_STUDY_SEEDS),
+}
 #: The windows of the ``computed_compounds`` sets and of the compounds studies: starts 5-40 eV below the
 #: reference onset of the (first) K edge, widths 60-250 eV.
 COMPOUNDS_WINDOWS = ((-40.0, -5.0), (60.0, 250.0))
@@ -653,13 +660,6 @@ def survey_study(model: torch.nn.Module, n: int = 1000) -> list[dict]:
     return rows
 
 
-#: The diagnostic behind rule 14 (``--compounds-study``): seeds of its spectra and windows (no set and no
-#: training stream uses them); its windows are :data:`COMPOUNDS_WINDOWS`.
-COMPOUNDS_STUDY_SEEDS = {"spectra": 781, "windows": 5}
-#: Those of the same study of the second set of compounds (``--compounds-2-study``), behind rule 15.
-COMPOUNDS_2_STUDY_SEEDS = {"spectra": 782, "windows": 6}
-
-
 def compounds_study(model: torch.nn.Module, n: int = 1000, compounds: str = "computed_compounds") -> list[dict]:
     """The scores of ``model`` on ``n`` spectra of the measured physics with one K edge, drawn with the
     hand-typed variant of a compound and with the variant of the same compound computed with FEFF10
@@ -668,9 +668,8 @@ def compounds_study(model: torch.nn.Module, n: int = 1000, compounds: str = "com
     adds the share of the windows in which the edge is named (``edge_named``), in which an edge that
     is not there is (``false_named``), and the edge most often named that is not there with its share
     (``most_false_edge``, ``most_false_share``). ``compounds``: the set of compounds, a key of
-    :data:`COMPOUNDS_SETS` (its seeds :data:`COMPOUNDS_STUDY_SEEDS` or :data:`COMPOUNDS_2_STUDY_SEEDS`)."""
-    spectra_of, cases_file = COMPOUNDS_SETS[compounds]
-    seeds = {"computed_compounds": COMPOUNDS_STUDY_SEEDS, "computed_compounds_2": COMPOUNDS_2_STUDY_SEEDS}[compounds]
+    :data:`COMPOUNDS_SETS`, which holds its spectra, cases file and seeds."""
+    spectra_of, cases_file, seeds = COMPOUNDS_SETS[compounds]
     rows = []
     for k, (symbol, computed, hand) in enumerate(computed_compound_pairs(cases_file)):
         config = REAL.replace(**{**spectra_of, "elements": (symbol,), "n_edges_probabilities": (1.0,)})
@@ -828,7 +827,7 @@ def _with_computed_compounds(params: SpectrumParameters, config: SynthesisConfig
 def _computed_compounds_set(n: int, kind: str = "computed_compounds") -> Batch:
     """The ``computed_compounds`` set (or ``computed_compounds_2``): its spectra of :data:`COMPOUNDS_SETS`
     in windows :data:`COMPOUNDS_WINDOWS` around the reference onset of each spectrum's first edge."""
-    spectra_of, cases_file = COMPOUNDS_SETS[kind]
+    spectra_of, cases_file, _ = COMPOUNDS_SETS[kind]
     config = REAL.replace(**spectra_of)
     params = _with_computed_compounds(sample_parameters(_rng(kind, 1), n, config), config, _rng(kind, 2), cases_file)
     spectra, labels, onsets, _ = render_spectra(params, config)

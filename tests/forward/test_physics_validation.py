@@ -189,7 +189,8 @@ def test_a_compounds_rule_states_its_study_as_recorded(number, record_name, writ
     import numpy as np
 
     record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / record_name).read_text())
-    assert record["seeds"] == (pv.COMPOUNDS_STUDY_SEEDS if number == 14 else pv.COMPOUNDS_2_STUDY_SEEDS)
+    assert record["seeds"] == pv.COMPOUNDS_SETS[compounds][2]
+    assert pv.COMPOUNDS_SETS[compounds][2] == (pv.COMPOUNDS_STUDY_SEEDS if number == 14 else pv.COMPOUNDS_2_STUDY_SEEDS)
     assert pv.COMPOUNDS_STUDY_SEEDS != pv.COMPOUNDS_2_STUDY_SEEDS
     rows = next(m for m in record["models"] if m["sha256"].startswith(written_against))["rows"]
     pairs = pv.computed_compound_pairs(pv.COMPOUNDS_SETS[compounds][1])
@@ -220,7 +221,7 @@ def test_a_compounds_rule_states_its_study_as_recorded(number, record_name, writ
 def test_computed_compounds_set_holds_only_computed_k_edges_in_windows_around_the_first(kind, symbols):
     import numpy as np
 
-    spectra_of, cases_file = pv.COMPOUNDS_SETS[kind]
+    spectra_of, cases_file, _ = pv.COMPOUNDS_SETS[kind]
     config = pv.REAL.replace(**spectra_of)
     params = pv._with_computed_compounds(pv.sample_parameters(pv._rng(kind, 1), 64, config), config,
                                          pv._rng(kind, 2), cases_file)
