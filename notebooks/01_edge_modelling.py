@@ -86,6 +86,7 @@ import eels_core
 from eels_core.forward.config import SynthesisConfig
 from eels_core.forward.edges import (
     COMPUTED_COMPOUNDS_2_CASES_FILE,
+    COMPUTED_COMPOUNDS_3_CASES_FILE,
     EXELFS_REFERENCE_K,
     EdgeVariant,
     edge_template,
@@ -855,6 +856,24 @@ say(f"The {len(reach_2['-'])} computed edges of the second set stand at "
     f"{min(tail_level_2['-']):.2f}-{max(tail_level_2['-']):.2f} of their maxima where their tails start, the typed "
     f"ones beside them at {min(tail_level_2['--']):.2f}-{max(tail_level_2['--']):.2f}. Chapter 13 measures how the "
     "network trained with the first set names them.")
+
+# %% [markdown]
+# A third set (`computed_compounds_3_cases.yaml`, drawn with `SynthesisConfig(computed_compounds_3=True)`)
+# holds only N K edges, of nitrides whose N sites differ from those above: InN (a wurtzite with a
+# wider lattice than AlN and GaN), $\beta$-Si$_3$N$_4$ (the absorber on its 6h site, which holds three
+# quarters of the nitrogen), ZrN (a 4d rock-salt nitride), and AlN once more with the momentum
+# transfer in its basal plane and along $c$ instead of averaged over orientations. Each is paired with
+# the typed variant of the same kind of nitride:
+
+# %% tags=["hide-input"]
+third_pairs = computed_compound_pairs(COMPUTED_COMPOUNDS_3_CASES_FILE)
+reach_3, tail_level_3 = plot_compound_pairs(load_edge_library(include_computed_compounds_3=True), third_pairs)
+
+# %%
+say(f"The {len(reach_3['-'])} computed N K edges of the third set stand at "
+    f"{min(tail_level_3['-']):.2f}-{max(tail_level_3['-']):.2f} of their maxima where their tails start, the typed "
+    f"ones beside them at {min(tail_level_3['--']):.2f}-{max(tail_level_3['--']):.2f}. Chapter 13 tells why a set "
+    "of nitrides alone was computed.")
 
 # %% [markdown]
 # ### Far beyond the onset: extended fine structure (EXELFS, beyond the paper)

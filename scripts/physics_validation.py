@@ -412,6 +412,7 @@ from eels_core.forward.axis import GRID_START_EV, GRID_STEP_EV, GRID_STOP_EV  # 
 from eels_core.forward.config import ELEMENTS, SynthesisConfig  # noqa: E402
 from eels_core.forward.edges import (  # noqa: E402
     COMPUTED_COMPOUNDS_2_CASES_FILE,
+    COMPUTED_COMPOUNDS_3_CASES_FILE,
     COMPUTED_COMPOUNDS_CASES_FILE,
     add_companion_edges,
     computed_compound_pairs,
@@ -509,16 +510,22 @@ COMPUTED_COMPOUNDS_SPECTRA = dict(elements=("B", "C", "N", "O", "F"), n_edges_pr
 #: of compounds (TiN, AlN, NiO, SrTiO3, alpha-Al2O3, MgF2; ``SynthesisConfig.computed_compounds_2``).
 COMPUTED_COMPOUNDS_2_SPECTRA = dict(elements=("N", "O", "F"), n_edges_probabilities=(0.6, 0.4),
                                     computed_compounds_2=True)
+#: The spectra of the third set of compounds, all nitrides (InN, AlN in the basal plane and along c,
+#: beta-Si3N4, ZrN; ``SynthesisConfig.computed_compounds_3``): one N K edge each.
+COMPUTED_COMPOUNDS_3_SPECTRA = dict(elements=("N",), n_edges_probabilities=(1.0,), computed_compounds_3=True)
 #: The diagnostic behind rule 14 (``--compounds-study``): seeds of its spectra and windows (no set and no
 #: training stream uses them); its windows are :data:`COMPOUNDS_WINDOWS`.
 COMPOUNDS_STUDY_SEEDS = {"spectra": 781, "windows": 5}
 #: Those of the same study of the second set of compounds (``--compounds-2-study``), behind rule 15.
 COMPOUNDS_2_STUDY_SEEDS = {"spectra": 782, "windows": 6}
+#: Those of the study of the third set, the nitrides (``--compounds-3-study``).
+COMPOUNDS_3_STUDY_SEEDS = {"spectra": 783, "windows": 7}
 #: Each set of computed compounds: its spectra, its cases file (the pairs of
 #: :func:`~eels_core.forward.edges.computed_compound_pairs`) and the seeds of its compounds study.
 COMPOUNDS_SETS = {
     "computed_compounds": (COMPUTED_COMPOUNDS_SPECTRA, COMPUTED_COMPOUNDS_CASES_FILE, COMPOUNDS_STUDY_SEEDS),
     "computed_compounds_2": (COMPUTED_COMPOUNDS_2_SPECTRA, COMPUTED_COMPOUNDS_2_CASES_FILE, COMPOUNDS_2_STUDY_SEEDS),
+    "computed_compounds_3": (COMPUTED_COMPOUNDS_3_SPECTRA, COMPUTED_COMPOUNDS_3_CASES_FILE, COMPOUNDS_3_STUDY_SEEDS),
 }
 #: The windows of the ``computed_compounds`` sets and of the compounds studies: starts 5-40 eV below the
 #: reference onset of the (first) K edge, widths 60-250 eV.
@@ -697,6 +704,11 @@ def compounds_study(model: torch.nn.Module, n: int = 1000, compounds: str = "com
 def compounds_2_study(model: torch.nn.Module, n: int = 1000) -> list[dict]:
     """:func:`compounds_study` of the second set of compounds (``SynthesisConfig.computed_compounds_2``)."""
     return compounds_study(model, n, "computed_compounds_2")
+
+
+def compounds_3_study(model: torch.nn.Module, n: int = 1000) -> list[dict]:
+    """:func:`compounds_study` of the third set, the nitrides (``SynthesisConfig.computed_compounds_3``)."""
+    return compounds_study(model, n, "computed_compounds_3")
 
 
 def _compounds_what(which: str) -> str:
@@ -1148,6 +1160,10 @@ STUDIES = {
     "compounds_2": (compounds_2_study, "computed-compounds study, second set (rule 15)",
                     _compounds_what(" of the second set (TiN, AlN, NiO, SrTiO3, alpha-Al2O3, MgF2)"),
                     COMPOUNDS_2_STUDY_SEEDS, _compounds_said),
+    "compounds_3": (compounds_3_study, "computed-compounds study, third set",
+                    _compounds_what(" of the third set, nitrides (InN, AlN with q in the basal plane and along c, "
+                                    "beta-Si3N4, ZrN)"),
+                    COMPOUNDS_3_STUDY_SEEDS, _compounds_said),
 }
 
 

@@ -110,6 +110,10 @@ class SynthesisConfig:
         Also draw the variants of ``eels_core/data/edge_library_computed_compounds_2.yaml``: the N,
         O and F K edges of a second set of compounds (TiN, AlN, NiO, SrTiO3, alpha-Al2O3, MgF2),
         computed the same way from ``computed_compounds_2_cases.yaml``. Off by default.
+    computed_compounds_3 : bool
+        Also draw the variants of ``eels_core/data/edge_library_computed_compounds_3.yaml``: the N K
+        edges of a third set, all nitrides (InN, AlN with q in the basal plane and along c,
+        beta-Si3N4, ZrN), computed the same way from ``computed_compounds_3_cases.yaml``. Off by default.
 
     Beyond the paper (all off by default, so ``SynthesisConfig()`` is the paper's Table 2; see
     :meth:`with_real_data_physics` for the settings the shipped model is fine-tuned with):
@@ -252,6 +256,7 @@ class SynthesisConfig:
     computed_elnes: bool = False
     computed_compounds: bool = False
     computed_compounds_2: bool = False
+    computed_compounds_3: bool = False
     thickness: tuple[float, float] = (0.0, 0.0)
     plasmon_energy_ev: tuple[float, float] = (15.0, 30.0)
     plasmon_fwhm_ev: tuple[float, float] = (3.0, 12.0)

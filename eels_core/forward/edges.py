@@ -45,6 +45,9 @@ COMPUTED_COMPOUNDS_LIBRARY_FILE = "edge_library_computed_compounds.yaml"
 #: The K edges of a second set of compounds computed with FEFF10 (``SynthesisConfig.computed_compounds_2``),
 #: written by ``scripts/compute_feff_elnes.py`` from ``computed_compounds_2_cases.yaml``.
 COMPUTED_COMPOUNDS_2_LIBRARY_FILE = "edge_library_computed_compounds_2.yaml"
+#: The N K edges of a third set, all nitrides, computed with FEFF10 (``SynthesisConfig.computed_compounds_3``),
+#: written by ``scripts/compute_feff_elnes.py`` from ``computed_compounds_3_cases.yaml``.
+COMPUTED_COMPOUNDS_3_LIBRARY_FILE = "edge_library_computed_compounds_3.yaml"
 #: Edges that a library variant brings with it (boron nitride: B K with N K).
 COMPANION_FILE = "edge_companions.yaml"
 DISTRACTOR_FILE = "distractor_edges.yaml"
@@ -221,7 +224,8 @@ def _read_yaml(path: Path | None, name: str) -> dict[str, Any]:
 @functools.lru_cache(maxsize=8)
 def load_edge_library(include_fitted: bool = False, path: str | None = None, include_additions: bool = False,
                       include_computed: bool = False, include_computed_compounds: bool = False,
-                      include_computed_compounds_2: bool = False) -> EdgeLibrary:
+                      include_computed_compounds_2: bool = False,
+                      include_computed_compounds_3: bool = False) -> EdgeLibrary:
     """Load and validate the edge library.
 
     Parameters
@@ -245,6 +249,10 @@ def load_edge_library(include_fitted: bool = False, path: str | None = None, inc
         Add the variants of ``edge_library_computed_compounds_2.yaml`` after those: the N, O and F
         K edges of a second set of compounds (TiN, AlN, NiO, SrTiO3, alpha-Al2O3, MgF2), computed
         the same way.
+    include_computed_compounds_3 : bool
+        Add the variants of ``edge_library_computed_compounds_3.yaml`` after those: the N K edges of a
+        third set, all nitrides (InN, AlN with q in the basal plane and along c, beta-Si3N4, ZrN),
+        computed the same way.
 
     Returns
     -------
@@ -261,7 +269,8 @@ def load_edge_library(include_fitted: bool = False, path: str | None = None, inc
             )
     for wanted, name in ((include_additions, ADDITIONS_FILE), (include_computed, COMPUTED_LIBRARY_FILE),
                          (include_computed_compounds, COMPUTED_COMPOUNDS_LIBRARY_FILE),
-                         (include_computed_compounds_2, COMPUTED_COMPOUNDS_2_LIBRARY_FILE)):
+                         (include_computed_compounds_2, COMPUTED_COMPOUNDS_2_LIBRARY_FILE),
+                         (include_computed_compounds_3, COMPUTED_COMPOUNDS_3_LIBRARY_FILE)):
         if not wanted:
             continue
         for ent in _read_yaml(None, name).get("elements", []):
@@ -373,12 +382,14 @@ def with_elnes_variation(library: EdgeLibrary, copies: int, seed: int = 0) -> Ed
 @functools.lru_cache(maxsize=8)
 def synthesis_library(include_fitted: bool = False, include_additions: bool = False, elnes_variation_copies: int = 0,
                       include_computed: bool = False, include_computed_compounds: bool = False,
-                      include_computed_compounds_2: bool = False) -> EdgeLibrary:
+                      include_computed_compounds_2: bool = False,
+                      include_computed_compounds_3: bool = False) -> EdgeLibrary:
     """The library a synthesis configuration draws from: :func:`load_edge_library` with the fitted,
     added and computed variants it asks for, then :func:`with_elnes_variation` (cached)."""
     library = load_edge_library(include_fitted=include_fitted, include_additions=include_additions,
                                 include_computed=include_computed, include_computed_compounds=include_computed_compounds,
-                                include_computed_compounds_2=include_computed_compounds_2)
+                                include_computed_compounds_2=include_computed_compounds_2,
+                                include_computed_compounds_3=include_computed_compounds_3)
     return with_elnes_variation(library, elnes_variation_copies)
 
 
@@ -497,7 +508,8 @@ def add_companion_edges(params: Any, rng: np.random.Generator, config: Any) -> A
     if p <= 0:
         return params
     library = synthesis_library(config.include_fitted_edges, config.library_additions, config.elnes_variation_copies,
-                                config.computed_elnes, config.computed_compounds, config.computed_compounds_2)
+                                config.computed_elnes, config.computed_compounds, config.computed_compounds_2,
+                                config.computed_compounds_3)
     trigger, choices, target = _companion_table(library)
     element = np.asarray(params.element_index).astype(np.int64)
     variant = np.asarray(params.variant_index).astype(np.int64)
@@ -599,6 +611,11 @@ COMPUTED_CASES_FILE = "computed_elnes_cases.yaml"
 COMPUTED_COMPOUNDS_CASES_FILE = "computed_compounds_cases.yaml"
 #: The second set of compounds (``SynthesisConfig.computed_compounds_2``).
 COMPUTED_COMPOUNDS_2_CASES_FILE = "computed_compounds_2_cases.yaml"
+#: The third set, all nitrides (``SynthesisConfig.computed_compounds_3``).
+COMPUTED_COMPOUNDS_3_CASES_FILE = "computed_compounds_3_cases.yaml"
+#: The cases files :func:`computed_compound_pairs` reads, one per set of computed compounds.
+COMPUTED_COMPOUNDS_CASES_FILES = (COMPUTED_COMPOUNDS_CASES_FILE, COMPUTED_COMPOUNDS_2_CASES_FILE,
+                                  COMPUTED_COMPOUNDS_3_CASES_FILE)
 
 
 def computed_compound_pairs(cases_file: str = COMPUTED_COMPOUNDS_CASES_FILE) -> tuple[tuple[str, str, str], ...]:
@@ -608,8 +625,8 @@ def computed_compound_pairs(cases_file: str = COMPUTED_COMPOUNDS_CASES_FILE) -> 
     Parameters
     ----------
     cases_file : str
-        The cases file of one set of compounds: :data:`COMPUTED_COMPOUNDS_CASES_FILE` (the default) or
-        :data:`COMPUTED_COMPOUNDS_2_CASES_FILE`.
+        The cases file of one set of compounds, one of :data:`COMPUTED_COMPOUNDS_CASES_FILES`
+        (:data:`COMPUTED_COMPOUNDS_CASES_FILE` by default).
 
     Returns
     -------
@@ -618,8 +635,8 @@ def computed_compound_pairs(cases_file: str = COMPUTED_COMPOUNDS_CASES_FILE) -> 
         variant in the library written from it and the name of the variant of ``edge_library.yaml``
         it is compared with.
     """
-    if cases_file not in (COMPUTED_COMPOUNDS_CASES_FILE, COMPUTED_COMPOUNDS_2_CASES_FILE):
-        raise ValueError(f"cases_file {cases_file!r}: {COMPUTED_COMPOUNDS_CASES_FILE} or {COMPUTED_COMPOUNDS_2_CASES_FILE}")
+    if cases_file not in COMPUTED_COMPOUNDS_CASES_FILES:
+        raise ValueError(f"cases_file {cases_file!r}: one of {', '.join(COMPUTED_COMPOUNDS_CASES_FILES)}")
     text = resources.files("eels_core.data").joinpath(cases_file).read_text(encoding="utf-8")
     return tuple((str(case["absorber"]), str(v["name"]), str(v["hand_variant"]))
                  for case in yaml.safe_load(text)["cases"] for v in case["variants"])

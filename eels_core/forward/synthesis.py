@@ -255,7 +255,8 @@ class _Tables:
 @functools.lru_cache(maxsize=4)
 def _tables(config: SynthesisConfig) -> _Tables:
     library = synthesis_library(config.include_fitted_edges, config.library_additions, config.elnes_variation_copies,
-                                config.computed_elnes, config.computed_compounds, config.computed_compounds_2)
+                                config.computed_elnes, config.computed_compounds, config.computed_compounds_2,
+                                config.computed_compounds_3)
     e_model = config.model_energy_axis()
     distractors = load_distractor_edges(config.distractor_table)
     variants = library.variants + distractors

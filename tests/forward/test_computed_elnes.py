@@ -139,15 +139,18 @@ def test_computed_hbn_brings_its_boron_edge_computed_for_the_same_orientation():
 # ---------------------------------------------------------------- K edges of common compounds
 COMPOUNDS_CASES = Path(__file__).resolve().parents[2] / "eels_core" / "data" / "computed_compounds_cases.yaml"
 COMPOUNDS_2_CASES = COMPOUNDS_CASES.with_name("computed_compounds_2_cases.yaml")
+COMPOUNDS_3_CASES = COMPOUNDS_CASES.with_name("computed_compounds_3_cases.yaml")
 #: Each set of compounds: its cases file, the load_edge_library flag and the SynthesisConfig field
 #: that add its variants, and the K edges it computes.
 COMPOUND_SETS = (
     (COMPOUNDS_CASES, "include_computed_compounds", "computed_compounds", {"B", "C", "N", "O", "F"}),
     (COMPOUNDS_2_CASES, "include_computed_compounds_2", "computed_compounds_2", {"N", "O", "F"}),
+    (COMPOUNDS_3_CASES, "include_computed_compounds_3", "computed_compounds_3", {"N"}),
 )
+SET_IDS = ["first set", "second set", "third set"]
 
 
-@pytest.mark.parametrize("cases_file, flag, field, symbols", COMPOUND_SETS, ids=["first set", "second set"])
+@pytest.mark.parametrize("cases_file, flag, field, symbols", COMPOUND_SETS, ids=SET_IDS)
 def test_compound_variants_only_when_asked_beside_the_hand_typed_ones_they_are_compared_with(cases_file, flag, field,
                                                                                               symbols):
     from eels_core.forward.edges import computed_compound_pairs
@@ -172,18 +175,19 @@ def test_compound_variants_only_when_asked_beside_the_hand_typed_ones_they_are_c
     assert len(edge_library_for(drawn).variants) == len(edge_library_for(SynthesisConfig()).variants) + len(pairs)
 
 
-def test_the_two_sets_of_compounds_add_up_and_name_no_variant_twice():
+def test_the_sets_of_compounds_add_up_and_name_no_variant_twice():
     from eels_core.forward.edges import computed_compound_pairs
 
-    first, second = computed_compound_pairs(), computed_compound_pairs(COMPOUNDS_2_CASES.name)
-    assert not {name for _, name, _ in first} & {name for _, name, _ in second}
-    both = SynthesisConfig(computed_compounds=True, computed_compounds_2=True)
-    assert len(edge_library_for(both).variants) == len(edge_library_for(SynthesisConfig()).variants) + len(first) + len(second)
-    with pytest.raises(ValueError, match="computed_compounds_cases.yaml or computed_compounds_2_cases.yaml"):
+    names = [{name for _, name, _ in computed_compound_pairs(cases_file.name)} for cases_file, *_ in COMPOUND_SETS]
+    assert sum(len(n) for n in names) == len(set().union(*names))
+    every = SynthesisConfig(**{field: True for *_, field, _ in COMPOUND_SETS})
+    assert len(edge_library_for(every).variants) == len(edge_library_for(SynthesisConfig()).variants) + sum(map(len, names))
+    with pytest.raises(ValueError, match="one of computed_compounds_cases.yaml, computed_compounds_2_cases.yaml, "
+                                         "computed_compounds_3_cases.yaml"):
         computed_compound_pairs("computed_elnes_cases.yaml")
 
 
-@pytest.mark.parametrize("cases_file", [COMPOUNDS_CASES, COMPOUNDS_2_CASES], ids=["first set", "second set"])
+@pytest.mark.parametrize("cases_file", [cases_file for cases_file, *_ in COMPOUND_SETS], ids=SET_IDS)
 def test_compound_cases_are_aligned_on_a_sourced_energy_and_name_their_structures_source(cases_file):
     cases = feff.load_cases(cases_file)
     for case in cases["cases"]:
@@ -192,13 +196,14 @@ def test_compound_cases_are_aligned_on_a_sourced_energy_and_name_their_structure
         assert source in cases["sources"]
         assert cases["structures"][case["structure"]]["source"] in cases["sources"]
         assert case["tail_start_ev"] - feff.case_onset_ev(case) == pytest.approx(88.0)
-    first_folder = {COMPOUNDS_CASES: "w/mgo-o-k", COMPOUNDS_2_CASES: "w/tin-n-k"}[cases_file]
+    first_folder = {COMPOUNDS_CASES: "w/mgo-o-k", COMPOUNDS_2_CASES: "w/tin-n-k", COMPOUNDS_3_CASES: "w/inn-n-k"}[cases_file]
     assert feff.case_folder(Path("w"), cases["cases"][0], cases["settings"]) == Path(first_folder)
     # each cases file names the config field that draws what is written from it, as the written file says
     data = COMPOUNDS_CASES.parent
     for cases_name, library_file in (("computed_elnes_cases.yaml", "edge_library_computed.yaml"),
                                      (COMPOUNDS_CASES.name, "edge_library_computed_compounds.yaml"),
-                                     (COMPOUNDS_2_CASES.name, "edge_library_computed_compounds_2.yaml")):
+                                     (COMPOUNDS_2_CASES.name, "edge_library_computed_compounds_2.yaml"),
+                                     (COMPOUNDS_3_CASES.name, "edge_library_computed_compounds_3.yaml")):
         flag = feff.load_cases(data / cases_name)["read_when"]
         assert isinstance(getattr(SynthesisConfig(), flag), bool)
         assert f"Read when SynthesisConfig.{flag} is true." in (data / library_file).read_text().splitlines()[2]
@@ -235,7 +240,8 @@ def test_every_written_variant_states_the_alignment_of_its_case():
     data = COMPOUNDS_CASES.parent
     for cases_file, flags in (("computed_elnes_cases.yaml", {"include_computed": True}),
                               (COMPOUNDS_CASES.name, {"include_computed_compounds": True}),
-                              (COMPOUNDS_2_CASES.name, {"include_computed_compounds_2": True})):
+                              (COMPOUNDS_2_CASES.name, {"include_computed_compounds_2": True}),
+                              (COMPOUNDS_3_CASES.name, {"include_computed_compounds_3": True})):
         library = load_edge_library(**flags)
         for case in feff.load_cases(data / cases_file)["cases"]:
             element = library.element(case["absorber"])

@@ -254,7 +254,8 @@ def test_every_study_has_its_flag_and_writes_its_record(tmp_path):
     flags = {key: f"--{key.replace('_', '-')}-study" for key in pv.STUDIES}
     assert flags == {"pedestal": "--pedestal-study", "shells": "--shells-study",
                      "third_shell": "--third-shell-study", "survey": "--survey-study",
-                     "compounds": "--compounds-study", "compounds_2": "--compounds-2-study"}
+                     "compounds": "--compounds-study", "compounds_2": "--compounds-2-study",
+                     "compounds_3": "--compounds-3-study"}
     out = tmp_path / "survey.json"
     assert pv.main(["--n", "8", flags["survey"], str(out)]) == 0
     record = json.loads(out.read_text())
