@@ -169,29 +169,33 @@ def test_rule_13_states_its_survey_study_as_recorded():
     assert all(r["n_spectra"] == 8 and 0.0 <= r["recall_high"] <= 1.0 for r in small)
 
 
-#: Each compounds study behind a rule: the rule, its record, the weights the rule was written against, the
-#: set of compounds, the text that ends the rule, and two computed edges it names with what they are read as.
+#: Each compounds study behind a rule: the rule, its study (a key of STUDIES) and record, the weights the rule
+#: was written against, the set of compounds, the text that ends the rule, and two computed edges it names
+#: with what they are read as.
 COMPOUNDS_RULES = (
-    (14, "computed-compounds-study.json", "476bf8976fe8", "computed_compounds", "Selection rule 15 (",
+    (14, "compounds", "computed-compounds-study.json", "476bf8976fe8", "computed_compounds", "Selection rule 15 (",
      (("GaN N K", "Sc L2,3"), ("MgO O K", "V L2,3"))),
-    (15, "computed-compounds-2-study.json", "68a57f4efa5a", "computed_compounds_2", "Test-time averaging",
+    (15, "compounds_2", "computed-compounds-2-study.json", "68a57f4efa5a", "computed_compounds_2", "Selection rule 16 (",
      (("AlN N K", "Sc L2,3"), ("SrTiO3 O K", "V L2,3"))),
+    (16, "compounds_3", "computed-compounds-3-study.json", "b7b12238560d", "computed_compounds_3", "Test-time averaging",
+     (("ZrN N K", "Sc L2,3"), ("beta-Si3N4 N K", "Sc L2,3"))),
 )
 
 
-@pytest.mark.parametrize("number, record_name, written_against, compounds, rule_end, read_as_named", COMPOUNDS_RULES,
-                         ids=["rule 14", "rule 15"])
-def test_a_compounds_rule_states_its_study_as_recorded(number, record_name, written_against, compounds, rule_end,
-                                                       read_as_named):
+@pytest.mark.parametrize("number, study_key, record_name, written_against, compounds, rule_end, read_as_named",
+                         COMPOUNDS_RULES, ids=["rule 14", "rule 15", "rule 16"])
+def test_a_compounds_rule_states_its_study_as_recorded(number, study_key, record_name, written_against, compounds,
+                                                       rule_end, read_as_named):
     """The numbers of the rule's reason are those of the recorded study of the weights it was written
     against (experiments/diagnostics/), the study pairs every computed variant of its set of compounds
     with a typed one, and it runs as recorded."""
     import numpy as np
 
     record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / record_name).read_text())
-    assert record["seeds"] == pv.COMPOUNDS_SETS[compounds][2]
-    assert pv.COMPOUNDS_SETS[compounds][2] == (pv.COMPOUNDS_STUDY_SEEDS if number == 14 else pv.COMPOUNDS_2_STUDY_SEEDS)
-    assert pv.COMPOUNDS_STUDY_SEEDS != pv.COMPOUNDS_2_STUDY_SEEDS
+    assert record["seeds"] == pv.COMPOUNDS_SETS[compounds][2] == pv.STUDIES[study_key][3]
+    assert record["set"] == pv.STUDIES[study_key][1] and f"(rule {number})" in record["set"]
+    all_seeds = [seeds for *_, seeds in pv.COMPOUNDS_SETS.values()]
+    assert len({tuple(seeds.items()) for seeds in all_seeds}) == len(all_seeds)  # no two studies share seeds
     rows = next(m for m in record["models"] if m["sha256"].startswith(written_against))["rows"]
     pairs = pv.computed_compound_pairs(pv.COMPOUNDS_SETS[compounds][1])
     assert [(r["kind"], r["variant"]) for r in rows] == [
@@ -211,13 +215,14 @@ def test_a_compounds_rule_states_its_study_as_recorded(number, record_name, writ
         assert said.replace("is read ", "").startswith(f"as {read_as} in {100 * row['most_false_share']:.1f} %")
     from eels_core.learning.checkpoint import load_model
 
-    study = pv.STUDIES["compounds" if number == 14 else "compounds_2"][0]  # what --compounds(-2)-study runs
+    study = pv.STUDIES[study_key][0]  # what --compounds(-N)-study runs
     small = study(load_model(), 4)
     assert [(r["kind"], r["variant"]) for r in small] == [(r["kind"], r["variant"]) for r in rows]
     assert all(r["n_spectra"] == 4 and 0.0 <= r["edge_named"] <= 1.0 for r in small)
 
 
-@pytest.mark.parametrize("kind, symbols", [("computed_compounds", "BCNOF"), ("computed_compounds_2", "NOF")])
+@pytest.mark.parametrize("kind, symbols", [("computed_compounds", "BCNOF"), ("computed_compounds_2", "NOF"),
+                                           ("computed_compounds_3", "N")])
 def test_computed_compounds_set_holds_only_computed_k_edges_in_windows_around_the_first(kind, symbols):
     import numpy as np
 
@@ -228,7 +233,7 @@ def test_computed_compounds_set_holds_only_computed_k_edges_in_windows_around_th
     library = pv.edge_library_for(config)
     computed = {(s, name) for s, name, _ in pv.computed_compound_pairs(cases_file)}
     slots = params.element_index >= 0
-    assert slots[:, 0].all() and slots.sum() > 64  # one or two edges each
+    assert slots[:, 0].all() and (slots.sum() > 64) == (len(symbols) > 1)  # one or two edges each, one of N alone
     for el, var in zip(params.element_index[slots], params.variant_index[slots]):
         element = library.elements[el]
         assert element.symbol in symbols and (element.symbol, element.variants[var].name) in computed
@@ -301,9 +306,10 @@ def test_selection_rule_2():
     assert pv.RULE12_KINDS == pv.RULE11_KINDS + ("bk_exelfs_three_shells",)
     assert pv.RULE13_KINDS == pv.RULE12_KINDS + ("coarse_survey",)
     assert pv.RULE14_KINDS == pv.RULE13_KINDS + ("computed_compounds",)
-    assert pv.PHYSICS_KINDS == pv.RULE14_KINDS[1:] + ("computed_compounds_2",) and pv.RULE_IN_FORCE == 15
+    assert pv.RULE15_KINDS == pv.RULE14_KINDS + ("computed_compounds_2",)
+    assert pv.PHYSICS_KINDS == pv.RULE15_KINDS[1:] + ("computed_compounds_3",) and pv.RULE_IN_FORCE == 16
     assert pv.TARGETED_KINDS == ("bk_exelfs", "pedestal", "bk_exelfs_shells", "bk_exelfs_three_shells", "coarse_survey",
-                                 "computed_compounds", "computed_compounds_2")
+                                 "computed_compounds", "computed_compounds_2", "computed_compounds_3")
     one_big_gain = _scores2(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
     assert pv.select_rule2(shipped, {"a": one_big_gain}) == "a"
     assert pv.select_rule2(shipped, {"a": {**better, "thick": {"f1": 0.5}}}) == "a"  # rule 2 does not read it
@@ -491,8 +497,8 @@ def test_selection_rule_text_and_record(tmp_path):
 
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert record["measured_by"].endswith("--n 1000")
-    assert record["rule"].startswith("selection rule 15") and record["gains"] == {}
-    assert all(f"Selection rule {k} (" in rule for k in range(8, 15))
+    assert record["rule"].startswith("selection rule 16") and record["gains"] == {}
+    assert all(f"Selection rule {k} (" in rule for k in range(8, 17))
     assert "Test-time averaging" not in rule and "Decision thresholds" not in rule
     assert "Weight averaging (" in rule and "beginning with ``cpu-mixed-noise-continue``" in rule
     with pytest.raises(SystemExit, match="--record"):
