@@ -255,7 +255,9 @@ plt.show()
 # K edges in the variants computed with FEFF10 for common compounds (chapter 01), as a nineteenth
 # physics set and a sixth set a recipe may be written against. A fifteenth rule, written the same way,
 # adds a twenty-first set, the same with the K edges computed for a second set of compounds, as a
-# twentieth physics set and a seventh set a recipe may be written against.
+# twentieth physics set and a seventh set a recipe may be written against. A sixteenth rule, written
+# the same way, adds a twenty-second set, one N K edge in the variants computed for a third set, all
+# nitrides, as a twenty-first physics set and an eighth set a recipe may be written against.
 # Each record below names the sets its rule read. The
 # shipped weights' metadata carries the rules and every record where one was applied:
 
@@ -492,14 +494,14 @@ for diagnostic in (d for d in diagnostics if d["set"].startswith("coarse-survey 
            f"{min(retrained):.1%}-{max(retrained):.1%} of those edges against {noisy['recall_high']:.1%}." if retrained else "."))
 
 # %% [markdown]
-# ### The measurements behind the fourteenth and fifteenth rules: edges computed for common compounds
+# ### The measurements behind the fourteenth to sixteenth rules: edges computed for common compounds
 #
 # The same synthetic spectra of measured physics, each with one K edge in a window from just below
 # it to 60-250 eV beyond, scored once with the edge in a hand-typed variant of the library and once
 # in the variant computed with FEFF10 for the same compound, or the most alike one (chapter 01), for
 # the weights shipped when each was measured, those shipped when its rule was written and the seeds
 # of the recipe written against its set; first for the compounds of the fourteenth rule, then for
-# the second set, that of the fifteenth:
+# the second set, that of the fifteenth, and last for the third, the nitrides of the sixteenth:
 
 # %%
 def computed_name(variant):
