@@ -840,40 +840,31 @@ say(f"The {len(reach['-'])} computed edges shown keep their structure up to {min
     "names the typed ones.")
 
 # %% [markdown]
-# A second set (`computed_compounds_2_cases.yaml`, drawn with
-# `SynthesisConfig(computed_compounds_2=True)`) computes, the same way, the compounds whose hand-typed
-# variants the first set left without a calculation: the N K edges of TiN (rock salt) and AlN
-# (wurtzite), the O K edges of NiO (rock salt), SrTiO$_3$ (perovskite) and corundum
-# ($\alpha$-Al$_2$O$_3$), and the F K edge of MgF$_2$ (rutile type). AlN has no typed variant of
-# its own and is paired with the other wurtzite nitride, GaN:
+# Two more sets are computed the same way. The second (`computed_compounds_2_cases.yaml`, drawn with
+# `SynthesisConfig(computed_compounds_2=True)`) holds the compounds whose hand-typed variants the first
+# set left without a calculation: the N K edges of TiN (rock salt) and AlN (wurtzite), the O K edges
+# of NiO (rock salt), SrTiO$_3$ (perovskite) and corundum ($\alpha$-Al$_2$O$_3$), and the F K edge of
+# MgF$_2$ (rutile type). AlN has no typed variant of its own and is paired with the other wurtzite
+# nitride, GaN. The third (`computed_compounds_3_cases.yaml`, drawn with
+# `SynthesisConfig(computed_compounds_3=True)`) holds only N K edges, of nitrides whose N sites differ
+# from those above: InN (a wurtzite with a wider lattice than AlN and GaN), $\beta$-Si$_3$N$_4$ (the
+# absorber on its 6h site, which holds three quarters of the nitrogen), ZrN (a 4d rock-salt nitride),
+# and AlN once more with the momentum transfer in its basal plane and along $c$ instead of averaged
+# over orientations, each paired with the typed variant of the same kind of nitride. The second set
+# first, then the third:
 
 # %% tags=["hide-input"]
-second_pairs = computed_compound_pairs(COMPUTED_COMPOUNDS_2_CASES_FILE)
-reach_2, tail_level_2 = plot_compound_pairs(load_edge_library(include_computed_compounds_2=True), second_pairs)
+later_sets = {}
+for label, cases_file, flag in (("second", COMPUTED_COMPOUNDS_2_CASES_FILE, "include_computed_compounds_2"),
+                                ("third", COMPUTED_COMPOUNDS_3_CASES_FILE, "include_computed_compounds_3")):
+    later_sets[label] = plot_compound_pairs(load_edge_library(**{flag: True}), computed_compound_pairs(cases_file))
 
 # %%
-say(f"The {len(reach_2['-'])} computed edges of the second set stand at "
-    f"{min(tail_level_2['-']):.2f}-{max(tail_level_2['-']):.2f} of their maxima where their tails start, the typed "
-    f"ones beside them at {min(tail_level_2['--']):.2f}-{max(tail_level_2['--']):.2f}. Chapter 13 measures how the "
-    "network trained with the first set names them.")
-
-# %% [markdown]
-# A third set (`computed_compounds_3_cases.yaml`, drawn with `SynthesisConfig(computed_compounds_3=True)`)
-# holds only N K edges, of nitrides whose N sites differ from those above: InN (a wurtzite with a
-# wider lattice than AlN and GaN), $\beta$-Si$_3$N$_4$ (the absorber on its 6h site, which holds three
-# quarters of the nitrogen), ZrN (a 4d rock-salt nitride), and AlN once more with the momentum
-# transfer in its basal plane and along $c$ instead of averaged over orientations. Each is paired with
-# the typed variant of the same kind of nitride:
-
-# %% tags=["hide-input"]
-third_pairs = computed_compound_pairs(COMPUTED_COMPOUNDS_3_CASES_FILE)
-reach_3, tail_level_3 = plot_compound_pairs(load_edge_library(include_computed_compounds_3=True), third_pairs)
-
-# %%
-say(f"The {len(reach_3['-'])} computed N K edges of the third set stand at "
-    f"{min(tail_level_3['-']):.2f}-{max(tail_level_3['-']):.2f} of their maxima where their tails start, the typed "
-    f"ones beside them at {min(tail_level_3['--']):.2f}-{max(tail_level_3['--']):.2f}. Chapter 13 tells why a set "
-    "of nitrides alone was computed.")
+say(" ".join(f"The {len(reach['-'])} computed edges of the {label} set stand at "
+             f"{min(level['-']):.2f}-{max(level['-']):.2f} of their maxima where their tails start, the typed ones "
+             f"beside them at {min(level['--']):.2f}-{max(level['--']):.2f}." for label, (reach, level) in later_sets.items())
+    + " Chapter 13 measures how the network trained with the sets before each names them, and why the third holds "
+      "nitrides alone.")
 
 # %% [markdown]
 # ### Far beyond the onset: extended fine structure (EXELFS, beyond the paper)
