@@ -357,15 +357,15 @@ trained; it judges every candidate scored from then on, rule 15 stays as the rec
 Trained with both sets of computed compounds, the shipped weights still read a computed N K edge that
 opens with sharp peaks within 10 eV of its onset as Sc L2,3 (L3 402 eV, L2 407 eV). A third set computed
 the same way, all nitrides with other kinds of N site (InN, AlN with the momentum transfer in the basal
-plane and along c, beta-Si3N4 with the absorber on its 6h site, ZrN; ``SynthesisConfig.computed_compounds_3``),
-measures it. With the shipped weights, on 1,000 spectra of the measured physics per computed variant of
-the third set with one N K edge, drawn once in a hand-typed variant and once in the computed one (the
-same spectra otherwise; ``--compounds-3-study``), F1 falls from 0.9799 to 0.4747 averaged over the five
-computed variants (exact accuracy 0.978 and 0.327); the ZrN N K edge is read as Sc L2,3 in 81.5 % of the
-windows and the beta-Si3N4 N K edge as Sc L2,3 in 78.4 %. Rule 16 is rule 15 with ``computed_compounds_3``
-as a twenty-first physics set (twenty-two sets in all, the mean of step 3 over the twenty-one physics
-sets) and as an eighth set that a recipe may be written against (its targeted test as in rule 9, over all
-twenty-two sets).
+plane and along c, beta-Si3N4 with the absorber on its 6h site, ZrN;
+``SynthesisConfig.computed_compounds_3``), measures it. With the shipped weights, on 1,000 spectra of
+the measured physics per computed variant of the third set with one N K edge, drawn once in a hand-typed
+variant and once in the computed one (the same spectra otherwise; ``--compounds-3-study``), F1 falls
+from 0.9799 to 0.4747 averaged over the five computed variants (exact accuracy 0.978 and 0.327); the ZrN
+N K edge is read as Sc L2,3 in 81.5 % of the windows and the beta-Si3N4 N K edge as Sc L2,3 in 78.4 %.
+Rule 16 is rule 15 with ``computed_compounds_3`` as a twenty-first physics set (twenty-two sets in all,
+the mean of step 3 over the twenty-one physics sets) and as an eighth set that a recipe may be written
+against (its targeted test as in rule 9, over all twenty-two sets).
 
 Test-time averaging over small shifts (measured, rule written before it was scored): the shipped
 weights' probabilities averaged over the window as given and the same window with its energy axis
