@@ -242,8 +242,10 @@ display(md_table(("Preset", "What it is for"), [(f"`{n}`", preset_description(n)
 #   at the same rate, with the K edges computed for a second set of compounds (chapter 01) added.
 #   The seventeenth,
 #   `experiments/recipes/cpu-computed-compounds-3.yaml`, fine-tunes the first seed of the sixteenth for 12,000 steps
-#   at the same rate, with the N K edges computed for a third set, all nitrides (chapter 01), added;
-#   its first seed is the shipped model. The selection rules of the appendix
+#   at the same rate, with the N K edges computed for a third set, all nitrides (chapter 01), added,
+#   and the eighteenth,
+#   `experiments/recipes/cpu-computed-compounds-3-continue.yaml`, fine-tunes its first seed for 8,000 steps more
+#   of the same physics at half the rate; its first seed is the shipped model. The selection rules of the appendix
 #   {doc}`13_training_recipes` decided, at each step, whether the shipped model changed.
 # * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05 and large batches.
 #
@@ -429,8 +431,8 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # resume.
 #
 # ```bash
-# # CPU, in the background, one thread: the shipped model's seventeen phases (the first four take
-# # about two and a half hours; each of the other thirteen trains two seeds, two runs at once, in
+# # CPU, in the background, one thread: the shipped model's eighteen phases (the first four take
+# # about two and a half hours; each of the other fourteen trains two seeds, two runs at once, in
 # # about 30-45 minutes; the fifth to eighth and the tenth, twelfth, thirteenth and fourteenth then
 # # average their weights)
 # eels-core train --preset cpu-joint-acquired --out runs/cpu-joint-acquired --threads 1
@@ -456,14 +458,16 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 #     --seed 1 --data-seed 232 --threads 1
 # # the twelfth to fourteenth phases: the loop above with phase=cpu-exelfs-shells-finetune,
 # # phase=cpu-exelfs-shells-continue and phase=cpu-exelfs-shells-continue2; then the second seed of
-# # the fifteenth, from it the first seed of the sixteenth, and from that the first seed of the
-# # seventeenth, the shipped model
+# # the fifteenth, from it the first seed of the sixteenth, from that the first seed of the
+# # seventeenth, and from that the first seed of the eighteenth, the shipped model
 # eels-core train --recipe experiments/recipes/cpu-computed-compounds.yaml --out runs/cpu-computed-compounds-s1 \
 #     --seed 1 --data-seed 322 --threads 1
 # eels-core train --recipe experiments/recipes/cpu-computed-compounds-2.yaml --out runs/cpu-computed-compounds-2 \
 #     --threads 1
 # eels-core train --recipe experiments/recipes/cpu-computed-compounds-3.yaml \
 #     --init-from runs/cpu-computed-compounds-2/checkpoint.pt --out runs/cpu-computed-compounds-3 --threads 1
+# eels-core train --recipe experiments/recipes/cpu-computed-compounds-3-continue.yaml \
+#     --out runs/cpu-computed-compounds-3-continue --threads 1
 # # the same recipe with other random numbers (run-to-run spread)
 # eels-core train --preset cpu-joint-acquired --seed 1 --data-seed 10 --out runs/cpu-joint-acquired-s1 --threads 1
 # # the paper's recipe on a CPU

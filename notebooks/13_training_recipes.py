@@ -500,7 +500,7 @@ for diagnostic in (d for d in diagnostics if d["set"].startswith("coarse-survey 
 # it to 60-250 eV beyond, scored once with the edge in a hand-typed variant of the library and once
 # in the variant computed with FEFF10 for the same compound, or the most alike one (chapter 01), for
 # the weights shipped when each was measured, those shipped when its rule was written and the seeds
-# of the recipe written against its set; first for the compounds of the fourteenth rule, then for
+# of the recipes written against its set; first for the compounds of the fourteenth rule, then for
 # the second set, that of the fifteenth, and last for the third, the nitrides of the sixteenth:
 
 # %%
