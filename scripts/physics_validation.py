@@ -420,6 +420,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import sys
 from pathlib import Path
@@ -725,16 +726,6 @@ def compounds_study(model: torch.nn.Module, n: int = 1000, compounds: str = "com
                          "most_false_edge": edge_labels()[int(np.argmax(false))] if false.any() else None,
                          "most_false_share": float(false.max() / n)})
     return rows
-
-
-def compounds_2_study(model: torch.nn.Module, n: int = 1000) -> list[dict]:
-    """:func:`compounds_study` of the second set of compounds (``SynthesisConfig.computed_compounds_2``)."""
-    return compounds_study(model, n, "computed_compounds_2")
-
-
-def compounds_3_study(model: torch.nn.Module, n: int = 1000) -> list[dict]:
-    """:func:`compounds_study` of the third set, the nitrides (``SynthesisConfig.computed_compounds_3``)."""
-    return compounds_study(model, n, "computed_compounds_3")
 
 
 def _compounds_what(which: str) -> str:
@@ -1097,7 +1088,7 @@ def main(argv: list[str] | None = None) -> int:
     for key, (study, name, *_) in STUDIES.items():  # --pedestal-study, --shells-study, ...
         ap.add_argument(f"--{key.replace('_', '-')}-study", metavar="JSON",
                         help=f"only measure the shipped weights and every --checkpoint on the {name} "
-                             f"({study.__name__}) and write it here")
+                             f"({getattr(study, 'func', study).__name__}) and write it here")
     args = ap.parse_args(argv)
     for key in STUDIES:
         if getattr(args, f"{key}_study"):
@@ -1183,10 +1174,12 @@ STUDIES = {
                          f"{SURVEY_STUDY_HIGH_EV:g} eV found {r['recall_high']:.3f}"),
     "compounds": (compounds_study, "computed-compounds study (rule 14)", _compounds_what(""),
                   COMPOUNDS_STUDY_SEEDS, _compounds_said),
-    "compounds_2": (compounds_2_study, "computed-compounds study, second set (rule 15)",
+    "compounds_2": (functools.partial(compounds_study, compounds="computed_compounds_2"),
+                    "computed-compounds study, second set (rule 15)",
                     _compounds_what(" of the second set (TiN, AlN, NiO, SrTiO3, alpha-Al2O3, MgF2)"),
                     COMPOUNDS_2_STUDY_SEEDS, _compounds_said),
-    "compounds_3": (compounds_3_study, "computed-compounds study, third set (rule 16)",
+    "compounds_3": (functools.partial(compounds_study, compounds="computed_compounds_3"),
+                    "computed-compounds study, third set (rule 16)",
                     _compounds_what(" of the third set, nitrides (InN, AlN with q in the basal plane and along c, "
                                     "beta-Si3N4, ZrN)"),
                     COMPOUNDS_3_STUDY_SEEDS, _compounds_said),
