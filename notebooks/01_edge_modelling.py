@@ -85,8 +85,6 @@ from IPython.display import Markdown, display
 import eels_core
 from eels_core.forward.config import SynthesisConfig
 from eels_core.forward.edges import (
-    COMPUTED_COMPOUNDS_2_CASES_FILE,
-    COMPUTED_COMPOUNDS_3_CASES_FILE,
     EXELFS_REFERENCE_K,
     EdgeVariant,
     edge_template,
@@ -826,7 +824,7 @@ def plot_compound_pairs(compound_lib, compound_pairs):
 
 
 compound_pairs = [p for p in computed_compound_pairs() if "q in the layers" not in p[1] and "two-thirds" not in p[1]]
-reach, tail_level = plot_compound_pairs(load_edge_library(include_computed_compounds=True), compound_pairs)
+reach, tail_level = plot_compound_pairs(load_edge_library(computed_compound_sets=("computed_compounds",)), compound_pairs)
 
 # %%
 say(f"The {len(reach['-'])} computed edges shown keep their structure up to {min(reach['-']):.0f} eV above "
@@ -855,9 +853,9 @@ say(f"The {len(reach['-'])} computed edges shown keep their structure up to {min
 
 # %% tags=["hide-input"]
 later_sets = {}
-for label, cases_file, flag in (("second", COMPUTED_COMPOUNDS_2_CASES_FILE, "include_computed_compounds_2"),
-                                ("third", COMPUTED_COMPOUNDS_3_CASES_FILE, "include_computed_compounds_3")):
-    later_sets[label] = plot_compound_pairs(load_edge_library(**{flag: True}), computed_compound_pairs(cases_file))
+for label, compound_set in (("second", "computed_compounds_2"), ("third", "computed_compounds_3")):
+    later_sets[label] = plot_compound_pairs(load_edge_library(computed_compound_sets=(compound_set,)),
+                                            computed_compound_pairs(compound_set))
 
 # %%
 say(" ".join(f"The {len(reach['-'])} computed edges of the {label} set stand at "

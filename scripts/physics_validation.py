@@ -436,9 +436,6 @@ from eels_core.forward.acquisition import AcquisitionConfig, apply_acquisition  
 from eels_core.forward.axis import GRID_START_EV, GRID_STEP_EV, GRID_STOP_EV  # noqa: E402
 from eels_core.forward.config import ELEMENTS, SynthesisConfig  # noqa: E402
 from eels_core.forward.edges import (  # noqa: E402
-    COMPUTED_COMPOUNDS_2_CASES_FILE,
-    COMPUTED_COMPOUNDS_3_CASES_FILE,
-    COMPUTED_COMPOUNDS_CASES_FILE,
     add_companion_edges,
     computed_compound_pairs,
     edge_labels,
@@ -547,12 +544,13 @@ COMPOUNDS_STUDY_SEEDS = {"spectra": 781, "windows": 5}
 COMPOUNDS_2_STUDY_SEEDS = {"spectra": 782, "windows": 6}
 #: Those of the study of the third set, the nitrides (``--compounds-3-study``).
 COMPOUNDS_3_STUDY_SEEDS = {"spectra": 783, "windows": 7}
-#: Each set of computed compounds: its spectra, its cases file (the pairs of
-#: :func:`~eels_core.forward.edges.computed_compound_pairs`) and the seeds of its compounds study.
+#: Each set of computed compounds (a key of :data:`~eels_core.forward.edges.COMPUTED_COMPOUND_SETS`, whose
+#: pairs :func:`~eels_core.forward.edges.computed_compound_pairs` gives): its spectra and the seeds of its
+#: compounds study.
 COMPOUNDS_SETS = {
-    "computed_compounds": (COMPUTED_COMPOUNDS_SPECTRA, COMPUTED_COMPOUNDS_CASES_FILE, COMPOUNDS_STUDY_SEEDS),
-    "computed_compounds_2": (COMPUTED_COMPOUNDS_2_SPECTRA, COMPUTED_COMPOUNDS_2_CASES_FILE, COMPOUNDS_2_STUDY_SEEDS),
-    "computed_compounds_3": (COMPUTED_COMPOUNDS_3_SPECTRA, COMPUTED_COMPOUNDS_3_CASES_FILE, COMPOUNDS_3_STUDY_SEEDS),
+    "computed_compounds": (COMPUTED_COMPOUNDS_SPECTRA, COMPOUNDS_STUDY_SEEDS),
+    "computed_compounds_2": (COMPUTED_COMPOUNDS_2_SPECTRA, COMPOUNDS_2_STUDY_SEEDS),
+    "computed_compounds_3": (COMPUTED_COMPOUNDS_3_SPECTRA, COMPOUNDS_3_STUDY_SEEDS),
 }
 #: The windows of the ``computed_compounds`` sets and of the compounds studies: starts 5-40 eV below the
 #: reference onset of the (first) K edge, widths 60-250 eV.
@@ -702,10 +700,10 @@ def compounds_study(model: torch.nn.Module, n: int = 1000, compounds: str = "com
     adds the share of the windows in which the edge is named (``edge_named``), in which an edge that
     is not there is (``false_named``), and the edge most often named that is not there with its share
     (``most_false_edge``, ``most_false_share``). ``compounds``: the set of compounds, a key of
-    :data:`COMPOUNDS_SETS`, which holds its spectra, cases file and seeds."""
-    spectra_of, cases_file, seeds = COMPOUNDS_SETS[compounds]
+    :data:`COMPOUNDS_SETS`, which holds its spectra and seeds."""
+    spectra_of, seeds = COMPOUNDS_SETS[compounds]
     rows = []
-    for k, (symbol, computed, hand) in enumerate(computed_compound_pairs(cases_file)):
+    for k, (symbol, computed, hand) in enumerate(computed_compound_pairs(compounds)):
         config = REAL.replace(**{**spectra_of, "elements": (symbol,), "n_edges_probabilities": (1.0,)})
         variants = [v.name for v in edge_library_for(config).element(symbol).variants]
         params = sample_parameters(np.random.default_rng([seeds["spectra"], k]), n, config)
@@ -838,12 +836,12 @@ def _with_computed_hbn(params: SpectrumParameters, config: SynthesisConfig, rng:
 
 
 def _with_computed_compounds(params: SpectrumParameters, config: SynthesisConfig, rng: np.random.Generator,
-                             cases_file: str = COMPUTED_COMPOUNDS_CASES_FILE) -> SpectrumParameters:
+                             compounds: str = "computed_compounds") -> SpectrumParameters:
     """``params`` with every edge of an element that has variants computed with FEFF10 in the set of
-    compounds of ``cases_file`` (:func:`~eels_core.forward.edges.computed_compound_pairs`) in one of
-    them, equally likely."""
+    compounds ``compounds`` (:func:`~eels_core.forward.edges.computed_compound_pairs`) in one of them,
+    equally likely."""
     library = edge_library_for(config)
-    computed = {(symbol, name) for symbol, name, _ in computed_compound_pairs(cases_file)}
+    computed = {(symbol, name) for symbol, name, _ in computed_compound_pairs(compounds)}
     variant_index = params.variant_index.copy()
     for e, element in enumerate(library.elements):
         choices = [i for i, v in enumerate(element.variants) if (element.symbol, v.name) in computed]
@@ -856,9 +854,9 @@ def _with_computed_compounds(params: SpectrumParameters, config: SynthesisConfig
 def _computed_compounds_set(n: int, kind: str = "computed_compounds") -> Batch:
     """A set of computed compounds (``kind``, a key of :data:`COMPOUNDS_SETS`): its spectra of :data:`COMPOUNDS_SETS`
     in windows :data:`COMPOUNDS_WINDOWS` around the reference onset of each spectrum's first edge."""
-    spectra_of, cases_file, _ = COMPOUNDS_SETS[kind]
+    spectra_of, _ = COMPOUNDS_SETS[kind]
     config = REAL.replace(**spectra_of)
-    params = _with_computed_compounds(sample_parameters(_rng(kind, 1), n, config), config, _rng(kind, 2), cases_file)
+    params = _with_computed_compounds(sample_parameters(_rng(kind, 1), n, config), config, _rng(kind, 2), kind)
     spectra, labels, onsets, _ = render_spectra(params, config)
     first = reference_onsets_ev()[params.element_index[:, 0].astype(np.int64)]
     (lo, hi), width = COMPOUNDS_WINDOWS

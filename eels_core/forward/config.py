@@ -28,6 +28,11 @@ ELEMENTS: tuple[str, ...] = (
     "Mn", "Fe", "Co", "Ni", "Cu", "Si", "P", "S", "Cl", "Ar",
 )
 
+#: The sets of compounds whose K edges were computed with FEFF10, each named by the boolean field of
+#: :class:`SynthesisConfig` that draws it, in the order their variants join the library
+#: (:data:`eels_core.forward.edges.COMPUTED_COMPOUND_SETS` holds their files).
+COMPUTED_COMPOUND_SET_NAMES: tuple[str, ...] = ("computed_compounds", "computed_compounds_2", "computed_compounds_3")
+
 
 def _range_ok(name: str, value: tuple[float, float], lo: float, hi: float) -> None:
     """Raise if ``value`` is not an ordered pair inside [lo, hi]."""
@@ -405,6 +410,12 @@ class SynthesisConfig:
             raise ValueError(f"render_version = {self.render_version!r}: must be 1 (the paper's formulation) or 2 (fast)")
         if int(self.elnes_variation_copies) != self.elnes_variation_copies or not 0 <= self.elnes_variation_copies <= 20:
             raise ValueError(f"elnes_variation_copies = {self.elnes_variation_copies!r}: must be an integer in [0, 20]")
+
+    @property
+    def computed_compound_sets(self) -> tuple[str, ...]:
+        """The sets of computed compounds this config draws (:data:`COMPUTED_COMPOUND_SET_NAMES` whose
+        field is true), in library order."""
+        return tuple(name for name in COMPUTED_COMPOUND_SET_NAMES if getattr(self, name))
 
     # ------------------------------------------------------------------ grids
     def model_energy_axis(self) -> NDArray[np.float64]:

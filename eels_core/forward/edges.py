@@ -27,7 +27,7 @@ import scipy.constants
 import yaml
 from numpy.typing import ArrayLike, NDArray
 
-from .config import ELEMENTS
+from .config import COMPUTED_COMPOUND_SET_NAMES, ELEMENTS, SynthesisConfig
 from .profiles import near_edge_profile
 
 LIBRARY_FILE = "edge_library.yaml"
@@ -38,16 +38,6 @@ ADDITIONS_FILE = "edge_library_additions.yaml"
 #: Near-edge structures computed with FEFF10 (``SynthesisConfig.computed_elnes``), written by
 #: ``scripts/compute_feff_elnes.py`` from ``computed_elnes_cases.yaml``.
 COMPUTED_LIBRARY_FILE = "edge_library_computed.yaml"
-#: K-edge near-edge structures of common compounds computed with FEFF10
-#: (``SynthesisConfig.computed_compounds``), written by ``scripts/compute_feff_elnes.py`` from
-#: ``computed_compounds_cases.yaml``.
-COMPUTED_COMPOUNDS_LIBRARY_FILE = "edge_library_computed_compounds.yaml"
-#: The K edges of a second set of compounds computed with FEFF10 (``SynthesisConfig.computed_compounds_2``),
-#: written by ``scripts/compute_feff_elnes.py`` from ``computed_compounds_2_cases.yaml``.
-COMPUTED_COMPOUNDS_2_LIBRARY_FILE = "edge_library_computed_compounds_2.yaml"
-#: The N K edges of a third set, all nitrides, computed with FEFF10 (``SynthesisConfig.computed_compounds_3``),
-#: written by ``scripts/compute_feff_elnes.py`` from ``computed_compounds_3_cases.yaml``.
-COMPUTED_COMPOUNDS_3_LIBRARY_FILE = "edge_library_computed_compounds_3.yaml"
 #: Edges that a library variant brings with it (boron nitride: B K with N K).
 COMPANION_FILE = "edge_companions.yaml"
 DISTRACTOR_FILE = "distractor_edges.yaml"
@@ -58,6 +48,36 @@ DISTRACTOR_TABLES: dict[str, str] = {"curated": DISTRACTOR_FILE, "complete": "di
 #: Most distractor variants a table may hold: the synthesis stores the index as int8.
 MAX_DISTRACTOR_VARIANTS = 127
 SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ComputedCompoundSet:
+    """The files of one set of compounds whose K edges were computed with FEFF10.
+
+    Attributes
+    ----------
+    cases_file : str
+        Structures, settings and alignments of the calculations, each variant with the hand-typed
+        variant it is compared with (read by ``scripts/compute_feff_elnes.py --cases``).
+    library_file : str
+        The variants ``scripts/compute_feff_elnes.py`` writes from them, in the edge-library schema.
+    """
+
+    cases_file: str
+    library_file: str
+
+
+#: Every set of computed compounds, by the :class:`~eels_core.forward.config.SynthesisConfig` field that
+#: draws it (and that its cases file names as ``read_when``), in the order their variants join the
+#: library. Each set has files of its own, so that adding one leaves the draws of the others unchanged:
+#: common compounds (B, C, N, O, F K of MgO, rutile TiO2, ZnO, LiF, diamond, graphite, c-BN, GaN); a
+#: second set (N, O, F K of TiN, AlN, NiO, SrTiO3, alpha-Al2O3, MgF2); a third, all nitrides (N K of
+#: InN, AlN with q in the basal plane and along c, beta-Si3N4, ZrN).
+COMPUTED_COMPOUND_SETS: dict[str, ComputedCompoundSet] = dict(zip(COMPUTED_COMPOUND_SET_NAMES, (
+    ComputedCompoundSet("computed_compounds_cases.yaml", "edge_library_computed_compounds.yaml"),
+    ComputedCompoundSet("computed_compounds_2_cases.yaml", "edge_library_computed_compounds_2.yaml"),
+    ComputedCompoundSet("computed_compounds_3_cases.yaml", "edge_library_computed_compounds_3.yaml"),
+), strict=True))
 
 
 @dataclass(frozen=True)
@@ -223,9 +243,7 @@ def _read_yaml(path: Path | None, name: str) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=8)
 def load_edge_library(include_fitted: bool = False, path: str | None = None, include_additions: bool = False,
-                      include_computed: bool = False, include_computed_compounds: bool = False,
-                      include_computed_compounds_2: bool = False,
-                      include_computed_compounds_3: bool = False) -> EdgeLibrary:
+                      include_computed: bool = False, computed_compound_sets: tuple[str, ...] = ()) -> EdgeLibrary:
     """Load and validate the edge library.
 
     Parameters
@@ -241,18 +259,15 @@ def load_edge_library(include_fitted: bool = False, path: str | None = None, inc
     include_computed : bool
         Add the variants of ``edge_library_computed.yaml`` after those: near-edge structures
         computed with FEFF10 (h-BN B K and N K at the two limiting orientations to the beam).
-    include_computed_compounds : bool
-        Add the variants of ``edge_library_computed_compounds.yaml`` after those: the B, C, N, O
-        and F K edges of common compounds (MgO, rutile TiO2, ZnO, LiF, diamond, graphite, c-BN, GaN)
-        computed with FEFF10 up to 90 eV above their onsets.
-    include_computed_compounds_2 : bool
-        Add the variants of ``edge_library_computed_compounds_2.yaml`` after those: the N, O and F
-        K edges of a second set of compounds (TiN, AlN, NiO, SrTiO3, alpha-Al2O3, MgF2), computed
-        the same way.
-    include_computed_compounds_3 : bool
-        Add the variants of ``edge_library_computed_compounds_3.yaml`` after those: the N K edges of a
-        third set, all nitrides (InN, AlN with q in the basal plane and along c, beta-Si3N4, ZrN),
-        computed the same way.
+    computed_compound_sets : tuple of str
+        Names of sets of compounds (keys of :data:`COMPUTED_COMPOUND_SETS`) whose K edges, computed
+        with FEFF10 up to 90 eV above their onsets, are added after those, in the order of
+        :data:`COMPUTED_COMPOUND_SETS` whatever the order given.
+
+    Raises
+    ------
+    ValueError
+        A name in ``computed_compound_sets`` that is not a set of computed compounds.
 
     Returns
     -------
@@ -267,10 +282,13 @@ def load_edge_library(include_fitted: bool = False, path: str | None = None, inc
             fitted.setdefault(ent["symbol"], []).extend(
                 _parse_variants(ent.get("variants", []), ent["symbol"], ent["edge"], fitted=True)
             )
+    unknown = sorted(set(computed_compound_sets) - set(COMPUTED_COMPOUND_SETS))
+    if unknown:
+        raise ValueError(f"computed_compound_sets: {', '.join(map(repr, unknown))} not a set of computed compounds; "
+                         f"choose from {', '.join(COMPUTED_COMPOUND_SETS)}")
     for wanted, name in ((include_additions, ADDITIONS_FILE), (include_computed, COMPUTED_LIBRARY_FILE),
-                         (include_computed_compounds, COMPUTED_COMPOUNDS_LIBRARY_FILE),
-                         (include_computed_compounds_2, COMPUTED_COMPOUNDS_2_LIBRARY_FILE),
-                         (include_computed_compounds_3, COMPUTED_COMPOUNDS_3_LIBRARY_FILE)):
+                         *((name in computed_compound_sets, files.library_file)
+                           for name, files in COMPUTED_COMPOUND_SETS.items())):
         if not wanted:
             continue
         for ent in _read_yaml(None, name).get("elements", []):
@@ -381,16 +399,18 @@ def with_elnes_variation(library: EdgeLibrary, copies: int, seed: int = 0) -> Ed
 
 @functools.lru_cache(maxsize=8)
 def synthesis_library(include_fitted: bool = False, include_additions: bool = False, elnes_variation_copies: int = 0,
-                      include_computed: bool = False, include_computed_compounds: bool = False,
-                      include_computed_compounds_2: bool = False,
-                      include_computed_compounds_3: bool = False) -> EdgeLibrary:
-    """The library a synthesis configuration draws from: :func:`load_edge_library` with the fitted,
-    added and computed variants it asks for, then :func:`with_elnes_variation` (cached)."""
+                      include_computed: bool = False, computed_compound_sets: tuple[str, ...] = ()) -> EdgeLibrary:
+    """:func:`load_edge_library` with the fitted, added and computed variants asked for, then
+    :func:`with_elnes_variation` (cached)."""
     library = load_edge_library(include_fitted=include_fitted, include_additions=include_additions,
-                                include_computed=include_computed, include_computed_compounds=include_computed_compounds,
-                                include_computed_compounds_2=include_computed_compounds_2,
-                                include_computed_compounds_3=include_computed_compounds_3)
+                                include_computed=include_computed, computed_compound_sets=tuple(computed_compound_sets))
     return with_elnes_variation(library, elnes_variation_copies)
+
+
+def synthesis_library_for(config: SynthesisConfig) -> EdgeLibrary:
+    """The library a synthesis configuration draws from (:func:`synthesis_library` with its fields)."""
+    return synthesis_library(config.include_fitted_edges, config.library_additions, config.elnes_variation_copies,
+                             config.computed_elnes, config.computed_compound_sets)
 
 
 @functools.lru_cache(maxsize=4)
@@ -507,9 +527,7 @@ def add_companion_edges(params: Any, rng: np.random.Generator, config: Any) -> A
     p = float(config.companion_probability)
     if p <= 0:
         return params
-    library = synthesis_library(config.include_fitted_edges, config.library_additions, config.elnes_variation_copies,
-                                config.computed_elnes, config.computed_compounds, config.computed_compounds_2,
-                                config.computed_compounds_3)
+    library = synthesis_library_for(config)
     trigger, choices, target = _companion_table(library)
     element = np.asarray(params.element_index).astype(np.int64)
     variant = np.asarray(params.variant_index).astype(np.int64)
@@ -607,26 +625,14 @@ EXELFS_REFERENCE_K = 3.0
 COMPUTED_CASES_FILE = "computed_elnes_cases.yaml"
 
 
-#: The compounds whose K edges were computed with FEFF10 (``SynthesisConfig.computed_compounds``).
-COMPUTED_COMPOUNDS_CASES_FILE = "computed_compounds_cases.yaml"
-#: The second set of compounds (``SynthesisConfig.computed_compounds_2``).
-COMPUTED_COMPOUNDS_2_CASES_FILE = "computed_compounds_2_cases.yaml"
-#: The third set, all nitrides (``SynthesisConfig.computed_compounds_3``).
-COMPUTED_COMPOUNDS_3_CASES_FILE = "computed_compounds_3_cases.yaml"
-#: The cases files :func:`computed_compound_pairs` reads, one per set of computed compounds.
-COMPUTED_COMPOUNDS_CASES_FILES = (COMPUTED_COMPOUNDS_CASES_FILE, COMPUTED_COMPOUNDS_2_CASES_FILE,
-                                  COMPUTED_COMPOUNDS_3_CASES_FILE)
-
-
-def computed_compound_pairs(cases_file: str = COMPUTED_COMPOUNDS_CASES_FILE) -> tuple[tuple[str, str, str], ...]:
+def computed_compound_pairs(compound_set: str = "computed_compounds") -> tuple[tuple[str, str, str], ...]:
     """Each computed compound variant with the hand-typed variant it is compared with: that of the same
     compound, or of the most alike one where the library has none.
 
     Parameters
     ----------
-    cases_file : str
-        The cases file of one set of compounds, one of :data:`COMPUTED_COMPOUNDS_CASES_FILES`
-        (:data:`COMPUTED_COMPOUNDS_CASES_FILE` by default).
+    compound_set : str
+        One set of computed compounds, a key of :data:`COMPUTED_COMPOUND_SETS` (the first by default).
 
     Returns
     -------
@@ -635,9 +641,9 @@ def computed_compound_pairs(cases_file: str = COMPUTED_COMPOUNDS_CASES_FILE) -> 
         variant in the library written from it and the name of the variant of ``edge_library.yaml``
         it is compared with.
     """
-    if cases_file not in COMPUTED_COMPOUNDS_CASES_FILES:
-        raise ValueError(f"cases_file {cases_file!r}: one of {', '.join(COMPUTED_COMPOUNDS_CASES_FILES)}")
-    text = resources.files("eels_core.data").joinpath(cases_file).read_text(encoding="utf-8")
+    if compound_set not in COMPUTED_COMPOUND_SETS:
+        raise ValueError(f"compound_set {compound_set!r}: one of {', '.join(COMPUTED_COMPOUND_SETS)}")
+    text = resources.files("eels_core.data").joinpath(COMPUTED_COMPOUND_SETS[compound_set].cases_file).read_text(encoding="utf-8")
     return tuple((str(case["absorber"]), str(v["name"]), str(v["hand_variant"]))
                  for case in yaml.safe_load(text)["cases"] for v in case["variants"])
 

@@ -52,7 +52,7 @@ from .edges import (
     exelfs_modulation,
     extend_edge_tail,
     load_distractor_edges,
-    synthesis_library,
+    synthesis_library_for,
 )
 from ._jit import kernels
 from .noise import fixed_pattern_noise, shot_noise
@@ -254,9 +254,7 @@ class _Tables:
 
 @functools.lru_cache(maxsize=4)
 def _tables(config: SynthesisConfig) -> _Tables:
-    library = synthesis_library(config.include_fitted_edges, config.library_additions, config.elnes_variation_copies,
-                                config.computed_elnes, config.computed_compounds, config.computed_compounds_2,
-                                config.computed_compounds_3)
+    library = synthesis_library_for(config)
     e_model = config.model_energy_axis()
     distractors = load_distractor_edges(config.distractor_table)
     variants = library.variants + distractors

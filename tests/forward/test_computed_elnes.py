@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from eels_core.forward.config import ELEMENTS, SynthesisConfig
-from eels_core.forward.edges import add_companion_edges, edge_template, load_edge_library
+from eels_core.forward.edges import ComputedCompoundSet, add_companion_edges, edge_template, load_edge_library
 from eels_core.forward.synthesis import edge_library_for, sample_parameters
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "compute_feff_elnes.py"
@@ -140,27 +140,27 @@ def test_computed_hbn_brings_its_boron_edge_computed_for_the_same_orientation():
 COMPOUNDS_CASES = Path(__file__).resolve().parents[2] / "eels_core" / "data" / "computed_compounds_cases.yaml"
 COMPOUNDS_2_CASES = COMPOUNDS_CASES.with_name("computed_compounds_2_cases.yaml")
 COMPOUNDS_3_CASES = COMPOUNDS_CASES.with_name("computed_compounds_3_cases.yaml")
-#: Each set of compounds: its cases file, the load_edge_library flag and the SynthesisConfig field
-#: that add its variants, and the K edges it computes.
+#: Each set of compounds: its cases file, its name (the SynthesisConfig field that draws it, and the
+#: name load_edge_library takes), and the K edges it computes.
 COMPOUND_SETS = (
-    (COMPOUNDS_CASES, "include_computed_compounds", "computed_compounds", {"B", "C", "N", "O", "F"}),
-    (COMPOUNDS_2_CASES, "include_computed_compounds_2", "computed_compounds_2", {"N", "O", "F"}),
-    (COMPOUNDS_3_CASES, "include_computed_compounds_3", "computed_compounds_3", {"N"}),
+    (COMPOUNDS_CASES, "computed_compounds", {"B", "C", "N", "O", "F"}),
+    (COMPOUNDS_2_CASES, "computed_compounds_2", {"N", "O", "F"}),
+    (COMPOUNDS_3_CASES, "computed_compounds_3", {"N"}),
 )
 SET_IDS = ["first set", "second set", "third set"]
 
 
-@pytest.mark.parametrize("cases_file, flag, field, symbols", COMPOUND_SETS, ids=SET_IDS)
-def test_compound_variants_only_when_asked_beside_the_hand_typed_ones_they_are_compared_with(cases_file, flag, field,
-                                                                                              symbols):
-    from eels_core.forward.edges import computed_compound_pairs
+@pytest.mark.parametrize("cases_file, field, symbols", COMPOUND_SETS, ids=SET_IDS)
+def test_compound_variants_only_when_asked_beside_the_hand_typed_ones_they_are_compared_with(cases_file, field, symbols):
+    from eels_core.forward.edges import COMPUTED_COMPOUND_SETS, computed_compound_pairs
 
     plain = load_edge_library()
-    both = load_edge_library(**{flag: True})
+    both = load_edge_library(computed_compound_sets=(field,))
+    assert COMPUTED_COMPOUND_SETS[field].cases_file == cases_file.name
     assert not any("computed (FEFF10" in v.name for v in plain.variants)
     assert not any("computed (FEFF10" in v.name for v in load_edge_library(include_computed=True).variants
                    if "h-BN" not in v.name)
-    pairs = computed_compound_pairs(cases_file.name)
+    pairs = computed_compound_pairs(field)
     assert {s for s, _, _ in pairs} == symbols
     assert len(pairs) == sum(len(case["variants"]) for case in feff.load_cases(cases_file)["cases"])
     for symbol, computed_name, hand_name in pairs:
@@ -172,19 +172,26 @@ def test_compound_variants_only_when_asked_beside_the_hand_typed_ones_they_are_c
         assert max(c for c, _, _ in v.peaks) > v.edge_onset_ev + 40.0  # structure beyond the first peaks
     assert getattr(SynthesisConfig(), field) is False
     drawn = SynthesisConfig(**{field: True})
+    assert drawn.computed_compound_sets == (field,)
     assert len(edge_library_for(drawn).variants) == len(edge_library_for(SynthesisConfig()).variants) + len(pairs)
 
 
 def test_the_sets_of_compounds_add_up_and_name_no_variant_twice():
     from eels_core.forward.edges import computed_compound_pairs
 
-    names = [{name for _, name, _ in computed_compound_pairs(cases_file.name)} for cases_file, *_ in COMPOUND_SETS]
+    names = [{name for _, name, _ in computed_compound_pairs(field)} for _, field, _ in COMPOUND_SETS]
     assert sum(len(n) for n in names) == len(set().union(*names))
-    every = SynthesisConfig(**{field: True for *_, field, _ in COMPOUND_SETS})
+    every = SynthesisConfig(**{field: True for _, field, _ in COMPOUND_SETS})
+    assert every.computed_compound_sets == tuple(field for _, field, _ in COMPOUND_SETS)
     assert len(edge_library_for(every).variants) == len(edge_library_for(SynthesisConfig()).variants) + sum(map(len, names))
-    with pytest.raises(ValueError, match="one of computed_compounds_cases.yaml, computed_compounds_2_cases.yaml, "
-                                         "computed_compounds_3_cases.yaml"):
-        computed_compound_pairs("computed_elnes_cases.yaml")
+    # the sets join the library in one order whatever the order asked for
+    forward = load_edge_library(computed_compound_sets=("computed_compounds", "computed_compounds_3"))
+    backward = load_edge_library(computed_compound_sets=("computed_compounds_3", "computed_compounds"))
+    assert [v.name for v in forward.variants] == [v.name for v in backward.variants]
+    with pytest.raises(ValueError, match="one of computed_compounds, computed_compounds_2, computed_compounds_3"):
+        computed_compound_pairs("computed_elnes")
+    with pytest.raises(ValueError, match="'computed_elnes' not a set of computed compounds; choose from computed_compounds, "):
+        load_edge_library(computed_compound_sets=("computed_elnes",))
 
 
 @pytest.mark.parametrize("cases_file", [cases_file for cases_file, *_ in COMPOUND_SETS], ids=SET_IDS)
@@ -198,15 +205,17 @@ def test_compound_cases_are_aligned_on_a_sourced_energy_and_name_their_structure
         assert case["tail_start_ev"] - feff.case_onset_ev(case) == pytest.approx(88.0)
     first_folder = {COMPOUNDS_CASES: "w/mgo-o-k", COMPOUNDS_2_CASES: "w/tin-n-k", COMPOUNDS_3_CASES: "w/inn-n-k"}[cases_file]
     assert feff.case_folder(Path("w"), cases["cases"][0], cases["settings"]) == Path(first_folder)
-    # each cases file names the config field that draws what is written from it, as the written file says
+    # each cases file names the config field that draws what is written from it, as the written file says;
+    # for the sets of compounds that field is also the set's name in COMPUTED_COMPOUND_SETS
+    from eels_core.forward.edges import COMPUTED_COMPOUND_SETS
+
     data = COMPOUNDS_CASES.parent
-    for cases_name, library_file in (("computed_elnes_cases.yaml", "edge_library_computed.yaml"),
-                                     (COMPOUNDS_CASES.name, "edge_library_computed_compounds.yaml"),
-                                     (COMPOUNDS_2_CASES.name, "edge_library_computed_compounds_2.yaml"),
-                                     (COMPOUNDS_3_CASES.name, "edge_library_computed_compounds_3.yaml")):
-        flag = feff.load_cases(data / cases_name)["read_when"]
-        assert isinstance(getattr(SynthesisConfig(), flag), bool)
-        assert f"Read when SynthesisConfig.{flag} is true." in (data / library_file).read_text().splitlines()[2]
+    for name, files in {"computed_elnes": ComputedCompoundSet("computed_elnes_cases.yaml", "edge_library_computed.yaml"),
+                        **COMPUTED_COMPOUND_SETS}.items():
+        flag = feff.load_cases(data / files.cases_file)["read_when"]
+        assert flag == name and isinstance(getattr(SynthesisConfig(), flag), bool)
+        assert f"Read when SynthesisConfig.{flag} is true." in (data / files.library_file).read_text().splitlines()[2]
+    assert [files.cases_file for files in COMPUTED_COMPOUND_SETS.values()] == [c.name for c, _, _ in COMPOUND_SETS]
     with pytest.raises(ValueError, match="lattice kind 'monoclinic'"):
         feff.build_structure({"lattice": {"kind": "monoclinic", "a": 1.0}})
 
@@ -239,9 +248,7 @@ def test_every_written_variant_states_the_alignment_of_its_case():
     reads as the script would write it)."""
     data = COMPOUNDS_CASES.parent
     for cases_file, flags in (("computed_elnes_cases.yaml", {"include_computed": True}),
-                              (COMPOUNDS_CASES.name, {"include_computed_compounds": True}),
-                              (COMPOUNDS_2_CASES.name, {"include_computed_compounds_2": True}),
-                              (COMPOUNDS_3_CASES.name, {"include_computed_compounds_3": True})):
+                              *((cases.name, {"computed_compound_sets": (field,)}) for cases, field, _ in COMPOUND_SETS)):
         library = load_edge_library(**flags)
         for case in feff.load_cases(data / cases_file)["cases"]:
             element = library.element(case["absorber"])

@@ -192,12 +192,12 @@ def test_a_compounds_rule_states_its_study_as_recorded(number, study_key, record
     import numpy as np
 
     record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / record_name).read_text())
-    assert record["seeds"] == pv.COMPOUNDS_SETS[compounds][2] == pv.STUDIES[study_key][3]
+    assert record["seeds"] == pv.COMPOUNDS_SETS[compounds][1] == pv.STUDIES[study_key][3]
     assert record["set"] == pv.STUDIES[study_key][1] and f"(rule {number})" in record["set"]
     all_seeds = [seeds for *_, seeds in pv.COMPOUNDS_SETS.values()]
     assert len({tuple(seeds.items()) for seeds in all_seeds}) == len(all_seeds)  # no two studies share seeds
     rows = next(m for m in record["models"] if m["sha256"].startswith(written_against))["rows"]
-    pairs = pv.computed_compound_pairs(pv.COMPOUNDS_SETS[compounds][1])
+    pairs = pv.computed_compound_pairs(compounds)
     assert [(r["kind"], r["variant"]) for r in rows] == [
         row for _, computed, hand in pairs for row in (("hand-typed", hand), ("computed", computed))]
     typed, computed = rows[0::2], rows[1::2]
@@ -226,12 +226,12 @@ def test_a_compounds_rule_states_its_study_as_recorded(number, study_key, record
 def test_computed_compounds_set_holds_only_computed_k_edges_in_windows_around_the_first(kind, symbols):
     import numpy as np
 
-    spectra_of, cases_file, _ = pv.COMPOUNDS_SETS[kind]
+    spectra_of, _ = pv.COMPOUNDS_SETS[kind]
     config = pv.REAL.replace(**spectra_of)
     params = pv._with_computed_compounds(pv.sample_parameters(pv._rng(kind, 1), 64, config), config,
-                                         pv._rng(kind, 2), cases_file)
+                                         pv._rng(kind, 2), kind)
     library = pv.edge_library_for(config)
-    computed = {(s, name) for s, name, _ in pv.computed_compound_pairs(cases_file)}
+    computed = {(s, name) for s, name, _ in pv.computed_compound_pairs(kind)}
     slots = params.element_index >= 0
     assert slots[:, 0].all() and (slots.sum() > 64) == (len(symbols) > 1)  # one or two edges each, one of N alone
     for el, var in zip(params.element_index[slots], params.variant_index[slots]):
