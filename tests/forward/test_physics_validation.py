@@ -533,8 +533,8 @@ def test_averaging_over_one_shift_is_one_pass():
 
 def test_the_smallest_gain_is_the_one_the_rules_and_chapter_10_state():
     said = f"at least {pv.MIN_GAIN:g}"
-    # rule 3, the test-time averaging rule, the weight-averaging rule and the decision-threshold rule
-    assert pv.__doc__.count(said) == 4
+    # rule 3, the two test-time averaging rules, the weight-averaging rule and the decision-threshold rule
+    assert pv.__doc__.count(said) == 5
     chapter = (SCRIPT.parents[1] / "notebooks" / "10_real_spectra.py").read_text()
     assert said in chapter.replace("\n# ", " ")  # the prose, joined across its comment lines
 
