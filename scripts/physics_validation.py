@@ -452,7 +452,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from eels_core.forward.acquisition import AcquisitionConfig, apply_acquisition  # noqa: E402
-from eels_core.forward.axis import GRID_START_EV, GRID_STEP_EV, GRID_STOP_EV  # noqa: E402
+from eels_core.forward.axis import GRID_START_EV, GRID_STEP_EV, GRID_STOP_EV, network_energy_axis  # noqa: E402
 from eels_core.forward.config import ELEMENTS, SynthesisConfig  # noqa: E402
 from eels_core.forward.edges import (  # noqa: E402
     add_companion_edges,
@@ -468,7 +468,12 @@ from eels_core.forward.synthesis import (  # noqa: E402
     synthesize,
 )
 from eels_core.learning.metrics import evaluate, fit_edge_thresholds, per_spectrum_scores  # noqa: E402
-from eels_core.learning.preprocessing import sample_windows  # noqa: E402
+from eels_core.learning.preprocessing import (  # noqa: E402
+    NARROWEST_TRAINING_WINDOW_EV,
+    assemble_inputs,
+    edges_in_window,
+    sample_windows,
+)
 from eels_core.learning.training import Batch, make_batch, predict_logits, stream_batch  # noqa: E402
 
 #: Seed of every set (the training streams use data seeds 0-13, the shipped model's validation 2026).
@@ -578,6 +583,8 @@ COMPOUNDS_WINDOWS = ((-40.0, -5.0), (60.0, 250.0))
 PEDESTAL_FRACTION = (10.0, 100.0)
 #: The smallest gain in mean physics-set F1 that rule 3 and the test-time averaging rule accept.
 MIN_GAIN = 0.003
+#: How much the sub-window averaging rule cuts from a window's start, its end or both (eV).
+SUBWINDOW_CUT_EV = 10.0
 #: The shifts (grid channels of 0.2 eV) of the test-time averaging rule: 0, +-0.6 and +-1.2 eV.
 SHIFT_AVERAGE_CHANNELS = (0, -6, -3, 3, 6)
 #: The three orientations of the computed h-BN variants (``eels_core/data/computed_elnes_cases.yaml``).
@@ -926,14 +933,64 @@ def shifted_inputs(inputs: torch.Tensor, channels: int) -> torch.Tensor:
     return out
 
 
+def input_windows(inputs: torch.Tensor) -> np.ndarray:
+    """The window (eV; first and last covered grid channel) of every network input, from its mask channel."""
+    covered = inputs[:, 2].numpy() > 0
+    e = network_energy_axis()
+    first, last = np.argmax(covered, axis=1), covered.shape[1] - 1 - np.argmax(covered[:, ::-1], axis=1)
+    return np.stack([e[first], e[last]], axis=1)
+
+
+def subwindow_inputs(inputs: torch.Tensor, window_ev: np.ndarray) -> torch.Tensor:
+    """The network inputs read only inside ``window_ev`` (eV, one row per input, inside each input's own
+    window): channel 0 centred again (and stretched) over the narrower window, the high-pass channel and
+    the mask made anew by :func:`~eels_core.learning.preprocessing.assemble_inputs` from the
+    exponential of channel 0, the energy coordinate unchanged. The same window gives the same input
+    (to rounding)."""
+    x = inputs.numpy()
+    e = network_energy_axis()
+    mask = (x[:, 2] > 0) & (e[None, :] >= window_ev[:, :1]) & (e[None, :] <= window_ev[:, 1:])
+    return torch.from_numpy(assemble_inputs(np.exp(x[:, 0].astype(np.float64)), mask))
+
+
+def _probabilities(model: torch.nn.Module, inputs: torch.Tensor) -> np.ndarray:
+    return torch.sigmoid(predict_logits(model, inputs, torch.device("cpu"))).numpy()
+
+
+def subwindow_average(model: torch.nn.Module, inputs: torch.Tensor, cut_ev: float) -> np.ndarray:
+    """The probabilities of the sub-window averaging rule (module docstring): each edge's averaged over
+    the window as given and the windows with ``cut_ev`` cut from the start, the end and both that count
+    it (:func:`~eels_core.learning.preprocessing.edges_in_window` of its reference onset); cut windows
+    narrower than the narrowest the weights accept are left out."""
+    given = input_windows(inputs)
+    total = _probabilities(model, inputs)
+    count = np.ones_like(total)
+    onsets = np.broadcast_to(reference_onsets_ev(), total.shape)
+    for low, high in ((cut_ev, 0.0), (0.0, cut_ev), (cut_ev, cut_ev)):
+        cut = given + np.array([low, -high])
+        rows = np.flatnonzero(cut[:, 1] - cut[:, 0] >= NARROWEST_TRAINING_WINDOW_EV)
+        if rows.size == 0:
+            continue
+        counts = edges_in_window(onsets[rows], cut[rows])
+        p = _probabilities(model, subwindow_inputs(inputs[rows], cut[rows]))
+        total[rows] += np.where(counts, p, 0.0)
+        count[rows] += counts
+    return total / count
+
+
 def predict_set(model: torch.nn.Module, data: Batch, threshold: float = 0.5,
-                shifts: tuple[int, ...] = (0,)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                shifts: tuple[int, ...] = (0,), cut_ev: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The counted edges of every window, those the model names at ``threshold``, and the mask of the
     training's labelling rule (an edge at a window border is neither rewarded nor penalised); the first
     two are masked. ``shifts``: the probabilities are averaged over the inputs shifted by these numbers of
-    channels (:func:`shifted_inputs`; ``(0,)``: one pass)."""
-    prob = np.mean([torch.sigmoid(predict_logits(model, shifted_inputs(data.inputs, k), torch.device("cpu"))).numpy()
-                    for k in shifts], axis=0)
+    channels (:func:`shifted_inputs`; ``(0,)``: one pass). ``cut_ev`` > 0: averaged over sub-windows
+    instead (:func:`subwindow_average`)."""
+    if cut_ev > 0 and shifts != (0,):
+        raise ValueError("predict_set: average over shifts or over sub-windows, not both")
+    if cut_ev > 0:
+        prob = subwindow_average(model, data.inputs, cut_ev)
+    else:
+        prob = np.mean([_probabilities(model, shifted_inputs(data.inputs, k)) for k in shifts], axis=0)
     keep = data.loss_mask.numpy() > 0
     return (data.targets.numpy() > 0) & keep, (prob >= threshold) & keep, keep
 
@@ -950,12 +1007,13 @@ def score_named(truth: np.ndarray, named: np.ndarray, keep: np.ndarray) -> dict[
     return out
 
 
-def score_sets(model: torch.nn.Module, sets: dict[str, Batch],
-               shifts: tuple[int, ...] = (0,)) -> tuple[dict[str, dict[str, float]], dict[str, np.ndarray]]:
-    """:func:`score_named` of every set, and the F1 of every window of every set (for the bootstrap)."""
+def score_sets(model: torch.nn.Module, sets: dict[str, Batch], shifts: tuple[int, ...] = (0,),
+               cut_ev: float = 0.0) -> tuple[dict[str, dict[str, float]], dict[str, np.ndarray]]:
+    """:func:`score_named` of every set, and the F1 of every window of every set (for the bootstrap);
+    ``shifts`` and ``cut_ev`` as in :func:`predict_set`."""
     scores, window_f1 = {}, {}
     for kind, data in sets.items():
-        truth, named, keep = predict_set(model, data, shifts=shifts)
+        truth, named, keep = predict_set(model, data, shifts=shifts, cut_ev=cut_ev)
         scores[kind] = score_named(truth, named, keep)
         window_f1[kind] = per_spectrum_scores(truth, named).f1
     return scores, window_f1
@@ -1091,6 +1149,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shift-average", action="store_true",
                     help="measure the test-time averaging over small shifts (module docstring) with the shipped "
                          "weights instead of comparing checkpoints; --record writes its record")
+    ap.add_argument("--subwindow-average", action="store_true",
+                    help="measure the test-time averaging over sub-windows (module docstring) with the shipped "
+                         "weights instead of comparing checkpoints; --record writes its record")
     ap.add_argument("--average", metavar="OUT",
                     help="write the weight average of the --checkpoint files here and judge it by the weight-averaging "
                          "rule (module docstring) instead of judging the checkpoints; --record writes its record")
@@ -1119,8 +1180,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from eels_core.learning.checkpoint import load_model
 
-    if args.shift_average:
-        return measure_shift_average(load_model(), sets, args, argv)
+    if args.shift_average or args.subwindow_average:
+        return measure_shift_average(load_model(), sets, args, argv, over_subwindows=args.subwindow_average)
     if args.average:
         return measure_average(sets, args, argv)
     if args.calibrate:
@@ -1225,8 +1286,10 @@ def measure_study(args: argparse.Namespace, argv: list[str] | None, which: str, 
 
 
 def judge_one(sets: dict[str, Batch], shipped: torch.nn.Module, name: str, candidate: torch.nn.Module,
-              shifts: tuple[int, ...] = (0,), targeted: str | None = None) -> tuple[dict, dict[str, float], bool]:
-    """Score the shipped model (one pass) and one candidate (averaged over ``shifts``) on every set of
+              shifts: tuple[int, ...] = (0,), targeted: str | None = None,
+              cut_ev: float = 0.0) -> tuple[dict, dict[str, float], bool]:
+    """Score the shipped model (one pass) and one candidate (averaged over ``shifts``, or over sub-windows
+    cut by ``cut_ev``: :func:`predict_set`) on every set of
     the rule in force; returns the scores of both, the candidate's :func:`gain_interval` and whether it
     is admissible with a gain that clears rule 3's test (:func:`_clears`) or, for a candidate written
     against the set ``targeted``, rule 9's targeted test (:func:`_clears_targeted`; its two gains are
@@ -1235,8 +1298,8 @@ def judge_one(sets: dict[str, Batch], shipped: torch.nn.Module, name: str, candi
         raise SystemExit("physics_validation.py: judging one candidate needs every set of the rule")
     scores: dict = {}
     window_f1: dict = {}
-    for label, model, s in (("shipped", shipped, (0,)), (name, candidate, shifts)):
-        scores[label], window_f1[label] = score_sets(model, sets, s)
+    for label, model, s, cut in (("shipped", shipped, (0,), 0.0), (name, candidate, shifts, cut_ev)):
+        scores[label], window_f1[label] = score_sets(model, sets, s, cut)
         print(label, json.dumps({k: round(v["f1"], 4) for k, v in scores[label].items()}))
     draws = bootstrap_draws({k: len(window_f1["shipped"][k]) for k in PHYSICS_KINDS})
     gain = gain_interval(window_f1[name], window_f1["shipped"], draws)
@@ -1250,18 +1313,25 @@ def judge_one(sets: dict[str, Batch], shipped: torch.nn.Module, name: str, candi
 
 
 def measure_shift_average(model: torch.nn.Module, sets: dict[str, Batch], args: argparse.Namespace,
-                          argv: list[str] | None) -> int:
-    """Apply the test-time averaging rule of the module docstring to ``model`` (the shipped weights)."""
-    averaged_name = "shipped, averaged over shifts of 0, ±0.6 and ±1.2 eV"
-    scores, gain, adopted = judge_one(sets, model, averaged_name, model, SHIFT_AVERAGE_CHANNELS)
-    print(f"shift averaging: {_said(gain)}; {'adopted' if adopted else 'not adopted: prediction stays one pass'}")
+                          argv: list[str] | None, over_subwindows: bool = False) -> int:
+    """Apply the test-time averaging rule of the module docstring to ``model`` (the shipped weights): over
+    small shifts, or with ``over_subwindows`` the sub-window averaging rule."""
+    if over_subwindows:
+        averaged_name = f"shipped, averaged over sub-windows cut by {SUBWINDOW_CUT_EV:g} eV at either end"
+        scores, gain, adopted = judge_one(sets, model, averaged_name, model, cut_ev=SUBWINDOW_CUT_EV)
+        what, rule = "sub-windows", "the sub-window averaging rule"
+    else:
+        averaged_name = "shipped, averaged over shifts of 0, ±0.6 and ±1.2 eV"
+        scores, gain, adopted = judge_one(sets, model, averaged_name, model, SHIFT_AVERAGE_CHANNELS)
+        what, rule = "small shifts", "the test-time averaging rule"
+    print(f"averaging over {what}: {_said(gain)}; {'adopted' if adopted else 'not adopted: prediction stays one pass'}")
     if args.record:
         from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, sha256_of
 
         record = _record(
             {**scores, "selected": averaged_name if adopted else "shipped"}, {averaged_name: gain}, argv,
-            candidate="test-time averaging over small shifts (inference only)", recipe_file=None, candidates=[],
-            rule="the test-time averaging rule in the docstring of scripts/physics_validation.py, written before it was scored")
+            candidate=f"test-time averaging over {what} (inference only)", recipe_file=None, candidates=[],
+            rule=f"{rule} in the docstring of scripts/physics_validation.py, written before it was scored")
         record["weights_sha256"] = sha256_of(DEFAULT_WEIGHTS)  # the shipped weights it was measured with
         Path(args.record).write_text(json.dumps(record, indent=1) + "\n")
         print(f"wrote {args.record}")

@@ -531,6 +531,48 @@ def test_averaging_over_one_shift_is_one_pass():
     assert np.array_equal(averaged[0], one[0]) and np.array_equal(averaged[2], one[2])  # truth and mask unchanged
 
 
+def test_a_subwindow_input_is_the_input_the_narrower_window_would_have_had():
+    from eels_core.forward.synthesis import synthesize
+    from eels_core.learning.preprocessing import preprocess_batch
+
+    spectra = synthesize(6, seed=3, config=pv.SynthesisConfig()).spectra
+    given = np.array([[90.0, 1000.0], [150.0, 900.0], [300.0, 700.0]] * 2)
+    inputs = torch.from_numpy(preprocess_batch(spectra, given, repair=False))
+    assert np.allclose(pv.input_windows(inputs), given, atol=0.1)
+    assert torch.allclose(pv.subwindow_inputs(inputs, pv.input_windows(inputs)), inputs, atol=1e-5)
+    cut = given + np.array([[10.0, -10.0], [10.0, 0.0], [0.0, -10.0]] * 2)
+    narrower = pv.subwindow_inputs(inputs, cut)
+    assert torch.allclose(narrower, torch.from_numpy(preprocess_batch(spectra, cut, repair=False)), atol=1e-4)
+    assert torch.equal(narrower[:, 3], inputs[:, 3])  # the energy coordinate stays
+    assert not narrower[:, :3][(narrower[:, 2] == 0).unsqueeze(1).expand(-1, 3, -1)].any()  # nothing outside
+
+
+def test_subwindow_average_takes_each_edge_over_the_windows_that_count_it():
+    class Covered(torch.nn.Module):  # every edge's probability is the share of the grid the window covers
+        def forward(self, x):
+            c = x[:, 2].mean(dim=1, keepdim=True).clamp(1e-6, 1 - 1e-6)
+            return torch.log(c / (1 - c)).expand(-1, 20)
+
+    from eels_core.forward.synthesis import synthesize
+    from eels_core.learning.preprocessing import preprocess_batch
+
+    spectra = synthesize(2, seed=3, config=pv.SynthesisConfig()).spectra
+    inputs = torch.from_numpy(preprocess_batch(spectra, np.array([[380.0, 480.0], [380.0, 405.0]])))
+    share = lambda width: (round(width / 0.2) + 1) / inputs.shape[2]  # noqa: E731
+    p = pv.subwindow_average(Covered(), inputs, 10.0)
+    column = {s: pv.ELEMENTS.index(s) for s in ("N", "Ti", "Ca")}
+    # N K (401 eV) counts in all four windows of 380-480 eV, Ti L2,3 (456 eV) in the two that keep the
+    # end, Ca L2,3 (346 eV) in none: only the window as given speaks of it
+    assert p[0, column["N"]] == pytest.approx(np.mean([share(100), share(90), share(90), share(80)]), rel=1e-4)
+    assert p[0, column["Ti"]] == pytest.approx(np.mean([share(100), share(90)]), rel=1e-4)
+    assert p[0, column["Ca"]] == pytest.approx(share(100), rel=1e-4)
+    # a 25 eV window: every cut leaves less than 20 eV (15 or 5 eV), so only the window as given speaks
+    assert p[1] == pytest.approx(np.full(20, share(25)), rel=1e-4)
+    data = pv.build_set("paper", 8)
+    with pytest.raises(ValueError, match="not both"):
+        pv.predict_set(Covered(), data, shifts=(0, 3), cut_ev=10.0)
+
+
 def test_the_smallest_gain_is_the_one_the_rules_and_chapter_10_state():
     said = f"at least {pv.MIN_GAIN:g}"
     # rule 3, the two test-time averaging rules, the weight-averaging rule and the decision-threshold rule
