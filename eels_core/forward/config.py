@@ -141,6 +141,14 @@ class SynthesisConfig:
         outside the 20 between 70 and 1000 eV, ``distractor_edge_table.yaml``, with a near-edge
         shape per edge class: lanthanide M4,5 white lines, delayed M4,5 maxima of the 4d
         elements, N4,5 giant resonances ...).
+    distractor_white_line_weight : float
+        Relative weight with which the distractor edges of a white-line shape class
+        (:data:`eels_core.forward.edges.WHITE_LINE_SHAPE_CLASSES`: the M4,5 white lines of Cs, Ba
+        and the lanthanides, the K L2,3 doublet) are drawn, against 1 for every other edge of the
+        complete table: the only distractors shaped like the labelled L2,3 white lines (Ba M4,5 at
+        781/796 eV on Co L2,3 at 779/794, La M4,5 at 832/849 below Ni L2,3 at 855/872). 1 (the
+        default): every edge equally likely, the same draws as before the field existed; other
+        values need ``distractor_table = "complete"``.
     companion_probability : float
         Probability that an edge drawn in a variant that never occurs alone (h-BN N K, h-BN B K)
         brings its companion edge, as listed in ``eels_core/data/edge_companions.yaml`` (boron
@@ -268,6 +276,7 @@ class SynthesisConfig:
     distractor_probability: float = 0.0
     distractor_jump_ratio: tuple[float, float] = (0.15, 1.0)
     distractor_table: str = "curated"
+    distractor_white_line_weight: float = 1.0
     companion_probability: float = 0.0
     background_subtracted_probability: float = 0.0
     background_fit_error_sd: tuple[float, float] = (0.0, 0.0)
@@ -387,6 +396,11 @@ class SynthesisConfig:
         _range_ok("exelfs_third_shell_amplitude_ratio", self.exelfs_third_shell_amplitude_ratio, 0.0, 1.5)
         if self.distractor_table not in ("curated", "complete"):
             raise ValueError(f"distractor_table = {self.distractor_table!r}: choose 'curated' or 'complete'")
+        if not 1.0 <= self.distractor_white_line_weight <= 100.0:
+            raise ValueError(f"distractor_white_line_weight = {self.distractor_white_line_weight!r}: must be in [1, 100]")
+        if self.distractor_white_line_weight != 1.0 and self.distractor_table != "complete":
+            raise ValueError(f"distractor_white_line_weight = {self.distractor_white_line_weight!r} needs "
+                             "distractor_table = 'complete' (the curated table names no shape classes)")
         for name in ("distractor_probability", "background_subtracted_probability", "exelfs_probability",
                      "exelfs_second_shell_probability", "exelfs_third_shell_probability",
                      "background_exponent_range_probability",

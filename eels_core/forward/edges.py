@@ -45,6 +45,11 @@ DISTRACTOR_FILE = "distractor_edges.yaml"
 #: default and what the shipped model saw) and ``"complete"`` (every edge of every element outside
 #: the 20 between 70 and 1000 eV, written by ``scripts/make_distractor_edge_table.py``).
 DISTRACTOR_TABLES: dict[str, str] = {"curated": DISTRACTOR_FILE, "complete": "distractor_edge_table.yaml"}
+#: The distractor shape classes (``shape_classes`` of ``distractor_edge_table.yaml``) whose edges are sharp
+#: lines on a weak step, as the labelled L2,3 edges of Ca-Ni are: the M4,5 white lines of Cs, Ba and the
+#: lanthanides and the K L2,3 doublet (Egerton 2011, ch. 3; exspy's "Sharp peak"). They alone share the
+#: labelled white lines' shape; ``SynthesisConfig.distractor_white_line_weight`` weights their draws.
+WHITE_LINE_SHAPE_CLASSES = ("M4,5 white lines", "L2,3 white-line doublet")
 #: Most distractor variants a table may hold: the synthesis stores the index as int8.
 MAX_DISTRACTOR_VARIANTS = 127
 SCHEMA_VERSION = 1
@@ -441,6 +446,16 @@ def load_distractor_edges(table: str = "curated") -> tuple[EdgeVariant, ...]:
     if len(out) > MAX_DISTRACTOR_VARIANTS:
         raise ValueError(f"{name}: {len(out)} variants, more than the {MAX_DISTRACTOR_VARIANTS} the synthesis can index")
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=4)
+def distractor_shape_classes(table: str = "curated") -> tuple[str | None, ...]:
+    """The shape class of every variant of :func:`load_distractor_edges` ``(table)``, in its order: the
+    ``shape_class`` of its entry in the complete table, None in the curated table (which names none)."""
+    data = _read_yaml(None, DISTRACTOR_TABLES[table]) if table in DISTRACTOR_TABLES else None
+    if data is None:
+        raise ValueError(f"distractor table {table!r}: choose one of {', '.join(DISTRACTOR_TABLES)}")
+    return tuple(ent.get("shape_class") for ent in data["elements"] for _ in ent["variants"])
 
 
 @dataclass(frozen=True)

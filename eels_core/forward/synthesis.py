@@ -45,9 +45,11 @@ from .background import (
 )
 from .config import ELEMENTS, SynthesisConfig
 from .edges import (
+    WHITE_LINE_SHAPE_CLASSES,
     EdgeLibrary,
     EdgeVariant,
     add_companion_edges,
+    distractor_shape_classes,
     edge_template,
     exelfs_modulation,
     extend_edge_tail,
@@ -249,6 +251,7 @@ class _Tables:
     jump_ratio_max: NDArray[np.float64]  # (20,)
     allowed: NDArray[np.int64]  # indices (Table 1 order) of the elements the config may draw
     distractors: tuple[EdgeVariant, ...]  # their templates follow the library's in `templates`
+    distractor_white_line: NDArray[np.bool_]  # which distractors have a white-line shape class
     n_library_variants: int
 
 
@@ -278,6 +281,8 @@ def _tables(config: SynthesisConfig) -> _Tables:
         jump_ratio_max=np.array([el.jump_ratio_range[1] for el in library.elements]),
         allowed=np.array([ELEMENTS.index(s) for s in config.elements], dtype=np.int64),
         distractors=distractors,
+        distractor_white_line=np.array([c in WHITE_LINE_SHAPE_CLASSES
+                                        for c in distractor_shape_classes(config.distractor_table)], dtype=bool),
         n_library_variants=len(library.variants),
     )
 
@@ -348,7 +353,11 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
     n_d_avail = len(t.distractors)
     has_d = rng.random(n) < config.distractor_probability
     n_d = np.where(has_d, 1 + rng.integers(0, MAX_DISTRACTORS, size=n), 0)
-    d_pick = np.argsort(rng.random((n, n_d_avail)), axis=1)[:, :MAX_DISTRACTORS]
+    d_keys = rng.random((n, n_d_avail))
+    if config.distractor_white_line_weight != 1.0:  # successive draws weighted w: key 1 - (1 - u)^(1/w), u at w = 1
+        weight = np.where(t.distractor_white_line, config.distractor_white_line_weight, 1.0)
+        d_keys = 1.0 - (1.0 - d_keys) ** (1.0 / weight)
+    d_pick = np.argsort(d_keys, axis=1)[:, :MAX_DISTRACTORS]
     d_index = np.where(np.arange(MAX_DISTRACTORS)[None, :] < n_d[:, None], d_pick, -1).astype(np.int8)
     d_jump = np.where(d_index >= 0, rng.uniform(*config.distractor_jump_ratio, size=(n, MAX_DISTRACTORS)), 0.0)
     d_tail = np.where(d_index >= 0, rng.uniform(*config.tail_exponent, size=(n, MAX_DISTRACTORS)), 0.0)

@@ -40,6 +40,29 @@ def test_complete_distractor_table_is_drawn_unlabelled_and_renders_as_the_plain_
         np.testing.assert_allclose(b.spectra[i], ref, rtol=0, atol=3e-3 * np.abs(ref).max())
 
 
+def test_white_line_distractors_are_drawn_more_often_only_when_weighted():
+    from eels_core.forward.edges import WHITE_LINE_SHAPE_CLASSES, distractor_shape_classes
+
+    edges, classes = load_distractor_edges("complete"), distractor_shape_classes("complete")
+    assert len(classes) == len(edges) and set(distractor_shape_classes("curated")) == {None}
+    white = np.array([c in WHITE_LINE_SHAPE_CLASSES for c in classes])
+    assert {f"{e.symbol} {e.edge}" for e, w in zip(edges, white) if w} == {
+        "K L2,3", "Cs M4,5", "Ba M4,5", "La M4,5", "Ce M4,5", "Pr M4,5", "Nd M4,5"}
+    cfg = REAL.replace(distractor_table="complete", distractor_probability=1.0)
+    assert cfg.distractor_white_line_weight == 1.0
+    first = {}
+    for weight in (1.0, 5.0):
+        params = sample_parameters(np.random.default_rng(7), 20000, cfg.replace(distractor_white_line_weight=weight))
+        first[weight] = white[params.distractor_index[:, 0]].mean()
+    # the first distractor is a white-line one with probability 7 w / (86 + 7 w)
+    assert first[1.0] == pytest.approx(white.sum() / white.size, abs=0.01)
+    assert first[5.0] == pytest.approx(5 * white.sum() / (white.size - white.sum() + 5 * white.sum()), abs=0.015)
+    with pytest.raises(ValueError, match="needs distractor_table = 'complete'"):
+        REAL.replace(distractor_white_line_weight=5.0)
+    with pytest.raises(ValueError, match=r"must be in \[1, 100\]"):
+        cfg.replace(distractor_white_line_weight=0.5)
+
+
 def test_h_bn_n_k_brings_its_b_k():
     cfg = REAL.replace(companion_probability=1.0, library_additions=True, elnes_variation_copies=1)
     b = synthesize(640, seed=32, config=cfg)
