@@ -30,6 +30,8 @@ def test_every_set_is_fixed_and_shows_its_physics(kind):
         n, sc, o = (pv.ELEMENTS.index(s) for s in ("N", "Sc", "O"))
         assert present[:12, n].all() and not present[:12, sc].any()  # first half: N K, no Sc
         assert present[12:, sc].all() and present[12:, o].all() and not present[12:, n].any()
+    elif kind == "white_lines":  # 60-250 eV, but a window around Nd M4,5 (978 eV) ends at the grid's end
+        assert width.min() >= 22.0 and (width[a.inputs[:, 2, -1] == 0] >= 59.8).all()
     else:
         assert width.min() >= 34.5
 
@@ -122,6 +124,51 @@ def test_shell_rules_state_their_studies_as_recorded(rule_number, study, record_
     assert [r["shells"] for r in small] == counts and all(r["n_spectra"] == 8 for r in small)
 
 
+def test_rule_17_states_the_white_line_study_as_recorded():
+    """The numbers of rule 17's reason are those of the recorded white-line study of the weights it was
+    written against, the study holds every distractor of a white-line shape class with and without it,
+    and it runs as recorded."""
+    record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / "white-line-study.json").read_text())
+    run_study, name, _, seeds, _ = pv.STUDIES["white_line"]
+    assert record["seeds"] == seeds == pv.WHITE_LINE_STUDY_SEEDS and record["set"] == name and "(rule 17)" in name
+    compounds_seeds = [tuple(seeds.items()) for _, seeds in pv.COMPOUNDS_SETS.values()]
+    assert tuple(seeds.items()) not in compounds_seeds
+    rows = next(m for m in record["models"] if m["sha256"].startswith("b99cb622"))["rows"]
+    config = pv.REAL.replace(**pv.WHITE_LINE_SPECTRA)
+    table = pv.load_distractor_edges(config.distractor_table)
+    names = [f"{table[i].symbol} {table[i].edge}" for i in pv.white_line_distractors(config)]
+    assert [(r["distractor"], r["kind"]) for r in rows] == [(n, k) for n in names for k in ("without", "with")]
+    without, with_ = rows[0::2], rows[1::2]
+    rule = " ".join(pv.__doc__.split("Selection rule 17 (", 1)[1].split("Test-time averaging", 1)[0].split())
+    mean = lambda rs, key: float(np.mean([r[key] for r in rs]))  # noqa: E731
+    assert f"F1 falls from {mean(without, 'f1'):.4f} to {mean(with_, 'f1'):.4f} averaged over the seven" in rule
+    assert len(names) == 7 and f"(exact accuracy {mean(without, 'exact_accuracy'):.3f} and {mean(with_, 'exact_accuracy'):.3f})" in rule
+    by_name = dict(zip(names, with_))
+    for distractor, named in (("Ba M4,5", "Co L2,3"), ("La M4,5", "Ni L2,3"), ("Pr M4,5", "Cu L2,3")):
+        row = by_name[distractor]
+        assert row["most_false_edge"] == named
+        said = f"{named} in {100 * row['most_false_share']:.1f} %"
+        assert f"with {distractor} in the window {said}" in rule.replace("is named in", "in") or \
+            f"with {distractor} {said}" in rule
+    assert all(w["false_named"] < 0.02 for w in without) and mean(with_, "false_named") > 0.2
+    from eels_core.learning.checkpoint import load_model
+
+    small = run_study(load_model(), 4)
+    assert [(r["distractor"], r["kind"]) for r in small] == [(r["distractor"], r["kind"]) for r in rows]
+
+
+def test_white_lines_set_holds_a_white_line_distractor_in_every_window():
+    params, windows = pv.white_line_set_spectra(64)
+    config = pv.REAL.replace(**pv.WHITE_LINE_SPECTRA)
+    first = params.distractor_index[:, 0]
+    assert set(first) == set(pv.white_line_distractors(config))  # all seven, and only they, lead
+    assert not (params.distractor_index[:, 1] == first).any()
+    onsets = np.array([pv.load_distractor_edges("complete")[i].edge_onset_ev for i in first])
+    assert np.all((windows[:, 0] >= onsets - 40.0) & (windows[:, 0] <= onsets - 5.0))
+    data = pv.build_set("white_lines", 64)
+    assert np.allclose(pv.input_windows(data.inputs), windows, atol=0.21)
+
+
 def test_coarse_survey_set_holds_long_surveys_at_coarse_channels():
     """Rule 13's set: ``steep_counted`` spectra in surveys from the grid's start to 900-1000 eV, every one
     recorded at 0.5-2 eV per channel; the coarse channels change the network's input."""
@@ -177,7 +224,7 @@ COMPOUNDS_RULES = (
      (("GaN N K", "Sc L2,3"), ("MgO O K", "V L2,3"))),
     (15, "compounds_2", "computed-compounds-2-study.json", "68a57f4efa5a", "computed_compounds_2", "Selection rule 16 (",
      (("AlN N K", "Sc L2,3"), ("SrTiO3 O K", "V L2,3"))),
-    (16, "compounds_3", "computed-compounds-3-study.json", "b7b12238560d", "computed_compounds_3", "Test-time averaging",
+    (16, "compounds_3", "computed-compounds-3-study.json", "b7b12238560d", "computed_compounds_3", "Selection rule 17 (",
      (("ZrN N K", "Sc L2,3"), ("beta-Si3N4 N K", "Sc L2,3"))),
 )
 
@@ -260,7 +307,7 @@ def test_every_study_has_its_flag_and_writes_its_record(tmp_path):
     assert flags == {"pedestal": "--pedestal-study", "shells": "--shells-study",
                      "third_shell": "--third-shell-study", "survey": "--survey-study",
                      "compounds": "--compounds-study", "compounds_2": "--compounds-2-study",
-                     "compounds_3": "--compounds-3-study"}
+                     "compounds_3": "--compounds-3-study", "white_line": "--white-line-study"}
     out = tmp_path / "survey.json"
     assert pv.main(["--n", "8", flags["survey"], str(out)]) == 0
     record = json.loads(out.read_text())
@@ -307,9 +354,10 @@ def test_selection_rule_2():
     assert pv.RULE13_KINDS == pv.RULE12_KINDS + ("coarse_survey",)
     assert pv.RULE14_KINDS == pv.RULE13_KINDS + ("computed_compounds",)
     assert pv.RULE15_KINDS == pv.RULE14_KINDS + ("computed_compounds_2",)
-    assert pv.PHYSICS_KINDS == pv.RULE15_KINDS[1:] + ("computed_compounds_3",) and pv.RULE_IN_FORCE == 16
+    assert pv.RULE16_KINDS == pv.RULE15_KINDS + ("computed_compounds_3",)
+    assert pv.PHYSICS_KINDS == pv.RULE16_KINDS[1:] + ("white_lines",) and pv.RULE_IN_FORCE == 17
     assert pv.TARGETED_KINDS == ("bk_exelfs", "pedestal", "bk_exelfs_shells", "bk_exelfs_three_shells", "coarse_survey",
-                                 "computed_compounds", "computed_compounds_2", "computed_compounds_3")
+                                 "computed_compounds", "computed_compounds_2", "computed_compounds_3", "white_lines")
     one_big_gain = _scores2(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
     assert pv.select_rule2(shipped, {"a": one_big_gain}) == "a"
     assert pv.select_rule2(shipped, {"a": {**better, "thick": {"f1": 0.5}}}) == "a"  # rule 2 does not read it
@@ -497,8 +545,8 @@ def test_selection_rule_text_and_record(tmp_path):
 
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert record["measured_by"].endswith("--n 1000")
-    assert record["rule"].startswith("selection rule 16") and record["gains"] == {}
-    assert all(f"Selection rule {k} (" in rule for k in range(8, 17))
+    assert record["rule"].startswith("selection rule 17") and record["gains"] == {}
+    assert all(f"Selection rule {k} (" in rule for k in range(8, 18))
     assert "Test-time averaging" not in rule and "Decision thresholds" not in rule
     assert "Weight averaging (" in rule and "beginning with ``cpu-mixed-noise-continue``" in rule
     with pytest.raises(SystemExit, match="--record"):
