@@ -71,7 +71,14 @@ from eels_core.forward.acquisition import (
     add_splice_step,
     coarsen_dispersion,
 )
-from eels_core.forward.edges import edge_template, load_distractor_edges, load_edge_library, reference_onsets_ev
+from eels_core.forward.edges import (
+    WHITE_LINE_SHAPE_CLASSES,
+    distractor_shape_classes,
+    edge_template,
+    load_distractor_edges,
+    load_edge_library,
+    reference_onsets_ev,
+)
 from eels_core.learning.preprocessing import edges_in_window, sample_windows
 from eels_core.forward.config import ELEMENTS, SynthesisConfig
 from eels_core.real.io import read_spectrum
@@ -88,6 +95,7 @@ from eels_core.forward.synthesis import (
     make_parameters,
     output_to_model_energy,
     render_spectra,
+    sample_parameters,
     synthesis_stages,
     synthesize,
 )
@@ -629,6 +637,12 @@ display(Markdown(
 # 1000 eV, each with a near-edge shape of its class: sharp white lines for the lanthanide
 # M$_{4,5}$, delayed maxima for the M$_{4,5}$ of the 4d elements, a broad giant resonance for the
 # lanthanide N$_{4,5}$. `SynthesisConfig(distractor_table="complete")` draws from it, unlabelled.
+# Only a few of its edges share the shape of the labelled L$_{2,3}$ white lines of Ca-Ni, sharp
+# lines on a weak step: the M$_{4,5}$ white lines of Cs, Ba and the lanthanides and the K L$_{2,3}$
+# doublet. Drawn as often as every other edge of the table they are rare in training, and they are
+# the ones a network takes for a labelled edge (chapter 13 measures it), so
+# `distractor_white_line_weight` draws them more often, each draw of a distractor choosing among the
+# edges in proportion to their weights.
 #
 # Two of the 20 also come together: boron nitride shows B K whenever it shows N K, and its N K
 # (one sharp $\pi^*$, then a broad $\sigma^*$ about 7 eV higher) starts 1 eV below Sc L$_{2,3}$
@@ -672,6 +686,17 @@ for ax in axes[1:]:
     ax.set_xlabel("Energy loss (eV)")
 fig.tight_layout()
 plt.show()
+white = np.array([c in WHITE_LINE_SHAPE_CLASSES for c in distractor_shape_classes("complete")])
+white_line_share = {}
+for weight in (1.0, 5.0):
+    drawn = sample_parameters(np.random.default_rng(grid_seed), n_companion, SynthesisConfig.with_real_data_physics(
+        distractor_table="complete", distractor_probability=1.0, distractor_white_line_weight=weight)).distractor_index
+    white_line_share[weight] = float(np.mean(((drawn >= 0) & white[np.maximum(drawn, 0)]).any(axis=1)))
+display(Markdown(
+    f"The complete table holds {white.sum()} white-line edges among {white.size}. Of {n_companion} spectra that each "
+    f"hold one or two distractors, {white_line_share[1.0]:.0%} hold a white-line one when every edge weighs the same, "
+    f"{white_line_share[5.0]:.0%} with `distractor_white_line_weight = 5`."
+))
 companion_config = SynthesisConfig.with_real_data_physics(library_additions=True, companion_probability=1.0)
 with_pairs = synthesize(n_companion, seed=grid_seed, config=companion_config)
 without_pairs = synthesize(n_companion, seed=grid_seed, config=companion_config.replace(companion_probability=0.0))
