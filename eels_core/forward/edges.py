@@ -292,8 +292,8 @@ def load_edge_library(include_fitted: bool = False, path: str | None = None, inc
         raise ValueError(f"computed_compound_sets: {', '.join(map(repr, unknown))} not a set of computed compounds; "
                          f"choose from {', '.join(COMPUTED_COMPOUND_SETS)}")
     for wanted, name in ((include_additions, ADDITIONS_FILE), (include_computed, COMPUTED_LIBRARY_FILE),
-                         *((name in computed_compound_sets, files.library_file)
-                           for name, files in COMPUTED_COMPOUND_SETS.items())):
+                         *((set_name in computed_compound_sets, files.library_file)
+                           for set_name, files in COMPUTED_COMPOUND_SETS.items())):
         if not wanted:
             continue
         for ent in _read_yaml(None, name).get("elements", []):
@@ -452,9 +452,9 @@ def load_distractor_edges(table: str = "curated") -> tuple[EdgeVariant, ...]:
 def distractor_shape_classes(table: str = "curated") -> tuple[str | None, ...]:
     """The shape class of every variant of :func:`load_distractor_edges` ``(table)``, in its order: the
     ``shape_class`` of its entry in the complete table, None in the curated table (which names none)."""
-    data = _read_yaml(None, DISTRACTOR_TABLES[table]) if table in DISTRACTOR_TABLES else None
-    if data is None:
+    if table not in DISTRACTOR_TABLES:
         raise ValueError(f"distractor table {table!r}: choose one of {', '.join(DISTRACTOR_TABLES)}")
+    data = _read_yaml(None, DISTRACTOR_TABLES[table])
     return tuple(ent.get("shape_class") for ent in data["elements"] for _ in ent["variants"])
 
 
