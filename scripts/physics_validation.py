@@ -776,13 +776,20 @@ def compounds_study(model: torch.nn.Module, n: int = 1000, compounds: str = "com
             spectra, labels, onsets, _ = render_spectra(dataclasses.replace(params, variant_index=index), config)
             truth, named, keep = predict_set(model, make_batch(spectra, labels, onsets, windows))
             column = ELEMENTS.index(symbol)
-            false = (named & ~truth).sum(axis=0)
             rows.append({"edge": f"{symbol} K", "variant": name, "kind": kind, **score_named(truth, named, keep),
                          "edge_named": float(named[:, column].sum() / max(truth[:, column].sum(), 1)),
-                         "false_named": float(np.mean((named & ~truth).any(axis=1))),
-                         "most_false_edge": edge_labels()[int(np.argmax(false))] if false.any() else None,
-                         "most_false_share": float(false.max() / n)})
+                         **false_edges(truth, named)})
     return rows
+
+
+def false_edges(truth: np.ndarray, named: np.ndarray) -> dict:
+    """The edges named that are not there, in :func:`predict_set`'s arrays: the share of the windows with one
+    (``false_named``), and the edge most often named so with the share of the windows it is named in
+    (``most_false_edge``, None when there is none, and ``most_false_share``)."""
+    false = (named & ~truth).sum(axis=0)
+    return {"false_named": float(np.mean((named & ~truth).any(axis=1))),
+            "most_false_edge": edge_labels()[int(np.argmax(false))] if false.any() else None,
+            "most_false_share": float(false.max() / len(truth))}
 
 
 def white_line_distractors(config: SynthesisConfig) -> list[int]:
@@ -793,8 +800,8 @@ def white_line_distractors(config: SynthesisConfig) -> list[int]:
 
 def _white_line_windows(rng: np.random.Generator, params: SpectrumParameters, config: SynthesisConfig) -> np.ndarray:
     """Windows :data:`COMPOUNDS_WINDOWS` around the onset of each spectrum's first distractor edge."""
-    onsets = np.array([load_distractor_edges(config.distractor_table)[i].edge_onset_ev
-                       for i in params.distractor_index[:, 0]])
+    table_onsets = np.array([v.edge_onset_ev for v in load_distractor_edges(config.distractor_table)])
+    onsets = table_onsets[params.distractor_index[:, 0].astype(np.int64)]
     (lo, hi), width = COMPOUNDS_WINDOWS
     return _windows_from(rng, len(params), (onsets + lo, onsets + hi), width)
 
@@ -817,12 +824,8 @@ def white_line_study(model: torch.nn.Module, n: int = 1000) -> list[dict]:
         for kind, slots in (("without", np.full_like(only, -1)), ("with", only)):
             spectra, labels, onsets, _ = render_spectra(dataclasses.replace(params, distractor_index=slots), config)
             truth, named, keep = predict_set(model, make_batch(spectra, labels, onsets, windows))
-            false = (named & ~truth).sum(axis=0)
             rows.append({"distractor": f"{table[index].symbol} {table[index].edge}", "kind": kind,
-                         **score_named(truth, named, keep),
-                         "false_named": float(np.mean((named & ~truth).any(axis=1))),
-                         "most_false_edge": edge_labels()[int(np.argmax(false))] if false.any() else None,
-                         "most_false_share": float(false.max() / n)})
+                         **score_named(truth, named, keep), **false_edges(truth, named)})
     return rows
 
 
@@ -1278,7 +1281,7 @@ def main(argv: list[str] | None = None) -> int:
     from eels_core.learning.checkpoint import load_model
 
     if args.shift_average or args.subwindow_average:
-        return measure_shift_average(load_model(), sets, args, argv, over_subwindows=args.subwindow_average)
+        return measure_test_time_average(load_model(), sets, args, argv, over_subwindows=args.subwindow_average)
     if args.average:
         return measure_average(sets, args, argv)
     if args.calibrate:
@@ -1418,7 +1421,7 @@ def judge_one(sets: dict[str, Batch], shipped: torch.nn.Module, name: str, candi
     return scores, gain, _admissible(scores["shipped"], scores[name]) and clears
 
 
-def measure_shift_average(model: torch.nn.Module, sets: dict[str, Batch], args: argparse.Namespace,
+def measure_test_time_average(model: torch.nn.Module, sets: dict[str, Batch], args: argparse.Namespace,
                           argv: list[str] | None, over_subwindows: bool = False) -> int:
     """Apply the test-time averaging rule of the module docstring to ``model`` (the shipped weights): over
     small shifts, or with ``over_subwindows`` the sub-window averaging rule."""
