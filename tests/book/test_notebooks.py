@@ -161,7 +161,7 @@ def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     prose = " ".join(line[2:] for line in text.splitlines() if line.startswith("# "))
     phases = json.loads((REPO / "eels_core" / "weights" / "cnn_bilstm.json").read_text())["phases"]
     named = re.findall(r"`experiments/recipes/([\w-]+)\.yaml`, fine-tunes [\w ]+? for ([\d,]+)\s+steps", prose)
-    assert len(named) == len(phases) - 1 == 18, named
+    assert len(named) == len(phases) - 1 == 19, named
     for (recipe, steps), phase in zip(named, phases[1:]):
         if "averaged_from" in phase:  # two seeds of the recipe, their weights averaged
             assert phase["checkpoint"] == f"runs/{recipe}-averaged/checkpoint.pt"
@@ -176,22 +176,24 @@ def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     assert last.background_exponent_range == (1.5, 5.0) and "between 1.5 and 5" in prose
     assert last.background_exponent_range_probability == 0.5 and "half of its measured-physics spectra" in prose
     assert last.noise_follows_background and last.jump_ratio_max_scale == 3.0 and "three times the Table 1" in prose
-    assert len(phases) == 19 and "the shipped model's nineteen phases" in prose
+    assert len(phases) == 20 and "the shipped model's twenty phases" in prose
     assert [i for i, phase in enumerate(phases) if "averaged_from" in phase] == [4, 5, 6, 7, 9, 11, 12, 13]
     assert "The fifth to eighth phases and the tenth, twelfth, thirteenth and fourteenth train two" in prose
     assert phases[-1]["checkpoint"] == f"runs/{named[-1][0]}-s1/checkpoint.pt" and "its second seed is the shipped model" in prose
-    assert phases[-2]["checkpoint"] == f"runs/{named[-2][0]}/checkpoint.pt" and "fine-tunes the first seed of the eighteenth" in prose
-    assert phases[-3]["checkpoint"] == f"runs/{named[-3][0]}/checkpoint.pt" and "fine-tunes its first seed" in prose
-    assert phases[-4]["checkpoint"] == f"runs/{named[-4][0]}/checkpoint.pt" and "fine-tunes the first seed of the sixteenth" in prose
-    assert phases[-5]["checkpoint"] == f"runs/{named[-5][0]}-s1/checkpoint.pt" and "fine-tunes its second seed" in prose
+    assert phases[-2]["checkpoint"] == f"runs/{named[-2][0]}-s1/checkpoint.pt" and "fine-tunes its second seed for" in prose
+    assert phases[-3]["checkpoint"] == f"runs/{named[-3][0]}/checkpoint.pt" and "fine-tunes the first seed of the eighteenth" in prose
+    assert phases[-4]["checkpoint"] == f"runs/{named[-4][0]}/checkpoint.pt" and "fine-tunes its first seed" in prose
+    assert phases[-5]["checkpoint"] == f"runs/{named[-5][0]}/checkpoint.pt" and "fine-tunes the first seed of the sixteenth" in prose
+    assert phases[-6]["checkpoint"] == f"runs/{named[-6][0]}-s1/checkpoint.pt" and "fine-tunes its second seed" in prose
     assert last.exelfs_probability == 0.7 and last.exelfs_second_shell_probability == 1.0
     assert "the structure on 70 % of the edges, every one of them with two shells" in prose
     # the fifteenth phase: a third shell on 70 % of the edges with two, the computed compound K edges, four times
     # the rate; the sixteenth: the second set of computed compounds at the same rate; the seventeenth: the third;
     # the eighteenth: the seventeenth's physics for 8,000 more steps at half the rate; the nineteenth: the
-    # seventeenth's schedule with the white-line distractors drawn five times as often
-    eighteenth, seventeenth, sixteenth, fifteenth, fourteenth = (
-        load_recipe(REPO / "experiments" / "recipes" / f"{named[k][0]}.yaml")[1] for k in (-2, -3, -4, -5, -6))
+    # seventeenth's schedule with the white-line distractors drawn five times as often; the twentieth: the
+    # nineteenth's schedule and physics with them drawn ten times as often
+    nineteenth, eighteenth, seventeenth, sixteenth, fifteenth, fourteenth = (
+        load_recipe(REPO / "experiments" / "recipes" / f"{named[k][0]}.yaml")[1] for k in (-2, -3, -4, -5, -6, -7))
     assert fifteenth.synthesis.exelfs_third_shell_probability == 0.7 and last.exelfs_third_shell_probability == 0.7
     assert "a third shell on 70 % of the edges that carry two" in prose
     assert fifteenth.synthesis.computed_compounds and not fourteenth.synthesis.computed_compounds
@@ -205,10 +207,14 @@ def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     assert eighteenth.synthesis == seventeenth.synthesis and eighteenth.acquisition == seventeenth.acquisition
     assert 2 * eighteenth.learning_rate == seventeenth.learning_rate and eighteenth.steps == 8000
     assert "of the same physics at half the rate" in prose
-    assert last == seventeenth.synthesis.replace(distractor_white_line_weight=5.0)
-    assert last_recipe.acquisition == seventeenth.acquisition and last_recipe.steps == seventeenth.steps
-    assert last_recipe.learning_rate == seventeenth.learning_rate and "at the rate of the seventeenth" in prose
+    assert nineteenth.synthesis == seventeenth.synthesis.replace(distractor_white_line_weight=5.0)
+    assert nineteenth.acquisition == seventeenth.acquisition and nineteenth.steps == seventeenth.steps
+    assert nineteenth.learning_rate == seventeenth.learning_rate and "at the rate of the seventeenth" in prose
     assert "with the distractor edges shaped like white lines drawn five times as often" in prose
+    assert last == nineteenth.synthesis.replace(distractor_white_line_weight=10.0)
+    assert last_recipe.acquisition == nineteenth.acquisition and last_recipe.steps == nineteenth.steps == 12000
+    assert last_recipe.learning_rate == nineteenth.learning_rate
+    assert "12,000 steps more at the same rate with those edges drawn ten times as often" in prose
     acquisition = last_recipe.acquisition
     assert acquisition.pedestal_probability == 0.5 and acquisition.pedestal_fraction[1] == 100.0
     assert "pedestals under half of them" in prose and "up to 100 times the median" in prose
@@ -216,5 +222,5 @@ def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     up_to_100 = [i + 2 for i, (recipe, _) in enumerate(named) if load_recipe(
         REPO / "experiments" / "recipes" / f"{recipe}.yaml")[1].acquisition.pedestal_fraction[1] == 100.0]
     chapter_04 = (REPO / "notebooks" / "04_synthesis_and_augmentation.py").read_text()
-    assert up_to_100 == [10, 11, 12, 13, 14, 15, 16, 17, 18, 19] and "100 times it in the tenth to nineteenth training phases" in " ".join(
+    assert up_to_100 == [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20] and "100 times it in the tenth to twentieth training phases" in " ".join(
         line[2:] for line in chapter_04.splitlines() if line.startswith("# "))
