@@ -439,7 +439,7 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # ```bash
 # # CPU, in the background, one thread: the shipped model's twenty phases (the first four take
 # # about two and a half hours; each of the other sixteen trains two seeds, two runs at once, in
-# # about 30-45 minutes; the fifth to eighth and the tenth, twelfth, thirteenth and fourteenth then
+# # about 30-60 minutes; the fifth to eighth and the tenth, twelfth, thirteenth and fourteenth then
 # # average their weights)
 # eels-core train --preset cpu-joint-acquired --out runs/cpu-joint-acquired --threads 1
 # eels-core train --recipe experiments/recipes/cpu-coarse-computed-finetune.yaml \
