@@ -177,6 +177,9 @@ def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     assert last.background_exponent_range_probability == 0.5 and "half of its measured-physics spectra" in prose
     assert last.noise_follows_background and last.jump_ratio_max_scale == 3.0 and "three times the Table 1" in prose
     assert len(phases) == 20 and "the shipped model's twenty phases" in prose
+    # the commands block: each phase after the first four took about 30-60 minutes (two seeds at once)
+    walls = [phase["wall_time_s"] for phase in phases[4:]]
+    assert 25 * 60 <= min(walls) and max(walls) <= 60 * 60 and "# # about 30-60 minutes;" in text
     assert [i for i, phase in enumerate(phases) if "averaged_from" in phase] == [4, 5, 6, 7, 9, 11, 12, 13]
     assert "The fifth to eighth phases and the tenth, twelfth, thirteenth and fourteenth train two" in prose
     assert phases[-1]["checkpoint"] == f"runs/{named[-1][0]}-s1/checkpoint.pt" and "its second seed is the shipped model" in prose
