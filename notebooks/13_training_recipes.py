@@ -572,6 +572,9 @@ def white_line_table(diagnostic):
     return "\n".join(table), means
 
 
+white_line_weights = ", ".join(
+    f"{load_recipe(REPO / 'experiments' / 'recipes' / f'{name}.yaml')[1].synthesis.distractor_white_line_weight:g} "
+    f"times as often in `{name}`" for name in ("cpu-white-lines", "cpu-white-lines-continue"))
 for diagnostic in (d for d in diagnostics if d["set"].startswith("white-line distractor study")):
     table, means = white_line_table(diagnostic)
     first = diagnostic["models"][0]["rows"][1::2]
@@ -580,7 +583,8 @@ for diagnostic in (d for d in diagnostics if d["set"].startswith("white-line dis
     say(f"{diagnostic['what']}.\n\n" + table + f"\n\nWith the weights the rule was written against a white-line "
         f"distractor in the window takes the mean $F_1$ from {means[0][0]:.3f} to {means[0][1]:.3f}; they name "
         f"{'; '.join(read_as)} of the windows: the labelled edge whose white lines stand nearest."
-        + (f" Trained with those distractors drawn five times as often, the seeds in the later columns reach "
+        + (f" Trained with those distractors drawn more often ({white_line_weights}; chapter 07), the seeds in the "
+           f"later columns reach "
            f"{min(m[1] for m in means[1:]):.3f}-{max(m[1] for m in means[1:]):.3f} with the distractor in the window: "
            "better, far from the score without it." if len(means) > 1 else ""))
 
