@@ -26,9 +26,14 @@ this script writes the complete table (``SynthesisConfig.distractor_table = "com
 The output lists, per entry, the xraydb sub-edge energies, exspy's onset and descriptors where
 exspy has the edge, and the class. ``tests/forward/test_edges.py`` checks the file against xraydb.
 
+With ``--table complete_4f`` it writes ``distractor_edge_table_4f.yaml`` (``SynthesisConfig.distractor_table
+= "complete_4f"``): the same table, but the M4,5 white lines of each ion of ``m45_white_lines_by_4f`` in the
+shapes file get their M5:M4 heights from the ion's 4f occupancy (M5 the taller from 4f1 on), one variant
+per occupancy (:func:`white_line_heights`).
+
 Usage::
 
-    .venv/bin/python scripts/make_distractor_edge_table.py [--out eels_core/data/distractor_edge_table.yaml]
+    .venv/bin/python scripts/make_distractor_edge_table.py [--table complete|complete_4f] [--out FILE]
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ from eels_core.forward.config import ELEMENTS  # noqa: E402
 from eels_core.forward.edges import MAX_DISTRACTOR_VARIANTS  # noqa: E402
 
 OUT = ROOT / "eels_core" / "data" / "distractor_edge_table.yaml"
+#: The tables this script writes, by the name ``SynthesisConfig.distractor_table`` gives them.
+TABLE_FILES: dict[str, Path] = {"complete": OUT, "complete_4f": ROOT / "eels_core" / "data" / "distractor_edge_table_4f.yaml"}
 #: Lower sub-edge energies (eV) of the edges kept.
 ENERGY_RANGE_EV = (70.0, 1000.0)
 #: Largest sub-edge splitting modelled in one entry (eV): its shape must end 90 eV above the onset.
@@ -84,12 +91,29 @@ def shape_class(z: int, family: str) -> str:
     raise ValueError(f"no shape class for the {family} family of Z = {z} in {SHAPES_FILE.name}")
 
 
+def m4_to_m5(n: int) -> float:
+    """The M4/M5 height ratio of the lanthanide white lines of an ion with ``n`` 4f electrons (the law of
+    ``m45_white_lines_by_4f`` in the shapes file: exponential in ``n``, 0 at 4f13, whose one hole an M4
+    electron cannot reach in a dipole transition)."""
+    law = SHAPES["m45_white_lines_by_4f"]
+    if not 0 <= n <= 13:
+        raise ValueError(f"4f occupancy {n}: the M4,5 white lines need 0-13 4f electrons (4f14 has no 4f hole)")
+    return 0.0 if n == 13 else float(law["m4_to_m5_at_4f0"]) * float(law["factor_per_4f_electron"]) ** n
+
+
+def white_line_heights(n: int) -> list[float]:
+    """Heights of the M5 and M4 lines (in the class's peak order), the taller 1, for ``n`` 4f electrons."""
+    ratio = m4_to_m5(n)
+    return [1.0, ratio] if ratio <= 1.0 else [1.0 / ratio, 1.0]
+
+
 def _r(x: float) -> float:
     return round(float(x), 1)
 
 
-def shape(z: int, cls: str, energies: list[float]) -> dict[str, Any]:
-    """Peaks, steps and tail start of one edge, from its class and sub-edge energies (eV)."""
+def shape(z: int, cls: str, energies: list[float], heights: list[float] | None = None) -> dict[str, Any]:
+    """Peaks, steps and tail start of one edge, from its class and sub-edge energies (eV); ``heights``
+    replaces the amplitudes of the class's peaks, in their order."""
     lo, hi = energies[0], energies[-1]
     split = hi - lo
     if cls not in SHAPES["classes"]:
@@ -108,6 +132,10 @@ def shape(z: int, cls: str, energies: list[float]) -> dict[str, Any]:
         return at
 
     peaks = [[position(anchor, offset), number(w), a] for anchor, offset, w, a in spec["peaks"]]
+    if heights is not None:
+        if len(heights) != len(peaks):
+            raise ValueError(f"{cls}: {len(heights)} heights for {len(peaks)} peaks")
+        peaks = [[c, w, h] for (c, w, _), h in zip(peaks, heights)]
     steps = [[position(anchor, offset), number(w), h] for anchor, offset, w, h in spec["steps"]]
     tail = position(*spec["tail"])
     if not 15.0 <= tail - lo <= 90.0 or split < 0:
@@ -151,7 +179,11 @@ def check_left_out_families_are_not_in_the_atlas(atlas: dict[str, dict[str, Any]
                     raise SystemExit(f"exspy lists {el} {sub} as a Major edge: keep the {fam} family")
 
 
-def build() -> dict[str, Any]:
+def build(table: str = "complete") -> dict[str, Any]:
+    """The distractor table ``table`` (a key of :data:`TABLE_FILES`)."""
+    if table not in TABLE_FILES:
+        raise ValueError(f"table {table!r}: choose one of {', '.join(TABLE_FILES)}")
+    by_4f = SHAPES["m45_white_lines_by_4f"] if table == "complete_4f" else None
     atlas = exspy_edges()
     entries = []
     kept_symbols = []
@@ -191,22 +223,27 @@ def build() -> dict[str, Any]:
                 entry["exspy_onset_ev"] = _r(min(r["onset_energy (eV)"] for r in records))
                 entry["exspy_shape"] = f"{records[0].get('threshold', '')} / {records[0].get('edge', '')}".strip()
                 entry["exspy_relevance"] = records[0].get("relevance", "")
-            variant = {
-                "name": f"{el} {fam}, {cls}",
-                "source": f"sub-edge energies [EX-ATLAS] where listed, else [XR]; shape class '{cls}' [EX-ATLAS] [EG]; widths, delays and ratios "
-                          "unsourced (scripts/make_distractor_edge_table.py)",
-                **shape(z, cls, energies),
-            }
-            entry["variants"] = [variant]
+            source = (f"sub-edge energies [EX-ATLAS] where listed, else [XR]; shape class '{cls}' [EX-ATLAS] [EG]; widths, delays "
+                      "and ratios unsourced (scripts/make_distractor_edge_table.py)")
+            if by_4f is not None and cls == by_4f["class"] and el in by_4f["occupancies"]:
+                entry["variants"] = [{
+                    "name": f"{el} {fam}, {cls}, 4f{n} ({'M4' if m4_to_m5(n) > 1.0 else 'M5'} the taller)",
+                    "source": source + "; M5:M4 heights by 4f occupancy [4F]",
+                    **shape(z, cls, energies, white_line_heights(n)),
+                } for n in by_4f["occupancies"][el]]
+            else:
+                entry["variants"] = [{"name": f"{el} {fam}, {cls}", "source": source, **shape(z, cls, energies)}]
             entries.append(entry)
     check_left_out_families_are_not_in_the_atlas(atlas, kept_symbols)
-    if len(entries) > MAX_DISTRACTOR_VARIANTS:
-        raise SystemExit(f"{len(entries)} entries: the synthesis indexes at most {MAX_DISTRACTOR_VARIANTS}")
+    n_variants = sum(len(e["variants"]) for e in entries)
+    if n_variants > MAX_DISTRACTOR_VARIANTS:
+        raise SystemExit(f"{n_variants} variants: the synthesis indexes at most {MAX_DISTRACTOR_VARIANTS}")
     import exspy
 
+    sources = {"4F": " ".join(by_4f["source"].split())} if by_4f is not None else {}
     return {
         "schema_version": 1,
-        "sources": {
+        "sources": {**sources,
             "XR": f"xraydb {xraydb.__version__}, xraydb.xray_edges(element): X-ray edge energies",
             "EX-ATLAS": f"exspy {exspy.__version__}, exspy/_misc/elements.py, Binding_energies: EELS onsets, "
                         "'threshold' / 'edge' shape descriptors and 'relevance' from the Gatan EELS Atlas",
@@ -221,22 +258,27 @@ def build() -> dict[str, Any]:
 HEADER = """\
 # Complete table of distractor edges: every K, L2,3, M2,3, M4,5, N4,5, N6,7 and O4,5 edge with its
 # lower sub-edge in 70-1000 eV of every element outside the paper's 20 (Li-U, without the
-# radioactive elements Tc, Pm, Po-Ac, Pa), with a near-edge shape per edge class.
-# WRITTEN BY scripts/make_distractor_edge_table.py - do not edit by hand; change the script.
-# Read by eels_core.forward.edges.load_distractor_edges("complete") when
-# SynthesisConfig.distractor_table = "complete". Same schema as edge_library.yaml; extra keys per
+# radioactive elements Tc, Pm, Po-Ac, Pa), with a near-edge shape per edge class{by_4f}.
+# WRITTEN BY scripts/make_distractor_edge_table.py{option} - do not edit by hand; change the script.
+# Read by eels_core.forward.edges.load_distractor_edges("{table}") when
+# SynthesisConfig.distractor_table = "{table}". Same schema as edge_library.yaml; extra keys per
 # entry (xraydb_subedges_ev, shape_class, exspy_*) document where each number comes from.
 """
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--table", choices=list(TABLE_FILES), default="complete")
+    parser.add_argument("--out", type=Path, help="where to write it (default: the table's file in eels_core/data)")
     args = parser.parse_args(argv)
-    data = build()
-    text = HEADER + yaml.safe_dump(data, sort_keys=False, width=120, allow_unicode=True, default_flow_style=None)
+    args.out = args.out or TABLE_FILES[args.table]
+    data = build(args.table)
+    header = HEADER.format(
+        table=args.table, option="" if args.table == "complete" else f" --table {args.table}",
+        by_4f="" if args.table == "complete" else ",\n# the lanthanide M4,5 white lines with their M5:M4 heights by 4f occupancy")
+    text = header + yaml.safe_dump(data, sort_keys=False, width=120, allow_unicode=True, default_flow_style=None)
     args.out.write_text(text, encoding="utf-8")
-    print(f"{args.out}: {len(data['elements'])} distractor edges")
+    print(f"{args.out}: {len(data['elements'])} distractor edges, {sum(len(e['variants']) for e in data['elements'])} variants")
     return 0
 
 

@@ -32,6 +32,10 @@ ELEMENTS: tuple[str, ...] = (
 #: :class:`SynthesisConfig` that draws it, in the order their variants join the library
 #: (:data:`eels_core.forward.edges.COMPUTED_COMPOUND_SETS` holds their files).
 COMPUTED_COMPOUND_SET_NAMES: tuple[str, ...] = ("computed_compounds", "computed_compounds_2", "computed_compounds_3")
+#: The distractor tables ``SynthesisConfig.distractor_table`` may name
+#: (:data:`eels_core.forward.edges.DISTRACTOR_TABLES` holds their files); every one but the first names
+#: a shape class per edge.
+DISTRACTOR_TABLE_NAMES: tuple[str, ...] = ("curated", "complete", "complete_4f")
 
 
 def _range_ok(name: str, value: tuple[float, float], lo: float, hi: float) -> None:
@@ -140,7 +144,9 @@ class SynthesisConfig:
         ``"complete"`` (every K, L2,3, M2,3, M4,5, N4,5, N6,7 and O4,5 edge of every element
         outside the 20 between 70 and 1000 eV, ``distractor_edge_table.yaml``, with a near-edge
         shape per edge class: lanthanide M4,5 white lines, delayed M4,5 maxima of the 4d
-        elements, N4,5 giant resonances ...).
+        elements, N4,5 giant resonances ...) or ``"complete_4f"`` (the same, with the M5:M4 heights
+        of the lanthanide white lines by 4f occupancy, M5 the taller from Ce3+ on,
+        ``distractor_edge_table_4f.yaml``).
     distractor_white_line_weight : float
         Relative weight with which the distractor edges of a white-line shape class
         (:data:`eels_core.forward.edges.WHITE_LINE_SHAPE_CLASSES`: the M4,5 white lines of Cs, Ba
@@ -148,7 +154,7 @@ class SynthesisConfig:
         complete table: the only distractors shaped like the labelled L2,3 white lines (Ba M4,5 at
         781/796 eV on Co L2,3 at 779/794, La M4,5 at 832/849 below Ni L2,3 at 855/872). 1 (the
         default): every edge equally likely, the same draws as before the field existed; other
-        values need ``distractor_table = "complete"``.
+        values need a table with shape classes (``"complete"`` or ``"complete_4f"``).
     companion_probability : float
         Probability that an edge drawn in a variant that never occurs alone (h-BN N K, h-BN B K)
         brings its companion edge, as listed in ``eels_core/data/edge_companions.yaml`` (boron
@@ -394,13 +400,14 @@ class SynthesisConfig:
         _range_ok("exelfs_second_shell_amplitude_ratio", self.exelfs_second_shell_amplitude_ratio, 0.0, 1.5)
         _range_ok("exelfs_third_shell_distance_ratio", self.exelfs_third_shell_distance_ratio, 1.0, 5.0)
         _range_ok("exelfs_third_shell_amplitude_ratio", self.exelfs_third_shell_amplitude_ratio, 0.0, 1.5)
-        if self.distractor_table not in ("curated", "complete"):
-            raise ValueError(f"distractor_table = {self.distractor_table!r}: choose 'curated' or 'complete'")
+        if self.distractor_table not in DISTRACTOR_TABLE_NAMES:
+            raise ValueError(f"distractor_table = {self.distractor_table!r}: choose one of "
+                             f"{', '.join(repr(n) for n in DISTRACTOR_TABLE_NAMES)}")
         if not 1.0 <= self.distractor_white_line_weight <= 100.0:
             raise ValueError(f"distractor_white_line_weight = {self.distractor_white_line_weight!r}: must be in [1, 100]")
-        if self.distractor_white_line_weight != 1.0 and self.distractor_table != "complete":
+        if self.distractor_white_line_weight != 1.0 and self.distractor_table == "curated":
             raise ValueError(f"distractor_white_line_weight = {self.distractor_white_line_weight!r} needs "
-                             "distractor_table = 'complete' (the curated table names no shape classes)")
+                             "distractor_table = 'complete' or 'complete_4f' (the curated table names no shape classes)")
         for name in ("distractor_probability", "background_subtracted_probability", "exelfs_probability",
                      "exelfs_second_shell_probability", "exelfs_third_shell_probability",
                      "background_exponent_range_probability",

@@ -27,7 +27,7 @@ import scipy.constants
 import yaml
 from numpy.typing import ArrayLike, NDArray
 
-from .config import COMPUTED_COMPOUND_SET_NAMES, ELEMENTS, SynthesisConfig
+from .config import COMPUTED_COMPOUND_SET_NAMES, DISTRACTOR_TABLE_NAMES, ELEMENTS, SynthesisConfig
 from .profiles import near_edge_profile
 
 LIBRARY_FILE = "edge_library.yaml"
@@ -42,9 +42,11 @@ COMPUTED_LIBRARY_FILE = "edge_library_computed.yaml"
 COMPANION_FILE = "edge_companions.yaml"
 DISTRACTOR_FILE = "distractor_edges.yaml"
 #: The distractor tables :func:`load_distractor_edges` reads: ``"curated"`` (13 hand-picked edges, the
-#: default and what the shipped model saw) and ``"complete"`` (every edge of every element outside
-#: the 20 between 70 and 1000 eV, written by ``scripts/make_distractor_edge_table.py``).
-DISTRACTOR_TABLES: dict[str, str] = {"curated": DISTRACTOR_FILE, "complete": "distractor_edge_table.yaml"}
+#: default), ``"complete"`` (every edge of every element outside the 20 between 70 and 1000 eV) and
+#: ``"complete_4f"`` (the same, the lanthanide M4,5 white lines with their M5:M4 heights by 4f occupancy),
+#: the last two written by ``scripts/make_distractor_edge_table.py``.
+DISTRACTOR_TABLES: dict[str, str] = dict(zip(DISTRACTOR_TABLE_NAMES, (
+    DISTRACTOR_FILE, "distractor_edge_table.yaml", "distractor_edge_table_4f.yaml"), strict=True))
 #: The distractor shape classes (``shape_classes`` of ``distractor_edge_table.yaml``) whose edges are sharp
 #: lines on a weak step, as the labelled L2,3 edges of Ca-Ni are: the M4,5 white lines of Cs, Ba and the
 #: lanthanides and the K L2,3 doublet (Egerton 2011, ch. 3; exspy's "Sharp peak"). They alone share the
@@ -429,7 +431,9 @@ def load_distractor_edges(table: str = "curated") -> tuple[EdgeVariant, ...]:
         ``"complete"`` (``distractor_edge_table.yaml``: every K, L2,3, M2,3, M4,5, N4,5, N6,7 and
         O4,5 edge of the elements outside the 20 between 70 and 1000 eV, energies from xraydb,
         a near-edge shape per edge class from exspy's EELS-atlas descriptors; see
-        ``scripts/make_distractor_edge_table.py``). :class:`~eels_core.forward.config.SynthesisConfig`
+        ``scripts/make_distractor_edge_table.py``) or ``"complete_4f"``
+        (``distractor_edge_table_4f.yaml``: the same, the lanthanide M4,5 white lines with their
+        M5:M4 heights by 4f occupancy, one variant per occupancy). :class:`~eels_core.forward.config.SynthesisConfig`
         chooses with ``distractor_table``.
     """
     if table not in DISTRACTOR_TABLES:
