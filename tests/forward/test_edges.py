@@ -256,6 +256,79 @@ def test_the_complete_distractor_table_follows_its_shape_data_file():
         maker.shape_class(60, "N2,3")
 
 
+def _table_maker():
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "make_distractor_edge_table.py"
+    spec = importlib.util.spec_from_file_location("make_distractor_edge_table", script)
+    maker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(maker)
+    return maker
+
+
+def test_the_4f_table_is_the_complete_one_with_white_line_heights_by_4f_occupancy():
+    """distractor_edge_table_4f.yaml is the complete table but for the lanthanide M4,5 white lines, which
+    get one variant per 4f occupancy of m45_white_lines_by_4f, their M5:M4 heights from its law."""
+    from importlib import resources
+
+    import yaml
+
+    maker = _table_maker()
+    data_dir = resources.files("eels_core.data")
+    complete = yaml.safe_load(data_dir.joinpath("distractor_edge_table.yaml").read_text())
+    by_4f = yaml.safe_load(data_dir.joinpath("distractor_edge_table_4f.yaml").read_text())
+    law = yaml.safe_load(data_dir.joinpath("distractor_edge_shapes.yaml").read_text())["m45_white_lines_by_4f"]
+    assert "4F" in by_4f["sources"] and "arXiv:2101.06794" in by_4f["sources"]["4F"]
+    assert len(complete["elements"]) == len(by_4f["elements"])
+    changed = set()
+    for a, b in zip(complete["elements"], by_4f["elements"]):
+        assert {k: v for k, v in a.items() if k != "variants"} == {k: v for k, v in b.items() if k != "variants"}
+        if a["shape_class"] == law["class"] and a["symbol"] in law["occupancies"]:
+            changed.add(a["symbol"])
+            occupancies = law["occupancies"][a["symbol"]]
+            assert len(b["variants"]) == len(occupancies)
+            for n, v in zip(occupancies, b["variants"]):
+                assert f"4f{n}" in v["name"] and "[4F]" in v["source"]
+                assert [p[2] for p in v["peaks"]] == pytest.approx(maker.white_line_heights(n), abs=5e-4)
+                assert v["steps"] == a["variants"][0]["steps"] and v["tail_start_ev"] == a["variants"][0]["tail_start_ev"]
+                assert [p[:2] for p in v["peaks"]] == [p[:2] for p in a["variants"][0]["peaks"]]
+        else:
+            assert a["variants"] == b["variants"]
+    # every lanthanide-like white-line edge below 1000 eV is drawn by occupancy: Cs-Nd
+    assert changed == {"Cs", "Ba", "La", "Ce", "Pr", "Nd"} == set(law["occupancies"])
+    assert maker.build("complete_4f")["elements"] == by_4f["elements"]
+
+
+def test_m5_is_the_taller_white_line_from_4f1_on():
+    """The order of the lanthanide M5 and M4 lines by 4f occupancy: M4 the taller for 4f0 (the class's own
+    heights), M5 from 4f1 on, the ratio falling with each 4f electron and gone at 4f13."""
+    from eels_core.forward.edges import load_distractor_edges
+
+    maker = _table_maker()
+    assert maker.white_line_heights(0) == pytest.approx([0.85, 1.0], abs=5e-4)
+    ratios = [maker.m4_to_m5(n) for n in range(14)]
+    assert ratios[0] > 1.0 > ratios[1] and all(b < a for a, b in zip(ratios, ratios[1:])) and ratios[13] == 0.0
+    with pytest.raises(ValueError, match="4f14 has no 4f hole"):
+        maker.m4_to_m5(14)
+    e = np.arange(860.0, 1060.0, 0.05)
+    variants = {v.name.split(", ")[0] + " " + v.name.split(", ")[-1].split(" ")[0]: v
+                for v in load_distractor_edges("complete_4f") if v.edge == "M4,5"}
+
+    def line_heights(v):  # the spectrum at the M5 line and at the M4 line
+        y = edge_template(v, e)
+        return [y[np.argmin(abs(e - c))] for c in v.peaks[:, 0]]
+
+    m5, m4 = line_heights(variants["Ce M4,5 4f0"])
+    assert m4 > m5  # CeO2
+    for name in ("Ce M4,5 4f1", "Pr M4,5 4f2", "Nd M4,5 4f3"):
+        m5, m4 = line_heights(variants[name])
+        assert m5 > m4, name
+    # the complete table keeps M4 the taller for every ion
+    pr = next(v for v in load_distractor_edges("complete") if v.label == "Pr M4,5")
+    assert pr.peaks[1, 2] > pr.peaks[0, 2]
+
+
 def test_neighbour_shells_of_boron_in_h_bn():
     """The shells around B in h-BN from its lattice (a 2.504, c 6.661 Angstrom): three N in the layer at
     a / sqrt(3), six B at a, three N at 2a / sqrt(3), two N of the next layers at c / 2, six B at

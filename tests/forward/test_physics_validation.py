@@ -30,7 +30,7 @@ def test_every_set_is_fixed_and_shows_its_physics(kind):
         n, sc, o = (pv.ELEMENTS.index(s) for s in ("N", "Sc", "O"))
         assert present[:12, n].all() and not present[:12, sc].any()  # first half: N K, no Sc
         assert present[12:, sc].all() and present[12:, o].all() and not present[12:, n].any()
-    elif kind == "white_lines":  # 60-250 eV, but a window around Nd M4,5 (978 eV) ends at the grid's end
+    elif kind in ("white_lines", "white_lines_4f"):  # 60-250 eV, but a window around Nd M4,5 (978 eV) ends at the grid's end
         assert width.min() >= 22.0 and (width[a.inputs[:, 2, -1] == 0] >= 59.8).all()
     else:
         assert width.min() >= 34.5
@@ -141,7 +141,7 @@ def test_rule_17_states_the_white_line_study_as_recorded():
     names = [f"{table[i].symbol} {table[i].edge}" for i in pv.white_line_distractors(config)]
     assert [(r["distractor"], r["kind"]) for r in rows] == [(n, k) for n in names for k in ("without", "with")]
     without, with_ = rows[0::2], rows[1::2]
-    rule = " ".join(pv.__doc__.split("Selection rule 17 (", 1)[1].split("Test-time averaging", 1)[0].split())
+    rule = " ".join(pv.__doc__.split("Selection rule 17 (", 1)[1].split("Selection rule 18 (", 1)[0].split())
     mean = lambda rs, key: float(np.mean([r[key] for r in rs]))  # noqa: E731
     assert f"F1 falls from {mean(without, 'f1'):.4f} to {mean(with_, 'f1'):.4f} averaged over the seven" in rule
     assert len(names) == 7 and f"(exact accuracy {mean(without, 'exact_accuracy'):.3f} and {mean(with_, 'exact_accuracy'):.3f})" in rule
@@ -159,15 +159,50 @@ def test_rule_17_states_the_white_line_study_as_recorded():
     assert [(r["distractor"], r["kind"]) for r in small] == [(r["distractor"], r["kind"]) for r in rows]
 
 
-def test_white_lines_set_holds_a_white_line_distractor_in_every_window():
-    params, windows = pv.white_line_set_spectra(64)
-    config = pv.REAL.replace(**pv.WHITE_LINE_SPECTRA)
+def test_rule_18_states_the_white_line_4f_study_as_recorded():
+    """The numbers of rule 18's reason are those of the recorded white-line study with 4f occupancies of
+    the weights it was written against (a886889c), the study holds every white-line variant of the table
+    complete_4f with and without it, Pr M4,5 drawn with its 4f2 heights is read as Cu L2,3 more often than
+    with the 4f0 heights of rule 17's study, and the study runs as recorded."""
+    record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / "white-line-4f-study.json").read_text())
+    run_study, name, _, seeds, _ = pv.STUDIES["white_line_4f"]
+    assert record["seeds"] == seeds == pv.WHITE_LINE_4F_STUDY_SEEDS and record["set"] == name and "(rule 18)" in name
+    assert seeds != pv.WHITE_LINE_STUDY_SEEDS
+    assert record["models"][0]["sha256"].startswith("a886889c")
+    rows = record["models"][0]["rows"]
+    names = ["K L2,3", "Cs M4,5 4f0", "Ba M4,5 4f0", "La M4,5 4f0", "Ce M4,5 4f0", "Ce M4,5 4f1", "Pr M4,5 4f2",
+             "Nd M4,5 4f3"]
+    assert [(r["distractor"], r["kind"]) for r in rows] == [(n, k) for n in names for k in ("without", "with")]
+    without, with_ = rows[0::2], rows[1::2]
+    rule = " ".join(pv.__doc__.split("Selection rule 18 (", 1)[1].split("Test-time averaging", 1)[0].split())
+    mean = lambda rs, key: float(np.mean([r[key] for r in rs]))  # noqa: E731
+    assert f"F1 falls from {mean(without, 'f1'):.4f} to {mean(with_, 'f1'):.4f} averaged over the eight" in rule
+    assert f"(exact accuracy {mean(without, 'exact_accuracy'):.3f} and {mean(with_, 'exact_accuracy'):.3f})" in rule
+    pr = dict(zip(names, with_))["Pr M4,5 4f2"]
+    assert pr["most_false_edge"] == "Cu L2,3" and f"Cu L2,3 is named in {100 * pr['most_false_share']:.1f} %" in rule
+    earlier = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / "white-line-study.json").read_text())
+    pr_4f0 = next(r for m in earlier["models"] if m["sha256"].startswith("a886889c")
+                  for r in m["rows"] if r["distractor"] == "Pr M4,5" and r["kind"] == "with")
+    assert pr_4f0["most_false_edge"] == "Cu L2,3" and pr["most_false_share"] > pr_4f0["most_false_share"] + 0.2
+    assert f"against {100 * pr_4f0['most_false_share']:.0f} % with the M4 the taller" in rule
+    from eels_core.learning.checkpoint import load_model
+
+    small = run_study(load_model(), 4)
+    assert [(r["distractor"], r["kind"]) for r in small] == [(r["distractor"], r["kind"]) for r in rows]
+
+
+@pytest.mark.parametrize("kind", ["white_lines", "white_lines_4f"])
+def test_white_lines_set_holds_a_white_line_distractor_in_every_window(kind):
+    params, windows = pv.white_line_set_spectra(64, kind)
+    config = pv.REAL.replace(**pv.WHITE_LINE_SETS[kind])
     first = params.distractor_index[:, 0]
-    assert set(first) == set(pv.white_line_distractors(config))  # all seven, and only they, lead
+    leading = pv.white_line_distractors(config)
+    assert len(leading) == {"white_lines": 7, "white_lines_4f": 8}[kind]
+    assert set(first) == set(leading)  # all of them, and only they, lead
     assert not (params.distractor_index[:, 1] == first).any()
-    onsets = np.array([pv.load_distractor_edges("complete")[i].edge_onset_ev for i in first])
+    onsets = np.array([pv.load_distractor_edges(config.distractor_table)[i].edge_onset_ev for i in first])
     assert np.all((windows[:, 0] >= onsets - 40.0) & (windows[:, 0] <= onsets - 5.0))
-    data = pv.build_set("white_lines", 64)
+    data = pv.build_set(kind, 64)
     assert np.allclose(pv.input_windows(data.inputs), windows, atol=0.21)
 
 
@@ -309,7 +344,8 @@ def test_every_study_has_its_flag_and_writes_its_record(tmp_path):
     assert flags == {"pedestal": "--pedestal-study", "shells": "--shells-study",
                      "third_shell": "--third-shell-study", "survey": "--survey-study",
                      "compounds": "--compounds-study", "compounds_2": "--compounds-2-study",
-                     "compounds_3": "--compounds-3-study", "white_line": "--white-line-study"}
+                     "compounds_3": "--compounds-3-study", "white_line": "--white-line-study",
+                     "white_line_4f": "--white-line-4f-study"}
     out = tmp_path / "survey.json"
     assert pv.main(["--n", "8", flags["survey"], str(out)]) == 0
     record = json.loads(out.read_text())
@@ -357,9 +393,11 @@ def test_selection_rule_2():
     assert pv.RULE14_KINDS == pv.RULE13_KINDS + ("computed_compounds",)
     assert pv.RULE15_KINDS == pv.RULE14_KINDS + ("computed_compounds_2",)
     assert pv.RULE16_KINDS == pv.RULE15_KINDS + ("computed_compounds_3",)
-    assert pv.PHYSICS_KINDS == pv.RULE16_KINDS[1:] + ("white_lines",) and pv.RULE_IN_FORCE == 17
+    assert pv.RULE17_KINDS == pv.RULE16_KINDS + ("white_lines",)
+    assert pv.PHYSICS_KINDS == pv.RULE17_KINDS[1:] + ("white_lines_4f",) and pv.RULE_IN_FORCE == 18
     assert pv.TARGETED_KINDS == ("bk_exelfs", "pedestal", "bk_exelfs_shells", "bk_exelfs_three_shells", "coarse_survey",
-                                 "computed_compounds", "computed_compounds_2", "computed_compounds_3", "white_lines")
+                                 "computed_compounds", "computed_compounds_2", "computed_compounds_3", "white_lines",
+                                 "white_lines_4f")
     one_big_gain = _scores2(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
     assert pv.select_rule2(shipped, {"a": one_big_gain}) == "a"
     assert pv.select_rule2(shipped, {"a": {**better, "thick": {"f1": 0.5}}}) == "a"  # rule 2 does not read it
@@ -547,8 +585,8 @@ def test_selection_rule_text_and_record(tmp_path):
 
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert record["measured_by"].endswith("--n 1000")
-    assert record["rule"].startswith("selection rule 17") and record["gains"] == {}
-    assert all(f"Selection rule {k} (" in rule for k in range(8, 18))
+    assert record["rule"].startswith("selection rule 18") and record["gains"] == {}
+    assert all(f"Selection rule {k} (" in rule for k in range(8, 19))
     assert "Test-time averaging" not in rule and "Decision thresholds" not in rule
     assert "Weight averaging (" in rule and "beginning with ``cpu-mixed-noise-continue``" in rule
     with pytest.raises(SystemExit, match="--record"):
