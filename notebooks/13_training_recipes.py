@@ -261,7 +261,10 @@ plt.show()
 # seventeenth rule, written the same way, adds a twenty-third set, spectra whose windows hold a
 # distractor edge of a white-line shape class (the M$_{4,5}$ white lines of Cs, Ba and the
 # lanthanides, the K L$_{2,3}$ doublet; chapter 04), as a twenty-second physics set and a ninth set a
-# recipe may be written against.
+# recipe may be written against. An eighteenth rule, written the same way, adds a twenty-fourth set,
+# the same with the heights of the lanthanide M$_5$ and M$_4$ lines drawn by 4f occupancy (M$_5$ the
+# taller from Ce$^{3+}$ on; chapter 04), as a twenty-third physics set and a tenth set a recipe may be
+# written against.
 # Each record below names the sets its rule read. The
 # shipped weights' metadata carries the rules and every record where one was applied:
 
@@ -545,13 +548,14 @@ for diagnostic in sorted((d for d in diagnostics if d["set"].startswith("compute
         "peaks a few eV apart, as the white lines of the L₂,₃ edges named do.")
 
 # %% [markdown]
-# ### The measurement behind the seventeenth rule: distractors shaped like white lines
+# ### The measurements behind the seventeenth and eighteenth rules: distractors shaped like white lines
 #
 # The same synthetic spectra of measured physics, with one distractor edge of a white-line shape
 # class as the spectrum's only distractor and without it, in a window from just below its onset to
 # 60-250 eV beyond, for the weights shipped when the rule was written and the seeds of the recipes
-# written against its set. $F_1$ without → with the distractor, and the edge most often named
-# that is not there, with the share of the windows:
+# written against its set; the second study draws the lanthanide lines with their heights by 4f
+# occupancy, one row per occupancy. $F_1$ without → with the distractor, and the edge most often
+# named that is not there, with the share of the windows:
 
 # %%
 def white_line_table(diagnostic):
@@ -586,7 +590,10 @@ for diagnostic in (d for d in diagnostics if d["set"].startswith("white-line dis
         + (f" Trained with those distractors drawn more often ({white_line_weights}; chapter 07), the seeds in the "
            f"later columns reach "
            f"{min(m[1] for m in means[1:]):.3f}-{max(m[1] for m in means[1:]):.3f} with the distractor in the window: "
-           "better, far from the score without it." if len(means) > 1 else ""))
+           "better, far from the score without it." if len(means) > 1 and "4f" not in diagnostic["set"] else "")
+        + (f" Trained with the lanthanide lines drawn by 4f occupancy (`cpu-white-lines-4f`, chapter 07), the seeds "
+           f"in the later columns reach {min(m[1] for m in means[1:]):.3f}-{max(m[1] for m in means[1:]):.3f} with "
+           "the distractor in the window." if len(means) > 1 and "4f" in diagnostic["set"] else ""))
 
 # %% [markdown]
 # ## Takeaways
