@@ -160,10 +160,14 @@ def _subedge_ev(atlas: dict[str, dict[str, Any]], el: str, fam: str, sub: str, x
 
 def exspy_edges() -> dict[str, dict[str, Any]]:
     """exspy's EELS edge table (Gatan EELS Atlas): element -> edge -> record."""
-    logging.disable(logging.WARNING)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from exspy._misc.elements import elements
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)  # exspy's import logs; put the level back, or later logging stays silenced
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from exspy._misc.elements import elements
+    finally:
+        logging.disable(previous)
     return {el: dict(d["Atomic_properties"].get("Binding_energies", {})) for el, d in elements.items()}
 
 

@@ -1304,7 +1304,7 @@ def main(argv: list[str] | None = None) -> int:
                          "write the calibrated checkpoints here and judge them by the decision-threshold rule; --record "
                          "writes its record")
     ap.add_argument("--targeted", choices=TARGETED_KINDS,
-                    help="the targeted set the candidates' recipe was written against (selection rules 9-17)")
+                    help="the targeted set the candidates' recipe was written against (selection rules 9-18)")
     ap.add_argument("--trained-by", action="append", default=[],
                     help="how each candidate was trained (with --record; repeatable, in --checkpoint order)")
     for key, (study, name, *_) in STUDIES.items():  # --pedestal-study, --shells-study, ...

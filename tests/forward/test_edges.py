@@ -297,7 +297,10 @@ def test_the_4f_table_is_the_complete_one_with_white_line_heights_by_4f_occupanc
             assert a["variants"] == b["variants"]
     # every lanthanide-like white-line edge below 1000 eV is drawn by occupancy: Cs-Nd
     assert changed == {"Cs", "Ba", "La", "Ce", "Pr", "Nd"} == set(law["occupancies"])
+    import logging
+
     assert maker.build("complete_4f")["elements"] == by_4f["elements"]
+    assert logging.root.manager.disable == logging.NOTSET  # building a table leaves logging as it found it
 
 
 def test_m5_is_the_taller_white_line_from_4f1_on():
