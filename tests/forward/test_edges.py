@@ -327,6 +327,15 @@ def test_m5_is_the_taller_white_line_from_4f1_on():
     for name in ("Ce M4,5 4f1", "Pr M4,5 4f2", "Nd M4,5 4f3"):
         m5, m4 = line_heights(variants[name])
         assert m5 > m4, name
+    # chapter 04: the Pr M5 line lies on Cu L3 (931 eV), its M4 line on Cu L2
+    from pathlib import Path
+
+    from eels_core.forward.edges import edge_labels, reference_onsets_ev
+
+    cu_l3 = reference_onsets_ev()[edge_labels().index("Cu L2,3")]
+    assert variants["Pr M4,5 4f2"].edge_onset_ev == cu_l3 == 931.0
+    chapter = (Path(__file__).resolve().parents[2] / "notebooks" / "04_synthesis_and_augmentation.py").read_text()
+    assert "its M$_5$ line lies on Cu L$_3$ (931 eV)" in chapter
     # the complete table keeps M4 the taller for every ion
     pr = next(v for v in load_distractor_edges("complete") if v.label == "Pr M4,5")
     assert pr.peaks[1, 2] > pr.peaks[0, 2]
