@@ -860,16 +860,16 @@ def white_line_study(model: torch.nn.Module, n: int = 1000, spectra: dict = WHIT
         for kind, slots in (("without", np.full_like(only, -1)), ("with", only)):
             spectra, labels, onsets, _ = render_spectra(dataclasses.replace(params, distractor_index=slots), config)
             truth, named, keep = predict_set(model, make_batch(spectra, labels, onsets, windows))
-            rows.append({"distractor": _distractor_name(table[index], config.distractor_table), "kind": kind,
+            rows.append({"distractor": _distractor_name(table[index]), "kind": kind,
                          **score_named(truth, named, keep), **false_edges(truth, named)})
     return rows
 
 
-def _distractor_name(variant, table: str) -> str:
-    """A distractor's name in a white-line study: its edge, and in the table with 4f occupancies its
-    occupancy too (Ce M4,5 has two variants there)."""
+def _distractor_name(variant) -> str:
+    """A distractor's name in a white-line study: its edge, and its 4f occupancy where its variant names
+    one (the table with 4f occupancies, where Ce M4,5 has two variants)."""
     label = f"{variant.symbol} {variant.edge}"
-    if table == "complete_4f" and ", 4f" in variant.name:
+    if ", 4f" in variant.name:
         label += " " + variant.name.split(", ")[-1].split(" ")[0]
     return label
 
