@@ -845,7 +845,7 @@ def white_line_study(model: torch.nn.Module, n: int = 1000, spectra: dict = WHIT
     """The scores of ``model`` on ``n`` spectra of ``spectra`` (:data:`WHITE_LINE_SPECTRA`, or
     :data:`WHITE_LINE_4F_SPECTRA` for the study of rule 18) per distractor variant of a white-line shape
     class, with that variant as the spectrum's only distractor and without it (the same spectra and windows
-    otherwise; windows :data:`COMPOUNDS_WINDOWS` around its onset): the measurement that rule 17 states.
+    otherwise; windows :data:`COMPOUNDS_WINDOWS` around its onset): the measurement that rules 17 and 18 state.
     Each row adds the share of the windows in which an edge that is not there is named (``false_named``)
     and the edge most often named that is not there with its share."""
     config = REAL.replace(**spectra)
