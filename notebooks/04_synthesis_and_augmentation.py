@@ -73,6 +73,7 @@ from eels_core.forward.acquisition import (
 )
 from eels_core.forward.edges import (
     WHITE_LINE_SHAPE_CLASSES,
+    distractor_label,
     distractor_shape_classes,
     edge_template,
     load_distractor_edges,
@@ -732,8 +733,8 @@ display(Markdown(
 # makes of it).
 
 # %%
-by_4f = [v for v in load_distractor_edges("complete_4f") if v.edge == "M4,5" and ", 4f" in v.name]
-ratio_by_ion = {f"{v.symbol} {v.name.split(', ')[-1].split(' ')[0]}": v.peaks[1, 2] / v.peaks[0, 2] for v in by_4f}
+by_4f = [v for v in load_distractor_edges("complete_4f") if distractor_label(v) != v.label]
+ratio_by_ion = {distractor_label(v).replace(" M4,5", ""): v.peaks[1, 2] / v.peaks[0, 2] for v in by_4f}
 pr_4f0 = next(v for v in load_distractor_edges("complete") if v.label == "Pr M4,5")
 pr_4f2 = next(v for v in by_4f if v.symbol == "Pr")
 cu = library.element("Cu").variants[0]

@@ -579,6 +579,8 @@ def white_line_table(diagnostic):
 white_line_weights = ", ".join(
     f"{load_recipe(REPO / 'experiments' / 'recipes' / f'{name}.yaml')[1].synthesis.distractor_white_line_weight:g} "
     f"times as often in `{name}`" for name in ("cpu-white-lines", "cpu-white-lines-continue"))
+
+
 def pr_as_cu(model):
     """The share of the windows in which a model names Cu L2,3 with Pr M4,5 as the distractor."""
     return next(r["most_false_share"] for r in model["rows"][1::2] if r["distractor"].startswith("Pr M4,5")

@@ -505,6 +505,7 @@ from eels_core.forward.edges import (  # noqa: E402
     WHITE_LINE_SHAPE_CLASSES,
     add_companion_edges,
     computed_compound_pairs,
+    distractor_label,
     distractor_shape_classes,
     edge_labels,
     load_distractor_edges,
@@ -860,18 +861,9 @@ def white_line_study(model: torch.nn.Module, n: int = 1000, spectra: dict = WHIT
         for kind, slots in (("without", np.full_like(only, -1)), ("with", only)):
             spectra, labels, onsets, _ = render_spectra(dataclasses.replace(params, distractor_index=slots), config)
             truth, named, keep = predict_set(model, make_batch(spectra, labels, onsets, windows))
-            rows.append({"distractor": _distractor_name(table[index]), "kind": kind,
+            rows.append({"distractor": distractor_label(table[index]), "kind": kind,
                          **score_named(truth, named, keep), **false_edges(truth, named)})
     return rows
-
-
-def _distractor_name(variant) -> str:
-    """A distractor's name in a white-line study: its edge, and its 4f occupancy where its variant names
-    one (the table with 4f occupancies, where Ce M4,5 has two variants)."""
-    label = f"{variant.symbol} {variant.edge}"
-    if ", 4f" in variant.name:
-        label += " " + variant.name.split(", ")[-1].split(" ")[0]
-    return label
 
 
 def white_line_set_spectra(n: int, kind: str = "white_lines") -> tuple[SpectrumParameters, np.ndarray]:

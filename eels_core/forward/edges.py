@@ -452,6 +452,14 @@ def load_distractor_edges(table: str = "curated") -> tuple[EdgeVariant, ...]:
     return tuple(out)
 
 
+def distractor_label(variant: EdgeVariant) -> str:
+    """A distractor variant's edge label, with its 4f occupancy where its name gives one (the white lines
+    of ``"complete_4f"``, written ``"..., 4f2 (M5 the taller)"`` by ``scripts/make_distractor_edge_table.py``),
+    e.g. ``"Pr M4,5 4f2"``; otherwise :attr:`EdgeVariant.label`, e.g. ``"Pr M4,5"``."""
+    last = variant.name.rsplit(", ", 1)[-1]
+    return f"{variant.label} {last.split(' ', 1)[0]}" if last.startswith("4f") else variant.label
+
+
 @functools.lru_cache(maxsize=4)
 def distractor_shape_classes(table: str = "curated") -> tuple[str | None, ...]:
     """The shape class of every variant of :func:`load_distractor_edges` ``(table)``, in its order: the
