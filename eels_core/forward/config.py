@@ -123,6 +123,12 @@ class SynthesisConfig:
         Also draw the variants of ``eels_core/data/edge_library_computed_compounds_3.yaml``: the N K
         edges of a third set, all nitrides (InN, AlN with q in the basal plane and along c,
         beta-Si3N4, ZrN), computed the same way from ``computed_compounds_3_cases.yaml``. Off by default.
+    computed_compound_weight : float
+        Relative weight with which an edge of a target element is drawn in one of the variants of the
+        sets of computed compounds this config draws (and their ELNES variations), against 1 for
+        every other variant of that element. 1 (the default): every variant equally likely, the
+        same draws as before the field existed; other values need at least one set of computed
+        compounds.
 
     Beyond the paper (all off by default, so ``SynthesisConfig()`` is the paper's Table 2; see
     :meth:`with_real_data_physics` for the settings the shipped model is fine-tuned with):
@@ -276,6 +282,7 @@ class SynthesisConfig:
     computed_compounds: bool = False
     computed_compounds_2: bool = False
     computed_compounds_3: bool = False
+    computed_compound_weight: float = 1.0
     thickness: tuple[float, float] = (0.0, 0.0)
     plasmon_energy_ev: tuple[float, float] = (15.0, 30.0)
     plasmon_fwhm_ev: tuple[float, float] = (3.0, 12.0)
@@ -403,6 +410,11 @@ class SynthesisConfig:
         if self.distractor_table not in DISTRACTOR_TABLE_NAMES:
             raise ValueError(f"distractor_table = {self.distractor_table!r}: choose one of "
                              f"{', '.join(repr(n) for n in DISTRACTOR_TABLE_NAMES)}")
+        if not 1.0 <= self.computed_compound_weight <= 100.0:
+            raise ValueError(f"computed_compound_weight = {self.computed_compound_weight!r}: must be in [1, 100]")
+        if self.computed_compound_weight != 1.0 and not self.computed_compound_sets:
+            raise ValueError(f"computed_compound_weight = {self.computed_compound_weight!r} needs a set of computed "
+                             "compounds to weight: set computed_compounds, computed_compounds_2 or computed_compounds_3")
         if not 1.0 <= self.distractor_white_line_weight <= 100.0:
             raise ValueError(f"distractor_white_line_weight = {self.distractor_white_line_weight!r}: must be in [1, 100]")
         if self.distractor_white_line_weight != 1.0 and self.distractor_table == "curated":

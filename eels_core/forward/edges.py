@@ -675,6 +675,25 @@ def computed_compound_pairs(compound_set: str = "computed_compounds") -> tuple[t
                  for case in yaml.safe_load(text)["cases"] for v in case["variants"])
 
 
+def computed_compound_variants(library: EdgeLibrary, compound_sets: tuple[str, ...]) -> NDArray[np.bool_]:
+    """Which variants of ``library`` (in :attr:`EdgeLibrary.variants` order) are computed compounds.
+
+    Parameters
+    ----------
+    library : EdgeLibrary
+        A library, with or without ELNES variations (:func:`with_elnes_variation`).
+    compound_sets : tuple of str
+        Sets of computed compounds (keys of :data:`COMPUTED_COMPOUND_SETS`).
+
+    Returns
+    -------
+    ndarray of bool, shape (n_variants,)
+        True for a variant of one of those sets and for the ELNES variations of one.
+    """
+    names = {computed for name in compound_sets for _, computed, _ in computed_compound_pairs(name)}
+    return np.array([v.name.split(" [ELNES variation ")[0] in names for v in library.variants], dtype=bool)
+
+
 def _hexagonal_structure(structure: str) -> dict:
     """One structure of ``computed_elnes_cases.yaml``, checked to be a P6_3/mmc lattice."""
     text = resources.files("eels_core.data").joinpath(COMPUTED_CASES_FILE).read_text(encoding="utf-8")

@@ -49,6 +49,7 @@ from .edges import (
     EdgeLibrary,
     EdgeVariant,
     add_companion_edges,
+    computed_compound_variants,
     distractor_shape_classes,
     edge_template,
     exelfs_modulation,
@@ -240,6 +241,7 @@ class _Tables:
     output_energy: NDArray[np.float64]
     templates: NDArray[np.float32]  # (n_variants_total, n_fft) unbroadened near-edge profiles, zero-padded
     variant_offset: NDArray[np.int64]  # (20,) first flat variant of each element
+    variant_weight: NDArray[np.float64]  # (n_library_variants,) relative draw weight within its element
     n_variants: NDArray[np.int64]  # (20,)
     onset_ev: NDArray[np.float64]  # (n_variants_total,)
     tail_start_ev: NDArray[np.float64]  # (n_variants_total,)
@@ -270,6 +272,8 @@ def _tables(config: SynthesisConfig) -> _Tables:
         output_energy=config.output_energy_axis(),
         templates=templates,
         variant_offset=np.concatenate([[0], np.cumsum(n_var)[:-1]]),
+        variant_weight=np.where(computed_compound_variants(library, config.computed_compound_sets),
+                                config.computed_compound_weight, 1.0),
         n_variants=n_var,
         onset_ev=np.array([v.edge_onset_ev for v in variants]),
         tail_start_ev=np.array([v.tail_start_ev for v in variants]),
@@ -303,6 +307,23 @@ def _block_rng(seed: int, block: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy=seed, spawn_key=(block,))))
 
 
+def _weighted_variant(u: NDArray[np.float64], element: NDArray[np.int64], t: _Tables) -> NDArray[np.int64]:
+    """The variant of ``element`` whose share of the element's summed ``variant_weight`` holds ``u``.
+
+    The same uniform numbers as the unweighted draw (``floor(u * n_variants)``), mapped through the
+    cumulative weights of each element's variants, so that only the mapping changes.
+    """
+    element_of = np.repeat(np.arange(t.n_variants.size), t.n_variants)
+    cumulative = np.cumsum(t.variant_weight)
+    start = cumulative[t.variant_offset] - t.variant_weight[t.variant_offset]
+    total = cumulative[t.variant_offset + t.n_variants - 1] - start
+    # position of every variant's upper edge on a line where element k spans [k, k + 1)
+    edges = element_of + (cumulative - start[element_of]) / total[element_of]
+    flat = np.searchsorted(edges, element + u, side="right")
+    flat = np.minimum(flat, t.variant_offset[element] + t.n_variants[element] - 1)
+    return flat - t.variant_offset[element]
+
+
 def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig) -> SpectrumParameters:
     """Draw the random choices of ``n`` spectra (paper, Table 2).
 
@@ -321,7 +342,11 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
     safe_el = np.maximum(element_index, 0)
 
     u_variant = rng.random((n, MAX_EDGES))
-    variant_index = np.where(present, np.floor(u_variant * t.n_variants[safe_el]), -1).astype(np.int16)
+    if config.computed_compound_weight == 1.0:
+        drawn = np.floor(u_variant * t.n_variants[safe_el])
+    else:
+        drawn = _weighted_variant(u_variant, safe_el, t)
+    variant_index = np.where(present, drawn, -1).astype(np.int16)
     u_jr = rng.random((n, MAX_EDGES))
     jr_max = t.jump_ratio_max[safe_el]
     if config.jump_ratio_max_scale == 1.0:

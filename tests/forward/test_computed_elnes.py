@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from eels_core.forward.config import ELEMENTS, SynthesisConfig
-from eels_core.forward.edges import ComputedCompoundSet, add_companion_edges, edge_template, load_edge_library
+from eels_core.forward.edges import (ComputedCompoundSet, add_companion_edges, computed_compound_pairs, edge_template,
+                                     load_edge_library)
 from eels_core.forward.synthesis import edge_library_for, sample_parameters
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "compute_feff_elnes.py"
@@ -256,3 +257,38 @@ def test_every_written_variant_states_the_alignment_of_its_case():
                 v = next(v for v in element.variants if v.name == wanted["name"])
                 assert feff.case_alignment(case) in v.source
                 assert v.edge_onset_ev == pytest.approx(feff.case_onset_ev(case))
+
+
+def test_computed_compound_weight_draws_the_computed_variants_more_often_only_when_set():
+    from eels_core.forward.edges import computed_compound_variants
+
+    cfg = SynthesisConfig().with_real_data_physics().replace(
+        library_additions=True, computed_compounds=True, computed_compounds_2=True, computed_compounds_3=True,
+        elnes_variation_copies=2)
+    assert cfg.computed_compound_weight == 1.0
+    library = edge_library_for(cfg)
+    computed = computed_compound_variants(library, cfg.computed_compound_sets)
+    flat_names = [v.name for v in library.variants]
+    assert computed.sum() == 3 * sum(len(pairs) for pairs in
+                                     (computed_compound_pairs(s) for s in cfg.computed_compound_sets))
+    assert all(("FEFF10" in n) for n, c in zip(flat_names, computed) if c)  # every computed variant is a FEFF10 one
+    offsets = np.concatenate([[0], np.cumsum([len(e.variants) for e in library.elements])[:-1]])
+    n_sym = ELEMENTS.index("N")
+    in_n = computed[offsets[n_sym]:offsets[n_sym] + len(library.elements[n_sym].variants)]
+    share = {}
+    for weight in (1.0, 4.0):
+        params = sample_parameters(np.random.default_rng(5), 40000, cfg.replace(computed_compound_weight=weight))
+        drawn = params.variant_index[params.element_index == n_sym]
+        share[weight] = in_n[drawn].mean()
+    k, m = in_n.sum(), in_n.size
+    assert share[1.0] == pytest.approx(k / m, abs=0.02)
+    assert share[4.0] == pytest.approx(4 * k / (m - k + 4 * k), abs=0.02)
+    # the weighted draw maps the same uniform numbers, so the other parameters do not change
+    a = sample_parameters(np.random.default_rng(5), 500, cfg)
+    b = sample_parameters(np.random.default_rng(5), 500, cfg.replace(computed_compound_weight=4.0))
+    np.testing.assert_array_equal(a.element_index, b.element_index)
+    np.testing.assert_array_equal(a.jump_ratio, b.jump_ratio)
+    with pytest.raises(ValueError, match="needs a set of computed compounds"):
+        SynthesisConfig().replace(computed_compound_weight=2.0)
+    with pytest.raises(ValueError, match=r"must be in \[1, 100\]"):
+        cfg.replace(computed_compound_weight=0.5)
