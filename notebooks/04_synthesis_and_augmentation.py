@@ -73,6 +73,7 @@ from eels_core.forward.acquisition import (
 )
 from eels_core.forward.edges import (
     WHITE_LINE_SHAPE_CLASSES,
+    computed_compound_variants,
     distractor_label,
     distractor_shape_classes,
     edge_template,
@@ -715,6 +716,29 @@ display(Markdown(
     f"{share_with_b(with_pairs):.0%} with `companion_probability = 1` (the others hold an N K variant of "
     "another compound, or already six edges)."
 ))
+
+# %% [markdown]
+# The K edges computed with FEFF10 for common compounds (chapter 01) join the hand-typed variants of
+# their element, and a drawn edge picks one variant of its element at random. A weight $w$ on the
+# computed variants (`computed_compound_weight`, 1 by default) makes a drawn edge a computed one with
+# probability $w k / (n - k + w k)$, where $k$ of the element's $n$ variants are computed:
+
+# %%
+compound_config = SynthesisConfig.with_real_data_physics(
+    library_additions=True, computed_elnes=True, computed_compounds=True, computed_compounds_2=True,
+    computed_compounds_3=True, elnes_variation_copies=4)
+compound_library = edge_library_for(compound_config)
+is_computed = computed_compound_variants(compound_library, compound_config.computed_compound_sets)
+start = 0
+rows = ["| Edge | variants | computed | share at $w = 1$ | share at $w = 3$ |", "|---|---|---|---|---|"]
+for element in compound_library.elements:
+    n_variants = len(element.variants)
+    k_computed = int(is_computed[start:start + n_variants].sum())
+    start += n_variants
+    if k_computed:
+        shares = [w * k_computed / (n_variants - k_computed + w * k_computed) for w in (1.0, 3.0)]
+        rows.append(f"| {element.label} | {n_variants} | {k_computed} | {shares[0]:.2f} | {shares[1]:.2f} |")
+display(Markdown("\n".join(rows) + "\n\n(Each library variant counts with its ELNES variations.)"))
 
 # %% [markdown]
 # ### The two M lines of the lanthanides follow the 4f shell
