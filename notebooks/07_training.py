@@ -248,10 +248,13 @@ display(md_table(("Preset", "What it is for"), [(f"`{n}`", preset_description(n)
 #   of the same physics at half the rate. The nineteenth,
 #   `experiments/recipes/cpu-white-lines.yaml`, fine-tunes the first seed of the eighteenth for 12,000 steps
 #   at the rate of the seventeenth,
-#   with the distractor edges shaped like white lines drawn five times as often (chapter 04), and
+#   with the distractor edges shaped like white lines drawn five times as often (chapter 04),
 #   the twentieth, `experiments/recipes/cpu-white-lines-continue.yaml`, fine-tunes its second seed
-#   for 12,000 steps more at the same rate with those edges drawn ten times as often;
-#   its second seed is the shipped model. The selection rules of the appendix
+#   for 12,000 steps more at the same rate with those edges drawn ten times as often, and the
+#   twenty-first, `experiments/recipes/cpu-computed-weight.yaml`, fine-tunes its second seed
+#   for 12,000 steps more at the same rate, with the lanthanide M$_{4,5}$ white lines drawn by 4f
+#   occupancy (chapter 04) and the variants of the computed compounds drawn three times as often as
+#   the other variants of their element; its second seed is the shipped model. The selection rules of the appendix
 #   {doc}`13_training_recipes` decided, at each step, whether the shipped model changed.
 # * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05 and large batches.
 #
@@ -437,8 +440,8 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # resume.
 #
 # ```bash
-# # CPU, in the background, one thread: the shipped model's twenty phases (the first four take
-# # about two and a half hours; each of the other sixteen trains two seeds, two runs at once, in
+# # CPU, in the background, one thread: the shipped model's twenty-one phases (the first four take
+# # about two and a half hours; each of the other seventeen trains two seeds, two runs at once, in
 # # about 30-60 minutes; the fifth to eighth and the tenth, twelfth, thirteenth and fourteenth then
 # # average their weights)
 # eels-core train --preset cpu-joint-acquired --out runs/cpu-joint-acquired --threads 1
@@ -466,7 +469,8 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # # phase=cpu-exelfs-shells-continue and phase=cpu-exelfs-shells-continue2; then the second seed of
 # # the fifteenth, from it the first seed of the sixteenth, from that the first seed of the
 # # seventeenth, from that the first seed of the eighteenth, from that the second seed of the
-# # nineteenth, and from that the second seed of the twentieth, the shipped model
+# # nineteenth, from that the second seed of the twentieth, and from that the second seed of the
+# # twenty-first, the shipped model
 # eels-core train --recipe experiments/recipes/cpu-computed-compounds.yaml --out runs/cpu-computed-compounds-s1 \
 #     --seed 1 --data-seed 322 --threads 1
 # eels-core train --recipe experiments/recipes/cpu-computed-compounds-2.yaml --out runs/cpu-computed-compounds-2 \
@@ -481,6 +485,9 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # eels-core train --recipe experiments/recipes/cpu-white-lines-continue.yaml \
 #     --init-from runs/cpu-white-lines-s1/checkpoint.pt --out runs/cpu-white-lines-continue-s1 \
 #     --seed 1 --data-seed 334 --threads 1
+# eels-core train --recipe experiments/recipes/cpu-computed-weight.yaml \
+#     --init-from runs/cpu-white-lines-continue-s1/checkpoint.pt --out runs/cpu-computed-weight-s1 \
+#     --seed 1 --data-seed 340 --threads 1
 # # the same recipe with other random numbers (run-to-run spread)
 # eels-core train --preset cpu-joint-acquired --seed 1 --data-seed 10 --out runs/cpu-joint-acquired-s1 --threads 1
 # # the paper's recipe on a CPU
