@@ -241,7 +241,7 @@ class _Tables:
     output_energy: NDArray[np.float64]
     templates: NDArray[np.float32]  # (n_variants_total, n_fft) unbroadened near-edge profiles, zero-padded
     variant_offset: NDArray[np.int64]  # (20,) first flat variant of each element
-    variant_weight: NDArray[np.float64]  # (n_library_variants,) relative draw weight within its element
+    variant_draw_edge: NDArray[np.float64]  # (n_library_variants,) element index + its cumulative weighted share
     n_variants: NDArray[np.int64]  # (20,)
     onset_ev: NDArray[np.float64]  # (n_variants_total,)
     tail_start_ev: NDArray[np.float64]  # (n_variants_total,)
@@ -272,8 +272,8 @@ def _tables(config: SynthesisConfig) -> _Tables:
         output_energy=config.output_energy_axis(),
         templates=templates,
         variant_offset=np.concatenate([[0], np.cumsum(n_var)[:-1]]),
-        variant_weight=np.where(computed_compound_variants(library, config.computed_compound_sets),
-                                config.computed_compound_weight, 1.0),
+        variant_draw_edge=_variant_draw_edges(np.where(
+            computed_compound_variants(library, config.computed_compound_sets), config.computed_compound_weight, 1.0), n_var),
         n_variants=n_var,
         onset_ev=np.array([v.edge_onset_ev for v in variants]),
         tail_start_ev=np.array([v.tail_start_ev for v in variants]),
@@ -307,19 +307,24 @@ def _block_rng(seed: int, block: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy=seed, spawn_key=(block,))))
 
 
+def _variant_draw_edges(weight: NDArray[np.float64], n_variants: NDArray[np.int64]) -> NDArray[np.float64]:
+    """The upper edge of every variant's share of its element's summed ``weight``, on a line where
+    element k spans [k, k + 1): a variant is drawn with probability proportional to its weight."""
+    element_of = np.repeat(np.arange(n_variants.size), n_variants)
+    offset = np.concatenate([[0], np.cumsum(n_variants)[:-1]])
+    cumulative = np.cumsum(weight)
+    start = cumulative[offset] - weight[offset]
+    total = cumulative[offset + n_variants - 1] - start
+    return element_of + (cumulative - start[element_of]) / total[element_of]
+
+
 def _weighted_variant(u: NDArray[np.float64], element: NDArray[np.int64], t: _Tables) -> NDArray[np.int64]:
-    """The variant of ``element`` whose share of the element's summed ``variant_weight`` holds ``u``.
+    """The variant of ``element`` whose share of the element's weights (``t.variant_draw_edge``) holds ``u``.
 
     The same uniform numbers as the unweighted draw (``floor(u * n_variants)``), mapped through the
     cumulative weights of each element's variants, so that only the mapping changes.
     """
-    element_of = np.repeat(np.arange(t.n_variants.size), t.n_variants)
-    cumulative = np.cumsum(t.variant_weight)
-    start = cumulative[t.variant_offset] - t.variant_weight[t.variant_offset]
-    total = cumulative[t.variant_offset + t.n_variants - 1] - start
-    # position of every variant's upper edge on a line where element k spans [k, k + 1)
-    edges = element_of + (cumulative - start[element_of]) / total[element_of]
-    flat = np.searchsorted(edges, element + u, side="right")
+    flat = np.searchsorted(t.variant_draw_edge, element + u, side="right")
     flat = np.minimum(flat, t.variant_offset[element] + t.n_variants[element] - 1)
     return flat - t.variant_offset[element]
 
