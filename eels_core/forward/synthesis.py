@@ -266,14 +266,16 @@ def _tables(config: SynthesisConfig) -> _Tables:
     templates = np.zeros((len(variants), fft_length(e_model.size)), dtype=np.float32)
     templates[:, : e_model.size] = np.stack([edge_template(v, e_model) for v in variants])
     n_var = np.array([len(el.variants) for el in library.elements], dtype=np.int64)
+    offset = np.concatenate([[0], np.cumsum(n_var)[:-1]])
     return _Tables(
         library=library,
         model_energy=e_model,
         output_energy=config.output_energy_axis(),
         templates=templates,
-        variant_offset=np.concatenate([[0], np.cumsum(n_var)[:-1]]),
+        variant_offset=offset,
         variant_draw_edge=_variant_draw_edges(np.where(
-            computed_compound_variants(library, config.computed_compound_sets), config.computed_compound_weight, 1.0), n_var),
+            computed_compound_variants(library, config.computed_compound_sets), config.computed_compound_weight, 1.0),
+            n_var, offset),
         n_variants=n_var,
         onset_ev=np.array([v.edge_onset_ev for v in variants]),
         tail_start_ev=np.array([v.tail_start_ev for v in variants]),
@@ -307,11 +309,12 @@ def _block_rng(seed: int, block: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy=seed, spawn_key=(block,))))
 
 
-def _variant_draw_edges(weight: NDArray[np.float64], n_variants: NDArray[np.int64]) -> NDArray[np.float64]:
+def _variant_draw_edges(weight: NDArray[np.float64], n_variants: NDArray[np.int64],
+                        offset: NDArray[np.int64]) -> NDArray[np.float64]:
     """The upper edge of every variant's share of its element's summed ``weight``, on a line where
-    element k spans [k, k + 1): a variant is drawn with probability proportional to its weight."""
+    element k spans [k, k + 1): a variant is drawn with probability proportional to its weight.
+    ``offset``: each element's first variant (``_Tables.variant_offset``)."""
     element_of = np.repeat(np.arange(n_variants.size), n_variants)
-    offset = np.concatenate([[0], np.cumsum(n_variants)[:-1]])
     cumulative = np.cumsum(weight)
     start = cumulative[offset] - weight[offset]
     total = cumulative[offset + n_variants - 1] - start
