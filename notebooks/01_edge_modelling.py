@@ -848,12 +848,19 @@ say(f"The {len(reach['-'])} computed edges shown keep their structure up to {min
 # from those above: InN (a wurtzite with a wider lattice than AlN and GaN), $\beta$-Si$_3$N$_4$ (the
 # absorber on its 6h site, which holds three quarters of the nitrogen), ZrN (a 4d rock-salt nitride),
 # and AlN once more with the momentum transfer in its basal plane and along $c$ instead of averaged
-# over orientations, each paired with the typed variant of the same kind of nitride. The second set
-# first, then the third:
+# over orientations, each paired with the typed variant of the same kind of nitride. The fourth
+# (`computed_compounds_4_cases.yaml`, drawn with `SynthesisConfig(computed_compounds_4=True)`) widens
+# the elements beside nitrogen: the C K edges of a covalent and a metallic carbide (3C-SiC, TiC), the
+# B K edge of a metal diboride (TiB$_2$, its boron in graphite-like sheets), and the O K edges of five
+# more oxides, an alkaline-earth monoxide (CaO), a 3d monoxide with a half-filled d shell (MnO),
+# hematite ($\alpha$-Fe$_2$O$_3$), a 4f$^0$ fluorite (CeO$_2$) and $\alpha$-quartz, the commonest
+# silicate framework. Each is paired with the typed variant of the same compound or the most alike
+# one. The second set first, then the third and the fourth:
 
 # %% tags=["hide-input"]
 later_sets = {}
-for label, compound_set in (("second", "computed_compounds_2"), ("third", "computed_compounds_3")):
+for label, compound_set in (("second", "computed_compounds_2"), ("third", "computed_compounds_3"),
+                            ("fourth", "computed_compounds_4")):
     later_sets[label] = plot_compound_pairs(load_edge_library(computed_compound_sets=(compound_set,)),
                                             computed_compound_pairs(compound_set))
 
@@ -862,7 +869,7 @@ say(" ".join(f"The {len(reach['-'])} computed edges of the {label} set stand at 
              f"{min(level['-']):.2f}-{max(level['-']):.2f} of their maxima where their tails start, the typed ones "
              f"beside them at {min(level['--']):.2f}-{max(level['--']):.2f}." for label, (reach, level) in later_sets.items())
     + " Chapter 13 measures how the network trained with the sets before each names them, and why the third holds "
-      "nitrides alone.")
+      "nitrides alone and the fourth widens the carbides, borides and oxides.")
 
 # %% [markdown]
 # ### Far beyond the onset: extended fine structure (EXELFS, beyond the paper)

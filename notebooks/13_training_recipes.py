@@ -264,7 +264,9 @@ plt.show()
 # recipe may be written against. An eighteenth rule, written the same way, adds a twenty-fourth set,
 # the same with the heights of the lanthanide M$_5$ and M$_4$ lines drawn by 4f occupancy (M$_5$ the
 # taller from Ce$^{3+}$ on; chapter 04), as a twenty-third physics set and a tenth set a recipe may be
-# written against.
+# written against. A nineteenth rule, written the same way, adds a twenty-fifth set, one or two K
+# edges in the variants computed for a fourth set of compounds, carbides, a boride and more oxides
+# (chapter 01), as a twenty-fourth physics set and an eleventh set a recipe may be written against.
 # Each record below names the sets its rule read. The
 # shipped weights' metadata carries the rules and every record where one was applied:
 
@@ -501,14 +503,15 @@ for diagnostic in (d for d in diagnostics if d["set"].startswith("coarse-survey 
            f"{min(retrained):.1%}-{max(retrained):.1%} of those edges against {noisy['recall_high']:.1%}." if retrained else "."))
 
 # %% [markdown]
-# ### The measurements behind the fourteenth to sixteenth rules: edges computed for common compounds
+# ### The measurements behind the fourteenth to sixteenth and the nineteenth rules: edges computed for common compounds
 #
 # The same synthetic spectra of measured physics, each with one K edge in a window from just below
 # it to 60-250 eV beyond, scored once with the edge in a hand-typed variant of the library and once
 # in the variant computed with FEFF10 for the same compound, or the most alike one (chapter 01), for
 # the weights shipped when each was measured, those shipped when its rule was written and the seeds
 # of the recipes written against its set; first for the compounds of the fourteenth rule, then for
-# the second set, that of the fifteenth, and last for the third, the nitrides of the sixteenth:
+# the second set, that of the fifteenth, then for the third, the nitrides of the sixteenth, and last
+# for the fourth, the carbides, boride and oxides of the nineteenth:
 
 # %%
 def computed_name(variant):

@@ -31,7 +31,8 @@ ELEMENTS: tuple[str, ...] = (
 #: The sets of compounds whose K edges were computed with FEFF10, each named by the boolean field of
 #: :class:`SynthesisConfig` that draws it, in the order their variants join the library
 #: (:data:`eels_core.forward.edges.COMPUTED_COMPOUND_SETS` holds their files).
-COMPUTED_COMPOUND_SET_NAMES: tuple[str, ...] = ("computed_compounds", "computed_compounds_2", "computed_compounds_3")
+COMPUTED_COMPOUND_SET_NAMES: tuple[str, ...] = ("computed_compounds", "computed_compounds_2", "computed_compounds_3",
+                                                 "computed_compounds_4")
 #: The distractor tables ``SynthesisConfig.distractor_table`` may name
 #: (:data:`eels_core.forward.edges.DISTRACTOR_TABLES` holds their files); every one but the first names
 #: a shape class per edge.
@@ -123,6 +124,11 @@ class SynthesisConfig:
         Also draw the variants of ``eels_core/data/edge_library_computed_compounds_3.yaml``: the N K
         edges of a third set, all nitrides (InN, AlN with q in the basal plane and along c,
         beta-Si3N4, ZrN), computed the same way from ``computed_compounds_3_cases.yaml``. Off by default.
+    computed_compounds_4 : bool
+        Also draw the variants of ``eels_core/data/edge_library_computed_compounds_4.yaml``: the K
+        edges of a fourth set, carbides, a boride and more oxides (C K of 3C-SiC and TiC, B K of
+        TiB2, O K of CaO, MnO, alpha-Fe2O3, CeO2 and alpha-quartz), computed the same way from
+        ``computed_compounds_4_cases.yaml``. Off by default.
     computed_compound_weight : float
         Relative weight with which an edge of a target element is drawn in one of the variants of the
         sets of computed compounds this config draws (and their ELNES variations), against 1 for
@@ -282,6 +288,7 @@ class SynthesisConfig:
     computed_compounds: bool = False
     computed_compounds_2: bool = False
     computed_compounds_3: bool = False
+    computed_compounds_4: bool = False
     computed_compound_weight: float = 1.0
     thickness: tuple[float, float] = (0.0, 0.0)
     plasmon_energy_ev: tuple[float, float] = (15.0, 30.0)
@@ -414,7 +421,7 @@ class SynthesisConfig:
             raise ValueError(f"computed_compound_weight = {self.computed_compound_weight!r}: must be in [1, 100]")
         if self.computed_compound_weight != 1.0 and not self.computed_compound_sets:
             raise ValueError(f"computed_compound_weight = {self.computed_compound_weight!r} needs a set of computed "
-                             "compounds to weight: set computed_compounds, computed_compounds_2 or computed_compounds_3")
+                             "compounds to weight: set one of " + ", ".join(COMPUTED_COMPOUND_SET_NAMES))
         if not 1.0 <= self.distractor_white_line_weight <= 100.0:
             raise ValueError(f"distractor_white_line_weight = {self.distractor_white_line_weight!r}: must be in [1, 100]")
         if self.distractor_white_line_weight != 1.0 and self.distractor_table == "curated":

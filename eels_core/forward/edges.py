@@ -79,11 +79,13 @@ class ComputedCompoundSet:
 #: library. Each set has files of its own, so that adding one leaves the draws of the others unchanged:
 #: common compounds (B, C, N, O, F K of MgO, rutile TiO2, ZnO, LiF, diamond, graphite, c-BN, GaN); a
 #: second set (N, O, F K of TiN, AlN, NiO, SrTiO3, alpha-Al2O3, MgF2); a third, all nitrides (N K of
-#: InN, AlN with q in the basal plane and along c, beta-Si3N4, ZrN).
+#: InN, AlN with q in the basal plane and along c, beta-Si3N4, ZrN); a fourth, carbides, a boride and
+#: more oxides (C K of 3C-SiC and TiC, B K of TiB2, O K of CaO, MnO, alpha-Fe2O3, CeO2, alpha-quartz).
 COMPUTED_COMPOUND_SETS: dict[str, ComputedCompoundSet] = dict(zip(COMPUTED_COMPOUND_SET_NAMES, (
     ComputedCompoundSet("computed_compounds_cases.yaml", "edge_library_computed_compounds.yaml"),
     ComputedCompoundSet("computed_compounds_2_cases.yaml", "edge_library_computed_compounds_2.yaml"),
     ComputedCompoundSet("computed_compounds_3_cases.yaml", "edge_library_computed_compounds_3.yaml"),
+    ComputedCompoundSet("computed_compounds_4_cases.yaml", "edge_library_computed_compounds_4.yaml"),
 ), strict=True))
 
 

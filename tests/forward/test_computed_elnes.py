@@ -141,14 +141,16 @@ def test_computed_hbn_brings_its_boron_edge_computed_for_the_same_orientation():
 COMPOUNDS_CASES = Path(__file__).resolve().parents[2] / "eels_core" / "data" / "computed_compounds_cases.yaml"
 COMPOUNDS_2_CASES = COMPOUNDS_CASES.with_name("computed_compounds_2_cases.yaml")
 COMPOUNDS_3_CASES = COMPOUNDS_CASES.with_name("computed_compounds_3_cases.yaml")
+COMPOUNDS_4_CASES = COMPOUNDS_CASES.with_name("computed_compounds_4_cases.yaml")
 #: Each set of compounds: its cases file, its name (the SynthesisConfig field that draws it, and the
 #: name load_edge_library takes), and the K edges it computes.
 COMPOUND_SETS = (
     (COMPOUNDS_CASES, "computed_compounds", {"B", "C", "N", "O", "F"}),
     (COMPOUNDS_2_CASES, "computed_compounds_2", {"N", "O", "F"}),
     (COMPOUNDS_3_CASES, "computed_compounds_3", {"N"}),
+    (COMPOUNDS_4_CASES, "computed_compounds_4", {"B", "C", "O"}),
 )
-SET_IDS = ["first set", "second set", "third set"]
+SET_IDS = ["first set", "second set", "third set", "fourth set"]
 
 
 @pytest.mark.parametrize("cases_file, field, symbols", COMPOUND_SETS, ids=SET_IDS)
@@ -204,7 +206,8 @@ def test_compound_cases_are_aligned_on_a_sourced_energy_and_name_their_structure
         assert source in cases["sources"]
         assert cases["structures"][case["structure"]]["source"] in cases["sources"]
         assert case["tail_start_ev"] - feff.case_onset_ev(case) == pytest.approx(88.0)
-    first_folder = {COMPOUNDS_CASES: "w/mgo-o-k", COMPOUNDS_2_CASES: "w/tin-n-k", COMPOUNDS_3_CASES: "w/inn-n-k"}[cases_file]
+    first_folder = {COMPOUNDS_CASES: "w/mgo-o-k", COMPOUNDS_2_CASES: "w/tin-n-k", COMPOUNDS_3_CASES: "w/inn-n-k",
+                    COMPOUNDS_4_CASES: "w/sic-c-k"}[cases_file]
     assert feff.case_folder(Path("w"), cases["cases"][0], cases["settings"]) == Path(first_folder)
     # each cases file names the config field that draws what is written from it, as the written file says;
     # for the sets of compounds that field is also the set's name in COMPUTED_COMPOUND_SETS

@@ -174,7 +174,7 @@ def test_rule_18_states_the_white_line_4f_study_as_recorded():
              "Nd M4,5 4f3"]
     assert [(r["distractor"], r["kind"]) for r in rows] == [(n, k) for n in names for k in ("without", "with")]
     without, with_ = rows[0::2], rows[1::2]
-    rule = " ".join(pv.__doc__.split("Selection rule 18 (", 1)[1].split("Test-time averaging", 1)[0].split())
+    rule = " ".join(pv.__doc__.split("Selection rule 18 (", 1)[1].split("Selection rule 19 (", 1)[0].split())
     mean = lambda rs, key: float(np.mean([r[key] for r in rs]))  # noqa: E731
     assert f"F1 falls from {mean(without, 'f1'):.4f} to {mean(with_, 'f1'):.4f} averaged over the eight" in rule
     assert f"(exact accuracy {mean(without, 'exact_accuracy'):.3f} and {mean(with_, 'exact_accuracy'):.3f})" in rule
@@ -263,11 +263,13 @@ COMPOUNDS_RULES = (
      (("AlN N K", "Sc L2,3"), ("SrTiO3 O K", "V L2,3"))),
     (16, "compounds_3", "computed-compounds-3-study.json", "b7b12238560d", "computed_compounds_3", "Selection rule 17 (",
      (("ZrN N K", "Sc L2,3"), ("beta-Si3N4 N K", "Sc L2,3"))),
+    (19, "compounds_4", "computed-compounds-4-study.json", "54d84a213a1e", "computed_compounds_4", "Test-time averaging",
+     (("CeO2 O K", "V L2,3"), ("MnO O K", "V L2,3"))),
 )
 
 
 @pytest.mark.parametrize("number, study_key, record_name, written_against, compounds, rule_end, read_as_named",
-                         COMPOUNDS_RULES, ids=["rule 14", "rule 15", "rule 16"])
+                         COMPOUNDS_RULES, ids=["rule 14", "rule 15", "rule 16", "rule 19"])
 def test_a_compounds_rule_states_its_study_as_recorded(number, study_key, record_name, written_against, compounds,
                                                        rule_end, read_as_named):
     """The numbers of the rule's reason are those of the recorded study of the weights it was written
@@ -306,7 +308,7 @@ def test_a_compounds_rule_states_its_study_as_recorded(number, study_key, record
 
 
 @pytest.mark.parametrize("kind, symbols", [("computed_compounds", "BCNOF"), ("computed_compounds_2", "NOF"),
-                                           ("computed_compounds_3", "N")])
+                                           ("computed_compounds_3", "N"), ("computed_compounds_4", "BCO")])
 def test_computed_compounds_set_holds_only_computed_k_edges_in_windows_around_the_first(kind, symbols):
     import numpy as np
 
@@ -345,7 +347,7 @@ def test_every_study_has_its_flag_and_writes_its_record(tmp_path):
                      "third_shell": "--third-shell-study", "survey": "--survey-study",
                      "compounds": "--compounds-study", "compounds_2": "--compounds-2-study",
                      "compounds_3": "--compounds-3-study", "white_line": "--white-line-study",
-                     "white_line_4f": "--white-line-4f-study"}
+                     "white_line_4f": "--white-line-4f-study", "compounds_4": "--compounds-4-study"}
     out = tmp_path / "survey.json"
     assert pv.main(["--n", "8", flags["survey"], str(out)]) == 0
     record = json.loads(out.read_text())
@@ -394,10 +396,11 @@ def test_selection_rule_2():
     assert pv.RULE15_KINDS == pv.RULE14_KINDS + ("computed_compounds_2",)
     assert pv.RULE16_KINDS == pv.RULE15_KINDS + ("computed_compounds_3",)
     assert pv.RULE17_KINDS == pv.RULE16_KINDS + ("white_lines",)
-    assert pv.PHYSICS_KINDS == pv.RULE17_KINDS[1:] + ("white_lines_4f",) and pv.RULE_IN_FORCE == 18
+    assert pv.RULE18_KINDS == pv.RULE17_KINDS + ("white_lines_4f",)
+    assert pv.PHYSICS_KINDS == pv.RULE18_KINDS[1:] + ("computed_compounds_4",) and pv.RULE_IN_FORCE == 19
     assert pv.TARGETED_KINDS == ("bk_exelfs", "pedestal", "bk_exelfs_shells", "bk_exelfs_three_shells", "coarse_survey",
                                  "computed_compounds", "computed_compounds_2", "computed_compounds_3", "white_lines",
-                                 "white_lines_4f")
+                                 "white_lines_4f", "computed_compounds_4")
     one_big_gain = _scores2(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
     assert pv.select_rule2(shipped, {"a": one_big_gain}) == "a"
     assert pv.select_rule2(shipped, {"a": {**better, "thick": {"f1": 0.5}}}) == "a"  # rule 2 does not read it
@@ -585,8 +588,8 @@ def test_selection_rule_text_and_record(tmp_path):
 
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert record["measured_by"].endswith("--n 1000")
-    assert record["rule"].startswith("selection rule 18") and record["gains"] == {}
-    assert all(f"Selection rule {k} (" in rule for k in range(8, 19))
+    assert record["rule"].startswith("selection rule 19") and record["gains"] == {}
+    assert all(f"Selection rule {k} (" in rule for k in range(8, 20))
     assert "Test-time averaging" not in rule and "Decision thresholds" not in rule
     assert "Weight averaging (" in rule and "beginning with ``cpu-mixed-noise-continue``" in rule
     with pytest.raises(SystemExit, match="--record"):
