@@ -485,7 +485,7 @@ plt.show()
 # back (in training it also adds Poisson-like counting noise to each wide channel, which the
 # interpolation turns into the saw-tooth texture of a coarse survey spectrum; the figure leaves it
 # out); `add_pedestal` adds a fraction of the spectrum's median inside the measured window (up to
-# 100 times it in the tenth to twenty-first training phases and in `cpu-joint-splice`: the amorphous-ice O K
+# 100 times it in the tenth to twenty-second training phases and in `cpu-joint-splice`: the amorphous-ice O K
 # spectrum of chapter 10 is an edge of about 1 % on such an offset, which only the contrast floor
 # of the preprocessing, chapter 08, made visible to the network); `add_background_component` adds a second, steeper power law that
 # starts at the window's low end, so that the background is curved on a log-log plot, as it is
@@ -726,7 +726,7 @@ display(Markdown(
 # %%
 compound_config = SynthesisConfig.with_real_data_physics(
     library_additions=True, computed_elnes=True, computed_compounds=True, computed_compounds_2=True,
-    computed_compounds_3=True, elnes_variation_copies=4)
+    computed_compounds_3=True, computed_compounds_4=True, elnes_variation_copies=4)
 compound_library = edge_library_for(compound_config)
 is_computed = computed_compound_variants(compound_library, compound_config.computed_compound_sets)
 start = 0

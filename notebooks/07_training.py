@@ -254,7 +254,10 @@ display(md_table(("Preset", "What it is for"), [(f"`{n}`", preset_description(n)
 #   twenty-first, `experiments/recipes/cpu-computed-weight.yaml`, fine-tunes its second seed
 #   for 12,000 steps more at the same rate, with the lanthanide M$_{4,5}$ white lines drawn by 4f
 #   occupancy (chapter 04) and the variants of the computed compounds drawn three times as often as
-#   the other variants of their element; its second seed is the shipped model. The selection rules of the appendix
+#   the other variants of their element. The twenty-second,
+#   `experiments/recipes/cpu-computed-compounds-4.yaml`, fine-tunes its second seed for 12,000 steps
+#   more at the same rate, with the K edges computed for a fourth set of compounds, carbides, a boride
+#   and more oxides (chapter 01), added; its first seed is the shipped model. The selection rules of the appendix
 #   {doc}`13_training_recipes` decided, at each step, whether the shipped model changed.
 # * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05 and large batches.
 #
@@ -440,8 +443,8 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # resume.
 #
 # ```bash
-# # CPU, in the background, one thread: the shipped model's twenty-one phases (the first four take
-# # about two and a half hours; each of the other seventeen trains two seeds, two runs at once, in
+# # CPU, in the background, one thread: the shipped model's twenty-two phases (the first four take
+# # about two and a half hours; each of the other eighteen trains two seeds, two runs at once, in
 # # about 30-60 minutes; the fifth to eighth and the tenth, twelfth, thirteenth and fourteenth then
 # # average their weights)
 # eels-core train --preset cpu-joint-acquired --out runs/cpu-joint-acquired --threads 1
@@ -469,8 +472,8 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # # phase=cpu-exelfs-shells-continue and phase=cpu-exelfs-shells-continue2; then the second seed of
 # # the fifteenth, from it the first seed of the sixteenth, from that the first seed of the
 # # seventeenth, from that the first seed of the eighteenth, from that the second seed of the
-# # nineteenth, from that the second seed of the twentieth, and from that the second seed of the
-# # twenty-first, the shipped model
+# # nineteenth, from that the second seed of the twentieth, from that the second seed of the
+# # twenty-first, and from that the first seed of the twenty-second, the shipped model
 # eels-core train --recipe experiments/recipes/cpu-computed-compounds.yaml --out runs/cpu-computed-compounds-s1 \
 #     --seed 1 --data-seed 322 --threads 1
 # eels-core train --recipe experiments/recipes/cpu-computed-compounds-2.yaml --out runs/cpu-computed-compounds-2 \
@@ -488,6 +491,8 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # eels-core train --recipe experiments/recipes/cpu-computed-weight.yaml \
 #     --init-from runs/cpu-white-lines-continue-s1/checkpoint.pt --out runs/cpu-computed-weight-s1 \
 #     --seed 1 --data-seed 340 --threads 1
+# eels-core train --recipe experiments/recipes/cpu-computed-compounds-4.yaml \
+#     --init-from runs/cpu-computed-weight-s1/checkpoint.pt --out runs/cpu-computed-compounds-4 --threads 1
 # # the same recipe with other random numbers (run-to-run spread)
 # eels-core train --preset cpu-joint-acquired --seed 1 --data-seed 10 --out runs/cpu-joint-acquired-s1 --threads 1
 # # the paper's recipe on a CPU
