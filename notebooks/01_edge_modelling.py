@@ -869,7 +869,7 @@ say(" ".join(f"The {len(reach['-'])} computed edges of the {label} set stand at 
              f"{min(level['-']):.2f}-{max(level['-']):.2f} of their maxima where their tails start, the typed ones "
              f"beside them at {min(level['--']):.2f}-{max(level['--']):.2f}." for label, (reach, level) in later_sets.items())
     + " Chapter 13 measures how the network trained with the sets before each names them, and why the third holds "
-      "nitrides alone and the fourth widens the carbides, borides and oxides.")
+      "nitrides alone, and why the fourth adds carbides, a boride and more oxides.")
 
 # %% [markdown]
 # ### Far beyond the onset: extended fine structure (EXELFS, beyond the paper)

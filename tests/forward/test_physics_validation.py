@@ -299,6 +299,10 @@ def test_a_compounds_rule_states_its_study_as_recorded(number, study_key, record
         assert row["most_false_edge"] == read_as
         said = rule.split(f"the {name} edge ", 1)[1]
         assert said.replace("is read ", "").startswith(f"as {read_as} in {100 * row['most_false_share']:.1f} %")
+    named_in = [name for name in by_variant if f"the {name} edge is named in " in rule]  # edges the rule says are missed
+    assert named_in == (["3C-SiC C K"] if number == 19 else [])
+    for name in named_in:
+        assert f"the {name} edge is named in {100 * by_variant[name]['edge_named']:.1f} % of its windows" in rule
     from eels_core.learning.checkpoint import load_model
 
     study = pv.STUDIES[study_key][0]  # what --compounds(-N)-study runs
