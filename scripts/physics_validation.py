@@ -532,6 +532,7 @@ from eels_core.forward.edges import (  # noqa: E402
     add_companion_edges,
     computed_compound_pairs,
     distractor_label,
+    measured_reference_pairs,
     distractor_shape_classes,
     edge_labels,
     load_distractor_edges,
@@ -669,6 +670,11 @@ COMPOUNDS_SETS = {
     "computed_compounds_3": (COMPUTED_COMPOUNDS_3_SPECTRA, COMPOUNDS_3_STUDY_SEEDS),
     "computed_compounds_4": (COMPUTED_COMPOUNDS_4_SPECTRA, COMPOUNDS_4_STUDY_SEEDS),
 }
+#: The spectra of the measured-edges study (``--measured-mn-study``): the measured physics with one Mn L2,3
+#: edge, drawn from a library that holds the measured reference edges (``SynthesisConfig.measured_reference_edges``).
+MEASURED_MN_SPECTRA = dict(elements=("Mn",), n_edges_probabilities=(1.0,), measured_reference_edges=True)
+#: Those of the measured-edges study: seeds of its spectra and windows (no set and no training stream uses them).
+MEASURED_MN_STUDY_SEEDS = {"spectra": 787, "windows": 12}
 #: The windows of the ``computed_compounds`` sets and of the compounds studies: starts 5-40 eV below the
 #: reference onset of the (first) K edge, widths 60-250 eV.
 COMPOUNDS_WINDOWS = ((-40.0, -5.0), (60.0, 250.0))
@@ -823,35 +829,55 @@ def survey_study(model: torch.nn.Module, n: int = 1000) -> list[dict]:
     return rows
 
 
-def compounds_study(model: torch.nn.Module, n: int = 1000, compounds: str = "computed_compounds") -> list[dict]:
-    """The scores of ``model`` on ``n`` spectra of the measured physics with one K edge, drawn with the
-    hand-typed variant of a compound and with the variant of the same compound computed with FEFF10
-    (:func:`~eels_core.forward.edges.computed_compound_pairs`), the same spectra and windows otherwise
-    (windows :data:`COMPOUNDS_WINDOWS` around the edge): the measurement that rule 14 states. Each row
-    adds the share of the windows in which the edge is named (``edge_named``), in which an edge that
-    is not there is (``false_named``), and the edge most often named that is not there with its share
-    (``most_false_edge``, ``most_false_share``). ``compounds``: the set of compounds, a key of
-    :data:`COMPOUNDS_SETS`, which holds its spectra and seeds."""
-    spectra_of, seeds = COMPOUNDS_SETS[compounds]
+def variant_pairs_study(model: torch.nn.Module, n: int, pairs: tuple[tuple[str, str, str], ...],
+                        spectra_of: dict, seeds: dict[str, int], kinds: tuple[str, str]) -> list[dict]:
+    """The scores of ``model`` on ``n`` spectra of the measured physics (with ``spectra_of``) per pair of
+    variants of one edge ``(symbol, other, hand-typed)``, drawn once with each variant, the same spectra and
+    windows otherwise (windows :data:`COMPOUNDS_WINDOWS` around the edge's reference onset). Each row, one per
+    pair and ``kinds`` label (the hand-typed variant's first), adds the share of the windows in which the edge
+    is named (``edge_named``), in which an edge that is not there is (``false_named``), and the edge most often
+    named that is not there with its share (``most_false_edge``, ``most_false_share``)."""
     rows = []
-    for k, (symbol, computed, hand) in enumerate(computed_compound_pairs(compounds)):
+    for k, (symbol, other, hand) in enumerate(pairs):
         config = REAL.replace(**{**spectra_of, "elements": (symbol,), "n_edges_probabilities": (1.0,)})
-        variants = [v.name for v in edge_library_for(config).element(symbol).variants]
+        element = edge_library_for(config).element(symbol)
+        variants = [v.name for v in element.variants]
         params = sample_parameters(np.random.default_rng([seeds["spectra"], k]), n, config)
         onset = reference_onsets_ev()[ELEMENTS.index(symbol)]
         (lo, hi), width = COMPOUNDS_WINDOWS
         windows = _windows_from(np.random.default_rng([seeds["windows"], k]), n,
                                 (onset + lo, onset + hi), width)
-        for kind, name in (("hand-typed", hand), ("computed", computed)):
+        for kind, name in zip(kinds, (hand, other), strict=True):
             index = params.variant_index.copy()
             index[:, 0] = variants.index(name)
             spectra, labels, onsets, _ = render_spectra(dataclasses.replace(params, variant_index=index), config)
             truth, named, keep = predict_set(model, make_batch(spectra, labels, onsets, windows))
             column = ELEMENTS.index(symbol)
-            rows.append({"edge": f"{symbol} K", "variant": name, "kind": kind, **score_named(truth, named, keep),
+            rows.append({"edge": f"{symbol} {element.edge}", "variant": name, "kind": kind,
+                         **score_named(truth, named, keep),
                          "edge_named": float(named[:, column].sum() / max(truth[:, column].sum(), 1)),
                          **false_edges(truth, named)})
     return rows
+
+
+def compounds_study(model: torch.nn.Module, n: int = 1000, compounds: str = "computed_compounds") -> list[dict]:
+    """The scores of ``model`` on ``n`` spectra of the measured physics with one K edge, drawn with the
+    hand-typed variant of a compound and with the variant of the same compound computed with FEFF10
+    (:func:`~eels_core.forward.edges.computed_compound_pairs`), the same spectra and windows otherwise
+    (:func:`variant_pairs_study`): the measurement that rule 14 states. ``compounds``: the set of compounds,
+    a key of :data:`COMPOUNDS_SETS`, which holds its spectra and seeds."""
+    spectra_of, seeds = COMPOUNDS_SETS[compounds]
+    return variant_pairs_study(model, n, computed_compound_pairs(compounds), spectra_of, seeds,
+                               ("hand-typed", "computed"))
+
+
+def measured_mn_study(model: torch.nn.Module, n: int = 1000) -> list[dict]:
+    """The scores of ``model`` on ``n`` spectra of the measured physics with one Mn L2,3 edge, drawn with each
+    measured reference variant (:func:`~eels_core.forward.edges.measured_reference_pairs`) and with the
+    hand-typed variant of the same oxidation state, the same spectra and windows otherwise
+    (:func:`variant_pairs_study`, :data:`MEASURED_MN_SPECTRA`, :data:`MEASURED_MN_STUDY_SEEDS`)."""
+    return variant_pairs_study(model, n, measured_reference_pairs(), MEASURED_MN_SPECTRA, MEASURED_MN_STUDY_SEEDS,
+                               ("hand-typed", "measured"))
 
 
 def false_edges(truth: np.ndarray, named: np.ndarray) -> dict:
@@ -1439,6 +1465,14 @@ STUDIES = {
                     _compounds_what(" of the fourth set, carbides, a boride and oxides (3C-SiC, TiC, TiB2, CaO, "
                                     "MnO, alpha-Fe2O3, CeO2, alpha-quartz)"),
                     COMPOUNDS_4_STUDY_SEEDS, _compounds_said),
+    "measured_mn": (measured_mn_study, "measured Mn L2,3 study",
+                    "{{n}} spectra of the measured physics per measured reference Mn L2,3 variant (fitted to the "
+                    "curves of xinhuolin/MnEdgeNet), with one Mn L2,3 edge drawn with the hand-typed variant of the "
+                    "same oxidation state and with the measured one, the same spectra otherwise, in windows starting "
+                    "{:g} to {:g} eV from the edge's reference onset and {:g}-{:g} eV wide; edge_named: the share of "
+                    "the windows where the edge is named, false_named: where an edge that is not there is; "
+                    "threshold 0.5".format(*COMPOUNDS_WINDOWS[0], *COMPOUNDS_WINDOWS[1]),
+                    MEASURED_MN_STUDY_SEEDS, _compounds_said),
     "white_line": (white_line_study, "white-line distractor study (rule 17)",
                    "{{n}} spectra of the measured physics per distractor edge of a white-line shape class (the M4,5 "
                    "white lines of Cs, Ba and the lanthanides, the K L2,3 doublet; complete distractor table), with "

@@ -129,6 +129,11 @@ class SynthesisConfig:
         edges of a fourth set, carbides, a boride and more oxides (C K of 3C-SiC and TiC, B K of
         TiB2, O K of CaO, MnO, alpha-Fe2O3, CeO2 and alpha-quartz), computed the same way from
         ``computed_compounds_4_cases.yaml``. Off by default.
+    measured_reference_edges : bool
+        Also draw the variants of ``eels_core/data/edge_library_measured.yaml``: measured reference
+        edges that are not validation spectra, fitted by ``scripts/fit_measured_edges.py`` (the Mn
+        L2,3 edges of MnO, YBaMn3AlO7, LaMnO3, SrMnO3 and MnO2 of the MIT-licensed repository
+        xinhuolin/MnEdgeNet, the one measured source the fact sheet names). Off by default.
     computed_compound_weight : float
         Relative weight with which an edge of a target element is drawn in one of the variants of the
         sets of computed compounds this config draws (and their ELNES variations), against 1 for
@@ -289,6 +294,7 @@ class SynthesisConfig:
     computed_compounds_2: bool = False
     computed_compounds_3: bool = False
     computed_compounds_4: bool = False
+    measured_reference_edges: bool = False
     computed_compound_weight: float = 1.0
     thickness: tuple[float, float] = (0.0, 0.0)
     plasmon_energy_ev: tuple[float, float] = (15.0, 30.0)

@@ -38,6 +38,9 @@ ADDITIONS_FILE = "edge_library_additions.yaml"
 #: Near-edge structures computed with FEFF10 (``SynthesisConfig.computed_elnes``), written by
 #: ``scripts/compute_feff_elnes.py`` from ``computed_elnes_cases.yaml``.
 COMPUTED_LIBRARY_FILE = "edge_library_computed.yaml"
+#: Measured reference edges that are not validation spectra (``SynthesisConfig.measured_reference_edges``),
+#: written by ``scripts/fit_measured_edges.py`` from the curves of ``eels_core/data/measured_edges/``.
+MEASURED_LIBRARY_FILE = "edge_library_measured.yaml"
 #: Edges that a library variant brings with it (boron nitride: B K with N K).
 COMPANION_FILE = "edge_companions.yaml"
 DISTRACTOR_FILE = "distractor_edges.yaml"
@@ -252,7 +255,8 @@ def _read_yaml(path: Path | None, name: str) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=8)
 def load_edge_library(include_fitted: bool = False, path: str | None = None, include_additions: bool = False,
-                      include_computed: bool = False, computed_compound_sets: tuple[str, ...] = ()) -> EdgeLibrary:
+                      include_computed: bool = False, computed_compound_sets: tuple[str, ...] = (),
+                      include_measured: bool = False) -> EdgeLibrary:
     """Load and validate the edge library.
 
     Parameters
@@ -272,6 +276,9 @@ def load_edge_library(include_fitted: bool = False, path: str | None = None, inc
         Names of sets of compounds (keys of :data:`COMPUTED_COMPOUND_SETS`) whose K edges, computed
         with FEFF10 up to 90 eV above their onsets, are added after those, in the order of
         :data:`COMPUTED_COMPOUND_SETS` whatever the order given.
+    include_measured : bool
+        Add the variants of ``edge_library_measured.yaml`` last: measured reference edges that are
+        not validation spectra (the Mn L2,3 edges of five Mn oxides, ``scripts/fit_measured_edges.py``).
 
     Raises
     ------
@@ -297,7 +304,8 @@ def load_edge_library(include_fitted: bool = False, path: str | None = None, inc
                          f"choose from {', '.join(COMPUTED_COMPOUND_SETS)}")
     for wanted, name in ((include_additions, ADDITIONS_FILE), (include_computed, COMPUTED_LIBRARY_FILE),
                          *((set_name in computed_compound_sets, files.library_file)
-                           for set_name, files in COMPUTED_COMPOUND_SETS.items())):
+                           for set_name, files in COMPUTED_COMPOUND_SETS.items()),
+                         (include_measured, MEASURED_LIBRARY_FILE)):
         if not wanted:
             continue
         for ent in _read_yaml(None, name).get("elements", []):
@@ -408,18 +416,20 @@ def with_elnes_variation(library: EdgeLibrary, copies: int, seed: int = 0) -> Ed
 
 @functools.lru_cache(maxsize=8)
 def synthesis_library(include_fitted: bool = False, include_additions: bool = False, elnes_variation_copies: int = 0,
-                      include_computed: bool = False, computed_compound_sets: tuple[str, ...] = ()) -> EdgeLibrary:
-    """:func:`load_edge_library` with the fitted, added and computed variants asked for, then
+                      include_computed: bool = False, computed_compound_sets: tuple[str, ...] = (),
+                      include_measured: bool = False) -> EdgeLibrary:
+    """:func:`load_edge_library` with the fitted, added, computed and measured variants asked for, then
     :func:`with_elnes_variation` (cached)."""
     library = load_edge_library(include_fitted=include_fitted, include_additions=include_additions,
-                                include_computed=include_computed, computed_compound_sets=tuple(computed_compound_sets))
+                                include_computed=include_computed, computed_compound_sets=tuple(computed_compound_sets),
+                                include_measured=include_measured)
     return with_elnes_variation(library, elnes_variation_copies)
 
 
 def synthesis_library_for(config: SynthesisConfig) -> EdgeLibrary:
     """The library a synthesis configuration draws from (:func:`synthesis_library` with its fields)."""
     return synthesis_library(config.include_fitted_edges, config.library_additions, config.elnes_variation_copies,
-                             config.computed_elnes, config.computed_compound_sets)
+                             config.computed_elnes, config.computed_compound_sets, config.measured_reference_edges)
 
 
 @functools.lru_cache(maxsize=4)
@@ -675,6 +685,21 @@ def computed_compound_pairs(compound_set: str = "computed_compounds") -> tuple[t
     text = resources.files("eels_core.data").joinpath(COMPUTED_COMPOUND_SETS[compound_set].cases_file).read_text(encoding="utf-8")
     return tuple((str(case["absorber"]), str(v["name"]), str(v["hand_variant"]))
                  for case in yaml.safe_load(text)["cases"] for v in case["variants"])
+
+
+def measured_reference_pairs() -> tuple[tuple[str, str, str], ...]:
+    """Each measured reference variant (``edge_library_measured.yaml``) with the hand-typed variant it
+    is compared with (its ``compared_with``: the variant of ``edge_library.yaml`` of the same compound or
+    oxidation state, whose continuum steps it takes).
+
+    Returns
+    -------
+    tuple of (symbol, measured name, hand-typed name)
+        In the order of the file.
+    """
+    data = _read_yaml(None, MEASURED_LIBRARY_FILE)
+    return tuple((str(ent["symbol"]), str(v["name"]), str(v["compared_with"]))
+                 for ent in data["elements"] for v in ent["variants"])
 
 
 def computed_compound_variants(library: EdgeLibrary, compound_sets: tuple[str, ...]) -> NDArray[np.bool_]:
