@@ -95,6 +95,7 @@ from eels_core.forward.edges import (
     photoelectron_wavenumber,
     computed_compound_pairs,
     jittered_variant,
+    measured_reference_pairs,
     validate_variant,
     with_elnes_variation,
 )
@@ -870,6 +871,60 @@ say(" ".join(f"The {len(reach['-'])} computed edges of the {label} set stand at 
              f"beside them at {min(level['--']):.2f}-{max(level['--']):.2f}." for label, (reach, level) in later_sets.items())
     + " Chapter 13 measures how the network trained with the sets before each names them, and why the third holds "
       "nitrides alone, and why the fourth adds carbides, a boride and more oxides.")
+
+# %% [markdown]
+# ### Measured Mn L$_{2,3}$ edges (beyond the paper)
+#
+# The typed Mn L$_{2,3}$ variants take their L$_3$ maxima, L$_3$-L$_2$ distances and L$_3$/L$_2$
+# heights from seven measured curves of five Mn compounds, published with the MnEdgeNet network
+# (repository xinhuolin/MnEdgeNet, MIT licence): MnO twice and YBaMn$_3$AlO$_7$ (Mn$^{2+}$), LaMnO$_3$
+# twice (Mn$^{3+}$), SrMnO$_3$ and MnO$_2$ (Mn$^{4+}$). The curves themselves are in
+# `eels_core/data/measured_edges/mnedgenet/`, and `scripts/fit_measured_edges.py` fits each with
+# Gaussian peaks, as the paper fits its digitised edges. They were digitised, they end 20-25 eV above
+# the onset, and most come back to their pre-edge level after L$_2$: whatever continuum there was
+# has been removed (the repository does not say whether they are EELS or X-ray absorption). So each
+# fitted variant keeps its peaks and takes the continuum steps of the typed variant of the same
+# oxidation state, and the library's power-law tail continues it. `SynthesisConfig(measured_reference_edges=True)`
+# draws them beside the typed ones. Each panel shows the curves (grey, pre-edge level subtracted,
+# maximum 1), the fitted variants (solid) and the typed variant they are paired with (dashed):
+
+# %% tags=["hide-input"]
+fit_measured = import_script("fit_measured_edges")
+measured_library = load_edge_library(include_measured=True)
+mn = measured_library.element("Mn")
+measured_pairs = measured_reference_pairs()
+curves_of = {item.name: item.file for item in fit_measured.MEASURED}
+states = ("Mn2+", "Mn3+", "Mn4+")
+fig, axes = plt.subplots(1, len(states), figsize=(10, 3.2), sharey=True)
+e_mn = np.arange(634.0, 668.0, grid_step_ev)
+l3_max, l3_over_l2 = {}, {}
+for ax, state in zip(axes, states):
+    shown = set()
+    for k, (_, measured_name, typed_name) in enumerate(p for p in measured_pairs if state in p[1]):
+        energy, curve = fit_measured.uniform_curve(*fit_measured.read_curve(fit_measured.CURVES_DIR / curves_of[measured_name]))
+        curve = curve - np.median(curve[energy < energy[0] + fit_measured.PRE_EDGE_EV])
+        ax.plot(energy, curve / curve.max(), color="0.6", lw=2.5, alpha=0.5)
+        for name, style in ((measured_name, "-"), (typed_name, "--")):
+            if name in shown:
+                continue
+            shown.add(name)
+            profile = edge_template(next(v for v in mn.variants if v.name == name), e_mn)
+            l3_max.setdefault((state, style), []).append(float(e_mn[np.argmax(profile)]))
+            l2_region = (e_mn > 648.0) & (e_mn < 660.0)
+            l3_over_l2.setdefault((state, style), []).append(float(profile[e_mn < 648.0].max() / profile[l2_region].max()))
+            label = name.split(" (measured, MnEdgeNet ")[-1].rstrip(")") if style == "-" else name.split(",")[0] + " (typed)"
+            ax.plot(e_mn, profile / profile.max(), style, color=f"C{k}", lw=1.1 if style == "-" else 0.9, label=label)
+    ax.set_title(state, fontsize=10)
+finish_panels(fig, axes, "edge (maximum 1)")
+
+# %%
+say("The L$_3$ maximum of the fitted variants moves up with the oxidation state, as the typed ones' does: "
+    + ", ".join(f"{np.mean(l3_max[(state, '-')]):.1f} eV for {state} (typed {np.mean(l3_max[(state, '--')]):.1f})"
+                for state in states)
+    + ". The height of L$_3$ over L$_2$ (each with the continuum beneath it) falls with the oxidation state too: "
+    + ", ".join(f"{min(l3_over_l2[(state, '-')]):.1f}-{max(l3_over_l2[(state, '-')]):.1f} for {state} "
+                f"(typed {np.mean(l3_over_l2[(state, '--')]):.1f})" for state in states)
+    + ". Chapter 13 measures whether the shipped network names the measured variants as it names the typed ones.")
 
 # %% [markdown]
 # ### Far beyond the onset: extended fine structure (EXELFS, beyond the paper)

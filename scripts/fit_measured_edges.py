@@ -110,11 +110,11 @@ def uniform_curve(energy_ev: np.ndarray, intensity: np.ndarray, step_ev: float =
     Returns
     -------
     energy_ev, intensity : ndarray
-        From the first to the last energy of the curve, ``step_ev`` apart.
+        From the first energy of the curve, ``step_ev`` apart, up to its last energy.
     """
     unique, inverse = np.unique(energy_ev, return_inverse=True)
     mean = np.bincount(inverse, weights=intensity) / np.bincount(inverse)
-    grid = np.arange(unique[0], unique[-1], step_ev)
+    grid = unique[0] + step_ev * np.arange(int(np.floor((unique[-1] - unique[0]) / step_ev + 1e-9)) + 1)
     return grid, np.interp(grid, unique, mean)
 
 

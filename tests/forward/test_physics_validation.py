@@ -351,7 +351,8 @@ def test_every_study_has_its_flag_and_writes_its_record(tmp_path):
                      "third_shell": "--third-shell-study", "survey": "--survey-study",
                      "compounds": "--compounds-study", "compounds_2": "--compounds-2-study",
                      "compounds_3": "--compounds-3-study", "white_line": "--white-line-study",
-                     "white_line_4f": "--white-line-4f-study", "compounds_4": "--compounds-4-study"}
+                     "white_line_4f": "--white-line-4f-study", "compounds_4": "--compounds-4-study",
+                     "measured_mn": "--measured-mn-study"}
     out = tmp_path / "survey.json"
     assert pv.main(["--n", "8", flags["survey"], str(out)]) == 0
     record = json.loads(out.read_text())
