@@ -1,7 +1,7 @@
 """Score a weights file on the real-spectra validation set (summed files) and print every file.
 
     python scripts/score_real.py [--weights PATH] [--threshold 0.5] [--pixel-step 2]
-        [--synthetic 4000] [--synthetic-measured 4000]
+        [--synthetic 4000 [--synthetic-streams 10]] [--synthetic-measured 4000]
         [--record experiments/results/NAME.json --label "seed 1, data seed 10"]
 
 The real spectra are validation data: use this to compare training recipes, never to tune on.
@@ -103,6 +103,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threshold", type=float, default=0.5)
     ap.add_argument("--synthetic", type=int, default=0, metavar="N",
                     help="also score N paper-physics synthetic spectra (full range; ship_model.py's test)")
+    ap.add_argument("--synthetic-streams", type=int, default=0, metavar="K",
+                    help="with --synthetic N: also score the paper physics on K further fresh streams of N spectra "
+                         "(ship_model.FRESH_STREAM_SEEDS), to show how much one stream moves the figures")
     ap.add_argument("--synthetic-measured", type=int, default=0, metavar="N",
                     help="also score N synthetic spectra of the measured-spectrum physics (full range)")
     ap.add_argument("--pixel-step", type=int, default=0, metavar="K",
@@ -111,6 +114,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="add this measurement to a results file, e.g. experiments/results/NAME.json")
     ap.add_argument("--label", help="what distinguishes this run, e.g. 'seed 1, data seed 10' (with --record)")
     args = ap.parse_args(argv)
+    if args.synthetic_streams and not args.synthetic:
+        ap.error("--synthetic-streams K needs --synthetic N (the number of spectra per stream)")
     torch.set_num_threads(1)
     labels = edge_labels()
     model = load_model(args.weights)
@@ -172,6 +177,19 @@ def main(argv: list[str] | None = None) -> None:
                 m = synthetic_metrics(model, config, n, False)
                 print(f"{what} ({n} synthetic spectra, full range):", m)
                 run[key] = {**_rounded(m), "seed": VALIDATION_SEED}
+        if args.synthetic_streams:
+            from ship_model import FRESH_STREAM_SEEDS
+
+            if args.synthetic_streams > len(FRESH_STREAM_SEEDS):
+                raise SystemExit(f"score_real.py: error: at most {len(FRESH_STREAM_SEEDS)} further streams")
+            seeds = list(FRESH_STREAM_SEEDS[:args.synthetic_streams])
+            streams = [synthetic_metrics(model, SynthesisConfig(), args.synthetic, False, seed) for seed in seeds]
+            run["synthetic_paper_physics_streams"] = {
+                "n_spectra": args.synthetic, "seeds": seeds,
+                **{k: [round(m[k], 4) for m in streams] for k in ("f1", "exact_accuracy", "precision", "recall")}}
+            f1s = np.array(run["synthetic_paper_physics_streams"]["f1"])
+            print(f"paper physics on {len(seeds)} further streams of {args.synthetic}: F1 mean {f1s.mean():.4f}, "
+                  f"{f1s.min():.4f}-{f1s.max():.4f}")
     if args.record:
         data = record_run(args.record, run)
         print(f"recorded in {args.record} ({len(data['runs'])} run{'s' if len(data['runs']) > 1 else ''})")

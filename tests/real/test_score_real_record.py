@@ -52,3 +52,21 @@ def test_record_refuses_a_file_of_another_kind(score_real, tmp_path):
     other.write_text(json.dumps({"schema": "something else", "runs": []}))
     with pytest.raises(SystemExit, match="not a results file"):
         score_real.record_run(other, {"weights_sha256": "x", "scoring": {}})
+
+
+def test_further_fresh_streams_are_scored_and_recorded(score_real, tmp_path):
+    """--synthetic-streams K scores the paper physics on K more fresh streams of the --synthetic size, each of
+    its own seed (none of them the validation seed), and records every stream's figures."""
+    from ship_model import FRESH_STREAM_SEEDS, VALIDATION_SEED
+
+    out = tmp_path / "cpu-joint-acquired.json"
+    score_real.main(["--synthetic", "16", "--synthetic-streams", "2", "--record", str(out), "--label", "streams"])
+    (run,) = json.loads(out.read_text())["runs"]
+    streams = run["synthetic_paper_physics_streams"]
+    assert streams["n_spectra"] == 16 and streams["seeds"] == list(FRESH_STREAM_SEEDS[:2])
+    assert VALIDATION_SEED not in FRESH_STREAM_SEEDS and len(set(FRESH_STREAM_SEEDS)) == len(FRESH_STREAM_SEEDS)
+    assert all(len(streams[k]) == 2 and all(0.0 <= v <= 1.0 for v in streams[k])
+               for k in ("f1", "exact_accuracy", "precision", "recall"))
+    assert run["synthetic_paper_physics"]["seed"] == VALIDATION_SEED
+    with pytest.raises(SystemExit):
+        score_real.main(["--synthetic-streams", "2"])  # needs --synthetic N
