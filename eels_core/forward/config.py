@@ -191,6 +191,13 @@ class SynthesisConfig:
         (:func:`eels_core.forward.edges.with_elnes_variation`: peak spacings from the onset stretched by
         0.85-1.15, positions, widths and amplitudes perturbed), so that the network meets near-edge
         structures between and beside the library's compounds. 0: the library as it is.
+    elnes_variation_keeps_white_line_order : bool
+        With ``elnes_variation_copies``: a varied copy of an L2,3 variant whose L3 white line stands
+        above its L2 (every typed variant of Ca-Ni, and of Cu but its metal and Cu2O) keeps it so
+        (:func:`eels_core.forward.edges.keep_white_line_order`). Off by default: the amplitudes are then
+        perturbed independently, and a copy's L2 can come out the taller, as no 3d oxide's does; a
+        lanthanide's M4,5 pair, M4 the taller and as far apart as a 3d metal's L2,3, then looks like
+        that metal's edge.
     exelfs_probability : float
         Probability that an edge (labelled or distractor) carries extended energy-loss fine
         structure (:func:`eels_core.forward.edges.exelfs_modulation`): weak oscillations of its intensity
@@ -307,6 +314,7 @@ class SynthesisConfig:
     background_subtracted_probability: float = 0.0
     background_fit_error_sd: tuple[float, float] = (0.0, 0.0)
     elnes_variation_copies: int = 0
+    elnes_variation_keeps_white_line_order: bool = False
     exelfs_probability: float = 0.0
     exelfs_amplitude: tuple[float, float] = (0.02, 0.2)
     exelfs_distance_a: tuple[float, float] = (1.4, 4.5)
@@ -456,6 +464,9 @@ class SynthesisConfig:
             raise ValueError(f"render_version = {self.render_version!r}: must be 1 (the paper's formulation) or 2 (fast)")
         if int(self.elnes_variation_copies) != self.elnes_variation_copies or not 0 <= self.elnes_variation_copies <= 20:
             raise ValueError(f"elnes_variation_copies = {self.elnes_variation_copies!r}: must be an integer in [0, 20]")
+        if self.elnes_variation_keeps_white_line_order and self.elnes_variation_copies == 0:
+            raise ValueError("elnes_variation_keeps_white_line_order = True needs elnes_variation_copies > 0 (it constrains "
+                             "the varied copies); set elnes_variation_copies or leave it False")
 
     @property
     def computed_compound_sets(self) -> tuple[str, ...]:

@@ -28,7 +28,7 @@ import yaml
 from numpy.typing import ArrayLike, NDArray
 
 from .config import COMPUTED_COMPOUND_SET_NAMES, DISTRACTOR_TABLE_NAMES, ELEMENTS, SynthesisConfig
-from .profiles import near_edge_profile
+from .profiles import gaussian_peaks, near_edge_profile
 
 LIBRARY_FILE = "edge_library.yaml"
 FITTED_LIBRARY_FILE = "edge_library_fitted.yaml"
@@ -390,11 +390,69 @@ def jittered_variant(
     )
 
 
-def with_elnes_variation(library: EdgeLibrary, copies: int, seed: int = 0) -> EdgeLibrary:
+#: Smallest L2-L3 spin-orbit splitting (eV) for which :func:`keep_white_line_order` tells the two white lines
+#: apart: Ca (3.5 eV) and above; the L2,3 edges of Si-Ar (0.6-2.2 eV) have no separate lines.
+MIN_WHITE_LINE_SPLITTING_EV = 3.0
+
+
+@functools.lru_cache(maxsize=32)
+def l2_l3_splitting_ev(symbol: str) -> float:
+    """The L2-L3 spin-orbit splitting of an element, eV: the difference of its L2 and L3 X-ray edges in
+    xraydb (Elam et al.), e.g. 17.3 eV for Ni."""
+    import xraydb
+
+    return float(xraydb.xray_edge(symbol, "L2").energy - xraydb.xray_edge(symbol, "L3").energy)
+
+
+def white_line_heights(variant: EdgeVariant, splitting_ev: float) -> tuple[float, float]:
+    """The heights of an L2,3 variant's L3 and L2 white lines: the maxima of its Gaussian peaks (without the
+    continuum) below and above ``edge_onset_ev + splitting_ev / 2``, up to ``1.5 * splitting_ev + 4`` eV above
+    the onset."""
+    onset = variant.edge_onset_ev
+    energy = np.arange(onset - 2.0, onset + 1.5 * splitting_ev + 4.0, 0.05)
+    lines = gaussian_peaks(energy, variant.peaks)
+    upper = energy >= onset + splitting_ev / 2
+    return float(lines[~upper].max()), float(lines[upper].max())
+
+
+def keep_white_line_order(copy: EdgeVariant, original: EdgeVariant, splitting_ev: float) -> EdgeVariant:
+    """A varied copy (:func:`jittered_variant`) of an L2,3 variant with its white lines in the original's order.
+
+    When the original's L3 line (:func:`white_line_heights`) stands above its L2 and the copy's L3/L2 height
+    ratio ``R`` came out below 1, the copy's L2 peaks (centres at least half the splitting above the onset)
+    are scaled by ``R**2``, which turns the ratio into about ``1/R``: the random ratio is reflected about 1,
+    so its spread is kept and its order is the original's. Anything else is returned unchanged.
+
+    Parameters
+    ----------
+    copy, original : EdgeVariant
+        The varied copy and the variant it was made from.
+    splitting_ev : float
+        The element's L2-L3 splitting (:func:`l2_l3_splitting_ev`), at least
+        :data:`MIN_WHITE_LINE_SPLITTING_EV`.
+    """
+    if splitting_ev < MIN_WHITE_LINE_SPLITTING_EV:
+        raise ValueError(f"splitting_ev = {splitting_ev}: below {MIN_WHITE_LINE_SPLITTING_EV} eV the L3 and L2 lines "
+                         "are not told apart")
+    l3, l2 = white_line_heights(original, splitting_ev)
+    l3_copy, l2_copy = white_line_heights(copy, splitting_ev)
+    if l3 <= l2 or l3_copy >= l2_copy:
+        return copy
+    ratio = l3_copy / l2_copy
+    peaks = copy.peaks.copy()
+    peaks[peaks[:, 0] >= copy.edge_onset_ev + splitting_ev / 2, 2] *= ratio**2
+    return dataclasses.replace(copy, peaks=peaks)
+
+
+def with_elnes_variation(library: EdgeLibrary, copies: int, seed: int = 0,
+                         keeps_white_line_order: bool = False) -> EdgeLibrary:
     """The library with ``copies`` varied copies (:func:`jittered_variant`) after every variant.
 
     The copies of one variant depend only on ``seed`` and the variant's place in the library, so a
-    library is the same in every process. ``copies = 0`` returns ``library`` itself.
+    library is the same in every process. ``copies = 0`` returns ``library`` itself. With
+    ``keeps_white_line_order`` the copies of the L2,3 variants of elements whose white lines lie at least
+    :data:`MIN_WHITE_LINE_SPLITTING_EV` apart keep their original's order (:func:`keep_white_line_order`);
+    the random numbers drawn are the same either way.
     """
     if copies < 0:
         raise ValueError(f"copies = {copies}: must be >= 0")
@@ -408,6 +466,9 @@ def with_elnes_variation(library: EdgeLibrary, copies: int, seed: int = 0) -> Ed
             for k in range(copies):
                 rng = np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(i, j, k)))
                 copy = jittered_variant(v, rng, copy=k + 1)
+                if keeps_white_line_order and el.edge == "L2,3" and \
+                        l2_l3_splitting_ev(el.symbol) >= MIN_WHITE_LINE_SPLITTING_EV:
+                    copy = keep_white_line_order(copy, v, l2_l3_splitting_ev(el.symbol))
                 validate_variant(copy, el.edge_onset_ev)
                 variants.append(copy)
         elements.append(dataclasses.replace(el, variants=tuple(variants)))
@@ -417,19 +478,20 @@ def with_elnes_variation(library: EdgeLibrary, copies: int, seed: int = 0) -> Ed
 @functools.lru_cache(maxsize=8)
 def synthesis_library(include_fitted: bool = False, include_additions: bool = False, elnes_variation_copies: int = 0,
                       include_computed: bool = False, computed_compound_sets: tuple[str, ...] = (),
-                      include_measured: bool = False) -> EdgeLibrary:
+                      include_measured: bool = False, keeps_white_line_order: bool = False) -> EdgeLibrary:
     """:func:`load_edge_library` with the fitted, added, computed and measured variants asked for, then
     :func:`with_elnes_variation` (cached)."""
     library = load_edge_library(include_fitted=include_fitted, include_additions=include_additions,
                                 include_computed=include_computed, computed_compound_sets=tuple(computed_compound_sets),
                                 include_measured=include_measured)
-    return with_elnes_variation(library, elnes_variation_copies)
+    return with_elnes_variation(library, elnes_variation_copies, keeps_white_line_order=keeps_white_line_order)
 
 
 def synthesis_library_for(config: SynthesisConfig) -> EdgeLibrary:
     """The library a synthesis configuration draws from (:func:`synthesis_library` with its fields)."""
     return synthesis_library(config.include_fitted_edges, config.library_additions, config.elnes_variation_copies,
-                             config.computed_elnes, config.computed_compound_sets, config.measured_reference_edges)
+                             config.computed_elnes, config.computed_compound_sets, config.measured_reference_edges,
+                             config.elnes_variation_keeps_white_line_order)
 
 
 @functools.lru_cache(maxsize=4)

@@ -374,3 +374,63 @@ def test_nearest_neighbour_distance_of_h_bn_is_the_in_layer_bond():
     assert nearest_neighbour_distance_a("h-BN") == pytest.approx(1.4457, abs=1e-3)  # 2.504 A / sqrt(3)
     with pytest.raises(ValueError, match="choose one of h-BN"):
         nearest_neighbour_distance_a("graphite")
+
+
+def test_white_line_order_is_kept_by_reflecting_the_ratio_and_only_where_asked():
+    from eels_core.forward.edges import (
+        MIN_WHITE_LINE_SPLITTING_EV,
+        keep_white_line_order,
+        l2_l3_splitting_ev,
+        white_line_heights,
+        with_elnes_variation,
+    )
+
+    assert l2_l3_splitting_ev("Ni") == pytest.approx(
+        xraydb.xray_edge("Ni", "L2").energy - xraydb.xray_edge("Ni", "L3").energy)
+    ni = LIB.element("Ni").variants[0]
+    split = l2_l3_splitting_ev("Ni")
+    l3, l2 = white_line_heights(ni, split)
+    assert l3 > 2 * l2  # NiO: the L3 line the taller
+    # a copy whose L2 lines came out 1.6 times the L3 line: reflected to about 1/1.6 of it
+    upper = ni.peaks[:, 0] >= ni.edge_onset_ev + split / 2
+    swapped = ni.peaks.copy()
+    swapped[upper, 2] *= 1.6 * l3 / l2
+    copy = dataclasses.replace(ni, peaks=swapped)
+    kept = keep_white_line_order(copy, ni, split)
+    ratio_before = np.divide(*white_line_heights(copy, split))
+    ratio_after = np.divide(*white_line_heights(kept, split))
+    assert ratio_before < 1 < ratio_after and ratio_after == pytest.approx(1 / ratio_before, rel=0.05)
+    np.testing.assert_array_equal(kept.peaks[~upper], ni.peaks[~upper])  # the L3 lines untouched
+    assert keep_white_line_order(ni, ni, split) is ni  # already in order
+    ti = LIB.element("Ti").variants[1]  # SrTiO3: L2 the taller in the library, left as it is
+    s_ti = l2_l3_splitting_ev("Ti")
+    assert np.divide(*white_line_heights(ti, s_ti)) < 1 and keep_white_line_order(ti, ti, s_ti) is ti
+    with pytest.raises(ValueError, match="splitting"):
+        keep_white_line_order(ni, ni, MIN_WHITE_LINE_SPLITTING_EV - 1)
+    # in the varied library: no copy of an L3-taller variant has L2 the taller; the same draws otherwise
+    plain, kept_lib = with_elnes_variation(LIB, 4), with_elnes_variation(LIB, 4, keeps_white_line_order=True)
+    changed = 0
+    for el, el_p, el_k in zip(LIB.elements, plain.elements, kept_lib.elements):
+        for j, v in enumerate(el.variants):
+            for k in range(1, 5):
+                c_p, c_k = el_p.variants[5 * j + k], el_k.variants[5 * j + k]
+                np.testing.assert_array_equal(c_p.peaks[:, :2], c_k.peaks[:, :2])
+                if el.edge != "L2,3" or l2_l3_splitting_ev(el.symbol) < MIN_WHITE_LINE_SPLITTING_EV:
+                    np.testing.assert_array_equal(c_p.peaks, c_k.peaks)
+                    continue
+                s = l2_l3_splitting_ev(el.symbol)
+                if np.divide(*white_line_heights(v, s)) > 1:
+                    assert np.divide(*white_line_heights(c_k, s)) >= 1
+                changed += not np.array_equal(c_p.peaks, c_k.peaks)
+    assert changed > 0
+
+
+def test_white_line_order_needs_varied_copies():
+    from eels_core.forward.config import SynthesisConfig
+    from eels_core.forward.edges import synthesis_library_for
+
+    with pytest.raises(ValueError, match="elnes_variation_copies"):
+        SynthesisConfig(elnes_variation_keeps_white_line_order=True)
+    config = SynthesisConfig(elnes_variation_copies=2, elnes_variation_keeps_white_line_order=True)
+    assert synthesis_library_for(config) is not synthesis_library_for(config.replace(
+        elnes_variation_keeps_white_line_order=False))
