@@ -95,7 +95,10 @@ from eels_core.forward.edges import (
     photoelectron_wavenumber,
     computed_compound_pairs,
     jittered_variant,
+    keep_white_line_order,
+    l2_l3_splitting_ev,
     measured_reference_pairs,
+    white_line_heights,
     validate_variant,
     with_elnes_variation,
 )
@@ -686,6 +689,29 @@ for ax, (symbol, lo, hi) in zip(axes, [("N", 395.0, 445.0), ("Fe", 700.0, 735.0)
     ax.set_title(f"{original.label}: the library variant and its {len(copies)} varied copies", fontsize=10)
 finish_panels(fig, axes, "edge (relative)")
 print(f"library: {len(library.variants)} variants; with 4 varied copies each: {len(varied_lib.variants)}")
+
+# %% [markdown]
+# The heights are perturbed independently, so a copy of a 3d-metal L$_{2,3}$ variant whose L$_3$
+# line stands above its L$_2$ can come out with L$_2$ the taller, which no typed 3d oxide has. Such
+# a pair looks like the M$_{4,5}$ lines of a lanthanide, M$_4$ the taller, and La's two lines are as
+# far apart (17 eV) as Ni's. `SynthesisConfig(elnes_variation_keeps_white_line_order=True)` keeps
+# every such copy in its original's order: `keep_white_line_order` reflects the copy's L$_3$/L$_2$
+# height ratio $R$ about 1, scaling its L$_2$ peaks by $R^2$, so the spread of the ratio is kept.
+
+# %%
+white_line_elements = [el for el in library.elements
+                       if el.edge == "L2,3" and l2_l3_splitting_ev(el.symbol) >= 3.0]
+inverted = {}
+for el, el_varied in ((el, varied_lib.element(el.symbol)) for el in white_line_elements):
+    split = l2_l3_splitting_ev(el.symbol)
+    ordered = [v for v in el.variants if np.divide(*white_line_heights(v, split)) > 1]
+    copies = [(c, v) for v in ordered for c in el_varied.variants if c.name.startswith(v.name + " [")]
+    if copies:
+        inverted[el.symbol] = (np.mean([np.divide(*white_line_heights(c, split)) < 1 for c, _ in copies]),
+                               np.mean([np.divide(*white_line_heights(keep_white_line_order(c, v, split), split)) < 1
+                                        for c, v in copies]))
+say("Share of the varied copies of L$_3$-taller variants with L$_2$ the taller, as drawn → kept in order: "
+    + ", ".join(f"{symbol} {a:.0%} → {b:.0%}" for symbol, (a, b) in inverted.items() if a > 0) + ".")
 
 # %% [markdown]
 # ### Computed near-edge structure: h-BN at three orientations (beyond the paper)

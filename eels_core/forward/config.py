@@ -192,12 +192,11 @@ class SynthesisConfig:
         0.85-1.15, positions, widths and amplitudes perturbed), so that the network meets near-edge
         structures between and beside the library's compounds. 0: the library as it is.
     elnes_variation_keeps_white_line_order : bool
-        With ``elnes_variation_copies``: a varied copy of an L2,3 variant whose L3 white line stands
-        above its L2 (every typed variant of Ca-Ni, and of Cu but its metal and Cu2O) keeps it so
-        (:func:`eels_core.forward.edges.keep_white_line_order`). Off by default: the amplitudes are then
-        perturbed independently, and a copy's L2 can come out the taller, as no 3d oxide's does; a
-        lanthanide's M4,5 pair, M4 the taller and as far apart as a 3d metal's L2,3, then looks like
-        that metal's edge.
+        With ``elnes_variation_copies``: a varied copy of an L2,3 variant (Ca-Cu) whose L3 white line
+        stands above its L2 keeps it so (:func:`eels_core.forward.edges.keep_white_line_order`). Off by
+        default: the amplitudes are then perturbed independently, and the copy of a variant with L3 the
+        taller (every typed V-Cu variant) can come out with L2 the taller; a lanthanide's M4,5 pair, M4
+        the taller and as far apart as a 3d metal's L3 and L2 lines, then looks like that metal's edge.
     exelfs_probability : float
         Probability that an edge (labelled or distractor) carries extended energy-loss fine
         structure (:func:`eels_core.forward.edges.exelfs_modulation`): weak oscillations of its intensity
