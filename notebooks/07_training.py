@@ -261,8 +261,8 @@ display(md_table(("Preset", "What it is for"), [(f"`{n}`", preset_description(n)
 #   `experiments/recipes/cpu-white-line-order.yaml`, fine-tunes its first seed for 12,000 steps at the same
 #   rate, with the varied copies of the L$_{2,3}$ variants keeping their white lines in order and the
 #   measured Mn L$_{2,3}$ edges drawn as well (chapter 01), and the twenty-fourth,
-#   `experiments/recipes/cpu-white-line-order-continue.yaml`, fine-tunes the average of its two seeds for
-#   8,000 steps more of the same physics at half the rate; its average is the shipped model. The selection rules of the appendix
+#   `experiments/recipes/cpu-white-line-order-continue.yaml`, fine-tunes the average of its two seeds
+#   for 8,000 steps more of the same physics at half the rate; its average is the shipped model. The selection rules of the appendix
 #   {doc}`13_training_recipes` decided, at each step, whether the shipped model changed.
 # * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05 and large batches.
 #
