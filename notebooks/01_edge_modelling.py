@@ -902,12 +902,12 @@ say(" ".join(f"The {len(reach['-'])} computed edges of the {label} set stand at 
 # ### Measured Mn L$_{2,3}$ edges (beyond the paper)
 #
 # The typed Mn L$_{2,3}$ variants take their L$_3$ maxima, L$_3$-L$_2$ distances and L$_3$/L$_2$
-# heights from seven measured curves of five Mn compounds, published with the MnEdgeNet network
-# (repository xinhuolin/MnEdgeNet, MIT licence): MnO twice and YBaMn$_3$AlO$_7$ (Mn$^{2+}$), LaMnO$_3$
-# twice (Mn$^{3+}$), SrMnO$_3$ and MnO$_2$ (Mn$^{4+}$). The curves themselves are in
+# heights from measured curves of Mn compounds published with the MnEdgeNet network (repository
+# xinhuolin/MnEdgeNet, MIT licence): MnO and YBaMn$_3$AlO$_7$ (Mn$^{2+}$), LaMnO$_3$ (Mn$^{3+}$),
+# SrMnO$_3$ and MnO$_2$ (Mn$^{4+}$). The curves themselves are in
 # `eels_core/data/measured_edges/mnedgenet/`, and `scripts/fit_measured_edges.py` fits each with
-# Gaussian peaks, as the paper fits its digitised edges. They were digitised, they end 20-25 eV above
-# the onset, and most come back to their pre-edge level after L$_2$: whatever continuum there was
+# Gaussian peaks, as the paper fits its digitised edges. They were digitised, they end a little above
+# the L$_2$ line, and most come back to their pre-edge level after it: whatever continuum there was
 # has been removed (the repository does not say whether they are EELS or X-ray absorption). So each
 # fitted variant keeps its peaks and takes the continuum steps of the typed variant of the same
 # oxidation state, and the library's power-law tail continues it. `SynthesisConfig(measured_reference_edges=True)`

@@ -532,10 +532,10 @@ from eels_core.forward.edges import (  # noqa: E402
     add_companion_edges,
     computed_compound_pairs,
     distractor_label,
-    measured_reference_pairs,
     distractor_shape_classes,
     edge_labels,
     load_distractor_edges,
+    measured_reference_pairs,
     reference_onsets_ev,
 )
 from eels_core.forward.synthesis import (  # noqa: E402
