@@ -86,6 +86,7 @@ import eels_core
 from eels_core.forward.config import SynthesisConfig
 from eels_core.forward.edges import (
     EXELFS_REFERENCE_K,
+    MIN_WHITE_LINE_SPLITTING_EV,
     EdgeVariant,
     edge_template,
     exelfs_modulation,
@@ -700,7 +701,7 @@ print(f"library: {len(library.variants)} variants; with 4 varied copies each: {l
 
 # %%
 white_line_elements = [el for el in library.elements
-                       if el.edge == "L2,3" and l2_l3_splitting_ev(el.symbol) >= 3.0]
+                       if el.edge == "L2,3" and l2_l3_splitting_ev(el.symbol) >= MIN_WHITE_LINE_SPLITTING_EV]
 inverted = {}
 for el, el_varied in ((el, varied_lib.element(el.symbol)) for el in white_line_elements):
     split = l2_l3_splitting_ev(el.symbol)
@@ -927,8 +928,7 @@ l3_max, l3_over_l2 = {}, {}
 for ax, state in zip(axes, states):
     shown = set()
     for k, (_, measured_name, typed_name) in enumerate(p for p in measured_pairs if state in p[1]):
-        energy, curve = fit_measured.uniform_curve(*fit_measured.read_curve(fit_measured.CURVES_DIR / curves_of[measured_name]))
-        curve = curve - np.median(curve[energy < energy[0] + fit_measured.PRE_EDGE_EV])
+        energy, curve = fit_measured.pre_edge_subtracted_curve(curves_of[measured_name])
         ax.plot(energy, curve / curve.max(), color="0.6", lw=2.5, alpha=0.5)
         for name, style in ((measured_name, "-"), (typed_name, "--")):
             if name in shown:

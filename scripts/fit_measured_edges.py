@@ -118,6 +118,13 @@ def uniform_curve(energy_ev: np.ndarray, intensity: np.ndarray, step_ev: float =
     return grid, np.interp(grid, unique, mean)
 
 
+def pre_edge_subtracted_curve(file: str) -> tuple[np.ndarray, np.ndarray]:
+    """One curve of :data:`CURVES_DIR` (its file name) on the uniform axis of :func:`uniform_curve`, its flat
+    pre-edge level (the median of its first :data:`PRE_EDGE_EV` eV) subtracted: what :func:`fit_curve` fits."""
+    energy, signal = uniform_curve(*read_curve(CURVES_DIR / file))
+    return energy, signal - np.median(signal[energy < energy[0] + PRE_EDGE_EV])
+
+
 def fit_curve(energy_ev: np.ndarray, signal: np.ndarray) -> tuple[float, MultiGaussianFit]:
     """The onset and the multi-Gaussian fit of one pre-edge-subtracted curve."""
     onset = float(estimate_onsets(energy_ev, signal, [MN_ONSET_EV], [True], subtract_background=False)[0])
@@ -167,8 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     hand = {v.name: v for v in load_edge_library().element("Mn").variants}
     variants = []
     for item in MEASURED:
-        energy, signal = uniform_curve(*read_curve(CURVES_DIR / item.file))
-        signal = signal - np.median(signal[energy < energy[0] + PRE_EDGE_EV])
+        energy, signal = pre_edge_subtracted_curve(item.file)
         onset, fit = fit_curve(energy, signal)
         print(f"{item.file:22s} onset={onset:7.2f} R2={fit.r_squared:.4f} ok={fit.success}")
         if fit.r_squared < MIN_R_SQUARED:

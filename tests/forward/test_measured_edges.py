@@ -68,8 +68,7 @@ def test_library_steps_replace_the_fitted_ones_moved_with_the_onset():
 def test_the_library_is_what_the_script_fits():
     """A fresh fit of one curve gives its library entry (the fit is deterministic)."""
     item = next(i for i in fit_script.MEASURED if i.file == "Data3_LaMnO3.csv")
-    energy, signal = fit_script.uniform_curve(*fit_script.read_curve(CURVES / item.file))
-    signal = signal - np.median(signal[energy < energy[0] + fit_script.PRE_EDGE_EV])
+    energy, signal = fit_script.pre_edge_subtracted_curve(item.file)
     onset, fit = fit_script.fit_curve(energy, signal)
     hand = {v.name: v for v in load_edge_library().element("Mn").variants}[item.compared_with]
     fresh = fit_script.with_library_steps(fit.to_variant(item.name, "", onset, fit.fit_range_ev[1]), hand)
