@@ -629,10 +629,11 @@ white_line_weights = ", ".join(
     f"times as often in `{name}`" for name in ("cpu-white-lines", "cpu-white-lines-continue"))
 
 
-def pr_as_cu(model):
-    """The share of the windows in which a model names Cu L2,3 with Pr M4,5 as the distractor."""
-    return next(r["most_false_share"] for r in model["rows"][1::2] if r["distractor"].startswith("Pr M4,5")
-                and r["most_false_edge"] == "Cu L2,3")
+def share_read_as(model, distractor, edge):
+    """The share of the windows in which a model of a white-line study names ``edge`` (the edge it most often
+    names that is not there) with ``distractor`` (its label's start, e.g. "Pr M4,5") as the distractor."""
+    return next(r["most_false_share"] for r in model["rows"][1::2] if r["distractor"].startswith(distractor)
+                and r["most_false_edge"] == edge)
 
 
 rule_white_line_studies = [d for d in diagnostics if d["set"].startswith("white-line distractor study")
@@ -652,7 +653,7 @@ for diagnostic in rule_white_line_studies:
         + (f" Trained with the lanthanide lines drawn by 4f occupancy (`cpu-white-lines-4f`), the seeds in the later "
            f"columns reach {min(m[1] for m in means[1:]):.3f}-{max(m[1] for m in means[1:]):.3f} with the distractor in "
            "the window, and they still name Cu L₂,₃ for Pr M₄,₅ in "
-           + " and ".join(f"{pr_as_cu(m):.0%}" for m in diagnostic["models"][1:]) + " of the windows: with its M₅ "
+           + " and ".join(f"{share_read_as(m, 'Pr M4,5', 'Cu L2,3'):.0%}" for m in diagnostic["models"][1:]) + " of the windows: with its M₅ "
            "line the taller, the Pr pair stands where the Cu pair does, its first line the taller as there, and what "
            "would tell them apart in a measured spectrum, the 3d⁹4fⁿ⁺¹ multiplet structure of the Pr lines (Thole et "
            "al., Phys. Rev. B 32, 5107, 1985), is not in these shapes."
@@ -672,12 +673,7 @@ order_study = next(d for d in diagnostics if d["set"].startswith("white-line dis
 order_table, order_means = white_line_table(order_study)
 
 
-def la_as_ni(model):
-    """The share of the windows in which a model names Ni L2,3 with La M4,5 as the distractor."""
-    return next(r["most_false_share"] for r in model["rows"][1::2] if r["distractor"].startswith("La M4,5"))
-
-
-la_shares = [la_as_ni(m) for m in order_study["models"]]
+la_shares = [share_read_as(m, "La M4,5", "Ni L2,3") for m in order_study["models"]]
 say(f"{order_study['what']}.\n\n" + order_table + f"\n\nLa M₄,₅ is read as Ni L₂,₃ in {la_shares[0]:.1%} of the windows "
     f"with the shipped weights and in {min(la_shares[1:]):.1%}-{max(la_shares[1:]):.1%} with the new ones, and the mean "
     f"$F_1$ with the distractor moves from {order_means[0][1]:.3f} to {min(m[1] for m in order_means[1:]):.3f}-"
