@@ -352,13 +352,51 @@ def test_every_study_has_its_flag_and_writes_its_record(tmp_path):
                      "compounds": "--compounds-study", "compounds_2": "--compounds-2-study",
                      "compounds_3": "--compounds-3-study", "white_line": "--white-line-study",
                      "white_line_4f": "--white-line-4f-study", "compounds_4": "--compounds-4-study",
-                     "measured_mn": "--measured-mn-study"}
+                     "measured_mn": "--measured-mn-study", "edge_errors": "--edge-errors-study"}
     out = tmp_path / "survey.json"
     assert pv.main(["--n", "8", flags["survey"], str(out)]) == 0
     record = json.loads(out.read_text())
     assert record["set"] == "coarse-survey study (rule 13)" and record["seeds"] == pv.SURVEY_STUDY_SEEDS
     assert [m["name"] for m in record["models"]] == ["shipped"] and len(record["models"][0]["rows"]) == 3
     assert record["measured_by"].endswith(f"{flags['survey']} {out}")
+
+
+def test_the_edge_error_study_counts_each_edge_of_each_set():
+    """Per set and edge, the counted edges split into those named and those missed, and the misses and the false
+    names give back the set's mean recall and precision where every window holds at most one counted edge."""
+    from eels_core.learning.checkpoint import load_model
+
+    rows = pv.edge_errors_study(load_model(), n=24, kinds=("paper", "bk_exelfs"))
+    assert [r["set"] for r in rows] == ["paper", "bk_exelfs"]
+    for row in rows:
+        assert list(row["counted"]) == list(row["missed"]) == list(row["false_named"]) == list(pv.edge_labels())
+        assert all(0 <= row["missed"][e] <= row["counted"][e] for e in row["counted"])
+        assert row["n_spectra"] == 24 and sum(row["counted"].values()) > 0
+    bk = rows[1]  # B K alone in every window: nothing else is counted
+    assert set(e for e, c in bk["counted"].items() if c) == {"B K"}
+    assert bk["recall"] == pytest.approx(1 - bk["missed"]["B K"] / bk["counted"]["B K"])
+
+
+def test_the_edge_error_record_is_of_the_shipped_weights_and_gives_back_the_rule_scores():
+    """experiments/diagnostics/edge-errors.json (chapter 13's heat maps) measured the shipped weights on the sets of
+    the rule in force, and its per-set scores are those the rule recorded for the shipped weights in the last
+    selection record the sidecar lists."""
+    from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, sha256_of
+
+    repo = SCRIPT.parents[1]
+    record = json.loads((repo / "experiments" / "diagnostics" / "edge-errors.json").read_text())
+    assert record["set"] == pv.STUDIES["edge_errors"][1] and record["seeds"] == {"sets": pv.SEED}
+    (model,) = record["models"]
+    assert model["sha256"] == sha256_of(DEFAULT_WEIGHTS)
+    assert [r["set"] for r in model["rows"]] == list(pv.KINDS)
+    sidecar = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())
+    last = next(a["record"] for a in reversed(sidecar["selection"]["applied"])
+                if json.loads((repo / a["record"]).read_text()).get("rule_kinds") == list(pv.KINDS))
+    shipped = json.loads((repo / last).read_text())["scores"]["shipped"]
+    for row in model["rows"]:
+        assert row["f1"] == pytest.approx(shipped[row["set"]]["f1"], abs=1e-4)
+        assert row["exact_accuracy"] == pytest.approx(shipped[row["set"]]["exact_accuracy"], abs=1e-4)
+        assert all(0 <= row["missed"][e] <= row["counted"][e] for e in row["counted"])
 
 
 def _scores(paper, physics):
