@@ -362,8 +362,8 @@ def test_every_study_has_its_flag_and_writes_its_record(tmp_path):
 
 
 def test_the_edge_error_study_counts_each_edge_of_each_set():
-    """Per set and edge, the counted edges split into those named and those missed, and the misses and the false
-    names give back the set's mean recall and precision where every window holds at most one counted edge."""
+    """Per set and edge, the misses are some of the counted edges, and in a set where every window counts one B K
+    edge and nothing else the misses give back the set's mean recall."""
     from eels_core.learning.checkpoint import load_model
 
     rows = pv.edge_errors_study(load_model(), n=24, kinds=("paper", "bk_exelfs"))
@@ -396,6 +396,7 @@ def test_the_edge_error_record_is_of_the_shipped_weights_and_gives_back_the_rule
     for row in model["rows"]:
         assert row["f1"] == pytest.approx(shipped[row["set"]]["f1"], abs=1e-4)
         assert row["exact_accuracy"] == pytest.approx(shipped[row["set"]]["exact_accuracy"], abs=1e-4)
+        assert row["n_spectra"] == shipped[row["set"]]["n_spectra"] == 1000  # chapter 13 says 1,000 windows per set
         assert all(0 <= row["missed"][e] <= row["counted"][e] for e in row["counted"])
 
 
