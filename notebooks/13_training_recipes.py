@@ -332,38 +332,73 @@ if calibrations:
 # round added. The sets are the same fixed windows in every record, so the means can be compared
 # across records:
 
+# %% tags=["hide-input"]
+def fine_tune_chain(rounds):
+    """Each round's name, its seeds' means, their average's mean (physics sets of the round's rule); the start's
+    mean (the weights shipped when the first round was judged) and each round's change from the one before."""
+    chain = []
+    for name in rounds:
+        seeds, averaged = records[name], records[f"{name}-averaged"]
+        seed_means = [physics_mean(seeds, m) for m in seeds["scores"] if m not in ("shipped", "selected")]
+        average_name = next(m for m in averaged["scores"] if m not in ("shipped", "selected"))
+        chain.append((name, seed_means, physics_mean(averaged, average_name), physics_mean(seeds, "shipped")))
+    start = chain[0][3]
+    return chain, start, np.diff([start] + [c[2] for c in chain])
+
+
+def show_chain(chain, start, steps, title):
+    """The chain as a plot (averages and seeds) and a table."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(range(len(chain) + 1), [start] + [c[2] for c in chain], "s-", color="C0",
+            label="start, then each round's average")
+    for k, (_, seed_means, _, _) in enumerate(chain, start=1):
+        ax.plot([k] * len(seed_means), seed_means, "o", color="C1", alpha=0.7, label="its seeds" if k == 1 else None)
+    ax.set_xticks(range(len(chain) + 1), ["start"] + [f"round {k}" for k in range(1, len(chain) + 1)])
+    ax.set_ylabel("mean F1 over the physics sets")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    plt.show()
+    say("| Round | Recipe | Seeds | Mean $F_1$ of the seeds | Mean $F_1$ of their average | Change from the round's start |\n"
+        "|---|---|---|---|---|---|\n"
+        + "\n".join(f"| {k} | `{name}` | {len(s)} | {min(s):.4f}-{max(s):.4f} | {a:.4f} | {d:+.4f} |"
+                    for k, ((name, s, a, _), d) in enumerate(zip(chain, steps), start=1)))
+
+
 # %%
 ROUNDS = ("cpu-mixed-noise-finetune", "cpu-mixed-noise-continue", "cpu-mixed-noise-continue2",
           "cpu-mixed-noise-continue3")  # the first from the weights then shipped, each later one from the average before
-
-chain = []
-for name in ROUNDS:
-    seeds, averaged = records[name], records[f"{name}-averaged"]
-    seed_means = [physics_mean(seeds, m) for m in seeds["scores"] if m not in ("shipped", "selected")]
-    average_name = next(m for m in averaged["scores"] if m not in ("shipped", "selected"))
-    chain.append((name, seed_means, physics_mean(averaged, average_name), physics_mean(seeds, "shipped")))
-start = chain[0][3]
-steps = np.diff([start] + [c[2] for c in chain])
+chain, start, steps = fine_tune_chain(ROUNDS)
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(6, 3.5))
-ax.plot(range(len(chain) + 1), [start] + [c[2] for c in chain], "s-", color="C0", label="start, then each round's average")
-for k, (_, seed_means, _, _) in enumerate(chain, start=1):
-    ax.plot([k] * len(seed_means), seed_means, "o", color="C1", alpha=0.7, label="its seeds" if k == 1 else None)
-ax.set_xticks(range(len(chain) + 1), ["start"] + [f"round {k}" for k in range(1, len(chain) + 1)])
-ax.set_ylabel("mean F1 over the physics sets")
-ax.set_title("Repeating a fine-tune from its own average", fontsize=10)
-ax.legend(fontsize=8)
-plt.show()
-say("| Round | Recipe | Seeds | Mean $F_1$ of the seeds | Mean $F_1$ of their average | Change from the round's start |\n"
-    "|---|---|---|---|---|---|\n"
-    + "\n".join(f"| {k} | `{name}` | {len(s)} | {min(s):.4f}-{max(s):.4f} | {a:.4f} | {d:+.4f} |"
-                for k, ((name, s, a, _), d) in enumerate(zip(chain, steps), start=1)))
+show_chain(chain, start, steps, "Repeating a fine-tune from its own average")
 say(f"The first round added {steps[0]:+.4f} to the mean; the next two added {steps[1]:+.4f} and {steps[2]:+.4f}; "
     f"the last, with {len(chain[-1][1])} seeds, changed it by {steps[-1]:+.4f}. "
     + ("At this learning rate and with this physics, another round no longer pays: a better model needs other "
        "physics or a larger training, not more of the same." if steps[-1] <= 0 else
        "Each round still adds to the mean, although less than the first."))
+
+# %% [markdown]
+# The shipped weights' last phases form a second chain of the same kind, and one round was trained after
+# them: a fine-tune with the varied white lines kept in order and the measured Mn edges, then two rounds
+# of the same physics, each from the average of the round before and at a smaller learning rate. The
+# sets are those of the nineteenth rule:
+
+# %%
+ORDER_ROUNDS = ("cpu-white-line-order", "cpu-white-line-order-continue", "cpu-white-line-order-continue2")
+order_chain, order_start, order_steps = fine_tune_chain(ORDER_ROUNDS)
+order_rates = [load_recipe(REPO / "experiments" / "recipes" / f"{name}.yaml")[1].learning_rate for name in ORDER_ROUNDS]
+
+# %% tags=["hide-input"]
+show_chain(order_chain, order_start, order_steps, "Halving the rate from each round's average")
+shipped_rounds = [k for k, name in enumerate(ORDER_ROUNDS, start=1)
+                  if records[f"{name}-averaged"]["scores"]["selected"] != "shipped"]
+say("The rounds ran at learning rates " + ", ".join(f"{lr:.0e}" for lr in order_rates) + " and changed the mean by "
+    + ", ".join(f"{d:+.4f}" for d in order_steps) + "; the rules adopted the average of round "
+    + " and ".join(str(k) for k in shipped_rounds) + ". "
+    + (f"The last round added {order_steps[-1] / max(order_steps):.0%} as much as the best round: with this physics "
+       "and this network, training further at falling rates has levelled off, and what is left needs other physics, "
+       "more capacity or a much larger training." if order_steps[-1] < 0.25 * max(order_steps) else
+       "Each round still adds to the mean."))
 
 # %% [markdown]
 # ### A larger step from the same start
