@@ -461,14 +461,14 @@ def with_elnes_variation(library: EdgeLibrary, copies: int, seed: int = 0,
     elements = []
     for i, el in enumerate(library.elements):
         variants: list[EdgeVariant] = []
+        splitting = l2_l3_splitting_ev(el.symbol) if keeps_white_line_order and el.edge == "L2,3" else 0.0
         for j, v in enumerate(el.variants):
             variants.append(v)
             for k in range(copies):
                 rng = np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(i, j, k)))
                 copy = jittered_variant(v, rng, copy=k + 1)
-                if keeps_white_line_order and el.edge == "L2,3" and \
-                        l2_l3_splitting_ev(el.symbol) >= MIN_WHITE_LINE_SPLITTING_EV:
-                    copy = keep_white_line_order(copy, v, l2_l3_splitting_ev(el.symbol))
+                if splitting >= MIN_WHITE_LINE_SPLITTING_EV:
+                    copy = keep_white_line_order(copy, v, splitting)
                 validate_variant(copy, el.edge_onset_ev)
                 variants.append(copy)
         elements.append(dataclasses.replace(el, variants=tuple(variants)))
