@@ -39,6 +39,7 @@ import torch
 import yaml
 from IPython.display import Markdown, display
 
+from eels_core.forward.edges import edge_labels, reference_onsets_ev
 from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, load_model, sha256_of
 from eels_core.learning.metrics import evaluate
 from eels_core.learning.presets import load_recipe, preset_names
@@ -723,8 +724,6 @@ say(f"{order_study['what']}.\n\n" + order_table + f"\n\nLa M₄,₅ is read as N
 # there, per 1,000 windows (right). The edges are in the order of their reference onsets.
 
 # %% tags=["hide-input"]
-from eels_core.forward.edges import edge_labels, reference_onsets_ev  # noqa: E402
-
 edge_study = next(d for d in diagnostics if d["set"] == "edge-error study")
 edge_rows = edge_study["models"][0]["rows"]
 edge_order = [edge_labels()[i] for i in np.argsort(reference_onsets_ev(), kind="stable")]
