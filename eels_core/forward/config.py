@@ -261,6 +261,13 @@ class SynthesisConfig:
         the jump ratio is drawn log-uniformly between ``jump_ratio_min`` and the scaled maximum
         (thick specimens and concentrated elements give measured jump ratios of 1-5 where
         Table 1 stops at 0.5-1.3). 1: the paper's uniform draw.
+    emphasised_elements : tuple of str
+        Beyond the paper: elements (of ``elements``) drawn more often than the others, with
+        ``element_emphasis_weight``. A spectrum's elements are still distinct; they are drawn one
+        after another, each with probability proportional to its weight among those not yet drawn
+        (the paper draws them with equal weights). () : none (the paper's draw).
+    element_emphasis_weight : float
+        Weight of each of ``emphasised_elements`` in that draw (the others weigh 1); 1: the paper's.
     render_version : int
         How spectra are computed from their parameters (the parameters, labels, onsets and jump
         ratios are the same for both; the spectra differ in their float rounding and their noise
@@ -330,6 +337,8 @@ class SynthesisConfig:
     noise_follows_background: bool = False
     noise_shot_fraction: tuple[float, float] = (1.0, 1.0)
     jump_ratio_max_scale: float = 1.0
+    emphasised_elements: tuple[str, ...] = ()
+    element_emphasis_weight: float = 1.0
     render_version: int = 1
     version: int = field(default=CONFIG_VERSION)
 
@@ -459,6 +468,17 @@ class SynthesisConfig:
             raise ValueError("noise_shot_fraction needs noise_follows_background (the shot noise whose share it draws)")
         if not 1.0 <= self.jump_ratio_max_scale <= 10.0:
             raise ValueError(f"jump_ratio_max_scale = {self.jump_ratio_max_scale} outside [1, 10]")
+        outside = [e for e in self.emphasised_elements if e not in self.elements]
+        if outside:
+            raise ValueError(f"emphasised_elements: {outside} not among the elements drawn ({', '.join(self.elements)}); "
+                             "add them to elements or leave them out")
+        if len(set(self.emphasised_elements)) != len(self.emphasised_elements):
+            raise ValueError("emphasised_elements: each element may appear only once")
+        if not 1.0 <= self.element_emphasis_weight <= 20.0:
+            raise ValueError(f"element_emphasis_weight = {self.element_emphasis_weight} outside [1, 20]")
+        if self.element_emphasis_weight != 1.0 and not self.emphasised_elements:
+            raise ValueError(f"element_emphasis_weight = {self.element_emphasis_weight} needs emphasised_elements "
+                             "(the elements it weighs); name them or leave the weight at 1")
         if isinstance(self.render_version, bool) or self.render_version not in (1, 2):
             raise ValueError(f"render_version = {self.render_version!r}: must be 1 (the paper's formulation) or 2 (fast)")
         if int(self.elnes_variation_copies) != self.elnes_variation_copies or not 0 <= self.elnes_variation_copies <= 20:

@@ -332,6 +332,22 @@ def _weighted_variant(u: NDArray[np.float64], element: NDArray[np.int64], t: _Ta
     return flat - t.variant_offset[element]
 
 
+def _element_keys(u: NDArray[np.float64], allowed: NDArray[np.int64], config: SynthesisConfig) -> NDArray[np.float64]:
+    """Sort keys of the allowed elements (smallest first is drawn first) from uniform draws ``u`` (b, n_allowed).
+
+    Without emphasis the keys are ``u`` itself: a uniform random permutation, the paper's draw. An element of
+    ``config.emphasised_elements`` gets the key ``1 - (1 - u)^(1 / w)`` (w = ``config.element_emphasis_weight``),
+    which puts it before the others as if each next element were drawn with probability proportional to its
+    weight among those not yet drawn (weighted sampling without replacement by exponential keys: with
+    ``-log(1 - key) = -log(1 - u) / w`` every key is an exponential variate of rate w).
+    """
+    if not config.emphasised_elements or config.element_emphasis_weight == 1.0:
+        return u
+    emphasised = np.isin(allowed, [ELEMENTS.index(e) for e in config.emphasised_elements])
+    weight = np.where(emphasised, config.element_emphasis_weight, 1.0)
+    return 1.0 - (1.0 - u) ** (1.0 / weight)
+
+
 def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig) -> SpectrumParameters:
     """Draw the random choices of ``n`` spectra (paper, Table 2).
 
@@ -341,7 +357,7 @@ def sample_parameters(rng: np.random.Generator, n: int, config: SynthesisConfig)
     p = np.asarray(config.n_edges_probabilities, dtype=float)
     n_edges = (rng.choice(p.size, size=n, p=p / p.sum()) + 1).astype(np.int8)
     # distinct elements: the first n_edges of a random permutation of the allowed ones
-    order = np.argsort(rng.random((n, t.allowed.size)), axis=1)[:, :MAX_EDGES]
+    order = np.argsort(_element_keys(rng.random((n, t.allowed.size)), t.allowed, config), axis=1)[:, :MAX_EDGES]
     picked = t.allowed[order]
     if picked.shape[1] < MAX_EDGES:
         picked = np.pad(picked, ((0, 0), (0, MAX_EDGES - picked.shape[1])), constant_values=-1)

@@ -504,6 +504,11 @@ def test_steep_backgrounds_on_a_fraction_of_the_spectra():
     ({"exelfs_third_shell_probability": 1.5}, "exelfs_third_shell_probability"),
     ({"exelfs_third_shell_distance_ratio": (3.0, 2.0)}, "exelfs_third_shell_distance_ratio"),
     ({"exelfs_third_shell_amplitude_ratio": (-0.1, 0.2)}, "exelfs_third_shell_amplitude_ratio"),
+    ({"emphasised_elements": ("N", "U")}, "emphasised_elements"),
+    ({"elements": ("B", "C"), "n_edges_probabilities": (1.0,), "emphasised_elements": ("N",)}, "emphasised_elements"),
+    ({"emphasised_elements": ("N", "N")}, "emphasised_elements"),
+    ({"emphasised_elements": ("N",), "element_emphasis_weight": 0.5}, "element_emphasis_weight"),
+    ({"element_emphasis_weight": 3.0}, "element_emphasis_weight"),
 ])
 def test_bad_real_data_options(changes, field):
     with pytest.raises(ValueError, match=field):
@@ -763,3 +768,30 @@ def test_the_allocator_setting_is_applied_only_on_request(monkeypatch):
     next(iter_blocks(41, 0, 1, SynthesisConfig(), n_threads=1, keep_freed_memory=True))
     render_stage_seconds(sample_parameters(_block_rng(41, 0), 2, SynthesisConfig()), keep_freed_memory=True)
     assert applied == [1, 1, 1]
+
+
+def test_emphasised_elements_are_drawn_by_their_weight():
+    from eels_core.forward.synthesis import sample_parameters
+
+    n = 40_000
+    one_edge = SynthesisConfig(n_edges_probabilities=(1.0,))
+    plain = sample_parameters(np.random.default_rng(3), n, one_edge)
+    # weight 1 is the paper's draw, bit for bit
+    same = sample_parameters(np.random.default_rng(3), n, one_edge.replace(emphasised_elements=("N", "Sc")))
+    np.testing.assert_array_equal(same.element_index, plain.element_index)
+    np.testing.assert_array_equal(same.jump_ratio, plain.jump_ratio)
+    weighted = sample_parameters(np.random.default_rng(3), n, one_edge.replace(
+        emphasised_elements=("N", "Sc"), element_emphasis_weight=3.0))
+    # one edge: each emphasised element with probability 3 / (18 + 2 * 3), each other with 1 / 24
+    for symbol, expected in (("N", 3 / 24), ("Sc", 3 / 24), ("B", 1 / 24), ("Cu", 1 / 24)):
+        share = np.mean(weighted.element_index[:, 0] == ELEMENTS.index(symbol))
+        assert abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / n), (symbol, share, expected)
+    # the draws after the elements are the paper's stream's
+    np.testing.assert_array_equal(weighted.background_exponent, plain.background_exponent)
+    # several edges: still distinct elements, and the emphasised ones in more spectra than the others
+    many = sample_parameters(np.random.default_rng(4), 5000, SynthesisConfig(
+        emphasised_elements=("N",), element_emphasis_weight=3.0))
+    for row, k in zip(many.element_index, many.n_edges):
+        assert len(set(row[:k].tolist())) == k and np.all(row[k:] == -1)
+    held = [np.mean((many.element_index == ELEMENTS.index(e)).any(axis=1)) for e in ("N", "O")]
+    assert held[0] > 1.8 * held[1]
