@@ -486,7 +486,7 @@ plt.show()
 # back (in training it also adds Poisson-like counting noise to each wide channel, which the
 # interpolation turns into the saw-tooth texture of a coarse survey spectrum; the figure leaves it
 # out); `add_pedestal` adds a fraction of the spectrum's median inside the measured window (up to
-# 100 times it in the tenth to twenty-fourth training phases and in `cpu-joint-splice`: the amorphous-ice O K
+# 100 times it in the tenth to twenty-fifth training phases and in `cpu-joint-splice`: the amorphous-ice O K
 # spectrum of chapter 10 is an edge of about 1 % on such an offset, which only the contrast floor
 # of the preprocessing, chapter 08, made visible to the network); `add_background_component` adds a second, steeper power law that
 # starts at the window's low end, so that the background is curved on a log-log plot, as it is

@@ -211,8 +211,8 @@ display(md_table(("Preset", "What it is for"), [(f"`{n}`", preset_description(n)
 #   with measured backgrounds and edges (chapter 03): half of its measured-physics spectra have a
 #   background exponent between 1.5 and 5, their noise follows the square root of the background,
 #   and jump ratios reach three times the Table 1 maxima.
-#   The fifth to eighth phases, the tenth, twelfth, thirteenth and fourteenth, and the twenty-third and
-#   twenty-fourth train two seeds each, from the same weights, and keep the average of their weights. The fifth phase,
+#   The fifth to eighth phases, the tenth, twelfth, thirteenth and fourteenth, and the twenty-third to
+#   twenty-fifth train two seeds each, from the same weights, and keep the average of their weights. The fifth phase,
 #   `experiments/recipes/cpu-mixed-noise-finetune.yaml`, fine-tunes the fourth for 10,000 steps
 #   with noise that is part shot noise and part read-out noise (chapter 03). The sixth,
 #   `experiments/recipes/cpu-mixed-noise-continue.yaml`, fine-tunes that average for 8,000
@@ -262,7 +262,11 @@ display(md_table(("Preset", "What it is for"), [(f"`{n}`", preset_description(n)
 #   rate, with the varied copies of the L$_{2,3}$ variants keeping their white lines in order and the
 #   measured Mn L$_{2,3}$ edges drawn as well (chapter 01), and the twenty-fourth,
 #   `experiments/recipes/cpu-white-line-order-continue.yaml`, fine-tunes the average of its two seeds
-#   for 8,000 steps more of the same physics at half the rate; its average is the shipped model. The selection rules of the appendix
+#   for 8,000 steps more of the same physics at half the rate. The twenty-fifth,
+#   `experiments/recipes/cpu-nitrogen-emphasis.yaml`, fine-tunes that average for 8,000 steps at the
+#   twenty-fourth's rate, with N drawn three times as often as each other element (chapter 04), so that
+#   the network sees more N K edges without Sc L$_{2,3}$ beside them; its average is the shipped model.
+#   The selection rules of the appendix
 #   {doc}`13_training_recipes` decided, at each step, whether the shipped model changed.
 # * **gpu-full** is the paper's scale: the 250,000-spectrum database of chapter 05 and large batches.
 #
@@ -448,10 +452,10 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # resume.
 #
 # ```bash
-# # CPU, in the background, one thread: the shipped model's twenty-four phases (the first four take
-# # about two and a half hours; each of the other twenty trains two seeds, two runs at once, in
-# # about 25-60 minutes; the fifth to eighth, the tenth, twelfth, thirteenth and fourteenth, and the
-# # twenty-third and twenty-fourth then average their weights)
+# # CPU, in the background, one thread: the shipped model's twenty-five phases (the first four take
+# # about two and a half hours; each of the other twenty-one trains two seeds, two runs at once, in
+# # about 20-60 minutes; the fifth to eighth, the tenth, twelfth, thirteenth and fourteenth, and the
+# # twenty-third to twenty-fifth then average their weights)
 # eels-core train --preset cpu-joint-acquired --out runs/cpu-joint-acquired --threads 1
 # eels-core train --recipe experiments/recipes/cpu-coarse-computed-finetune.yaml \
 #     --init-from runs/cpu-joint-acquired/checkpoint.pt --out runs/cpu-coarse-computed-finetune --threads 1
@@ -478,10 +482,10 @@ shutil.rmtree(run_dir)  # the demonstration checkpoint is not needed any more
 # # the fifteenth, from it the first seed of the sixteenth, from that the first seed of the
 # # seventeenth, from that the first seed of the eighteenth, from that the second seed of the
 # # nineteenth, from that the second seed of the twentieth, from that the second seed of the
-# # twenty-first, and from that the first seed of the twenty-second; then the twenty-third and
-# # twenty-fourth phases, the loop above with phase=cpu-white-line-order (add --init-from
-# # runs/cpu-computed-compounds-4/checkpoint.pt) and phase=cpu-white-line-order-continue, whose
-# # average is the shipped model
+# # twenty-first, and from that the first seed of the twenty-second; then the twenty-third to
+# # twenty-fifth phases, the loop above with phase=cpu-white-line-order (add --init-from
+# # runs/cpu-computed-compounds-4/checkpoint.pt), phase=cpu-white-line-order-continue and
+# # phase=cpu-nitrogen-emphasis, whose average is the shipped model
 # eels-core train --recipe experiments/recipes/cpu-computed-compounds.yaml --out runs/cpu-computed-compounds-s1 \
 #     --seed 1 --data-seed 322 --threads 1
 # eels-core train --recipe experiments/recipes/cpu-computed-compounds-2.yaml --out runs/cpu-computed-compounds-2 \

@@ -896,6 +896,25 @@ def edge_errors_study(model: torch.nn.Module, n: int = 1000, kinds: tuple[str, .
     return rows
 
 
+def sc_beside_n_study(model: torch.nn.Module, n: int = 1000, kinds: tuple[str, ...] = ("computed_compounds_3",)) -> list[dict]:
+    """Where ``model`` names Sc L2,3 that is not there, on the sets ``kinds`` (``n`` windows built by
+    :func:`build_set` with the sets' own seeds, :data:`SEED`; threshold 0.5): the windows with a false Sc L2,3
+    (``false_sc``), split into those that name the counted N K edge too (``beside_n_k``), those that count an
+    N K edge and do not name it (``instead_of_n_k``) and those that count none (``without_n_k``)."""
+    labels = edge_labels()
+    n_k, sc = labels.index("N K"), labels.index("Sc L2,3")
+    rows = []
+    for kind in kinds:
+        truth, named, _ = predict_set(model, build_set(kind, n))
+        false_sc = named[:, sc] & ~truth[:, sc]
+        has_n = truth[:, n_k]
+        rows.append({"set": kind, **evaluate(truth, named).as_dict(), "n_k_counted": int(has_n.sum()),
+                     "false_sc": int(false_sc.sum()), "beside_n_k": int((false_sc & has_n & named[:, n_k]).sum()),
+                     "instead_of_n_k": int((false_sc & has_n & ~named[:, n_k]).sum()),
+                     "without_n_k": int((false_sc & ~has_n).sum())})
+    return rows
+
+
 def _edge_errors_said(row: dict) -> str:
     missed, counted, false = (sum(row[k].values()) for k in ("missed", "counted", "false_named"))
     return f"{row['set']}: {missed} of {counted} edges missed, {false} named but not there"
@@ -1499,6 +1518,14 @@ STUDIES = {
                     "counted, the windows that count it; missed, those of them where it is not named; false_named, "
                     "the windows where it is named but not there; threshold 0.5",
                     {"sets": SEED}, _edge_errors_said),
+    "sc_beside_n": (sc_beside_n_study, "false Sc L2,3 beside N K",
+                    "{n} windows of computed_compounds_3 (one computed nitride N K edge per spectrum), with the set's "
+                    "own seeds; false_sc: the windows that name Sc L2,3 where it is not; beside_n_k: those of them that "
+                    "name the counted N K edge too; instead_of_n_k: those that count an N K edge and do not name it; "
+                    "without_n_k: those that count none; threshold 0.5",
+                    {"sets": SEED},
+                    lambda r: f"{r['set']}: false Sc L2,3 in {r['false_sc']} windows, {r['beside_n_k']} beside N K, "
+                              f"{r['instead_of_n_k']} instead of it"),
     "white_line": (white_line_study, "white-line distractor study (rule 17)",
                    "{{n}} spectra of the measured physics per distractor edge of a white-line shape class (the M4,5 "
                    "white lines of Cs, Ba and the lanthanides, the K L2,3 doublet; complete distractor table), with "

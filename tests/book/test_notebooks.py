@@ -150,8 +150,8 @@ def _tables_without_json(tables):
 
 def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     """The prose of chapter 07 names every fine-tuning phase of the shipped weights with its recipe
-    file and step count (the fifth to eighth, the tenth, twelfth, thirteenth and fourteenth, and the twenty-third and
-    twenty-fourth as the average of two seeds,
+    file and step count (the fifth to eighth, the tenth, twelfth, thirteenth and fourteenth, and the twenty-third to
+    twenty-fifth as the average of two seeds,
     the last as the seed
     the prose names), and the measured backgrounds and pedestals of the last phase as its recipe draws them."""
     import json
@@ -162,7 +162,7 @@ def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     prose = " ".join(line[2:] for line in text.splitlines() if line.startswith("# "))
     phases = json.loads((REPO / "eels_core" / "weights" / "cnn_bilstm.json").read_text())["phases"]
     named = re.findall(r"`experiments/recipes/([\w-]+)\.yaml`, fine-tunes [\w ]+? for ([\d,]+)\s+steps", prose)
-    assert len(named) == len(phases) - 1 == 23, named
+    assert len(named) == len(phases) - 1 == 24, named
     for (recipe, steps), phase in zip(named, phases[1:]):
         if "averaged_from" in phase:  # two seeds of the recipe, their weights averaged
             assert phase["checkpoint"] == f"runs/{recipe}-averaged/checkpoint.pt"
@@ -177,24 +177,26 @@ def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     assert last.background_exponent_range == (1.5, 5.0) and "between 1.5 and 5" in prose
     assert last.background_exponent_range_probability == 0.5 and "half of its measured-physics spectra" in prose
     assert last.noise_follows_background and last.jump_ratio_max_scale == 3.0 and "three times the Table 1" in prose
-    assert len(phases) == 24 and "the shipped model's twenty-four phases" in prose
-    # the commands block: each phase after the first four took about 25-60 minutes (two seeds at once)
+    assert len(phases) == 25 and "the shipped model's twenty-five phases" in prose
+    # the commands block: each phase after the first four took about 20-60 minutes (two seeds at once)
     walls = [phase["wall_time_s"] for phase in phases[4:]]
-    assert 25 <= round(min(walls) / 60) and max(walls) <= 60 * 60 and "# # about 25-60 minutes;" in text
-    assert [i for i, phase in enumerate(phases) if "averaged_from" in phase] == [4, 5, 6, 7, 9, 11, 12, 13, 22, 23]
-    assert ("The fifth to eighth phases, the tenth, twelfth, thirteenth and fourteenth, and the twenty-third and "
-            "twenty-fourth train two") in " ".join(prose.split())
+    assert 20 <= round(min(walls) / 60) and max(walls) <= 60 * 60 and "# # about 20-60 minutes;" in text
+    assert [i for i, phase in enumerate(phases) if "averaged_from" in phase] == [4, 5, 6, 7, 9, 11, 12, 13, 22, 23, 24]
+    assert ("The fifth to eighth phases, the tenth, twelfth, thirteenth and fourteenth, and the twenty-third to "
+            "twenty-fifth train two") in " ".join(prose.split())
     assert phases[-1]["checkpoint"] == f"runs/{named[-1][0]}-averaged/checkpoint.pt" and "its average is the shipped model" in prose
+    assert "fine-tunes that average for 8,000 steps at the twenty-fourth's rate" in " ".join(prose.split())
+    assert phases[-2]["checkpoint"] == f"runs/{named[-2][0]}-averaged/checkpoint.pt"
     assert "fine-tunes the average of its two seeds for" in " ".join(prose.split())
-    assert phases[-2]["checkpoint"] == f"runs/{named[-2][0]}-averaged/checkpoint.pt" and "fine-tunes its first seed for 12,000" in prose
-    assert phases[-3]["checkpoint"] == f"runs/{named[-3][0]}/checkpoint.pt"
-    assert phases[-4]["checkpoint"] == f"runs/{named[-4][0]}-s1/checkpoint.pt" and "fine-tunes its second seed for" in prose
-    assert phases[-5]["checkpoint"] == f"runs/{named[-5][0]}-s1/checkpoint.pt"
+    assert phases[-3]["checkpoint"] == f"runs/{named[-3][0]}-averaged/checkpoint.pt" and "fine-tunes its first seed for 12,000" in prose
+    assert phases[-4]["checkpoint"] == f"runs/{named[-4][0]}/checkpoint.pt"
+    assert phases[-5]["checkpoint"] == f"runs/{named[-5][0]}-s1/checkpoint.pt" and "fine-tunes its second seed for" in prose
     assert phases[-6]["checkpoint"] == f"runs/{named[-6][0]}-s1/checkpoint.pt"
-    assert phases[-7]["checkpoint"] == f"runs/{named[-7][0]}/checkpoint.pt" and "fine-tunes the first seed of the eighteenth" in prose
-    assert phases[-8]["checkpoint"] == f"runs/{named[-8][0]}/checkpoint.pt" and "fine-tunes its first seed" in prose
-    assert phases[-9]["checkpoint"] == f"runs/{named[-9][0]}/checkpoint.pt" and "fine-tunes the first seed of the sixteenth" in prose
-    assert phases[-10]["checkpoint"] == f"runs/{named[-10][0]}-s1/checkpoint.pt" and "fine-tunes its second seed" in prose
+    assert phases[-7]["checkpoint"] == f"runs/{named[-7][0]}-s1/checkpoint.pt"
+    assert phases[-8]["checkpoint"] == f"runs/{named[-8][0]}/checkpoint.pt" and "fine-tunes the first seed of the eighteenth" in prose
+    assert phases[-9]["checkpoint"] == f"runs/{named[-9][0]}/checkpoint.pt" and "fine-tunes its first seed" in prose
+    assert phases[-10]["checkpoint"] == f"runs/{named[-10][0]}/checkpoint.pt" and "fine-tunes the first seed of the sixteenth" in prose
+    assert phases[-11]["checkpoint"] == f"runs/{named[-11][0]}-s1/checkpoint.pt" and "fine-tunes its second seed" in prose
     assert last.exelfs_probability == 0.7 and last.exelfs_second_shell_probability == 1.0
     assert "the structure on 70 % of the edges, every one of them with two shells" in prose
     # the fifteenth phase: a third shell on 70 % of the edges with two, the computed compound K edges, four times
@@ -204,9 +206,9 @@ def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     # nineteenth's schedule and physics with them drawn ten times as often; the twenty-first: the twentieth's
     # schedule with the lanthanide white lines by 4f occupancy and the computed compounds drawn three times as often;
     # the twenty-second: the twenty-first's schedule and physics with the fourth set of computed compounds
-    twentythird, twentysecond, twentyfirst, twentieth, nineteenth, eighteenth, seventeenth, sixteenth, fifteenth, fourteenth = (
-        load_recipe(REPO / "experiments" / "recipes" / f"{named[k][0]}.yaml")[1]
-        for k in (-2, -3, -4, -5, -6, -7, -8, -9, -10, -11))
+    (twentyfourth, twentythird, twentysecond, twentyfirst, twentieth, nineteenth, eighteenth, seventeenth, sixteenth,
+     fifteenth, fourteenth) = (load_recipe(REPO / "experiments" / "recipes" / f"{named[k][0]}.yaml")[1]
+                               for k in (-2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12))
     assert fifteenth.synthesis.exelfs_third_shell_probability == 0.7 and last.exelfs_third_shell_probability == 0.7
     assert "a third shell on 70 % of the edges that carry two" in prose
     assert fifteenth.synthesis.computed_compounds and not fourteenth.synthesis.computed_compounds
@@ -242,9 +244,14 @@ def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     assert twentythird.acquisition == twentysecond.acquisition and twentythird.steps == twentysecond.steps
     assert twentythird.learning_rate == twentysecond.learning_rate
     assert "keeping their white lines in order and the measured Mn L$_{2,3}$ edges drawn" in " ".join(prose.split())
-    assert last == twentythird.synthesis and last_recipe.acquisition == twentythird.acquisition
-    assert 2 * last_recipe.learning_rate == twentythird.learning_rate and last_recipe.steps == 8000
+    assert twentyfourth.synthesis == twentythird.synthesis and twentyfourth.acquisition == twentythird.acquisition
+    assert 2 * twentyfourth.learning_rate == twentythird.learning_rate and twentyfourth.steps == 8000
     assert "8,000 steps more of the same physics at half the rate" in " ".join(prose.split())
+    # the twenty-fifth: the twenty-fourth's physics, schedule and rate with N drawn three times as often
+    assert last == twentyfourth.synthesis.replace(emphasised_elements=("N",), element_emphasis_weight=3.0)
+    assert last_recipe.acquisition == twentyfourth.acquisition and last_recipe.steps == twentyfourth.steps
+    assert last_recipe.learning_rate == twentyfourth.learning_rate
+    assert "with N drawn three times as often as each other element (chapter 04)" in " ".join(prose.split())
     assert "with the lanthanide M$_{4,5}$ white lines drawn by 4f" in prose and "4f   occupancy (chapter 04)" in prose
     assert "the variants of the computed compounds drawn three times as often" in prose
     acquisition = last_recipe.acquisition
@@ -254,5 +261,5 @@ def test_chapter_07_states_the_shipped_phases_as_they_were_trained():
     up_to_100 = [i + 2 for i, (recipe, _) in enumerate(named) if load_recipe(
         REPO / "experiments" / "recipes" / f"{recipe}.yaml")[1].acquisition.pedestal_fraction[1] == 100.0]
     chapter_04 = (REPO / "notebooks" / "04_synthesis_and_augmentation.py").read_text()
-    assert up_to_100 == list(range(10, 25)) and "100 times it in the tenth to twenty-fourth training phases" in " ".join(
+    assert up_to_100 == list(range(10, 26)) and "100 times it in the tenth to twenty-fifth training phases" in " ".join(
         line[2:] for line in chapter_04.splitlines() if line.startswith("# "))

@@ -352,7 +352,8 @@ def test_every_study_has_its_flag_and_writes_its_record(tmp_path):
                      "compounds": "--compounds-study", "compounds_2": "--compounds-2-study",
                      "compounds_3": "--compounds-3-study", "white_line": "--white-line-study",
                      "white_line_4f": "--white-line-4f-study", "compounds_4": "--compounds-4-study",
-                     "measured_mn": "--measured-mn-study", "edge_errors": "--edge-errors-study"}
+                     "measured_mn": "--measured-mn-study", "edge_errors": "--edge-errors-study",
+                     "sc_beside_n": "--sc-beside-n-study"}
     out = tmp_path / "survey.json"
     assert pv.main(["--n", "8", flags["survey"], str(out)]) == 0
     record = json.loads(out.read_text())
@@ -380,7 +381,7 @@ def test_the_edge_error_study_counts_each_edge_of_each_set():
 def test_the_edge_error_record_is_of_the_shipped_weights_and_gives_back_the_rule_scores():
     """experiments/diagnostics/edge-errors.json (chapter 13's heat maps) measured the shipped weights on the sets of
     the rule in force, and its per-set scores are those the rule recorded for the shipped weights in the last
-    selection record the sidecar lists."""
+    selection record the sidecar lists (as the model it selected, when that record adopted them)."""
     from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, sha256_of
 
     repo = SCRIPT.parents[1]
@@ -392,12 +393,57 @@ def test_the_edge_error_record_is_of_the_shipped_weights_and_gives_back_the_rule
     sidecar = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())
     last = next(a["record"] for a in reversed(sidecar["selection"]["applied"])
                 if json.loads((repo / a["record"]).read_text()).get("rule_kinds") == list(pv.KINDS))
-    shipped = json.loads((repo / last).read_text())["scores"]["shipped"]
+    scores = json.loads((repo / last).read_text())["scores"]
+    shipped = scores[scores["selected"]]
     for row in model["rows"]:
         assert row["f1"] == pytest.approx(shipped[row["set"]]["f1"], abs=1e-4)
         assert row["exact_accuracy"] == pytest.approx(shipped[row["set"]]["exact_accuracy"], abs=1e-4)
         assert row["n_spectra"] == shipped[row["set"]]["n_spectra"] == 1000  # chapter 13 says 1,000 windows per set
         assert all(0 <= row["missed"][e] <= row["counted"][e] for e in row["counted"])
+
+
+def test_the_false_sc_study_splits_every_false_sc_window_once():
+    """Each window with a false Sc L2,3 is beside a named N K edge, instead of a counted one, or in a window without
+    one; on a set that counts one N K edge in every window it names, the split adds up to the false Sc L2,3 that the
+    edge-error study counts on the same windows."""
+    from eels_core.learning.checkpoint import load_model
+
+    model = load_model()
+    (row,) = pv.sc_beside_n_study(model, n=48)
+    assert row["set"] == "computed_compounds_3" and row["n_spectra"] == 48
+    assert row["beside_n_k"] + row["instead_of_n_k"] + row["without_n_k"] == row["false_sc"]
+    assert 0 < row["n_k_counted"] <= 48
+    (errors,) = pv.edge_errors_study(model, n=48, kinds=("computed_compounds_3",))
+    assert errors["false_named"]["Sc L2,3"] == row["false_sc"]
+    assert errors["counted"]["N K"] == row["n_k_counted"]
+
+
+def test_the_false_sc_record_gives_back_the_rule_scores_of_each_model():
+    """experiments/diagnostics/sc-beside-n.json (chapter 13) measured the shipped weights and the candidates of the
+    recipes that weighted the draw of elements; each model's F1 on computed_compounds_3 is the one its selection
+    record gives for the weights of the same sha256, and the shipped row is the edge-error record's."""
+    repo = SCRIPT.parents[1]
+    record = json.loads((repo / "experiments" / "diagnostics" / "sc-beside-n.json").read_text())
+    assert record["set"] == pv.STUDIES["sc_beside_n"][1] and record["seeds"] == {"sets": pv.SEED}
+    by_sha = {}
+    for path in sorted((repo / "experiments" / "selection").glob("*.json")):
+        selection = json.loads(path.read_text())
+        if selection.get("rule_kinds") != list(pv.KINDS):
+            continue
+        for candidate in selection.get("candidates", []):
+            by_sha[candidate["sha256"]] = selection["scores"][candidate["checkpoint"]]["computed_compounds_3"]
+    errors = json.loads((repo / "experiments" / "diagnostics" / "edge-errors.json").read_text())["models"][0]
+    cc3_errors = next(r for r in errors["rows"] if r["set"] == "computed_compounds_3")
+    assert [m["name"] for m in record["models"]][0] == "shipped" and len(record["models"]) >= 5
+    for model in record["models"]:
+        (row,) = model["rows"]
+        assert row["n_spectra"] == 1000
+        assert row["beside_n_k"] + row["instead_of_n_k"] + row["without_n_k"] == row["false_sc"]
+        if model["name"] == "shipped":
+            assert model["sha256"] == errors["sha256"]
+            assert row["false_sc"] == cc3_errors["false_named"]["Sc L2,3"] and row["f1"] == cc3_errors["f1"]
+        else:
+            assert row["f1"] == pytest.approx(by_sha[model["sha256"]]["f1"], abs=1e-4)
 
 
 def _scores(paper, physics):
