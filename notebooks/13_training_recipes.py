@@ -814,8 +814,8 @@ beside_rows = ["| Weights | $F_1$ | windows with a false Sc L$_{2,3}$ | beside N
                "|---|---|---|---|---|---|"]
 for m in beside_study["models"]:
     (row,) = m["rows"]
-    beside_rows.append(f"| {candidate_name(m)} | {row['f1']:.3f} | {row['false_sc']} | {row['beside_n_k']} | "
-                       f"{row['instead_of_n_k']} | {row['without_n_k']} |")
+    beside_rows.append(f"| {candidate_name(m)} | {row['f1']:.3f} | {row['false_named']} | {row['beside']} | "
+                       f"{row['instead']} | {row['without']} |")
 beside = {Path(m["name"]).parts[1] if m["name"] != "shipped" else "shipped": m["rows"][0] for m in beside_study["models"]}
 before = beside[f"{before_recipe}-averaged"]
 verdicts = []
@@ -834,13 +834,13 @@ def average_row(name):
 
 both, alone = (average_row(name) for name in EMPHASIS_RECIPES)
 say(f"{beside_study['what']}.\n\n" + "\n".join(beside_rows) + "\n\n" + "; ".join(verdicts) + ".\n\n"
-    f"With the weights shipped before, {before['beside_n_k']} of the {before['false_sc']} windows with a false Sc L₂,₃ "
+    f"With the weights shipped before, {before['beside']} of the {before['false_named']} windows with a false Sc L₂,₃ "
     "name the N K edge too: the network does not take the nitride edge for Sc so much as read a second edge into it. "
     f"Weighting both elements raised the share of the N K spectra that also hold Sc from "
     f"{sc_given_n[before_recipe]:.2f} to {sc_given_n[EMPHASIS_RECIPES[0]]:.2f}, and the false Sc beside N K rose to "
-    f"{both['beside_n_k']} (the average of its seeds); weighting N alone kept that share at "
+    f"{both['beside']} (the average of its seeds); weighting N alone kept that share at "
     f"{sc_given_n[EMPHASIS_RECIPES[1]]:.2f} and showed the network more N K edges alone, and the false Sc beside "
-    f"N K fell to {alone['beside_n_k']} (the average" + (", now shipped" if shipped["recipe"] == EMPHASIS_RECIPES[1] else "")
+    f"N K fell to {alone['beside']} (the average" + (", now shipped" if shipped["recipe"] == EMPHASIS_RECIPES[1] else "")
     + "). What the network learns about a pair of edges "
     "follows how often the training shows them together, not only how often it shows each.")
 

@@ -896,23 +896,29 @@ def edge_errors_study(model: torch.nn.Module, n: int = 1000, kinds: tuple[str, .
     return rows
 
 
-def sc_beside_n_study(model: torch.nn.Module, n: int = 1000, kinds: tuple[str, ...] = ("computed_compounds_3",)) -> list[dict]:
-    """Where ``model`` names Sc L2,3 that is not there, on the sets ``kinds`` (``n`` windows built by
-    :func:`build_set` with the sets' own seeds, :data:`SEED`; threshold 0.5): the windows with a false Sc L2,3
-    (``false_sc``), split into those that name the counted N K edge too (``beside_n_k``), those that count an
-    N K edge and do not name it (``instead_of_n_k``) and those that count none (``without_n_k``)."""
+def false_beside_study(model: torch.nn.Module, n: int = 1000, kinds: tuple[str, ...] = ("computed_compounds_3",),
+                       false_edges: tuple[str, ...] = ("Sc L2,3",), beside: str = "N K") -> list[dict]:
+    """Where ``model`` names one of ``false_edges`` that is not there, on the sets ``kinds`` (``n`` windows built by
+    :func:`build_set` with the sets' own seeds, :data:`SEED`; threshold 0.5): the windows with such a false name
+    (``false_named``), split into those that name the counted edge ``beside`` too (``beside``), those that count
+    it and do not name it (``instead``) and those that do not count it (``without``)."""
     labels = edge_labels()
-    n_k, sc = labels.index("N K"), labels.index("Sc L2,3")
+    edge, false_cols = labels.index(beside), [labels.index(e) for e in false_edges]
     rows = []
     for kind in kinds:
         truth, named, _ = predict_set(model, build_set(kind, n))
-        false_sc = named[:, sc] & ~truth[:, sc]
-        has_n = truth[:, n_k]
-        rows.append({"set": kind, **evaluate(truth, named).as_dict(), "n_k_counted": int(has_n.sum()),
-                     "false_sc": int(false_sc.sum()), "beside_n_k": int((false_sc & has_n & named[:, n_k]).sum()),
-                     "instead_of_n_k": int((false_sc & has_n & ~named[:, n_k]).sum()),
-                     "without_n_k": int((false_sc & ~has_n).sum())})
+        false = (named[:, false_cols] & ~truth[:, false_cols]).any(axis=1)
+        has = truth[:, edge]
+        rows.append({"set": kind, **evaluate(truth, named).as_dict(), "edge": beside, "false_edges": list(false_edges),
+                     "counted": int(has.sum()), "false_named": int(false.sum()),
+                     "beside": int((false & has & named[:, edge]).sum()),
+                     "instead": int((false & has & ~named[:, edge]).sum()), "without": int((false & ~has).sum())})
     return rows
+
+
+def _false_beside_said(row: dict) -> str:
+    return (f"{row['set']}: {' or '.join(row['false_edges'])} named falsely in {row['false_named']} windows, "
+            f"{row['beside']} beside {row['edge']}, {row['instead']} instead of it")
 
 
 def _edge_errors_said(row: dict) -> str:
@@ -1518,14 +1524,21 @@ STUDIES = {
                     "counted, the windows that count it; missed, those of them where it is not named; false_named, "
                     "the windows where it is named but not there; threshold 0.5",
                     {"sets": SEED}, _edge_errors_said),
-    "sc_beside_n": (sc_beside_n_study, "false Sc L2,3 beside N K",
+    "sc_beside_n": (false_beside_study, "false Sc L2,3 beside N K",
                     "{n} windows of computed_compounds_3 (one computed nitride N K edge per spectrum), with the set's "
-                    "own seeds; false_sc: the windows that name Sc L2,3 where it is not; beside_n_k: those of them that "
-                    "name the counted N K edge too; instead_of_n_k: those that count an N K edge and do not name it; "
-                    "without_n_k: those that count none; threshold 0.5",
-                    {"sets": SEED},
-                    lambda r: f"{r['set']}: false Sc L2,3 in {r['false_sc']} windows, {r['beside_n_k']} beside N K, "
-                              f"{r['instead_of_n_k']} instead of it"),
+                    "own seeds; false_named: the windows that name Sc L2,3 where it is not; beside: those of them that "
+                    "name the counted N K edge too; instead: those that count an N K edge and do not name it; "
+                    "without: those that count none; threshold 0.5",
+                    {"sets": SEED}, _false_beside_said),
+    "cl_ar_beside_b": (functools.partial(false_beside_study, kinds=tuple(BK_EXELFS_KINDS),
+                                         false_edges=("Cl L2,3", "Ar L2,3"), beside="B K"),
+                       "false Cl or Ar L2,3 beside B K",
+                       "{n} windows of each of the B K sets (" + ", ".join(BK_EXELFS_KINDS) + "; one B K edge with "
+                       "extended fine structure per spectrum), with the sets' own seeds; false_named: the windows that "
+                       "name Cl L2,3 or Ar L2,3 where it is not; beside: those of them that name the counted B K edge "
+                       "too; instead: those that count a B K edge and do not name it; without: those that count none; "
+                       "threshold 0.5",
+                       {"sets": SEED}, _false_beside_said),
     "white_line": (white_line_study, "white-line distractor study (rule 17)",
                    "{{n}} spectra of the measured physics per distractor edge of a white-line shape class (the M4,5 "
                    "white lines of Cs, Ba and the lanthanides, the K L2,3 doublet; complete distractor table), with "

@@ -353,7 +353,7 @@ def test_every_study_has_its_flag_and_writes_its_record(tmp_path):
                      "compounds_3": "--compounds-3-study", "white_line": "--white-line-study",
                      "white_line_4f": "--white-line-4f-study", "compounds_4": "--compounds-4-study",
                      "measured_mn": "--measured-mn-study", "edge_errors": "--edge-errors-study",
-                     "sc_beside_n": "--sc-beside-n-study"}
+                     "sc_beside_n": "--sc-beside-n-study", "cl_ar_beside_b": "--cl-ar-beside-b-study"}
     out = tmp_path / "survey.json"
     assert pv.main(["--n", "8", flags["survey"], str(out)]) == 0
     record = json.loads(out.read_text())
@@ -402,20 +402,29 @@ def test_the_edge_error_record_is_of_the_shipped_weights_and_gives_back_the_rule
         assert all(0 <= row["missed"][e] <= row["counted"][e] for e in row["counted"])
 
 
-def test_the_false_sc_study_splits_every_false_sc_window_once():
-    """Each window with a false Sc L2,3 is beside a named N K edge, instead of a counted one, or in a window without
-    one; on a set that counts one N K edge in every window it names, the split adds up to the false Sc L2,3 that the
-    edge-error study counts on the same windows."""
+def test_the_false_beside_study_splits_every_false_window_once():
+    """Each window with a false name is beside the named edge, instead of a counted one, or in a window without
+    one; the split adds up to the false names that the edge-error study counts on the same windows, for one false
+    edge and for two."""
     from eels_core.learning.checkpoint import load_model
 
     model = load_model()
-    (row,) = pv.sc_beside_n_study(model, n=48)
+    (row,) = pv.false_beside_study(model, n=48)
     assert row["set"] == "computed_compounds_3" and row["n_spectra"] == 48
-    assert row["beside_n_k"] + row["instead_of_n_k"] + row["without_n_k"] == row["false_sc"]
-    assert 0 < row["n_k_counted"] <= 48
+    assert row["edge"] == "N K" and row["false_edges"] == ["Sc L2,3"]
+    assert row["beside"] + row["instead"] + row["without"] == row["false_named"]
+    assert 0 < row["counted"] <= 48
     (errors,) = pv.edge_errors_study(model, n=48, kinds=("computed_compounds_3",))
-    assert errors["false_named"]["Sc L2,3"] == row["false_sc"]
-    assert errors["counted"]["N K"] == row["n_k_counted"]
+    assert errors["false_named"]["Sc L2,3"] == row["false_named"]
+    assert errors["counted"]["N K"] == row["counted"]
+    study = pv.STUDIES["cl_ar_beside_b"][0]
+    (bk,) = study(model, n=48, kinds=("bk_exelfs",))
+    (bk_errors,) = pv.edge_errors_study(model, n=48, kinds=("bk_exelfs",))
+    assert bk["beside"] + bk["instead"] + bk["without"] == bk["false_named"]
+    assert bk["counted"] == bk_errors["counted"]["B K"]
+    # a window with both false names counts once
+    assert max(bk_errors["false_named"]["Cl L2,3"], bk_errors["false_named"]["Ar L2,3"]) <= bk["false_named"] <= (
+        bk_errors["false_named"]["Cl L2,3"] + bk_errors["false_named"]["Ar L2,3"])
 
 
 def test_the_false_sc_record_gives_back_the_rule_scores_of_each_model():
@@ -437,11 +446,11 @@ def test_the_false_sc_record_gives_back_the_rule_scores_of_each_model():
     assert [m["name"] for m in record["models"]][0] == "shipped" and len(record["models"]) >= 5
     for model in record["models"]:
         (row,) = model["rows"]
-        assert row["n_spectra"] == 1000
-        assert row["beside_n_k"] + row["instead_of_n_k"] + row["without_n_k"] == row["false_sc"]
+        assert row["n_spectra"] == 1000 and row["edge"] == "N K" and row["false_edges"] == ["Sc L2,3"]
+        assert row["beside"] + row["instead"] + row["without"] == row["false_named"]
         if model["name"] == "shipped":
             assert model["sha256"] == errors["sha256"]
-            assert row["false_sc"] == cc3_errors["false_named"]["Sc L2,3"] and row["f1"] == cc3_errors["f1"]
+            assert row["false_named"] == cc3_errors["false_named"]["Sc L2,3"] and row["f1"] == cc3_errors["f1"]
         else:
             assert row["f1"] == pytest.approx(by_sha[model["sha256"]]["f1"], abs=1e-4)
 
