@@ -95,6 +95,7 @@ from eels_core.forward.noise import (
 from eels_core.real.real_spectra import find_real_spectra_dir, load_real_spectra_index
 from eels_core.forward.synthesis import (
     edge_library_for,
+    element_presence,
     make_parameters,
     output_to_model_energy,
     render_spectra,
@@ -755,9 +756,8 @@ display(Markdown("\n".join(rows) + "\n\n(Each library variant counts with its EL
 emphasis_rows = ["| $w$ | N K | Sc L$_{2,3}$ | each other edge (mean) |", "|---|---|---|---|"]
 emphasised = ("N", "Sc")
 for weight in (1.0, 3.0):
-    drawn = sample_parameters(np.random.default_rng(grid_seed), n_emphasis, SynthesisConfig.with_real_data_physics(
-        emphasised_elements=emphasised, element_emphasis_weight=weight)).element_index
-    held = {symbol: np.mean((drawn == ELEMENTS.index(symbol)).any(axis=1)) for symbol in ELEMENTS}
+    held = dict(zip(ELEMENTS, element_presence(SynthesisConfig.with_real_data_physics(
+        emphasised_elements=emphasised, element_emphasis_weight=weight), n_emphasis, seed=grid_seed).mean(axis=0)))
     others = np.mean([held[symbol] for symbol in ELEMENTS if symbol not in emphasised])
     emphasis_rows.append(f"| {weight:g} | {held['N']:.2f} | {held['Sc']:.2f} | {others:.2f} |")
 display(Markdown("\n".join(emphasis_rows)))

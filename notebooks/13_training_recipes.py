@@ -41,7 +41,7 @@ from IPython.display import Markdown, display
 
 from eels_core.forward.config import ELEMENTS
 from eels_core.forward.edges import edge_labels, reference_onsets_ev
-from eels_core.forward.synthesis import sample_parameters
+from eels_core.forward.synthesis import element_presence
 from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, load_model, sha256_of
 from eels_core.learning.metrics import evaluate
 from eels_core.learning.presets import load_recipe, preset_names
@@ -786,8 +786,8 @@ draw_rows = ["| Recipe | spectra with N K | with Sc L$_{2,3}$ | with both | with
              "|---|---|---|---|---|"]
 for name in (before_recipe,) + EMPHASIS_RECIPES:
     synthesis = load_recipe(REPO / "experiments" / "recipes" / f"{name}.yaml")[1].synthesis
-    drawn = sample_parameters(np.random.default_rng(0), 50_000, synthesis).element_index
-    has_n, has_sc = (drawn == n_k_index).any(axis=1), (drawn == sc_index).any(axis=1)
+    drawn = element_presence(synthesis, 50_000, seed=0)
+    has_n, has_sc = drawn[:, n_k_index], drawn[:, sc_index]
     sc_given_n[name] = (has_n & has_sc).mean() / has_n.mean()
     draw_rows.append(f"| `{name}` | {has_n.mean():.2f} | {has_sc.mean():.2f} | {(has_n & has_sc).mean():.3f} | "
                      f"{sc_given_n[name]:.2f} |")

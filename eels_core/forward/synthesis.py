@@ -332,6 +332,28 @@ def _weighted_variant(u: NDArray[np.float64], element: NDArray[np.int64], t: _Ta
     return flat - t.variant_offset[element]
 
 
+def element_presence(config: SynthesisConfig, n: int, seed: int = 0) -> NDArray[np.bool_]:
+    """Which of the 20 edges each of ``n`` drawn spectra holds, without rendering any.
+
+    Parameters
+    ----------
+    config : SynthesisConfig
+        The settings whose element draw is counted (``elements``, ``n_edges_probabilities``,
+        ``emphasised_elements``).
+    n : int
+        Number of spectra drawn.
+    seed : int
+        Seed of ``np.random.default_rng`` passed to :func:`sample_parameters`.
+
+    Returns
+    -------
+    ndarray of bool, shape (n, 20)
+        Entry (i, j): spectrum i holds the edge of element j (Table 1 order).
+    """
+    element_index = sample_parameters(np.random.default_rng(seed), n, config).element_index
+    return (element_index[:, :, None] == np.arange(N_ELEMENTS)[None, None, :]).any(axis=1)
+
+
 def _element_keys(u: NDArray[np.float64], allowed: NDArray[np.int64], config: SynthesisConfig) -> NDArray[np.float64]:
     """Sort keys of the allowed elements (smallest first is drawn first) from uniform draws ``u`` (b, n_allowed).
 

@@ -795,3 +795,15 @@ def test_emphasised_elements_are_drawn_by_their_weight():
         assert len(set(row[:k].tolist())) == k and np.all(row[k:] == -1)
     held = [np.mean((many.element_index == ELEMENTS.index(e)).any(axis=1)) for e in ("N", "O")]
     assert held[0] > 1.8 * held[1]
+
+
+def test_element_presence_counts_the_drawn_elements():
+    from eels_core.forward.synthesis import element_presence, sample_parameters
+
+    config = SynthesisConfig(emphasised_elements=("N",), element_emphasis_weight=3.0)
+    present = element_presence(config, 500, seed=4)
+    params = sample_parameters(np.random.default_rng(4), 500, config)
+    assert present.shape == (500, len(ELEMENTS)) and present.dtype == bool
+    np.testing.assert_array_equal(present.sum(axis=1), params.n_edges)
+    for i, row in enumerate(params.element_index):
+        assert set(np.flatnonzero(present[i])) == set(row[row >= 0].tolist())
