@@ -776,7 +776,7 @@ say(f"Of the {len(weak)} sets on which $F_1$ stays below 0.95, {len(missing)} lo
 # measured-physics spectrum holds each edge under each recipe's own settings, and how often one with
 # N K also holds Sc L$_{2,3}$:
 
-# %%
+# %% tags=["hide-input"]
 EMPHASIS_RECIPES = ("cpu-nitrogen-scandium-emphasis", "cpu-nitrogen-emphasis")
 start_weights = {load_recipe(REPO / "experiments" / "recipes" / f"{name}.yaml")[1].init_from for name in EMPHASIS_RECIPES}
 (before_recipe,) = {Path(path).parts[1].removesuffix("-averaged") for path in start_weights}  # one start for both
@@ -798,7 +798,7 @@ say("\n".join(draw_rows) + "\n\n(50,000 draws of each recipe's measured-physics 
 # candidate and with the shipped weights, split by what the window's N K edge got: named beside it,
 # named instead of it, or no N K edge counted in the window:
 
-# %%
+# %% tags=["hide-input"]
 beside_study = next(d for d in diagnostics if d["set"] == "false Sc L2,3 beside N K")
 
 
@@ -827,6 +827,8 @@ for name in EMPHASIS_RECIPES:
                     + f" (seeds) and {average['targeted']['gain']:+.3f} (their average), and the mean over the physics "
                     f"sets by {average['gain']:+.4f} ({average['low']:+.4f} to {average['high']:+.4f}); "
                     + ("the extended weight-averaging rule adopts the average" if adopted else "the rules keep the weights"))
+
+
 def average_row(name):
     """The row of the average of a recipe's seeds: measured as a candidate, or as the shipped weights it became."""
     return beside.get(f"{name}-averaged") or (beside["shipped"] if shipped["recipe"] == name else None)
@@ -851,7 +853,7 @@ say(f"{beside_study['what']}.\n\n" + "\n".join(beside_rows) + "\n\n" + "; ".join
 # from the weights it made. The same split, on the three B K sets, with the shipped weights and the
 # new candidates:
 
-# %%
+# %% tags=["hide-input"]
 bk_study = next(d for d in diagnostics if d["set"] == "false Cl or Ar L2,3 beside B K")
 BORON_RECIPE = "cpu-boron-nitrogen-emphasis"
 bk_rows = ["| Weights | Set | $F_1$ | windows with a false Cl or Ar L$_{2,3}$ | beside B K | instead of B K |",
