@@ -802,11 +802,16 @@ say("\n".join(draw_rows) + "\n\n(50,000 draws of each recipe's measured-physics 
 beside_study = next(d for d in diagnostics if d["set"] == "false Sc L2,3 beside N K")
 
 
+def run_of(model):
+    """The run of a model of a diagnostic record (``runs/RUN/checkpoint.pt``), or ``shipped``."""
+    return "shipped" if model["name"] == "shipped" else Path(model["name"]).parts[1]
+
+
 def candidate_name(model):
     """A model of a diagnostic record by its run: the shipped weights, a seed or a weight average."""
-    if model["name"] == "shipped":
+    run = run_of(model)
+    if run == "shipped":
         return f"shipped (the average of `{shipped['recipe']}`)"
-    run = Path(model["name"]).parts[1]
     return f"`{run}` (shipped before)" if run == f"{before_recipe}-averaged" else f"`{run}`"
 
 
@@ -816,7 +821,7 @@ for m in beside_study["models"]:
     (row,) = m["rows"]
     beside_rows.append(f"| {candidate_name(m)} | {row['f1']:.3f} | {row['false_named']} | {row['beside']} | "
                        f"{row['instead']} | {row['without']} |")
-beside = {Path(m["name"]).parts[1] if m["name"] != "shipped" else "shipped": m["rows"][0] for m in beside_study["models"]}
+beside = {run_of(m): m["rows"][0] for m in beside_study["models"]}
 before = beside[f"{before_recipe}-averaged"]
 verdicts = []
 for name in EMPHASIS_RECIPES:
@@ -862,9 +867,7 @@ for m in bk_study["models"]:
     for row in m["rows"]:
         bk_rows.append(f"| {candidate_name(m)} | `{row['set']}` | {row['f1']:.3f} | {row['false_named']} | "
                        f"{row['beside']} | {row['instead']} |")
-false_by_model = {candidate_name(m): sum(r["false_named"] for r in m["rows"]) for m in bk_study["models"]}
-shipped_false = false_by_model[candidate_name(bk_study["models"][0])]
-others = [v for k, v in false_by_model.items() if k != candidate_name(bk_study["models"][0])]
+shipped_false, *others = (sum(r["false_named"] for r in m["rows"]) for m in bk_study["models"])  # the shipped first
 (boron_average,) = records[f"{BORON_RECIPE}-averaged"]["gains"].values()
 boron_seeds = [g["targeted"]["gain"] for g in records[BORON_RECIPE]["gains"].values()]
 targeted_set = next(iter(records[BORON_RECIPE]["gains"].values()))["targeted_set"]
