@@ -744,8 +744,8 @@ display(Markdown("\n".join(rows) + "\n\n(Each library variant counts with its EL
 
 # %% [markdown]
 # The elements of a spectrum are distinct and, in the paper, all equally likely. Two edges that open
-# at almost the same energy, N K (401 eV) and Sc L$_{2,3}$ (402 eV), are told apart only by their
-# shapes, and the network meets the pair as often as any other two elements. Naming elements in
+# at almost the same energy, N K and Sc L$_{2,3}$ (their reference onsets are under the table), are
+# told apart only by their shapes, and the network meets the pair as often as any other two elements. Naming elements in
 # `emphasised_elements` with a weight $w$ (`element_emphasis_weight`, 1 by default) draws the
 # elements of a spectrum one after another, each with probability proportional to its weight among
 # those not yet drawn: with one edge per spectrum an emphasised element is drawn with probability
@@ -760,7 +760,9 @@ for weight in (1.0, 3.0):
         emphasised_elements=emphasised, element_emphasis_weight=weight), n_emphasis, seed=grid_seed).mean(axis=0)))
     others = np.mean([held[symbol] for symbol in ELEMENTS if symbol not in emphasised])
     emphasis_rows.append(f"| {weight:g} | {held['N']:.2f} | {held['Sc']:.2f} | {others:.2f} |")
-display(Markdown("\n".join(emphasis_rows)))
+onset_of = dict(zip(LABELS, reference_onsets_ev()))
+display(Markdown("\n".join(emphasis_rows) + f"\n\nReference onsets: N K {onset_of['N K']:g} eV, "
+                 f"Sc L$_{{2,3}}$ {onset_of['Sc L2,3']:g} eV."))
 
 # %% [markdown]
 # ### The two M lines of the lanthanides follow the 4f shell
