@@ -440,6 +440,18 @@ in 13.5 %, and the 3C-SiC C K edge is named in 86.9 % of its windows. Rule 19 is
 over the twenty-four physics sets) and as an eleventh set that a recipe may be written against (its
 targeted test as in rule 9, over all twenty-five sets).
 
+Selection rule 20 (written after rule 19 had been applied eight times and the weight-averaging rule
+seven times after it, before any candidate it judges was trained; it judges every candidate scored from
+then on, rule 19 stays as the record of its selections). Rules 9-19 let a recipe be written against a
+failure kind of the measured physics, never against the paper's own physics, which rule 1 only keeps
+from losing more than 0.005 on ``paper``; near its ceiling no recipe can gain rule 9's 0.02 there. With
+the shipped weights, on the 1,000 windows of ``paper`` (``--edge-errors-study``), 19 of the 874 edges
+it counts are missed and 6 named where they are not; 11 of the 19 misses are Co, Ni or Cu L2,3, which
+are 102 of the 874 edges. Rule 20 is rule 19 with ``paper`` as a twelfth set that a recipe may be
+written against, with rule 9's targeted test in which step 3 asks for a gain on ``paper`` of at least
+0.003 (the smallest gain rule 3 accepts) instead of 0.02, with its 95 % paired bootstrap interval above
+0; the rest of step 2 is then all twenty-four physics sets.
+
 Test-time averaging over small shifts (measured, rule written before it was scored): the shipped
 weights' probabilities averaged over the window as given and the same window with its energy axis
 shifted by -1.2, -0.6, +0.6 and +1.2 eV (6 and 3 channels of the 0.2 eV grid: counts and mask move,
@@ -593,7 +605,7 @@ RULE18_KINDS = RULE17_KINDS + ("white_lines_4f",)
 #: The sets of selection rule 19 (in force), in order; ``PHYSICS_KINDS`` all but ``paper``.
 KINDS = RULE18_KINDS + ("computed_compounds_4",)
 #: The number of the selection rule in force (the last of the module docstring).
-RULE_IN_FORCE = 19
+RULE_IN_FORCE = 20
 PHYSICS_KINDS = KINDS[1:]
 DIAGNOSTIC_KINDS = ("bn_sc_survey",)
 #: Every set; new sets are appended, so that the seeds of the earlier ones stay as they were.
@@ -602,12 +614,14 @@ ALL_KINDS = RULE1_KINDS + DIAGNOSTIC_KINDS + ("hbn_computed", "thick", "hbn_exte
                                               "bk_exelfs_three_shells", "coarse_survey", "computed_compounds",
                                               "computed_compounds_2", "computed_compounds_3", "white_lines",
                                               "white_lines_4f", "computed_compounds_4")
-#: The sets a recipe may be written against under rules 9-19 (its targeted set).
+#: The sets a recipe may be written against under rules 9-20 (its targeted set).
 TARGETED_KINDS = ("bk_exelfs", "pedestal", "bk_exelfs_shells", "bk_exelfs_three_shells", "coarse_survey",
                   "computed_compounds", "computed_compounds_2", "computed_compounds_3", "white_lines", "white_lines_4f",
-                  "computed_compounds_4")
+                  "computed_compounds_4", "paper")
 #: Rule 9's targeted test: the smallest gain on the targeted set (rule 1's tolerated loss on one set).
 MIN_TARGETED_GAIN = 0.02
+#: Rule 20's targeted test on ``paper``: the smallest gain there (rule 3's smallest gain, ``MIN_GAIN``).
+MIN_PAPER_TARGETED_GAIN = 0.003
 #: t / lambda of the specimens of the ``thick`` set (the training's measured physics draws 0-0.8).
 THICK_SPECIMENS = (0.8, 1.6)
 #: The sets of surveys of N K (h-BN) or Sc L2,3 with O K (:func:`_survey_pair_set`).
@@ -1295,10 +1309,13 @@ def select_rule2(shipped: dict[str, dict[str, float]], candidates: dict[str, dic
     return best if _mean_f1(candidates[best], RULE2_KINDS) >= _mean_f1(shipped, RULE2_KINDS) + 0.01 else "shipped"
 
 
-def bootstrap_draws(n_windows: dict[str, int], n_resamples: int = 2000) -> dict[str, np.ndarray]:
+def bootstrap_draws(n_windows: dict[str, int], n_resamples: int = 2000,
+                    spawn_key: tuple[int, ...] = (999,)) -> dict[str, np.ndarray]:
     """Rule 3's paired resamples: for each set, ``n_resamples`` rows of window indices drawn with
-    replacement, from :data:`SEED` (the same draws for every model)."""
-    rng = np.random.default_rng(np.random.SeedSequence(entropy=SEED, spawn_key=(999,)))
+    replacement, from :data:`SEED` (the same draws for every model). ``spawn_key`` (999,) draws those of
+    the physics sets; rule 20's targeted test on ``paper`` draws its own from (999, 20), so that the
+    physics sets' draws stay as every earlier record has them."""
+    rng = np.random.default_rng(np.random.SeedSequence(entropy=SEED, spawn_key=spawn_key))
     return {k: rng.integers(n, size=(n_resamples, n)) for k, n in sorted(n_windows.items())}
 
 
@@ -1336,6 +1353,8 @@ def targeted_gains(candidate: dict[str, np.ndarray], shipped: dict[str, np.ndarr
     set's name (``"targeted_set"``), as a selection record keeps them beside the candidate's gain."""
     if targeted not in TARGETED_KINDS:
         raise ValueError(f"targeted set {targeted!r}: choose one of {', '.join(TARGETED_KINDS)}")
+    if targeted not in draws:  # ``paper`` (rule 20): not a physics set, its resamples drawn apart
+        draws = {**draws, **bootstrap_draws({targeted: len(shipped[targeted])}, spawn_key=(999, 20))}
     rest = tuple(k for k in PHYSICS_KINDS if k != targeted)
     return {"targeted_set": targeted, "rest": gain_interval(candidate, shipped, draws, rest),
             "targeted": gain_interval(candidate, shipped, draws, (targeted,))}
@@ -1346,9 +1365,10 @@ def _said_targeted(gains: dict) -> str:
 
 
 def _clears_targeted(gains: dict[str, dict[str, float]]) -> bool:
-    """Rule 9's targeted test (steps 2-3): no worse on the rest, a clear gain on the targeted set."""
-    return (gains["rest"]["low"] > -MIN_GAIN and gains["targeted"]["gain"] >= MIN_TARGETED_GAIN
-            and gains["targeted"]["low"] > 0)
+    """Rule 9's targeted test (steps 2-3): no worse on the rest, a clear gain on the targeted set (at least
+    :data:`MIN_TARGETED_GAIN`, or :data:`MIN_PAPER_TARGETED_GAIN` on ``paper`` by rule 20)."""
+    smallest = MIN_PAPER_TARGETED_GAIN if gains.get("targeted_set") == "paper" else MIN_TARGETED_GAIN
+    return gains["rest"]["low"] > -MIN_GAIN and gains["targeted"]["gain"] >= smallest and gains["targeted"]["low"] > 0
 
 
 def _said(gain: dict[str, float]) -> str:
@@ -1405,7 +1425,7 @@ def main(argv: list[str] | None = None) -> int:
                          "write the calibrated checkpoints here and judge them by the decision-threshold rule; --record "
                          "writes its record")
     ap.add_argument("--targeted", choices=TARGETED_KINDS,
-                    help="the targeted set the candidates' recipe was written against (selection rules 9-19)")
+                    help="the targeted set the candidates' recipe was written against (selection rules 9-20)")
     ap.add_argument("--trained-by", action="append", default=[],
                     help="how each candidate was trained (with --record; repeatable, in --checkpoint order)")
     for key, (study, name, *_) in STUDIES.items():  # --pedestal-study, --shells-study, ...

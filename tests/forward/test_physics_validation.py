@@ -499,10 +499,10 @@ def test_selection_rule_2():
     assert pv.RULE16_KINDS == pv.RULE15_KINDS + ("computed_compounds_3",)
     assert pv.RULE17_KINDS == pv.RULE16_KINDS + ("white_lines",)
     assert pv.RULE18_KINDS == pv.RULE17_KINDS + ("white_lines_4f",)
-    assert pv.PHYSICS_KINDS == pv.RULE18_KINDS[1:] + ("computed_compounds_4",) and pv.RULE_IN_FORCE == 19
+    assert pv.PHYSICS_KINDS == pv.RULE18_KINDS[1:] + ("computed_compounds_4",) and pv.RULE_IN_FORCE == 20
     assert pv.TARGETED_KINDS == ("bk_exelfs", "pedestal", "bk_exelfs_shells", "bk_exelfs_three_shells", "coarse_survey",
                                  "computed_compounds", "computed_compounds_2", "computed_compounds_3", "white_lines",
-                                 "white_lines_4f", "computed_compounds_4")
+                                 "white_lines_4f", "computed_compounds_4", "paper")
     one_big_gain = _scores2(0.98, [0.80] * (n - 1) + [0.88])  # +0.08 on one set: +0.0114 in the mean
     assert pv.select_rule2(shipped, {"a": one_big_gain}) == "a"
     assert pv.select_rule2(shipped, {"a": {**better, "thick": {"f1": 0.5}}}) == "a"  # rule 2 does not read it
@@ -560,6 +560,62 @@ def test_selection_rule_9_targeted_test():
     assert pv.select(shipped, candidates, {"a": small, "b": small}, {"a": good, "b": unsure}) == "shipped"
     dropped = {**same, "thick": {"f1": 0.75}}  # not admissible: one set 0.05 below
     assert pv.select(shipped, {"a": same, "b": dropped}, {"a": small, "b": small}, {"a": good, "b": good}) == "shipped"
+
+
+def test_selection_rule_20_paper_target():
+    """Rule 20: a recipe written against ``paper`` qualifies with a gain there of at least 0.003 (interval
+    above 0) and no loss on the physics sets (interval's lower end above -0.003); any other targeted set
+    still asks for 0.02."""
+    n = len(pv.PHYSICS_KINDS)
+    shipped = _scores(0.98, [0.80] * n)
+    candidates = {"a": _scores(0.98, [0.80] * n), "b": _scores(0.98, [0.80] * n)}
+    small = {"gain": 0.0005, "low": -0.001, "high": 0.002}
+
+    def aimed(kind, target_gain, target_low, rest_low=-0.002):
+        return {"targeted_set": kind, "rest": {"gain": rest_low + 0.002, "low": rest_low, "high": rest_low + 0.004},
+                "targeted": {"gain": target_gain, "low": target_low, "high": target_gain + 0.004}}
+
+    good, better = aimed("paper", 0.004, 0.001), aimed("paper", 0.005, 0.002)
+    assert pv.select(shipped, candidates, {"a": small, "b": small}, {"a": good, "b": better}) == "b"
+    for worse in (aimed("paper", 0.0025, 0.001), aimed("paper", 0.004, -0.0005), aimed("paper", 0.004, 0.001, -0.0035)):
+        assert pv.select(shipped, candidates, {"a": small, "b": small}, {"a": good, "b": worse}) == "shipped"
+    elsewhere = aimed("white_lines", 0.004, 0.001)  # rule 9's 0.02 on every other targeted set
+    assert pv.select(shipped, candidates, {"a": small, "b": small}, {"a": elsewhere, "b": elsewhere}) == "shipped"
+    assert pv.MIN_PAPER_TARGETED_GAIN == pv.MIN_GAIN and "paper" not in pv.PHYSICS_KINDS
+
+
+def test_targeted_gains_on_paper_draw_its_resamples_apart():
+    """``paper`` is no physics set: its resamples come from their own stream, the physics sets' draws stay
+    those of every earlier record, and the rest is every physics set."""
+    rng = np.random.default_rng(2)
+    shipped = {k: rng.uniform(0.5, 1.0, 300) for k in ("paper",) + pv.PHYSICS_KINDS}
+    candidate = {**shipped, "paper": np.clip(shipped["paper"] + rng.normal(0.01, 0.02, 300), 0, 1)}
+    draws = pv.bootstrap_draws({k: 300 for k in pv.PHYSICS_KINDS}, n_resamples=200)
+    before = {k: v.copy() for k, v in draws.items()}
+    g = pv.targeted_gains(candidate, shipped, draws, "paper")
+    assert set(draws) == set(pv.PHYSICS_KINDS) and all(np.array_equal(draws[k], before[k]) for k in draws)
+    assert g["targeted_set"] == "paper" and g["rest"] == {"gain": 0.0, "low": 0.0, "high": 0.0}
+    assert g["targeted"]["gain"] == pytest.approx(candidate["paper"].mean() - shipped["paper"].mean())
+    assert g["targeted"]["low"] < g["targeted"]["gain"] < g["targeted"]["high"]
+    own = pv.bootstrap_draws({"paper": 300}, spawn_key=(999, 20))["paper"]  # rule 3: 2,000 resamples
+    paired = (candidate["paper"] - shipped["paper"])[own].mean(axis=1)
+    assert g["targeted"]["low"] == pytest.approx(np.percentile(paired, 2.5))
+    default = pv.bootstrap_draws({"paper": 300})["paper"]
+    assert np.array_equal(default, pv.bootstrap_draws({"paper": 300}, spawn_key=(999,))["paper"])
+    assert not np.array_equal(default, own)
+
+
+def test_rule_20_states_the_paper_errors_as_recorded():
+    """The numbers of rule 20's reason are the edge-error record's ``paper`` row for the weights it was
+    written against (26a09027)."""
+    record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / "edge-errors.json").read_text())
+    row = next(r for m in record["models"] if m["sha256"].startswith("26a09027") for r in m["rows"] if r["set"] == "paper")
+    counted, missed, false = (sum(row[k].values()) for k in ("counted", "missed", "false_named"))
+    late = ("Co L2,3", "Ni L2,3", "Cu L2,3")
+    rule = " ".join(pv.__doc__.split("Selection rule 20 (", 1)[1].split("Test-time averaging", 1)[0].split())
+    assert f"{missed} of the {counted:,} edges it counts are missed and {false} named where they are not" in rule
+    assert (f"{sum(row['missed'][e] for e in late)} of the {missed} misses are Co, Ni or Cu L2,3, which are "
+            f"{sum(row['counted'][e] for e in late)} of the {counted:,} edges") in rule
 
 
 def test_targeted_gains_split_the_sets():
@@ -690,8 +746,8 @@ def test_selection_rule_text_and_record(tmp_path):
 
     assert record["candidates"][0]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert record["measured_by"].endswith("--n 1000")
-    assert record["rule"].startswith("selection rule 19") and record["gains"] == {}
-    assert all(f"Selection rule {k} (" in rule for k in range(8, 20))
+    assert record["rule"].startswith("selection rule 20") and record["gains"] == {}
+    assert all(f"Selection rule {k} (" in rule for k in range(8, 21))
     assert "Test-time averaging" not in rule and "Decision thresholds" not in rule
     assert "Weight averaging (" in rule and "beginning with ``cpu-mixed-noise-continue``" in rule
     with pytest.raises(SystemExit, match="--record"):
