@@ -270,7 +270,10 @@ plt.show()
 # written against. A nineteenth rule, written the same way, adds a twenty-fifth set, one or two K
 # edges in the variants computed for a fourth set of compounds, carbides, a boride and more oxides
 # (chapter 01), as a twenty-fourth physics set and an eleventh set a recipe may be written against.
-# Each record below names the sets its rule read. The
+# A twentieth rule, written the same way, adds no set: it lets a recipe be written against the paper's
+# own physics, `paper`, near whose ceiling no recipe can gain 0.02, and asks there for a gain of at
+# least 0.003 (the smallest gain the third rule accepts) with its interval above zero, and no loss on
+# the twenty-four physics sets. Each record below names the sets its rule read. The
 # shipped weights' metadata carries the rules and every record where one was applied:
 
 # %%

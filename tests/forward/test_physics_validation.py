@@ -402,6 +402,30 @@ def test_the_edge_error_record_is_of_the_shipped_weights_and_gives_back_the_rule
         assert all(0 <= row["missed"][e] <= row["counted"][e] for e in row["counted"])
 
 
+def test_the_paper_error_record_gives_back_the_rule_scores_of_each_model():
+    """experiments/diagnostics/paper-errors.json (rule 20, chapter 13) measured the weights rule 20 was written
+    against and the candidates written against ``paper``: each model's row is the edge-error record's ``paper``
+    row for the same weights, or its F1 the one its selection record gives for the weights of the same sha256."""
+    repo = SCRIPT.parents[1]
+    record = json.loads((repo / "experiments" / "diagnostics" / "paper-errors.json").read_text())
+    errors = json.loads((repo / "experiments" / "diagnostics" / "edge-errors.json").read_text())["models"][0]
+    by_sha = {}
+    for path in sorted((repo / "experiments" / "selection").glob("*.json")):
+        selection = json.loads(path.read_text())
+        for candidate in selection.get("candidates", []):
+            if "paper" in selection["scores"].get(candidate["checkpoint"], {}):
+                by_sha[candidate["sha256"]] = selection["scores"][candidate["checkpoint"]]["paper"]
+    assert record["models"][0]["sha256"].startswith("26a09027")
+    for model in record["models"]:
+        (row,) = model["rows"]
+        assert row["set"] == "paper" and row["n_spectra"] == 1000
+        assert all(0 <= row["missed"][e] <= row["counted"][e] for e in row["counted"])
+        if model["sha256"] == errors["sha256"]:
+            assert row == errors["rows"][0]
+        else:
+            assert row["f1"] == pytest.approx(by_sha[model["sha256"]]["f1"], abs=1e-4)
+
+
 def test_the_false_beside_study_splits_every_false_window_once():
     """Each window with a false name is beside the named edge, instead of a counted one, or in a window without
     one; the split adds up to the false names that the edge-error study counts on the same windows, for one false
@@ -606,10 +630,12 @@ def test_targeted_gains_on_paper_draw_its_resamples_apart():
 
 
 def test_rule_20_states_the_paper_errors_as_recorded():
-    """The numbers of rule 20's reason are the edge-error record's ``paper`` row for the weights it was
-    written against (26a09027)."""
-    record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / "edge-errors.json").read_text())
-    row = next(r for m in record["models"] if m["sha256"].startswith("26a09027") for r in m["rows"] if r["set"] == "paper")
+    """The numbers of rule 20's reason are those of the recorded ``paper`` edge errors of the weights it was
+    written against (26a09027; experiments/diagnostics/paper-errors.json)."""
+    record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / "paper-errors.json").read_text())
+    assert record["set"] == pv.STUDIES["paper_errors"][1] and record["seeds"] == {"sets": pv.SEED}
+    (row,) = next(m["rows"] for m in record["models"] if m["sha256"].startswith("26a09027"))
+    assert row["set"] == "paper" and row["n_spectra"] == 1000
     counted, missed, false = (sum(row[k].values()) for k in ("counted", "missed", "false_named"))
     late = ("Co L2,3", "Ni L2,3", "Cu L2,3")
     rule = " ".join(pv.__doc__.split("Selection rule 20 (", 1)[1].split("Test-time averaging", 1)[0].split())
