@@ -352,7 +352,7 @@ def test_every_study_has_its_flag_and_writes_its_record(tmp_path):
                      "compounds": "--compounds-study", "compounds_2": "--compounds-2-study",
                      "compounds_3": "--compounds-3-study", "white_line": "--white-line-study",
                      "white_line_4f": "--white-line-4f-study", "compounds_4": "--compounds-4-study",
-                     "measured_mn": "--measured-mn-study", "edge_errors": "--edge-errors-study",
+                     "measured_mn": "--measured-mn-study", "edge_errors": "--edge-errors-study", "late_3d": "--late-3d-study",
                      "sc_beside_n": "--sc-beside-n-study", "cl_ar_beside_b": "--cl-ar-beside-b-study"}
     out = tmp_path / "survey.json"
     assert pv.main(["--n", "8", flags["survey"], str(out)]) == 0
@@ -402,28 +402,31 @@ def test_the_edge_error_record_is_of_the_shipped_weights_and_gives_back_the_rule
         assert all(0 <= row["missed"][e] <= row["counted"][e] for e in row["counted"])
 
 
-def test_the_paper_error_record_gives_back_the_rule_scores_of_each_model():
-    """experiments/diagnostics/paper-errors.json (rule 20, chapter 13) measured the weights rule 20 was written
-    against and the candidates written against ``paper``: each model's row is the edge-error record's ``paper``
-    row for the same weights, or its F1 the one its selection record gives for the weights of the same sha256."""
+def test_the_late_3d_record_gives_back_the_rule_scores_of_each_model():
+    """experiments/diagnostics/late-3d.json (rule 20, chapter 13) measured the weights rule 20 was written against
+    and the candidates written against ``paper``, on ``paper`` and the white-line sets: each model's rows are the
+    edge-error record's rows for the same weights, or their F1 the ones its selection record gives for the
+    weights of the same sha256."""
     repo = SCRIPT.parents[1]
-    record = json.loads((repo / "experiments" / "diagnostics" / "paper-errors.json").read_text())
+    record = json.loads((repo / "experiments" / "diagnostics" / "late-3d.json").read_text())
+    assert record["set"] == pv.STUDIES["late_3d"][1] and record["seeds"] == {"sets": pv.SEED}
     errors = json.loads((repo / "experiments" / "diagnostics" / "edge-errors.json").read_text())["models"][0]
+    error_rows = {r["set"]: r for r in errors["rows"]}
     by_sha = {}
     for path in sorted((repo / "experiments" / "selection").glob("*.json")):
         selection = json.loads(path.read_text())
-        for candidate in selection.get("candidates", []):
-            if "paper" in selection["scores"].get(candidate["checkpoint"], {}):
-                by_sha[candidate["sha256"]] = selection["scores"][candidate["checkpoint"]]["paper"]
-    assert record["models"][0]["sha256"].startswith("26a09027")
+        if selection.get("rule_kinds") == list(pv.KINDS):
+            for candidate in selection.get("candidates", []):
+                by_sha[candidate["sha256"]] = selection["scores"][candidate["checkpoint"]]
+    assert record["models"][0]["sha256"].startswith("26a09027") and len(record["models"]) >= 4
     for model in record["models"]:
-        (row,) = model["rows"]
-        assert row["set"] == "paper" and row["n_spectra"] == 1000
-        assert all(0 <= row["missed"][e] <= row["counted"][e] for e in row["counted"])
-        if model["sha256"] == errors["sha256"]:
-            assert row == errors["rows"][0]
-        else:
-            assert row["f1"] == pytest.approx(by_sha[model["sha256"]]["f1"], abs=1e-4)
+        assert [r["set"] for r in model["rows"]] == list(pv.LATE_3D_KINDS)
+        for row in model["rows"]:
+            assert row["n_spectra"] == 1000 and all(0 <= row["missed"][e] <= row["counted"][e] for e in row["counted"])
+            if model["sha256"] == errors["sha256"]:
+                assert row == error_rows[row["set"]]
+            else:
+                assert row["f1"] == pytest.approx(by_sha[model["sha256"]][row["set"]]["f1"], abs=1e-4)
 
 
 def test_the_false_beside_study_splits_every_false_window_once():
@@ -631,10 +634,10 @@ def test_targeted_gains_on_paper_draw_its_resamples_apart():
 
 def test_rule_20_states_the_paper_errors_as_recorded():
     """The numbers of rule 20's reason are those of the recorded ``paper`` edge errors of the weights it was
-    written against (26a09027; experiments/diagnostics/paper-errors.json)."""
-    record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / "paper-errors.json").read_text())
-    assert record["set"] == pv.STUDIES["paper_errors"][1] and record["seeds"] == {"sets": pv.SEED}
-    (row,) = next(m["rows"] for m in record["models"] if m["sha256"].startswith("26a09027"))
+    written against (26a09027; experiments/diagnostics/late-3d.json)."""
+    record = json.loads((SCRIPT.parents[1] / "experiments" / "diagnostics" / "late-3d.json").read_text())
+    assert record["set"] == pv.STUDIES["late_3d"][1] and record["seeds"] == {"sets": pv.SEED}
+    row = next(m["rows"][0] for m in record["models"] if m["sha256"].startswith("26a09027"))
     assert row["set"] == "paper" and row["n_spectra"] == 1000
     counted, missed, false = (sum(row[k].values()) for k in ("counted", "missed", "false_named"))
     late = ("Co L2,3", "Ni L2,3", "Cu L2,3")
