@@ -381,14 +381,25 @@ def test_the_edge_error_study_counts_each_edge_of_each_set():
 def test_the_edge_error_record_is_of_the_shipped_weights_and_gives_back_the_rule_scores():
     """experiments/diagnostics/edge-errors.json (chapter 13's heat maps) measured the shipped weights on the sets of
     the rule in force, and its per-set scores are those the rule recorded for the shipped weights in the last
-    selection record the sidecar lists (as the model it selected, when that record adopted them)."""
+    selection record the sidecar lists (as the model it selected, when that record adopted them). Any further
+    model (weights shipped before, chapter 13) has the per-set F1 its selection record gives for the same sha256."""
     from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, sha256_of
 
     repo = SCRIPT.parents[1]
     record = json.loads((repo / "experiments" / "diagnostics" / "edge-errors.json").read_text())
     assert record["set"] == pv.STUDIES["edge_errors"][1] and record["seeds"] == {"sets": pv.SEED}
-    (model,) = record["models"]
-    assert model["sha256"] == sha256_of(DEFAULT_WEIGHTS)
+    model, *earlier = record["models"]
+    assert model["name"] == "shipped" and model["sha256"] == sha256_of(DEFAULT_WEIGHTS)
+    by_sha = {}
+    for path in sorted((repo / "experiments" / "selection").glob("*.json")):
+        selection = json.loads(path.read_text())
+        if selection.get("rule_kinds") == list(pv.KINDS):
+            for candidate in selection.get("candidates", []):
+                by_sha[candidate["sha256"]] = selection["scores"][candidate["checkpoint"]]
+    for other in earlier:
+        assert [r["set"] for r in other["rows"]] == list(pv.KINDS)
+        for row in other["rows"]:
+            assert row["f1"] == pytest.approx(by_sha[other["sha256"]][row["set"]]["f1"], abs=1e-4)
     assert [r["set"] for r in model["rows"]] == list(pv.KINDS)
     sidecar = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())
     last = next(a["record"] for a in reversed(sidecar["selection"]["applied"])
