@@ -922,44 +922,6 @@ say(f"{bk_study['what']}.\n\n" + "\n".join(bk_rows) + "\n\n"
        if unchanged else ""))
 
 # %% [markdown]
-# A fourth recipe, `cpu-fluorine-emphasis`, written after the shipped weights came from the second,
-# weights F as well as N: the computed F K edges (LiF, MgF$_2$) are rare in training in the way the
-# computed nitride N K edges were, and they are most of what the shipped weights miss on
-# `computed_compounds_2` (heat map above). Its gains, and the sets where it lost most:
-
-# %% tags=["hide-input"]
-FLUORINE_RECIPE = "cpu-fluorine-emphasis"
-fluorine_runs = {**records[FLUORINE_RECIPE]["gains"], **records[f"{FLUORINE_RECIPE}-averaged"]["gains"]}
-fluorine_set = next(iter(fluorine_runs.values()))["targeted_set"]
-fluorine_rows = [f"| Weights | on `{fluorine_set}` | over the other physics sets | largest losses |", "|---|---|---|---|"]
-for checkpoint, g in fluorine_runs.items():
-    record = records[FLUORINE_RECIPE] if checkpoint in records[FLUORINE_RECIPE]["gains"] else records[f"{FLUORINE_RECIPE}-averaged"]
-    by_set = record["scores"]
-    losses = sorted((by_set[checkpoint][k]["f1"] - by_set["shipped"][k]["f1"], k) for k in record["rule_kinds"])[:3]
-    fluorine_rows.append(f"| `{Path(checkpoint).parts[1]}` | {g['targeted']['gain']:+.3f} ({g['targeted']['low']:+.3f} to "
-                         f"{g['targeted']['high']:+.3f}) | {g['rest']['gain']:+.4f} ({g['rest']['low']:+.4f} to "
-                         f"{g['rest']['high']:+.4f}) | " + ", ".join(f"`{k}` {d:+.3f}" for d, k in losses) + " |")
-fluorine_adopted = (records[FLUORINE_RECIPE]["scores"]["selected"] != "shipped"
-                    or records[f"{FLUORINE_RECIPE}-averaged"]["scores"]["selected"] != "shipped")
-short = max(g["targeted"]["gain"] for g in fluorine_runs.values()) < targeted_gain
-start_of = lambda name: load_recipe(REPO / "experiments" / "recipes" / f"{name}.yaml")[1].init_from  # noqa: E731
-same_start = [name for name in records if not name.endswith("-averaged") and (REPO / "experiments" / "recipes" / f"{name}.yaml").exists()
-              and start_of(name) == start_of(FLUORINE_RECIPE) and name != FLUORINE_RECIPE]
-white_sets = ("white_lines", "white_lines_4f")
-white_lost = all(records[name]["scores"][c][k]["f1"] < records[name]["scores"]["shipped"][k]["f1"]
-                 for name in same_start + [FLUORINE_RECIPE] for c in records[name]["gains"] for k in white_sets)
-say("\n".join(fluorine_rows) + "\n\n"
-    + ("The rules adopt it." if fluorine_adopted else
-       "The rules keep the shipped weights: " + (f"the gain on `{fluorine_set}` stays below the {targeted_gain} a "
-                                                   "recipe written against one set must reach there, and "
-                                                   if short else "")
-       + "the other physics sets lose a little, the white-line sets most"
-       + (", and every seed of every recipe that started from the shipped weights ("
-          + ", ".join(f"`{name}`" for name in same_start + [FLUORINE_RECIPE])
-          + ") lost on both white-line sets: they fall whenever training goes on from these weights."
-          if white_lost and same_start else ".")))
-
-# %% [markdown]
 # ### Rehearsing the late 3d edges more often
 #
 # On `paper`, the paper's own physics, the shipped weights miss few edges, and most of those they miss
@@ -1004,8 +966,8 @@ for m in late_study["models"]:
                      f"{sum(paper_row['false_named'].values())} | " + " | ".join(str(v) for v in late[run_of(m)][1]) + " |")
 late_seeds = records[LATE_RECIPE]["gains"]
 (late_average,) = records[f"{LATE_RECIPE}-averaged"]["gains"].values()
-late_adopted = records[LATE_RECIPE]["scores"]["selected"] != "shipped" or \
-    records[f"{LATE_RECIPE}-averaged"]["scores"]["selected"] != "shipped"
+late_adopted = (records[LATE_RECIPE]["scores"]["selected"] != "shipped"
+                or records[f"{LATE_RECIPE}-averaged"]["scores"]["selected"] != "shipped")
 missed_before, false_before = late[run_of(late_study["models"][0])]  # the weights rule 20 was written against
 late_factor = np.mean(late_shares[LATE_RECIPE][late_indices] / late_shares[shipped["recipe"]][late_indices])
 candidates_missed = [late[r][0] for r in late if r.startswith(LATE_RECIPE)]
@@ -1023,6 +985,48 @@ say(f"{late_study['what']}.\n\n" + "\n".join(late_rows) + "\n\n"
     + (f": meeting these edges {late_factor:.1f} times as often did not teach the network where a weak one begins, only to name "
        "them more readily, beside the M$_{4,5}$ white lines as well." if min(candidates_missed) >= missed_before - 2
        and min(candidates_false) > sum(false_before) else "."))
+
+# %% [markdown]
+# A last recipe, `cpu-fluorine-emphasis`, written after this one had been judged, goes back to the
+# measured-physics batches and weights F as well as N there: the computed F K edges (LiF, MgF$_2$) are
+# rare in training in the way the computed nitride N K edges were, and they are most of what the shipped
+# weights miss on `computed_compounds_2` (heat map above). Its gains, and the sets where it lost most:
+
+# %% tags=["hide-input"]
+FLUORINE_RECIPE = "cpu-fluorine-emphasis"
+fluorine_runs = {**records[FLUORINE_RECIPE]["gains"], **records[f"{FLUORINE_RECIPE}-averaged"]["gains"]}
+fluorine_set = next(iter(fluorine_runs.values()))["targeted_set"]
+fluorine_rows = [f"| Weights | on `{fluorine_set}` | over the other physics sets | largest losses |", "|---|---|---|---|"]
+largest_losses = set()
+for checkpoint, g in fluorine_runs.items():
+    record = next(r for r in (records[FLUORINE_RECIPE], records[f"{FLUORINE_RECIPE}-averaged"]) if checkpoint in r["gains"])
+    by_set = record["scores"]
+    losses = sorted((by_set[checkpoint][k]["f1"] - by_set["shipped"][k]["f1"], k) for k in record["rule_kinds"])[:3]
+    largest_losses.add(losses[0][1])
+    fluorine_rows.append(f"| `{Path(checkpoint).parts[1]}` | {g['targeted']['gain']:+.3f} ({g['targeted']['low']:+.3f} to "
+                         f"{g['targeted']['high']:+.3f}) | {g['rest']['gain']:+.4f} ({g['rest']['low']:+.4f} to "
+                         f"{g['rest']['high']:+.4f}) | " + ", ".join(f"`{k}` {d:+.3f}" for d, k in losses) + " |")
+fluorine_adopted = (records[FLUORINE_RECIPE]["scores"]["selected"] != "shipped"
+                    or records[f"{FLUORINE_RECIPE}-averaged"]["scores"]["selected"] != "shipped")
+short = max(g["targeted"]["gain"] for g in fluorine_runs.values()) < targeted_gain
+start_of = lambda name: load_recipe(REPO / "experiments" / "recipes" / f"{name}.yaml")[1].init_from  # noqa: E731
+same_start = [name for name in records if name != FLUORINE_RECIPE and not name.endswith("-averaged")
+              and (REPO / "experiments" / "recipes" / f"{name}.yaml").exists()
+              and start_of(name) == start_of(FLUORINE_RECIPE)]
+white_sets = ("white_lines", "white_lines_4f")
+white_lost = all(records[name]["scores"][c][k]["f1"] < records[name]["scores"]["shipped"][k]["f1"]
+                 for name in same_start + [FLUORINE_RECIPE] for c in records[name]["gains"] for k in white_sets)
+say("\n".join(fluorine_rows) + "\n\n"
+    + ("The rules adopt it." if fluorine_adopted else
+       "The rules keep the shipped weights: " + (f"the gain on `{fluorine_set}` stays below the {targeted_gain} a "
+                                                   "recipe written against one set must reach there, and "
+                                                   if short else "")
+       + "the other physics sets lose a little"
+       + (f", `{next(iter(largest_losses))}` most" if len(largest_losses) == 1 else "")
+       + (", and every seed of every recipe that started from the shipped weights ("
+          + ", ".join(f"`{name}`" for name in same_start + [FLUORINE_RECIPE])
+          + ") lost on both white-line sets: they fall whenever training goes on from these weights."
+          if white_lost and same_start else ".")))
 
 # %% [markdown]
 # ## Takeaways
