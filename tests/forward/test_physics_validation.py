@@ -378,6 +378,18 @@ def test_the_edge_error_study_counts_each_edge_of_each_set():
     assert bk["recall"] == pytest.approx(1 - bk["missed"]["B K"] / bk["counted"]["B K"])
 
 
+def _rule_scores_by_sha(repo: Path) -> dict:
+    """Every candidate's per-set scores in the selection records of the sets of the rule in force, by the
+    sha256 of its weights."""
+    by_sha = {}
+    for path in sorted((repo / "experiments" / "selection").glob("*.json")):
+        selection = json.loads(path.read_text())
+        if selection.get("rule_kinds") == list(pv.KINDS):
+            for candidate in selection.get("candidates", []):
+                by_sha[candidate["sha256"]] = selection["scores"][candidate["checkpoint"]]
+    return by_sha
+
+
 def test_the_edge_error_record_is_of_the_shipped_weights_and_gives_back_the_rule_scores():
     """experiments/diagnostics/edge-errors.json (chapter 13's heat maps) measured the shipped weights on the sets of
     the rule in force, and its per-set scores are those the rule recorded for the shipped weights in the last
@@ -390,12 +402,7 @@ def test_the_edge_error_record_is_of_the_shipped_weights_and_gives_back_the_rule
     assert record["set"] == pv.STUDIES["edge_errors"][1] and record["seeds"] == {"sets": pv.SEED}
     model, *earlier = record["models"]
     assert model["name"] == "shipped" and model["sha256"] == sha256_of(DEFAULT_WEIGHTS)
-    by_sha = {}
-    for path in sorted((repo / "experiments" / "selection").glob("*.json")):
-        selection = json.loads(path.read_text())
-        if selection.get("rule_kinds") == list(pv.KINDS):
-            for candidate in selection.get("candidates", []):
-                by_sha[candidate["sha256"]] = selection["scores"][candidate["checkpoint"]]
+    by_sha = _rule_scores_by_sha(repo)
     for other in earlier:
         assert [r["set"] for r in other["rows"]] == list(pv.KINDS)
         for row in other["rows"]:
@@ -423,12 +430,7 @@ def test_the_late_3d_record_gives_back_the_rule_scores_of_each_model():
     assert record["set"] == pv.STUDIES["late_3d"][1] and record["seeds"] == {"sets": pv.SEED}
     errors = json.loads((repo / "experiments" / "diagnostics" / "edge-errors.json").read_text())["models"][0]
     error_rows = {r["set"]: r for r in errors["rows"]}
-    by_sha = {}
-    for path in sorted((repo / "experiments" / "selection").glob("*.json")):
-        selection = json.loads(path.read_text())
-        if selection.get("rule_kinds") == list(pv.KINDS):
-            for candidate in selection.get("candidates", []):
-                by_sha[candidate["sha256"]] = selection["scores"][candidate["checkpoint"]]
+    by_sha = _rule_scores_by_sha(repo)
     assert record["models"][0]["sha256"].startswith("26a09027") and len(record["models"]) >= 4
     for model in record["models"]:
         assert [r["set"] for r in model["rows"]] == list(pv.LATE_3D_KINDS)
@@ -474,13 +476,7 @@ def test_the_false_beside_records_give_back_the_rule_scores_of_each_model(record
     repo = SCRIPT.parents[1]
     record = json.loads((repo / "experiments" / "diagnostics" / record_file).read_text())
     assert record["set"] == pv.STUDIES[study][1] and record["seeds"] == {"sets": pv.SEED}
-    by_sha = {}
-    for path in sorted((repo / "experiments" / "selection").glob("*.json")):
-        selection = json.loads(path.read_text())
-        if selection.get("rule_kinds") != list(pv.KINDS):
-            continue
-        for candidate in selection.get("candidates", []):
-            by_sha[candidate["sha256"]] = selection["scores"][candidate["checkpoint"]]
+    by_sha = _rule_scores_by_sha(repo)
     errors = json.loads((repo / "experiments" / "diagnostics" / "edge-errors.json").read_text())["models"][0]
     error_rows = {r["set"]: r for r in errors["rows"]}
     assert record["models"][0]["name"] == "shipped" and len(record["models"]) >= 4
