@@ -51,6 +51,12 @@ torch.set_num_threads(1)
 plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3})
 REPO = Path("..")
 say = lambda text: display(Markdown(text))  # noqa: E731  (Markdown written by code: its numbers are computed)
+RECIPES = REPO / "experiments" / "recipes"
+
+
+def recipe_config(name):
+    """The training configuration of the recipe ``name`` (``experiments/recipes/NAME.yaml``)."""
+    return load_recipe(RECIPES / f"{name}.yaml")[1]
 
 # %% [markdown]
 # ## How a recipe is tried
@@ -78,7 +84,7 @@ say = lambda text: display(Markdown(text))  # noqa: E731  (Markdown written by c
 # ## The recipes
 
 # %%
-recipe_files = sorted((REPO / "experiments" / "recipes").glob("*.yaml"))
+recipe_files = sorted(RECIPES.glob("*.yaml"))
 rows = ["| Recipe | What it changes | Steps | Starts from | Train it |", "|---|---|---|---|---|"]
 for path in recipe_files:
     name, config = load_recipe(path)
@@ -392,7 +398,7 @@ say(f"The first round added {steps[0]:+.4f} to the mean; the next two added {ste
 # %%
 ORDER_ROUNDS = ("cpu-white-line-order", "cpu-white-line-order-continue", "cpu-white-line-order-continue2")
 order_chain, order_start, order_steps = fine_tune_chain(ORDER_ROUNDS)
-order_rates = [load_recipe(REPO / "experiments" / "recipes" / f"{name}.yaml")[1].learning_rate for name in ORDER_ROUNDS]
+order_rates = [recipe_config(name).learning_rate for name in ORDER_ROUNDS]
 
 # %% tags=["hide-input"]
 show_chain(order_chain, order_start, order_steps, "Halving the rate from each round's average")
@@ -421,7 +427,7 @@ say("The rounds ran at learning rates " + ", ".join(f"{lr:.0e}" for lr in order_
 STEP_ROUNDS = ("cpu-exelfs-three-shells-averaged-start", "cpu-warm-restart", "cpu-warm-restart-continue")
 step_rows = []
 for name in (n for n in STEP_ROUNDS if n in records):
-    _, config = load_recipe(REPO / "experiments" / "recipes" / f"{name}.yaml")
+    config = recipe_config(name)
     models = list(records[name]["gains"].items()) + list(records.get(f"{name}-averaged", {}).get("gains", {}).items())
     for model, gain in models:
         run = Path(model).parent.name
@@ -781,14 +787,14 @@ say(f"Of the {len(weak)} sets on which $F_1$ stays below 0.95, {len(missing)} lo
 
 # %% tags=["hide-input"]
 EMPHASIS_RECIPES = ("cpu-nitrogen-scandium-emphasis", "cpu-nitrogen-emphasis")
-start_weights = {load_recipe(REPO / "experiments" / "recipes" / f"{name}.yaml")[1].init_from for name in EMPHASIS_RECIPES}
+start_weights = {recipe_config(name).init_from for name in EMPHASIS_RECIPES}
 (before_recipe,) = {Path(path).parts[1].removesuffix("-averaged") for path in start_weights}  # one start for both
 n_k_index, sc_index = ELEMENTS.index("N"), ELEMENTS.index("Sc")
 sc_given_n, n_share = {}, {}
 draw_rows = ["| Recipe | spectra with N K | with Sc L$_{2,3}$ | with both | with N K, also Sc L$_{2,3}$ |",
              "|---|---|---|---|---|"]
 for name in (before_recipe,) + EMPHASIS_RECIPES:
-    synthesis = load_recipe(REPO / "experiments" / "recipes" / f"{name}.yaml")[1].synthesis
+    synthesis = recipe_config(name).synthesis
     drawn = element_presence(synthesis, 50_000, seed=0)
     has_n, has_sc = drawn[:, n_k_index], drawn[:, sc_index]
     sc_given_n[name] = (has_n & has_sc).mean() / has_n.mean()
@@ -901,7 +907,7 @@ shipped_false, *others = (sum(r["false_named"] for r in m["rows"]) for m in bk_s
 (boron_average,) = records[f"{BORON_RECIPE}-averaged"]["gains"].values()
 boron_seeds = [g["targeted"]["gain"] for g in records[BORON_RECIPE]["gains"].values()]
 targeted_set = next(iter(records[BORON_RECIPE]["gains"].values()))["targeted_set"]
-exelfs_share = load_recipe(REPO / "experiments" / "recipes" / f"{BORON_RECIPE}.yaml")[1].synthesis.exelfs_probability
+exelfs_share = recipe_config(BORON_RECIPE).synthesis.exelfs_probability
 unchanged = max(abs(v - shipped_false) for v in others) <= 0.1 * shipped_false
 onset_of = dict(zip(edge_labels(), reference_onsets_ev()))
 say(f"{bk_study['what']}.\n\n" + "\n".join(bk_rows) + "\n\n"
@@ -934,8 +940,8 @@ say(f"{bk_study['what']}.\n\n" + "\n".join(bk_rows) + "\n\n"
 # %% tags=["hide-input"]
 LATE_RECIPE = "cpu-late-metals-rehearsal"
 LATE_3D = ("Co L2,3", "Ni L2,3", "Cu L2,3")
-late_config = load_recipe(REPO / "experiments" / "recipes" / f"{LATE_RECIPE}.yaml")[1]
-late_before = load_recipe(REPO / "experiments" / "recipes" / f"{shipped['recipe']}.yaml")[1]
+late_config = recipe_config(LATE_RECIPE)
+late_before = recipe_config(shipped["recipe"])
 late_indices = [edge_labels().index(e) for e in LATE_3D]
 others = [i for i in range(len(ELEMENTS)) if i not in late_indices]
 share_rows = ["| Rehearsal batches of | spectra with " + " | with ".join(e.replace("L2,3", "L$_{2,3}$") for e in LATE_3D)
@@ -1009,10 +1015,9 @@ for checkpoint, g in fluorine_runs.items():
 fluorine_adopted = (records[FLUORINE_RECIPE]["scores"]["selected"] != "shipped"
                     or records[f"{FLUORINE_RECIPE}-averaged"]["scores"]["selected"] != "shipped")
 short = max(g["targeted"]["gain"] for g in fluorine_runs.values()) < targeted_gain
-start_of = lambda name: load_recipe(REPO / "experiments" / "recipes" / f"{name}.yaml")[1].init_from  # noqa: E731
 same_start = [name for name in records if name != FLUORINE_RECIPE and not name.endswith("-averaged")
-              and (REPO / "experiments" / "recipes" / f"{name}.yaml").exists()
-              and start_of(name) == start_of(FLUORINE_RECIPE)]
+              and (RECIPES / f"{name}.yaml").exists()
+              and recipe_config(name).init_from == recipe_config(FLUORINE_RECIPE).init_from]
 white_sets = ("white_lines", "white_lines_4f")
 white_lost = all(records[name]["scores"][c][k]["f1"] < records[name]["scores"]["shipped"][k]["f1"]
                  for name in same_start + [FLUORINE_RECIPE] for c in records[name]["gains"] for k in white_sets)
