@@ -128,10 +128,17 @@ def _cell_texts(nb: dict, rules: list[tuple[re.Pattern, str]]) -> list[str]:
         if IGNORE_TAG in cell.get("metadata", {}).get("tags", []):
             texts.append("")
             continue
-        parts = []
+        parts, stream = [], None
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream":
-                parts.append("".join(out.get("text", "")))
+                text = "".join(out.get("text", ""))
+                if parts and out.get("name") == stream:  # one stream, flushed in pieces: the same text
+                    parts[-1] += text
+                else:
+                    parts.append(text)
+                stream = out.get("name")
+                continue
+            stream = None
             for kind in COMPARED:
                 if kind in out.get("data", {}):
                     parts.append("".join(out["data"][kind]))

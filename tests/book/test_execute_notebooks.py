@@ -35,6 +35,24 @@ def test_a_changed_number_or_cell_count_is_reported():
     assert xnb.changed_outputs(a, _nb(_stream("F1 0.912\n"))) == ["2 code cells before, 1 now"]
 
 
+def test_one_stream_flushed_in_pieces_is_the_same_output():
+    """A cell's stdout may reach the notebook as one output or as several, as the kernel flushes it; the text
+    is the same. A different stream, or a display between the pieces, still counts as another output."""
+    whole = _nb(_stream("$ eels-core make-database\nwrote db.h5\n"))
+    pieces = _nb(_stream("$ eels-core make-database\n"))
+    pieces["cells"][1]["outputs"].append(_stream("wrote db.h5\n"))
+    assert xnb.changed_outputs(whole, pieces) == []
+    assert xnb.changed_outputs(pieces, whole) == []
+    other = _nb(_stream("$ eels-core make-database\n"))
+    other["cells"][1]["outputs"].append({"output_type": "stream", "name": "stderr", "text": "wrote db.h5\n"})
+    assert xnb.changed_outputs(whole, other)
+    between = _nb(_stream("$ eels-core make-database\n"))
+    between["cells"][1]["outputs"] += [{"output_type": "display_data", "data": {"text/markdown": "| a |"}},
+                                      _stream("wrote db.h5\n")]
+    assert xnb.changed_outputs(whole, between)
+    assert xnb.changed_outputs(pieces, _nb(_stream("$ eels-core make-database\nwrote db.h6\n")))
+
+
 def test_cells_tagged_to_ignore_are_not_compared():
     a, b = _nb(_stream("took 12 spectra/s\n")), _nb(_stream("took 19 spectra/s\n"))
     assert xnb.changed_outputs(a, b)
