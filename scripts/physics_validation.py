@@ -745,11 +745,14 @@ CALIBRATION_BATCHES = 128
 
 def selection_rule() -> str:
     """The rules of this module's docstring that choose weights, as written there (for the weights'
-    sidecar): selection rules 1 to the one in force, then the weight-averaging rule with its extension
-    (not the rules for test-time averaging and decision thresholds, which judge ways of predicting)."""
+    sidecar): selection rules 1 to the one in force, then the weight-averaging rule with its extension and
+    the trajectory-averaging rule (not the rules for test-time averaging and decision thresholds, which judge
+    ways of predicting)."""
     rules = __doc__.split("Selection rule (", 1)[1].split("Test-time averaging", 1)[0]
     averaging = __doc__.split("Weight averaging (", 1)[1].split("Decision thresholds (", 1)[0]
-    return "Selection rule (" + rules.rstrip() + "\n\nWeight averaging (" + averaging.rstrip()
+    trajectory = __doc__.split("Trajectory averaging (", 1)[1].split("Usage::", 1)[0]
+    return ("Selection rule (" + rules.rstrip() + "\n\nWeight averaging (" + averaging.rstrip()
+            + "\n\nTrajectory averaging (" + trajectory.rstrip())
 
 
 #: The diagnostic behind rule 10 (``--pedestal-study``): seeds of its spectra, windows and pedestals (no
