@@ -786,6 +786,7 @@ def test_selection_rule_text_and_record(tmp_path):
     assert all(f"Selection rule {k} (" in rule for k in range(8, 21))
     assert "Test-time averaging" not in rule and "Decision thresholds" not in rule
     assert "Weight averaging (" in rule and "beginning with ``cpu-mixed-noise-continue``" in rule
+    assert rule.rstrip().endswith("may give part of that gain back.") and "Trajectory averaging (" in rule
     with pytest.raises(SystemExit, match="--record"):
         pv.selection_record(args, {"shipped": {}}, [])
 
@@ -858,10 +859,36 @@ def test_subwindow_average_takes_each_edge_over_the_windows_that_count_it():
         pv.predict_set(Covered(), data, shifts=(0, 3), cut_ev=10.0)
 
 
+@pytest.mark.parametrize("record_file,shas", [("trajectory-average-2.json", ("c2bd3970", "26a09027")),
+                                              ("trajectory-average-3.json", ("3751be2f", "c2bd3970", "26a09027"))])
+def test_a_trajectory_average_is_of_the_shipped_weights_and_its_verdict_follows_the_rule(record_file, shas):
+    """Each trajectory-averaging record (chapter 13) averaged weights that were shipped, the last of them the
+    weights shipped now, and the model it kept or took is the one the rule gives from its own scores and gains."""
+    from eels_core.learning.checkpoint import DEFAULT_WEIGHTS, read_sidecar, sha256_of
+
+    repo = SCRIPT.parents[1]
+    record = json.loads((repo / "experiments" / "selection" / record_file).read_text())
+    assert record["rule"] == pv.AVERAGING_RULES["trajectory"] and record["rule_kinds"] == list(pv.KINDS)
+    assert "--averaging-rule trajectory" in record["measured_by"] and "--targeted paper" in record["measured_by"]
+    (candidate,) = record["candidates"]
+    sources = [s["sha256"] for s in candidate["averaged_from"]]
+    assert [s[:8] for s in sources] == list(shas) and sources[-1] == sha256_of(DEFAULT_WEIGHTS)
+    shipped_before = {p.get("shipped_sha256") for p in read_sidecar(DEFAULT_WEIGHTS)["phases"]}
+    assert set(sources[:-1]) <= shipped_before
+    name = candidate["checkpoint"]
+    gain = record["gains"][name]
+    assert gain["targeted_set"] == "paper"
+    taken = pv._admissible(record["scores"]["shipped"], record["scores"][name]) and (
+        pv._clears(gain) or pv._clears_targeted(gain))
+    assert record["scores"]["selected"] == (name if taken else "shipped")
+    mean = lambda m: np.mean([record["scores"][m][k]["f1"] for k in pv.PHYSICS_KINDS])  # noqa: E731
+    assert gain["gain"] == pytest.approx(mean(name) - mean("shipped"), abs=1e-4)  # the scores are rounded to 1e-4
+
+
 def test_the_smallest_gain_is_the_one_the_rules_and_chapter_10_state():
     said = f"at least {pv.MIN_GAIN:g}"
-    # rule 3, the two test-time averaging rules, the weight-averaging rule and the decision-threshold rule
-    assert pv.__doc__.count(said) == 5
+    # rule 3, the two test-time averaging rules, the weight-averaging, decision-threshold and trajectory-averaging rules
+    assert pv.__doc__.count(said) == 6
     chapter = (SCRIPT.parents[1] / "notebooks" / "10_real_spectra.py").read_text()
     assert said in chapter.replace("\n# ", " ")  # the prose, joined across its comment lines
 
