@@ -279,8 +279,10 @@ plt.show()
 # A twentieth rule, written the same way, adds no set: it lets a recipe be written against the paper's
 # own physics, `paper`, near whose ceiling no recipe can gain 0.02, and asks there for a gain of at
 # least 0.003 (the smallest gain the third rule accepts) with its interval above zero, and no loss on
-# the twenty-four physics sets. Each record below names the sets its rule read. The
-# shipped weights' metadata carries the rules and every record where one was applied:
+# the twenty-four physics sets. A trajectory-averaging rule, written before any average of shipped
+# weights was made, judges averages of the weights shipped one after another, by the weight-averaging
+# rule's test or the twentieth rule's test on `paper` (below). Each record below names the sets its rule
+# read. The shipped weights' metadata carries the rules and every record where one was applied:
 
 # %%
 say("> " + shipped["selection"]["rule"].replace("\n", "\n> "))
@@ -411,6 +413,55 @@ say("The rounds ran at learning rates " + ", ".join(f"{lr:.0e}" for lr in order_
        "and this network, training further at falling rates has levelled off, and what is left needs other physics, "
        "more capacity or a much larger training." if order_steps[-1] < 0.25 * max(order_steps) else
        "Each round still adds to the mean."))
+
+# %% [markdown]
+# ### Averaging along the shipped trajectory
+#
+# Every shipped model since the first fine-tune started from the one shipped before it, so the shipped
+# weights are points on one long training trajectory. An average of weights taken along a trajectory
+# (stochastic weight averaging) often sits in a flatter part of the loss than the trajectory's end and
+# does better than it. A rule written before any such average was made judged two: the average of the
+# last two shipped weights and that of the last three, each by the test the weight-averaging rule
+# sets an average, or by the twentieth rule's test on `paper`:
+
+# %%
+TRAJECTORY = ("trajectory-average-2", "trajectory-average-3")
+
+
+def trajectory_row(name):
+    """What one trajectory average was made of, its gains and the sets where it moved most."""
+    record = records[name]
+    (candidate,) = record["candidates"]
+    model, gain = candidate["checkpoint"], record["gains"][candidate["checkpoint"]]
+    change = {k: record["scores"][model][k]["f1"] - record["scores"]["shipped"][k]["f1"] for k in record["rule_kinds"]}
+    worst, best = min(change, key=change.get), max(change, key=change.get)
+    return {"name": name, "of": [s["sha256"][:8] for s in candidate["averaged_from"]], "gain": gain,
+            "worst": (worst, change[worst]), "best": (best, change[best]),
+            "taken": record["scores"]["selected"] != "shipped"}
+
+
+trajectory = [trajectory_row(name) for name in TRAJECTORY]
+
+# %% tags=["hide-input"]
+say("| Average | Of the shipped weights | Gain over the physics sets (95 %) | Gain on `paper` (95 %) | Largest loss | "
+    "Largest gain | Verdict |\n|---|---|---|---|---|---|---|\n"
+    + "\n".join(f"| `{t['name']}` | {', '.join(t['of'])} | {t['gain']['gain']:+.4f} ({t['gain']['low']:+.4f} to "
+                f"{t['gain']['high']:+.4f}) | {t['gain']['targeted']['gain']:+.4f} ({t['gain']['targeted']['low']:+.4f} "
+                f"to {t['gain']['targeted']['high']:+.4f}) | `{t['worst'][0]}` {t['worst'][1]:+.3f} | `{t['best'][0]}` "
+                f"{t['best'][1]:+.3f} | {'taken' if t['taken'] else 'rejected'} |" for t in trajectory))
+pair = records["trajectory-average-2"]
+middle = pair["candidates"][0]["checkpoint"]
+ends = (records["cpu-nitrogen-emphasis-averaged"]["scores"]["shipped"], pair["scores"]["shipped"])
+between = sum(min(a[k]["f1"], b[k]["f1"]) - 1e-4 <= pair["scores"][middle][k]["f1"] <= max(a[k]["f1"], b[k]["f1"]) + 1e-4
+              for a, b in [ends] for k in pair["rule_kinds"])
+above = sum(pair["scores"][middle][k]["f1"] > max(e[k]["f1"] for e in ends) + 1e-4 for k in pair["rule_kinds"])
+say(f"The average of the last two lies between its two ends (within the sets' rounding) on {between} of the "
+    f"{len(pair['rule_kinds'])} sets and above both on {above}: the flatter point helps a little, but it gives back "
+    f"part of what the last fine-tune gained, most on "
+    f"`{trajectory[0]['worst'][0]}` ({trajectory[0]['worst'][1]:+.3f}), where that fine-tune had aimed. "
+    + ("Neither average is taken: along this trajectory the later points are better because each was adopted "
+       "for a gain, and averaging them with earlier points undoes part of it." if not any(t["taken"] for t in trajectory)
+       else "An average is taken."))
 
 # %% [markdown]
 # ### A larger step from the same start

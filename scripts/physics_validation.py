@@ -1011,6 +1011,52 @@ def white_line_study(model: torch.nn.Module, n: int = 1000, spectra: dict = WHIT
     return rows
 
 
+#: The look-alike study (``--look-alike-study``): seeds of its spectra and windows (no set and no training stream
+#: uses them).
+LOOK_ALIKE_STUDY_SEEDS = {"spectra": 788, "windows": 13}
+
+
+def look_alike_study(model: torch.nn.Module, n: int = 300) -> list[dict]:
+    """How often ``model`` names each of the 20 edges where it is not, with and without each edge outside the
+    20 (every variant of the ``complete_4f`` distractor table, the one the shipped weights were trained with)
+    as the spectrum's only distractor: ``n`` spectra of the measured physics per variant, the same spectra
+    and windows otherwise (windows :data:`COMPOUNDS_WINDOWS` around the variant's onset, none starting below
+    the grid). Each row gives the variant, its onset and, per edge of the 20, ``eligible`` (windows whose
+    span holds the edge's reference onset by the labelling rule,
+    :func:`~eels_core.learning.preprocessing.edges_in_window`, that count it and do not hold it),
+    ``named_with`` and ``named_without`` (the share of those windows that name it, with the variant and
+    without it); the scores of the windows with the variant are added.
+    The measurement behind the look-alike notes of ``eels-edges predict``
+    (:func:`eels_core.real.look_alike_edges`)."""
+    config = REAL.replace(**WHITE_LINE_4F_SPECTRA)
+    table = load_distractor_edges(config.distractor_table)
+    labels = edge_labels()
+    rows = []
+    for index, variant in enumerate(table):
+        params = sample_parameters(np.random.default_rng([LOOK_ALIKE_STUDY_SEEDS["spectra"], index]), n, config)
+        only = np.full_like(params.distractor_index, -1)
+        only[:, 0] = index
+        params = dataclasses.replace(params, distractor_index=only)
+        windows = _white_line_windows(np.random.default_rng([LOOK_ALIKE_STUDY_SEEDS["windows"], index]), params, config)
+        windows[:, 0] = np.maximum(windows[:, 0], GRID_START_EV)
+        inside = edges_in_window(np.broadcast_to(reference_onsets_ev(), (n, len(labels))), windows)
+        shares = {}
+        for kind, slots in (("without", np.full_like(only, -1)), ("with", only)):
+            spectra, edge_ids, onsets, _ = render_spectra(dataclasses.replace(params, distractor_index=slots), config)
+            truth, named, keep = predict_set(model, make_batch(spectra, edge_ids, onsets, windows))
+            absent = keep & ~truth & inside
+            eligible = absent.sum(axis=0)
+            shares[kind] = (named & absent).sum(axis=0) / np.maximum(eligible, 1)
+            if kind == "with":
+                scores = score_named(truth, named, keep)
+        rows.append({"distractor": distractor_label(variant), "onset_ev": float(variant.edge_onset_ev),
+                     "eligible": {e: int(c) for e, c in zip(labels, eligible)},
+                     "named_with": {e: round(float(v), 4) for e, v in zip(labels, shares["with"])},
+                     "named_without": {e: round(float(v), 4) for e, v in zip(labels, shares["without"])},
+                     **scores})
+    return rows
+
+
 def white_line_set_spectra(n: int, kind: str = "white_lines") -> tuple[SpectrumParameters, np.ndarray]:
     """The spectra (parameters, of ``REAL.replace(**WHITE_LINE_SETS[kind])``) and windows of the ``kind``
     set (``white_lines`` or ``white_lines_4f``): the first distractor of every spectrum one of a white-line
@@ -1599,6 +1645,18 @@ STUDIES = {
                    WHITE_LINE_STUDY_SEEDS,
                    lambda r: f"{r['distractor']} {r['kind']}: false {r['false_named']:.3f} "
                              f"(most {r['most_false_edge']} {r['most_false_share']:.3f})"),
+    "look_alike": (look_alike_study, "look-alike edges outside the 20",
+                   "{{n}} spectra of the measured physics per variant of the complete_4f distractor table (every K, "
+                   "L2,3, M2,3, M4,5, N4,5, N6,7 and O4,5 edge outside the 20 in 70-1000 eV), with that variant as the "
+                   "only distractor and without it, the same spectra otherwise, in windows starting {:g} to {:g} eV "
+                   "from its onset (not below the grid) and {:g}-{:g} eV wide; per edge of the 20: eligible, the "
+                   "windows whose span holds its reference onset, that count it and do not hold it; named_with "
+                   "and named_without, the share of those that name it with the variant and without it; threshold "
+                   "0.5".format(*COMPOUNDS_WINDOWS[0],
+                                                                                   *COMPOUNDS_WINDOWS[1]),
+                   LOOK_ALIKE_STUDY_SEEDS,
+                   lambda r: f"{r['distractor']}: most named " + max(
+                       r["named_with"], key=lambda e: r["named_with"][e] - r["named_without"][e])),
     "white_line_4f": (functools.partial(white_line_study, spectra=WHITE_LINE_4F_SPECTRA, seeds=WHITE_LINE_4F_STUDY_SEEDS),
                       "white-line distractor study with 4f occupancies (rule 18)",
                       "{{n}} spectra of the measured physics per distractor variant of a white-line shape class in the "

@@ -7,8 +7,10 @@
 FILE is anything :func:`eels_core.real.io.read_spectrum` reads (``.msa``, ``.dm3``, ``.dm4``,
 ``.hspy``, two-column ``.txt``/``.csv``/``.dat``).
 
-* A single spectrum: a table of the detected edges (name, probability, estimated onset), then the
-  edges inside the window that were not detected, and those outside it (never reported).
+* A single spectrum: a table of the detected edges (name, probability, estimated onset), a
+  ``look-alike:`` line for each edge outside the 20 in the window that these weights are known to name
+  as a detected edge (``look_alikes`` below), then the edges inside the window that were not
+  detected, and those outside it (never reported).
 * A line scan or spectrum image: the same table for the summed spectrum, and, per pixel, the share
   of pixels in which each edge is detected (``--sum``: the summed spectrum only, faster).
   ``--maps OUT`` also writes per-edge maps into the folder OUT (see below), with a progress bar.
@@ -61,6 +63,13 @@ One object on stdout. Keys (stable; new keys may be added, none removed or renam
     :func:`eels_core.real.predict.estimate_onsets`) has 0.1 eV and is null when it was not estimated.
 ``detected``
     Names of the detected edges (those of ``edges`` with ``detected`` true), by reference onset.
+``look_alikes``
+    Edges outside the 20 whose onset lies in the window and that the weights are known to name as a
+    detected edge (:mod:`eels_core.real.look_alikes`): ``[{"edge": "Ni L2,3", "look_alike": "La M4,5",
+    "edge_onset_ev": 832.0, "named_with": 0.48, "named_without": 0.0}, ...]``, the shares of synthetic
+    windows in which the detected edge is named where it is not, with that edge outside the 20 and
+    without it. ``[]`` when there are none, or for weights without such a measurement. A note for the
+    reader, never a change to ``detected``; the text output prints each as a ``look-alike:`` line.
 ``reading_warnings``
     What the reader said about the file (e.g. an EMSA file one data row short of its NPOINTS);
     empty for a clean file. The text output prints each as a ``note:`` line.
@@ -360,6 +369,11 @@ def _format_text(report: dict[str, Any]) -> str:
             lines.append(f"  {r['edge']:<9} {r['probability']:>11.4f} {onset:>11} {r['reference_onset_ev']:>15.1f}")
     else:
         lines.append(f"no edges detected in the {title}")
+    for f in report.get("look_alikes", []):
+        lines.append(f"look-alike: {f['edge']} could also be {f['look_alike']} ({f['edge_onset_ev']:.0f} eV), which "
+                     f"these weights cannot name: in synthetic spectra without {f['edge']} they name it in "
+                     f"{100 * f['named_with']:.0f} % of the windows that hold {f['look_alike']} and in "
+                     f"{100 * f['named_without']:.0f} % of those that do not")
     missed = [f"{r['edge']} {r['probability']:.4f}" for r in report["edges"] if not r["detected"]]
     lines.append("not detected (inside the window): " + (", ".join(missed) or "none"))
     lines.append("outside the window (not checked): " + (", ".join(report["outside_window"]) or "none"))
@@ -402,6 +416,7 @@ def predict_file(args: argparse.Namespace) -> dict[str, Any]:
     _check_options(args)
     spectrum = _read(args.file)
 
+    from .look_alikes import look_alike_edges
     from .predict import predict_edges, summed_counts
 
     summed = summed_counts(spectrum, args.batch_size)  # chunk by chunk, in a safe scale
@@ -437,6 +452,7 @@ def predict_file(args: argparse.Namespace) -> dict[str, Any]:
         "model": _model_info(args.weights),
         "edges": result.edge_table(),
         "detected": result.detected_edges(),
+        "look_alikes": [f.as_dict() for f in look_alike_edges(result.detected_edges(), window, args.weights)],
         "repaired_channels": _repaired_channels(result, e),
         "outside_window": [result.labels[k] for k in sorted(np.flatnonzero(~result.in_window), key=lambda j: refs[j])],
         "pixels": _pixel_summary(per_pixel) if per_pixel is not None else None,

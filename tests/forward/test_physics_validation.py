@@ -353,13 +353,36 @@ def test_every_study_has_its_flag_and_writes_its_record(tmp_path):
                      "compounds_3": "--compounds-3-study", "white_line": "--white-line-study",
                      "white_line_4f": "--white-line-4f-study", "compounds_4": "--compounds-4-study",
                      "measured_mn": "--measured-mn-study", "edge_errors": "--edge-errors-study", "late_3d": "--late-3d-study",
-                     "sc_beside_n": "--sc-beside-n-study", "cl_ar_beside_b": "--cl-ar-beside-b-study"}
+                     "sc_beside_n": "--sc-beside-n-study", "cl_ar_beside_b": "--cl-ar-beside-b-study",
+                     "look_alike": "--look-alike-study"}
     out = tmp_path / "survey.json"
     assert pv.main(["--n", "8", flags["survey"], str(out)]) == 0
     record = json.loads(out.read_text())
     assert record["set"] == "coarse-survey study (rule 13)" and record["seeds"] == pv.SURVEY_STUDY_SEEDS
     assert [m["name"] for m in record["models"]] == ["shipped"] and len(record["models"][0]["rows"]) == 3
     assert record["measured_by"].endswith(f"{flags['survey']} {out}")
+
+
+def test_the_look_alike_study_compares_the_same_windows_with_and_without_each_edge_outside_the_20():
+    """One row per variant of the table the shipped weights were trained with; shares are of the eligible windows,
+    and the windows without the variant are those of the same spectra: an edge that the variant cannot reach
+    (its window never counts it) has no eligible window and no share."""
+    from eels_core.forward.edges import distractor_label, load_distractor_edges
+    from eels_core.forward.edges import reference_onsets_ev
+    from eels_core.learning.checkpoint import load_model
+
+    rows = pv.look_alike_study(load_model(), n=6)
+    table = load_distractor_edges("complete_4f")
+    assert [r["distractor"] for r in rows] == [distractor_label(v) for v in table]
+    onsets = dict(zip(pv.edge_labels(), reference_onsets_ev()))
+    (lo, hi), (_, widest) = pv.COMPOUNDS_WINDOWS
+    for row, variant in zip(rows, table):
+        assert row["onset_ev"] == variant.edge_onset_ev and row["n_spectra"] == 6
+        for edge, eligible in row["eligible"].items():
+            assert 0 <= eligible <= 6
+            assert 0.0 <= row["named_with"][edge] <= 1.0 and 0.0 <= row["named_without"][edge] <= 1.0
+            if not (variant.edge_onset_ev + lo + 5 <= onsets[edge] <= variant.edge_onset_ev + hi + widest - 20):
+                assert eligible == 0 and row["named_with"][edge] == row["named_without"][edge] == 0.0
 
 
 def test_the_edge_error_study_counts_each_edge_of_each_set():

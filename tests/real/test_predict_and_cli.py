@@ -428,7 +428,7 @@ def test_console_script_is_declared():
 JSON_KEYS = {
     "schema", "file", "n_channels", "energy_range_ev", "dispersion_ev", "window_ev", "navigation_shape",
     "n_spectra", "spectrum", "threshold", "precision", "model", "edges", "detected", "outside_window", "pixels",
-    "maps", "repaired_channels", "reading_warnings",
+    "maps", "repaired_channels", "reading_warnings", "look_alikes",
 }
 
 
@@ -454,6 +454,9 @@ def test_json_report_of_a_spectrum(tmp_path, capsys, batch):
         assert row["onset_ev"] is None or abs(row["onset_ev"] - row["reference_onset_ev"]) <= 15.0
     assert report["detected"] == [r["edge"] for r in report["edges"] if r["detected"]]
     assert len(report["edges"]) + len(report["outside_window"]) == 20
+    from eels_core.real.look_alikes import look_alike_edges
+
+    assert report["look_alikes"] == [f.as_dict() for f in look_alike_edges(report["detected"], (300.0, 700.0))]
 
 
 def report_labels():
