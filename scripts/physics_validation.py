@@ -1487,7 +1487,8 @@ def main(argv: list[str] | None = None) -> int:
                          "weights instead of comparing checkpoints; --record writes its record")
     ap.add_argument("--average", metavar="OUT",
                     help="write the weight average of the --checkpoint files here and judge it by the weight-averaging "
-                         "rule (module docstring) instead of judging the checkpoints; --record writes its record")
+                         "rule or the trajectory-averaging rule (--averaging-rule; module docstring) instead of judging "
+                         "the checkpoints; --record writes its record")
     ap.add_argument("--averaging-rule", choices=tuple(AVERAGING_RULES), default="weights",
                     help="with --average: the rule that judges the average (module docstring): 'weights' (the seeds "
                          "of one recipe) or 'trajectory' (shipped weights along one training trajectory)")
@@ -1652,8 +1653,7 @@ STUDIES = {
                    "from its onset (not below the grid) and {:g}-{:g} eV wide; per edge of the 20: eligible, the "
                    "windows whose span holds its reference onset, that count it and do not hold it; named_with "
                    "and named_without, the share of those that name it with the variant and without it; threshold "
-                   "0.5".format(*COMPOUNDS_WINDOWS[0],
-                                                                                   *COMPOUNDS_WINDOWS[1]),
+                   "0.5".format(*COMPOUNDS_WINDOWS[0], *COMPOUNDS_WINDOWS[1]),
                    LOOK_ALIKE_STUDY_SEEDS,
                    lambda r: f"{r['distractor']}: most named " + max(
                        r["named_with"], key=lambda e: r["named_with"][e] - r["named_without"][e])),
@@ -1755,7 +1755,8 @@ AVERAGING_RULES = {
 
 
 def measure_average(sets: dict[str, Batch], args: argparse.Namespace, argv: list[str] | None) -> int:
-    """Apply the weight-averaging rule of the module docstring to the average of ``args.checkpoint``."""
+    """Apply the weight-averaging rule of the module docstring, or the trajectory-averaging rule
+    (``--averaging-rule trajectory``), to the average of ``args.checkpoint``."""
     from eels_core.learning.checkpoint import average_checkpoints, load_model, save_checkpoint
 
     if len(args.checkpoint) < 2:

@@ -8,6 +8,10 @@
 Writes eels_core/weights/cnn_bilstm.pt and cnn_bilstm.json (sha256, configs, data seeds, the
 training curve of every phase, validation metrics on synthetic spectra made with a seed no
 training run used, full range and windowed, and the run times read from the train logs).
+New weights need their look-alike notes measured again (``eels-edges predict`` gives none for weights
+without them; a test asks for the shipped weights' measurement)::
+
+    .venv/bin/python scripts/physics_validation.py --n 500 --look-alike-study eels_core/weights/cnn_bilstm.look-alikes.json
 """
 
 from __future__ import annotations
