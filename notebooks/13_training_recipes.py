@@ -428,12 +428,20 @@ say("The rounds ran at learning rates " + ", ".join(f"{lr:.0e}" for lr in order_
 TRAJECTORY = ("trajectory-average-2", "trajectory-average-3")
 
 
+def set_changes(name):
+    """Each model of a record (seeds or their average): its gain over the physics sets, and its F1 change from the
+    shipped weights on every set of the rule."""
+    record = records[name]
+    models = [c["checkpoint"] for c in record["candidates"]]
+    return {m: (record["gains"][m], {k: record["scores"][m][k]["f1"] - record["scores"]["shipped"][k]["f1"]
+                                     for k in record["rule_kinds"]}) for m in models}
+
+
 def trajectory_row(name):
     """What one trajectory average was made of, its gains and the sets where it moved most."""
     record = records[name]
     (candidate,) = record["candidates"]
-    model, gain = candidate["checkpoint"], record["gains"][candidate["checkpoint"]]
-    change = {k: record["scores"][model][k]["f1"] - record["scores"]["shipped"][k]["f1"] for k in record["rule_kinds"]}
+    ((gain, change),) = set_changes(name).values()
     worst, best = min(change, key=change.get), max(change, key=change.get)
     return {"name": name, "of": [s["sha256"][:8] for s in candidate["averaged_from"]], "gain": gain,
             "worst": (worst, change[worst]), "best": (best, change[best]),
@@ -470,15 +478,6 @@ say(f"The average of the last two lies between its two ends (within the sets' ro
 # twentieth rule and its average by the weight-averaging rule:
 
 # %%
-def set_changes(name):
-    """Each model of a record (seeds or their average): its gain over the physics sets, and its F1 change from the
-    shipped weights on every set of the rule."""
-    record = records[name]
-    models = [c["checkpoint"] for c in record["candidates"]]
-    return {m: (record["gains"][m], {k: record["scores"][m][k]["f1"] - record["scores"]["shipped"][k]["f1"]
-                                     for k in record["rule_kinds"]}) for m in models}
-
-
 restart = {**set_changes("cpu-trajectory-nitrogen"), **set_changes("cpu-trajectory-nitrogen-averaged")}
 
 # %% tags=["hide-input"]
