@@ -998,17 +998,30 @@ def white_line_study(model: torch.nn.Module, n: int = 1000, spectra: dict = WHIT
     table = load_distractor_edges(config.distractor_table)
     rows = []
     for k, index in enumerate(white_line_distractors(config)):
-        params = sample_parameters(np.random.default_rng([seeds["spectra"], k]), n, config)
-        only = np.full_like(params.distractor_index, -1)
-        only[:, 0] = index
-        params = dataclasses.replace(params, distractor_index=only)
-        windows = _white_line_windows(np.random.default_rng([seeds["windows"], k]), params, config)
-        for kind, slots in (("without", np.full_like(only, -1)), ("with", only)):
-            spectra, labels, onsets, _ = render_spectra(dataclasses.replace(params, distractor_index=slots), config)
-            truth, named, keep = predict_set(model, make_batch(spectra, labels, onsets, windows))
+        _, predicted = _without_and_with_distractor(model, config, index, n, seeds, k)
+        for kind, (truth, named, keep) in predicted.items():
             rows.append({"distractor": distractor_label(table[index]), "kind": kind,
                          **score_named(truth, named, keep), **false_edges(truth, named)})
     return rows
+
+
+def _without_and_with_distractor(model: torch.nn.Module, config: SynthesisConfig, index: int, n: int,
+                                 seeds: dict[str, int], key: int) -> tuple[np.ndarray, dict]:
+    """``n`` spectra of ``config`` (drawn with ``[seeds["spectra"], key]``) without any distractor and with the
+    variant ``index`` of its distractor table as their only one, the same spectra otherwise, in windows
+    :data:`COMPOUNDS_WINDOWS` around its onset (drawn with ``[seeds["windows"], key]``, none starting below
+    the grid): the windows, and :func:`predict_set`'s arrays of ``model`` under ``"without"`` and ``"with"``."""
+    params = sample_parameters(np.random.default_rng([seeds["spectra"], key]), n, config)
+    only = np.full_like(params.distractor_index, -1)
+    only[:, 0] = index
+    params = dataclasses.replace(params, distractor_index=only)
+    windows = _white_line_windows(np.random.default_rng([seeds["windows"], key]), params, config)
+    windows[:, 0] = np.maximum(windows[:, 0], GRID_START_EV)
+    predicted = {}
+    for kind, slots in (("without", np.full_like(only, -1)), ("with", only)):
+        spectra, labels, onsets, _ = render_spectra(dataclasses.replace(params, distractor_index=slots), config)
+        predicted[kind] = predict_set(model, make_batch(spectra, labels, onsets, windows))
+    return windows, predicted
 
 
 #: The look-alike study (``--look-alike-study``): seeds of its spectra and windows (no set and no training stream
@@ -1033,22 +1046,14 @@ def look_alike_study(model: torch.nn.Module, n: int = 300) -> list[dict]:
     labels = edge_labels()
     rows = []
     for index, variant in enumerate(table):
-        params = sample_parameters(np.random.default_rng([LOOK_ALIKE_STUDY_SEEDS["spectra"], index]), n, config)
-        only = np.full_like(params.distractor_index, -1)
-        only[:, 0] = index
-        params = dataclasses.replace(params, distractor_index=only)
-        windows = _white_line_windows(np.random.default_rng([LOOK_ALIKE_STUDY_SEEDS["windows"], index]), params, config)
-        windows[:, 0] = np.maximum(windows[:, 0], GRID_START_EV)
+        windows, predicted = _without_and_with_distractor(model, config, index, n, LOOK_ALIKE_STUDY_SEEDS, index)
         inside = edges_in_window(np.broadcast_to(reference_onsets_ev(), (n, len(labels))), windows)
         shares = {}
-        for kind, slots in (("without", np.full_like(only, -1)), ("with", only)):
-            spectra, edge_ids, onsets, _ = render_spectra(dataclasses.replace(params, distractor_index=slots), config)
-            truth, named, keep = predict_set(model, make_batch(spectra, edge_ids, onsets, windows))
+        for kind, (truth, named, keep) in predicted.items():
             absent = keep & ~truth & inside
             eligible = absent.sum(axis=0)
             shares[kind] = (named & absent).sum(axis=0) / np.maximum(eligible, 1)
-            if kind == "with":
-                scores = score_named(truth, named, keep)
+        scores = score_named(*predicted["with"])
         rows.append({"distractor": distractor_label(variant), "onset_ev": float(variant.edge_onset_ev),
                      "eligible": {e: int(c) for e, c in zip(labels, eligible)},
                      "named_with": {e: round(float(v), 4) for e, v in zip(labels, shares["with"])},

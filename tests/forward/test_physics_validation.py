@@ -367,8 +367,7 @@ def test_the_look_alike_study_compares_the_same_windows_with_and_without_each_ed
     """One row per variant of the table the shipped weights were trained with; shares are of the eligible windows,
     and the windows without the variant are those of the same spectra: an edge that the variant cannot reach
     (its window never counts it) has no eligible window and no share."""
-    from eels_core.forward.edges import distractor_label, load_distractor_edges
-    from eels_core.forward.edges import reference_onsets_ev
+    from eels_core.forward.edges import distractor_label, load_distractor_edges, reference_onsets_ev
     from eels_core.learning.checkpoint import load_model
 
     rows = pv.look_alike_study(load_model(), n=6)
