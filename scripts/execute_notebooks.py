@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import concurrent.futures
 import configparser
 import hashlib
 import json
@@ -39,6 +40,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,6 +50,8 @@ DEFAULT_OUT = REPO / "book"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.py"
 KERNEL = "python3"
 TIMEOUT_S = 900
+#: The most notebooks ``--jobs auto`` executes at once (each kernel holds its own data and model).
+MAX_AUTO_JOBS = 4
 SANITIZE = REPO / "tests" / "book" / "output_sanitize.cfg"
 #: Output types whose text is compared between runs (images are not: PNG bytes differ between
 #: matplotlib builds without any visible change).
@@ -201,12 +205,51 @@ def execute(path: Path, out_dir: Path = DEFAULT_OUT, parameters: dict | None = N
     return out
 
 
+def _jobs(text: str) -> int:
+    """``--jobs``: a positive number of processes, or ``auto`` (one per core, at most :data:`MAX_AUTO_JOBS`)."""
+    if text == "auto":
+        return max(1, min(MAX_AUTO_JOBS, os.cpu_count() or 1))
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"--jobs takes a positive number or 'auto', not {text!r}")
+    return jobs
+
+
+def _run_one(path: Path, out_dir: Path, params: dict, timeout: int) -> tuple[str, str, float]:
+    """Execute one notebook; return its stem, ``"ok <output path>"`` or ``"FAIL <error>"``, and the seconds taken."""
+    # one write per line (text and newline together): the lines of processes running at once do not interleave
+    print(f"--> {path.stem}  {params or '(defaults)'}\n", end="", flush=True)
+    t0 = time.perf_counter()
+    try:
+        out = execute(path, out_dir, params, timeout)
+    except Exception as exc:  # papermill's error names the cell and carries the traceback
+        return path.stem, f"FAIL {exc}", time.perf_counter() - t0
+    return path.stem, f"ok {os.path.relpath(out)}", time.perf_counter() - t0
+
+
+def _results(calls: list[tuple], jobs: int) -> Iterator[tuple[str, str, float]]:
+    """:func:`_run_one` of every call, in order with one job, else as the ``jobs`` processes finish them."""
+    if jobs == 1:
+        yield from (_run_one(*call) for call in calls)
+        return
+    with concurrent.futures.ProcessPoolExecutor(jobs) as pool:
+        for future in concurrent.futures.as_completed([pool.submit(_run_one, *call) for call in calls]):
+            yield future.result()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--parameters", default="ci", help="parameters/<name>.yaml (ci, full); default ci")
     ap.add_argument("--only", action="append", metavar="STEM", help="run only this notebook (repeatable)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: book/)")
     ap.add_argument("--timeout", type=int, default=TIMEOUT_S, help="per-cell timeout, s (default 900)")
+    ap.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                    help=f"notebooks executed at once, each in its own process and kernel; 'auto': one per core, "
+                         f"at most {MAX_AUTO_JOBS} (default 1; with more, the timings that chapters print include "
+                         "the sharing of the cores)")
     args = ap.parse_args(argv)
 
     parameter_set = load_parameters(args.parameters)
@@ -219,20 +262,19 @@ def main(argv: list[str] | None = None) -> int:
 
     failed = []
     t_all = time.perf_counter()
-    for path in notebooks:
-        params = parameter_set.get(path.stem, {})
-        print(f"--> {path.stem}  {params or '(defaults)'}", flush=True)
-        t0 = time.perf_counter()
-        try:
-            out = execute(path, args.out, params, args.timeout)
-        except Exception as exc:  # papermill's error names the cell and carries the traceback
-            failed.append(path.stem)
-            print(f"FAIL {path.stem}  {time.perf_counter() - t0:7.1f} s\n{exc}", file=sys.stderr, flush=True)
+    jobs = min(args.jobs, len(notebooks))
+    calls = [(p, args.out, parameter_set.get(p.stem, {}), args.timeout) for p in notebooks]
+    for stem, outcome, seconds in _results(calls, jobs):
+        word, _, detail = outcome.partition(" ")
+        if word == "FAIL":
+            failed.append(stem)
+            print(f"FAIL {stem}  {seconds:7.1f} s\n{detail}\n", end="", file=sys.stderr, flush=True)
         else:
-            print(f"ok   {path.stem}  {time.perf_counter() - t0:7.1f} s  -> {os.path.relpath(out)}", flush=True)
-    print(f"{len(notebooks) - len(failed)}/{len(notebooks)} notebooks ok in {time.perf_counter() - t_all:.1f} s")
+            print(f"ok   {stem}  {seconds:7.1f} s  -> {detail}\n", end="", flush=True)
+    print(f"{len(notebooks) - len(failed)}/{len(notebooks)} notebooks ok in {time.perf_counter() - t_all:.1f} s"
+          + (f" ({jobs} at once)" if jobs > 1 else ""))
     if failed:
-        print(f"failed notebooks: {', '.join(failed)}", file=sys.stderr)
+        print(f"failed notebooks: {', '.join(sorted(failed))}", file=sys.stderr)
         return 1
     return 0
 

@@ -2,7 +2,9 @@
 # The whole test suite (what CI runs):
 #   1. pytest tests/  -- unit tests + every notebook executed ONCE with the CI parameters into book/
 #                        (when book/ holds an earlier run of the same source, e.g. from
-#                        scripts/build_book.sh, the text outputs must be the same: reproducibility)
+#                        scripts/build_book.sh, the text outputs must be the same: reproducibility);
+#                        one worker process per core, at most 4 (pytest-xdist; each worker's
+#                        PyTorch uses one thread, tests/conftest.py)
 #   2. render         -- the book from those executed notebooks into _build/html (warnings = errors)
 #   3. site           -- tests/book/test_site.py: every page in headless Chromium (no failed resource,
 #                        no JavaScript error, widgets rendered); screenshots in _build/screenshots/
@@ -18,7 +20,7 @@ timings=()
 step() { timings+=("$(printf '%-8s %5d s' "$1" "$2")"); }
 
 t0=$SECONDS
-"$PY" -m pytest -q tests --ignore=tests/book/test_site.py
+"$PY" -m pytest -q -n auto --maxprocesses 4 tests --ignore=tests/book/test_site.py
 rc=$?
 if [ $rc -ne 0 ] && [ $rc -ne 5 ]; then status=1; fi   # 5 = no tests collected
 step pytest $((SECONDS - t0))

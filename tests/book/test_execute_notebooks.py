@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,3 +93,38 @@ def test_a_run_with_other_weights_is_not_compared(tmp_path, monkeypatch):
     assert xnb.previous_run(out, source, {}) is not None
     weights.write_bytes(b"new")
     assert xnb.previous_run(out, source, {}) is None
+
+
+def test_jobs_execute_notebooks_at_once_and_name_the_one_that_fails(tmp_path, monkeypatch, capsys):
+    """``--jobs 2``: every notebook is executed (each in a process of its own) and written; a failing
+    one is named with its error, and the exit status is 1."""
+    sources = tmp_path / "notebooks"
+    sources.mkdir()
+    for stem in ("01_a", "02_b"):
+        (sources / f"{stem}.py").write_text('# %% tags=["parameters"]\nn = 1\n\n# %%\nprint(n + 1)\n')
+    (sources / "03_c.py").write_text('# %% tags=["parameters"]\nn = 1\n\n# %%\nraise ValueError("broken on purpose")\n')
+    monkeypatch.setattr(xnb, "NOTEBOOK_DIR", sources)
+    # the worker processes find the runner by its name, as they do when it runs as a script
+    monkeypatch.syspath_prepend(str(REPO / "scripts"))
+    monkeypatch.setitem(sys.modules, "execute_notebooks", xnb)
+    out = tmp_path / "out"
+    assert xnb.main(["--jobs", "2", "--out", str(out)]) == 1
+    printed = capsys.readouterr()
+    assert "2/3 notebooks ok" in printed.out and "(2 at once)" in printed.out
+    assert "failed notebooks: 03_c" in printed.err and "broken on purpose" in printed.err
+    assert sorted(p.name for p in out.glob("*.ipynb")) == ["01_a.ipynb", "02_b.ipynb", "03_c.ipynb"]
+    executed = json.loads((out / "02_b.ipynb").read_text())
+    streams = [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "stream"]
+    assert ["".join(o["text"]) for o in streams] == ["2\n"]
+
+
+def test_jobs_is_a_positive_number_or_auto():
+    assert xnb._jobs("3") == 3
+    assert 1 <= xnb._jobs("auto") <= xnb.MAX_AUTO_JOBS
+    for bad in ("0", "-1", "two"):
+        try:
+            xnb._jobs(bad)
+        except argparse.ArgumentTypeError as exc:
+            assert bad in str(exc)
+        else:
+            raise AssertionError(f"--jobs {bad} was accepted")

@@ -24,7 +24,6 @@ TINY = TrainingConfig(
 
 
 def test_ci_preset_trains_far_below_the_untrained_loss():
-    torch.set_num_threads(2)
     cfg = preset("cpu-ci")
     result = train(cfg, progress=False)
     final = result.history[-1]
