@@ -16,9 +16,9 @@ that the notebook's ``parameters`` cell does not define is an error (a typo woul
 the notebook at its default, possibly paper-scale, size).
 
 Reproducibility: each run records in the executed notebook the sha256 of its source, its
-parameters and the sha256 of the shipped weights it read. When ``book/<stem>.ipynb`` from an
-earlier run of the same source, parameters and weights is
-there (the main job, ``scripts/build_book.sh``, leaves them), :func:`execute` compares the new
+parameters, the sha256 of the shipped weights it read and the CPU instructions PyTorch used. When
+``book/<stem>.ipynb`` from an earlier run of the same source, parameters and weights on the same
+instructions is there (the main job, ``scripts/build_book.sh``, leaves them), :func:`execute` compares the new
 outputs with it, after the replacements of ``tests/book/output_sanitize.cfg`` (times, addresses,
 temporary paths), and reports every cell whose text output changed: the check that a re-run gives
 the same book, without executing any notebook twice in one run. Cells tagged
@@ -111,10 +111,25 @@ def parameter_names(nb) -> set[str]:
     return names
 
 
+def cpu_instructions() -> dict:
+    """The CPU instructions that the chapters' PyTorch computes with: PyTorch's own kernels
+    (``ATEN_CPU_CAPABILITY`` can lower them) and the ceiling ``ONEDNN_MAX_CPU_ISA`` sets for oneDNN's.
+
+    Floats, and so the digits that the training chapters print, differ between instruction sets
+    (``.ci/run`` runs as on a CPU without AVX-512), so a run is compared only with an earlier run
+    on the same ones.
+    """
+    import torch  # here, not at the top: the runner's other functions do without it
+
+    return {"pytorch": torch.backends.cpu.get_cpu_capability(), "onednn_max": os.environ.get("ONEDNN_MAX_CPU_ISA")}
+
+
 def _fingerprint(path: Path, parameters: dict) -> dict:
-    """What decides a notebook's outputs: its source, its parameters and the shipped weights (:data:`WEIGHTS`)."""
+    """What decides a notebook's outputs: its source, its parameters, the shipped weights (:data:`WEIGHTS`)
+    and the CPU instructions (:func:`cpu_instructions`)."""
     return {"source_sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "parameters": parameters,
-            "weights_sha256": hashlib.sha256(WEIGHTS.read_bytes()).hexdigest() if WEIGHTS.is_file() else None}
+            "weights_sha256": hashlib.sha256(WEIGHTS.read_bytes()).hexdigest() if WEIGHTS.is_file() else None,
+            "cpu_instructions": cpu_instructions()}
 
 
 def _sanitize_rules() -> list[tuple[re.Pattern, str]]:
