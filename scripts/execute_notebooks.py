@@ -9,6 +9,7 @@ Jupyter Book renders (Jupyter Book 1 never reads anything under ``_build/``).
     .venv/bin/python scripts/execute_notebooks.py                  # CI-sized parameters
     .venv/bin/python scripts/execute_notebooks.py --parameters full    # paper scale (GPU)
     .venv/bin/python scripts/execute_notebooks.py --only 01_edge_modelling --out /tmp/nb
+    .venv/bin/python scripts/execute_notebooks.py --jobs auto      # one notebook per core at once (at most 4)
 
 Parameter sets live in ``parameters/<name>.yaml`` as ``{notebook_stem: {parameter: value}}``; a notebook
 without an entry runs with the defaults of its ``parameters`` cell. A parameter set naming a parameter

@@ -95,7 +95,6 @@ def test_a_run_with_other_weights_is_not_compared(tmp_path, monkeypatch):
     assert xnb.previous_run(out, source, {}) is None
 
 
-
 def test_a_run_on_other_cpu_instructions_is_not_compared(tmp_path, monkeypatch):
     """Floats differ between instruction sets (.ci/run runs as on a CPU without AVX-512): a book
     executed on the machine's own instructions is not compared with a run limited to AVX2."""
@@ -108,6 +107,7 @@ def test_a_run_on_other_cpu_instructions_is_not_compared(tmp_path, monkeypatch):
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
     assert xnb.cpu_instructions()["onednn_max"] == "AVX2"
     assert xnb.previous_run(out, source, {}) is None
+
 
 def test_jobs_execute_notebooks_at_once_and_name_the_one_that_fails(tmp_path, monkeypatch, capsys):
     """``--jobs 2``: every notebook is executed (each in a process of its own) and written; a failing
