@@ -437,6 +437,21 @@ def set_changes(name):
                                      for k in record["rule_kinds"]}) for m in models}
 
 
+def seeds_and_average(recipe):
+    """:func:`set_changes` of a recipe's seeds and of their average (two records), and the models a rule took."""
+    changes = {**set_changes(recipe), **set_changes(recipe + "-averaged")}
+    taken = [m for m in changes if records[recipe + ("-averaged" if "averaged" in m else "")]["scores"]["selected"] == m]
+    return changes, taken
+
+
+def gains_table(changes, shown):
+    """A Markdown table: each model's gain over the physics sets (95 % interval) and its F1 change on the sets ``shown``."""
+    return ("| Model | Gain over the physics sets (95 %) | " + " | ".join(f"`{k}`" for k in shown) + " |\n|---|---|"
+            + "---|" * len(shown) + "\n" + "\n".join(
+                f"| `{m.split('/')[1]}` | {g['gain']:+.4f} ({g['low']:+.4f} to {g['high']:+.4f}) | "
+                + " | ".join(f"{d[k]:+.3f}" for k in shown) + " |" for m, (g, d) in changes.items()))
+
+
 def trajectory_row(name):
     """What one trajectory average was made of, its gains and the sets where it moved most."""
     record = records[name]
@@ -478,16 +493,11 @@ say(f"The average of the last two lies between its two ends (within the sets' ro
 # twentieth rule and its average by the weight-averaging rule:
 
 # %%
-restart = {**set_changes("cpu-trajectory-nitrogen"), **set_changes("cpu-trajectory-nitrogen-averaged")}
+restart, restart_taken = seeds_and_average("cpu-trajectory-nitrogen")
 
 # %% tags=["hide-input"]
 shown = ("computed_compounds_3", "white_lines", "white_lines_4f", "pedestal", "coarse_narrow", "computed_compounds_2")
-say("| Model | Gain over the physics sets (95 %) | " + " | ".join(f"`{k}`" for k in shown) + " |\n|---|---|"
-    + "---|" * len(shown) + "\n" + "\n".join(
-        f"| `{m.split('/')[1]}` | {g['gain']:+.4f} ({g['low']:+.4f} to {g['high']:+.4f}) | "
-        + " | ".join(f"{d[k]:+.3f}" for k in shown) + " |" for m, (g, d) in restart.items()))
-restart_taken = [m for m in restart if records["cpu-trajectory-nitrogen" + ("-averaged" if "averaged" in m else "")]
-                 ["scores"]["selected"] == m]
+say(gains_table(restart, shown))
 say("The fine-tune from the flatter point ends near the shipped weights: the gains of its models over the physics "
     "sets lie between " + f"{min(g['gain'] for g, _ in restart.values()):+.4f} and "
     f"{max(g['gain'] for g, _ in restart.values()):+.4f}, "
@@ -528,20 +538,15 @@ say(f"The average gains more than the mean of its two seeds for {sum(a > np.mean
 # twentieth rule and the average of its seeds by the weight-averaging rule:
 
 # %%
-polish = {**set_changes("cpu-large-batch-polish"), **set_changes("cpu-large-batch-polish-averaged")}
+polish, polish_taken = seeds_and_average("cpu-large-batch-polish")
 polish_average = next(d for m, (_, d) in polish.items() if "averaged" in m)
 polish_shown = sorted(polish_average, key=polish_average.get)
 polish_shown = polish_shown[:3] + polish_shown[-3:]  # the average's three largest losses and three largest gains
 
 # %% tags=["hide-input"]
-say("| Model | Gain over the physics sets (95 %) | " + " | ".join(f"`{k}`" for k in polish_shown) + " |\n|---|---|"
-    + "---|" * len(polish_shown) + "\n" + "\n".join(
-        f"| `{m.split('/')[1]}` | {g['gain']:+.4f} ({g['low']:+.4f} to {g['high']:+.4f}) | "
-        + " | ".join(f"{d[k]:+.3f}" for k in polish_shown) + " |" for m, (g, d) in polish.items()))
-polish_taken = [m for m in polish if records["cpu-large-batch-polish" + ("-averaged" if "averaged" in m else "")]
-                ["scores"]["selected"] == m]
-say(("The larger batches do not help" if not polish_taken else "The larger batches help") + f": the gains of the seeds and of their average lie between "
-    f"{min(g['gain'] for g, _ in polish.values()):+.4f} and {max(g['gain'] for g, _ in polish.values()):+.4f}, "
+say(gains_table(polish, polish_shown))
+say(("The larger batches do not help" if not polish_taken else "The larger batches help")
+    + f": the gains of the seeds and of their average lie between {min(g['gain'] for g, _ in polish.values()):+.4f} and {max(g['gain'] for g, _ in polish.values()):+.4f}, "
     + ("and no rule takes any of them. " if not polish_taken else "and a rule takes one. ")
     + f"The average loses most on `{polish_shown[0]}` ({polish_average[polish_shown[0]]:+.3f}) and gains most on "
       f"`{polish_shown[-1]}` ({polish_average[polish_shown[-1]]:+.3f})."
