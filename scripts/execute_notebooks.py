@@ -35,6 +35,7 @@ import argparse
 import ast
 import concurrent.futures
 import configparser
+import functools
 import hashlib
 import json
 import os
@@ -112,17 +113,23 @@ def parameter_names(nb) -> set[str]:
     return names
 
 
+@functools.lru_cache(maxsize=1)
+def _pytorch_capability() -> str:
+    """The instructions of PyTorch's own kernels, fixed when PyTorch starts (``ATEN_CPU_CAPABILITY`` can lower them)."""
+    import torch  # here, not at the top: the runner's other functions do without it
+
+    return torch.backends.cpu.get_cpu_capability()
+
+
 def cpu_instructions() -> dict:
     """The CPU instructions that the chapters' PyTorch computes with: PyTorch's own kernels
-    (``ATEN_CPU_CAPABILITY`` can lower them) and the ceiling ``ONEDNN_MAX_CPU_ISA`` sets for oneDNN's.
+    (:func:`_pytorch_capability`) and the ceiling ``ONEDNN_MAX_CPU_ISA`` sets for oneDNN's.
 
     Floats, and so the digits that the training chapters print, differ between instruction sets
     (``.ci/run`` runs as on a CPU without AVX-512), so a run is compared only with an earlier run
     on the same ones.
     """
-    import torch  # here, not at the top: the runner's other functions do without it
-
-    return {"pytorch": torch.backends.cpu.get_cpu_capability(), "onednn_max": os.environ.get("ONEDNN_MAX_CPU_ISA")}
+    return {"pytorch": _pytorch_capability(), "onednn_max": os.environ.get("ONEDNN_MAX_CPU_ISA")}
 
 
 def _fingerprint(path: Path, parameters: dict) -> dict:
@@ -279,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     t_all = time.perf_counter()
     jobs = min(args.jobs, len(notebooks))
+    cpu_instructions()  # PyTorch imported once, here: the processes of --jobs inherit it
     calls = [(p, args.out, parameter_set.get(p.stem, {}), args.timeout) for p in notebooks]
     for stem, outcome, seconds in _results(calls, jobs):
         word, _, detail = outcome.partition(" ")
