@@ -516,10 +516,9 @@ AVERAGED = ("cpu-white-line-order", "cpu-white-line-order-continue", "cpu-nitrog
 
 
 def seed_and_average_gains(recipe):
-    """The gains over the physics sets of a recipe's two seeds and of their average (each by its own record)."""
-    seeds = [g["gain"] for g, _ in set_changes(recipe).values()]
-    ((average, _),) = set_changes(recipe + "-averaged").values()
-    return seeds, average["gain"]
+    """The gains over the physics sets of a recipe's two seeds and of their average (:func:`seeds_and_average`)."""
+    gains = {m: g["gain"] for m, (g, _) in seeds_and_average(recipe)[0].items()}
+    return [v for m, v in gains.items() if "averaged" not in m], next(v for m, v in gains.items() if "averaged" in m)
 
 
 averaged = {recipe: seed_and_average_gains(recipe) for recipe in AVERAGED}
@@ -546,7 +545,8 @@ polish_shown = polish_shown[:3] + polish_shown[-3:]  # the average's three large
 # %% tags=["hide-input"]
 say(gains_table(polish, polish_shown))
 say(("The larger batches do not help" if not polish_taken else "The larger batches help")
-    + f": the gains of the seeds and of their average lie between {min(g['gain'] for g, _ in polish.values()):+.4f} and {max(g['gain'] for g, _ in polish.values()):+.4f}, "
+    + f": the gains of the seeds and of their average lie between {min(g['gain'] for g, _ in polish.values()):+.4f} "
+      f"and {max(g['gain'] for g, _ in polish.values()):+.4f}, "
     + ("and no rule takes any of them. " if not polish_taken else "and a rule takes one. ")
     + f"The average loses most on `{polish_shown[0]}` ({polish_average[polish_shown[0]]:+.3f}) and gains most on "
       f"`{polish_shown[-1]}` ({polish_average[polish_shown[-1]]:+.3f})."

@@ -241,19 +241,19 @@ def _jobs(text: str) -> int:
     return jobs
 
 
-def _run_one(path: Path, out_dir: Path, params: dict, timeout: int) -> tuple[str, str, float]:
-    """Execute one notebook; return its stem, ``"ok <output path>"`` or ``"FAIL <error>"``, and the seconds taken."""
+def _run_one(path: Path, out_dir: Path, params: dict, timeout: int) -> tuple[str, bool, str, float]:
+    """Execute one notebook; return its stem, whether it ran, the output path or the error, and the seconds taken."""
     # one write per line (text and newline together): the lines of processes running at once do not interleave
     print(f"--> {path.stem}  {params or '(defaults)'}\n", end="", flush=True)
     t0 = time.perf_counter()
     try:
         out = execute(path, out_dir, params, timeout)
     except Exception as exc:  # papermill's error names the cell and carries the traceback
-        return path.stem, f"FAIL {exc}", time.perf_counter() - t0
-    return path.stem, f"ok {os.path.relpath(out)}", time.perf_counter() - t0
+        return path.stem, False, str(exc), time.perf_counter() - t0
+    return path.stem, True, os.path.relpath(out), time.perf_counter() - t0
 
 
-def _results(calls: list[tuple], jobs: int) -> Iterator[tuple[str, str, float]]:
+def _results(calls: list[tuple], jobs: int) -> Iterator[tuple[str, bool, str, float]]:
     """:func:`_run_one` of every call, in order with one job, else as the ``jobs`` processes finish them."""
     if jobs == 1:
         yield from (_run_one(*call) for call in calls)
@@ -288,9 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     jobs = min(args.jobs, len(notebooks))
     cpu_instructions()  # PyTorch imported once, here: the processes of --jobs inherit it
     calls = [(p, args.out, parameter_set.get(p.stem, {}), args.timeout) for p in notebooks]
-    for stem, outcome, seconds in _results(calls, jobs):
-        word, _, detail = outcome.partition(" ")
-        if word == "FAIL":
+    for stem, ran, detail, seconds in _results(calls, jobs):
+        if not ran:
             failed.append(stem)
             print(f"FAIL {stem}  {seconds:7.1f} s\n{detail}\n", end="", file=sys.stderr, flush=True)
         else:
